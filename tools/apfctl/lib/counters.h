@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* A small ordered name -> u64 map: one source's counters for one scope. */
+#ifndef APF_COUNTERS_H
+#define APF_COUNTERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define APF_COUNTER_NAME_MAX 64
+
+struct apf_counter {
+	char name[APF_COUNTER_NAME_MAX];
+	uint64_t value;
+};
+
+struct apf_counters {
+	struct apf_counter *v;
+	size_t n, cap;
+};
+
+/* The six per-vCPU statistics added by our host patches (DESIGN.md). */
+extern const char *const apf_host_counter_names[];
+extern const size_t apf_host_counter_count;
+/* Stock KVM statistics shown beside them for context. */
+extern const char *const apf_context_counter_names[];
+extern const size_t apf_context_counter_count;
+/* The guest counters under /sys/kernel/kvm_async_pf/. */
+extern const char *const apf_guest_counter_names[];
+extern const size_t apf_guest_counter_count;
+
+/* Set (replace) or add to a counter; -ENOMEM or -ENAMETOOLONG on error. */
+int apf_counters_set(struct apf_counters *c, const char *name, uint64_t value);
+int apf_counters_add(struct apf_counters *c, const char *name, uint64_t value);
+const struct apf_counter *apf_counters_find(const struct apf_counters *c,
+					    const char *name);
+bool apf_counter_is_shown(const char *name, bool all);
+/* Display order: the APF counters, then the context set, then the rest
+ * by name, so every source prints the same table. */
+void apf_counters_sort(struct apf_counters *c);
+void apf_counters_free(struct apf_counters *c);
+
+#endif

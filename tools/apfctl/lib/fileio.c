@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "fileio.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+ssize_t apf_read_file(const char *path, char *buf, size_t cap)
+{
+	size_t off = 0;
+	int fd;
+
+	if (!cap)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (off < cap - 1) {
+		ssize_t r = read(fd, buf + off, cap - 1 - off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+		if (r == 0)
+			break;
+		off += (size_t)r;
+	}
+	close(fd);
+	buf[off] = '\0';
+	return (ssize_t)off;
+}
+
+ssize_t apf_slurp(const char *path, size_t limit, char **out)
+{
+	size_t cap = 4096, off = 0;
+	char *buf;
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	/* procfs/sysfs report size 0, so read until EOF. */
+	for (;;) {
+		ssize_t r;
+
+		if (off + 1 >= cap) {
+			char *nb;
+
+			if (cap >= limit) {
+				free(buf);
+				close(fd);
+				return -EFBIG;
+			}
+			cap = cap * 2 > limit ? limit : cap * 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + off, cap - 1 - off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = -errno;
+
+			free(buf);
+			close(fd);
+			return err;
+		}
+		if (r == 0)
+			break;
+		off += (size_t)r;
+	}
+	close(fd);
+	buf[off] = '\0';
+	*out = buf;
+	return (ssize_t)off;
+}
+
+int apf_parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	bool any = false;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned int d = (unsigned int)(*s - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+		any = true;
+	}
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	if (!any || *s)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int apf_parse_int(const char *s, long min, long max, long *out)
+{
+	bool neg = false;
+	uint64_t mag;
+	long v;
+	int err;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	err = apf_parse_u64(s, &mag);
+	if (err)
+		return err;
+	if (mag > (uint64_t)LONG_MAX + neg)
+		return -ERANGE;
+	/* -(mag - 1) - 1 reaches LONG_MIN without overflowing. */
+	v = neg && mag ? -(long)(mag - 1) - 1 : (long)mag;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int apf_parse_bool(const char *s, bool *out)
+{
+	size_t n = strcspn(s, " \t\n");
+
+	if (s[n] && s[n + strspn(s + n, " \t\n")])
+		return -EINVAL;
+	if (n == 1 && (s[0] == 'Y' || s[0] == 'y' || s[0] == '1')) {
+		*out = true;
+		return 0;
+	}
+	if (n == 1 && (s[0] == 'N' || s[0] == 'n' || s[0] == '0')) {
+		*out = false;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int apf_read_u64(const char *path, uint64_t *out)
+{
+	char buf[64];
+	ssize_t n = apf_read_file(path, buf, sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	/* A value that filled the buffer was truncated: not a counter. */
+	if ((size_t)n == sizeof(buf) - 1)
+		return -EINVAL;
+	return apf_parse_u64(buf, out);
+}
+
+int apf_write_file(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	ssize_t w;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	w = write(fd, s, len);
+	if (w < 0)
+		err = -errno;
+	else if ((size_t)w != len)
+		err = -EIO;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	return err;
+}
+
+bool apf_is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+bool apf_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "kvm_debugfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fileio.h"
+#include "sysroot.h"
+
+#define KVM_DEBUGFS "/sys/kernel/debug/kvm"
+
+int apf_debugfs_kvm_probe(void)
+{
+	char path[APF_PATH_MAX];
+	DIR *d;
+	int err = apf_path(path, sizeof(path), KVM_DEBUGFS);
+
+	if (err)
+		return err;
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	closedir(d);
+	return 0;
+}
+
+int apf_debugfs_parse_vm_dir(const char *name, pid_t *pid, int *fd)
+{
+	const char *dash = strchr(name, '-');
+	char num[16];
+	long p, f;
+	size_t len;
+
+	if (!dash)
+		return -EINVAL;
+	len = (size_t)(dash - name);
+	if (!len || len >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, name, len);
+	num[len] = '\0';
+	if (apf_parse_int(num, 1, INT32_MAX, &p) ||
+	    apf_parse_int(dash + 1, 0, INT32_MAX, &f))
+		return -EINVAL;
+	/* Reject blanks the lenient parser allows: a directory name has none. */
+	if (strspn(name, "0123456789-") != strlen(name))
+		return -EINVAL;
+	*pid = (pid_t)p;
+	*fd = (int)f;
+	return 0;
+}
+
+static unsigned int count_vcpus(const char *vmdir)
+{
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d = opendir(vmdir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		long idx;
+
+		if (!strncmp(de->d_name, "vcpu", 4) &&
+		    !apf_parse_int(de->d_name + 4, 0, 1 << 20, &idx) &&
+		    strspn(de->d_name + 4, "0123456789") == strlen(de->d_name + 4))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int apf_debugfs_list_vms(struct apf_debugfs_vm **vms, size_t *n)
+{
+	char path[APF_PATH_MAX], vmdir[APF_PATH_MAX];
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d;
+	int err;
+
+	*vms = NULL;
+	*n = 0;
+	err = apf_path(path, sizeof(path), KVM_DEBUGFS);
+	if (err)
+		return err;
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct apf_debugfs_vm vm;
+
+		if (apf_debugfs_parse_vm_dir(de->d_name, &vm.pid, &vm.fd))
+			continue;
+		if (apf_path(vmdir, sizeof(vmdir), KVM_DEBUGFS "/%s", de->d_name))
+			continue;
+		vm.nr_vcpus = count_vcpus(vmdir);
+		if (*n == cap) {
+			struct apf_debugfs_vm *v;
+
+			cap = cap ? cap * 2 : 8;
+			v = realloc(*vms, cap * sizeof(**vms));
+			if (!v) {
+				closedir(d);
+				free(*vms);
+				*vms = NULL;
+				*n = 0;
+				return -ENOMEM;
+			}
+			*vms = v;
+		}
+		(*vms)[(*n)++] = vm;
+	}
+	closedir(d);
+	return 0;
+}
+
+struct read_state {
+	int nread, nperm, first_err;
+};
+
+/* Read one stat file; a missing or non-numeric file is skipped quietly
+ * (older kernels lack some stats; histograms are not counters). */
+static int read_one(const char *dirpath, const char *name,
+		    struct apf_counters *c, struct read_state *st)
+{
+	char file[APF_PATH_MAX];
+	uint64_t v;
+	int n, err;
+
+	n = snprintf(file, sizeof(file), "%s/%s", dirpath, name);
+	if (n < 0 || (size_t)n >= sizeof(file))
+		return 0;
+	err = apf_read_u64(file, &v);
+	if (err == -EISDIR || err == -EINVAL || err == -ENOENT)
+		return 0;
+	if (err) {
+		st->nperm += err == -EPERM || err == -EACCES;
+		st->first_err = st->first_err ? st->first_err : err;
+		return 0;
+	}
+	st->nread++;
+	return apf_counters_set(c, name, v);
+}
+
+int apf_debugfs_read_stats(const char *dir, bool all, struct apf_counters *c)
+{
+	char path[APF_PATH_MAX];
+	struct read_state st = { 0, 0, 0 };
+	int err;
+
+	err = apf_path(path, sizeof(path), KVM_DEBUGFS "%s%s",
+		       *dir ? "/" : "", dir);
+	if (err)
+		return err;
+	if (!apf_is_dir(path))
+		return -ENOENT;	/* VM exited since listing */
+	if (all) {
+		struct dirent *de;
+		DIR *d = opendir(path);
+
+		if (!d)
+			return -errno;
+		while ((de = readdir(d)) && !err)
+			if (de->d_name[0] != '.')
+				err = read_one(path, de->d_name, c, &st);
+		closedir(d);
+	} else {
+		/* Open the known names only: a sample over 100 VMs stays
+		 * within its time budget without a readdir per VM. */
+		size_t i;
+
+		for (i = 0; i < apf_host_counter_count && !err; i++)
+			err = read_one(path, apf_host_counter_names[i], c, &st);
+		for (i = 0; i < apf_context_counter_count && !err; i++)
+			err = read_one(path, apf_context_counter_names[i], c, &st);
+	}
+	if (err)
+		return err;
+	if (!st.nread && st.first_err)
+		return st.nperm ? -EPERM : st.first_err;
+	return st.nread;
+}
+
+bool apf_debugfs_has_stat(const char *name)
+{
+	char path[APF_PATH_MAX];
+
+	return !apf_path(path, sizeof(path), KVM_DEBUGFS "/%s", name) &&
+	       apf_is_file(path);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* /sys/kernel/debug/kvm: summed stats, per-VM <pid>-<fd>/ dirs, vcpuN/. */
+#ifndef APF_KVM_DEBUGFS_H
+#define APF_KVM_DEBUGFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "counters.h"
+
+struct apf_debugfs_vm {
+	pid_t pid;
+	int fd;
+	unsigned int nr_vcpus;	/* vcpuN directories seen */
+};
+
+/* 0 if /sys/kernel/debug/kvm is listable, -ENOENT (no debugfs or no kvm),
+ * -EACCES/-EPERM otherwise. */
+int apf_debugfs_kvm_probe(void);
+/* List VM directories.  Caller frees *vms. */
+int apf_debugfs_list_vms(struct apf_debugfs_vm **vms, size_t *n);
+/* Parse "<pid>-<fd>" (fuzzed). */
+int apf_debugfs_parse_vm_dir(const char *name, pid_t *pid, int *fd);
+
+/* Read stat files from dir ("" for the summed top level, "PID-FD" for a
+ * VM, "PID-FD/vcpuN" for a vCPU) into c.  Only names apf_counter_is_shown()
+ * accepts are read.  Returns the number read, or -EPERM when every file
+ * refused (lockdown), or another -errno.  A directory that vanished returns
+ * -ENOENT without noise. */
+int apf_debugfs_read_stats(const char *dir, bool all, struct apf_counters *c);
+/* Whether a named stat file exists in the top-level directory. */
+bool apf_debugfs_has_stat(const char *name);
+
+#endif

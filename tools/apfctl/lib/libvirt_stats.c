@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libvirt domain stats through dlopen: guests and plain-QEMU hosts have no
+ * libvirt, so apfctl must not link it.  <libvirt/libvirt.h> is included for
+ * types and constants only.
+ *
+ * libvirt calls can block (a daemon that accepts but never answers, a
+ * monitor stuck in a job), so the whole open/query/close runs in a worker
+ * thread that the caller waits on with a deadline.  A timed-out worker is
+ * left to finish on its own; while one is still out, later calls fail
+ * at once instead of piling up threads.
+ */
+#include "libvirt_stats.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+static struct {
+	void *h;
+	virConnectPtr (*open_ro)(const char *);
+	int (*close)(virConnectPtr);
+	int (*get_all_stats)(virConnectPtr, unsigned int,
+			     virDomainStatsRecordPtr **, unsigned int);
+	void (*records_free)(virDomainStatsRecordPtr *);
+	const char *(*dom_name)(virDomainPtr);
+	unsigned int (*dom_id)(virDomainPtr);
+	void (*set_error_func)(void *, virErrorFunc);
+	virErrorPtr (*last_error)(void);
+} lv;
+
+static pthread_once_t lv_once = PTHREAD_ONCE_INIT;
+static int lv_load_err;
+/* A worker that outlived its caller's deadline and still runs. */
+static atomic_int lv_inflight;
+static char lv_errmsg[256];
+static pthread_mutex_t lv_errmsg_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* libvirt prints every error on stderr by default; apfctl reports them in
+ * its own words (and -j output must stay clean). */
+static void lv_silent(void *opaque, virErrorPtr e)
+{
+	(void)opaque;
+	(void)e;
+}
+
+static void lv_load(void)
+{
+	/* Never dlclose: libvirt keeps threads and one-time state. */
+	lv.h = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
+	if (!lv.h) {
+		lv_load_err = -ENOTSUP;
+		return;
+	}
+#define SYM(field, name)                                         \
+	do {                                                       \
+		*(void **)&lv.field = dlsym(lv.h, name);           \
+		if (!lv.field) {                                   \
+			lv_load_err = -ENOTSUP;                    \
+			return;                                    \
+		}                                                  \
+	} while (0)
+	SYM(open_ro, "virConnectOpenReadOnly");
+	SYM(close, "virConnectClose");
+	SYM(get_all_stats, "virConnectGetAllDomainStats");
+	SYM(records_free, "virDomainStatsRecordListFree");
+	SYM(dom_name, "virDomainGetName");
+	SYM(dom_id, "virDomainGetID");
+	SYM(set_error_func, "virSetErrorFunc");
+	SYM(last_error, "virGetLastError");
+#undef SYM
+	lv.set_error_func(NULL, lv_silent);
+}
+
+const char *apf_libvirt_last_error(void)
+{
+	return lv_errmsg;
+}
+
+static void set_errmsg(const char *msg)
+{
+	pthread_mutex_lock(&lv_errmsg_lock);
+	snprintf(lv_errmsg, sizeof(lv_errmsg), "%s", msg ? msg : "");
+	pthread_mutex_unlock(&lv_errmsg_lock);
+}
+
+/* The calling thread's last libvirt error as -errno. */
+static int lv_errno(void)
+{
+	virErrorPtr e = lv.last_error();
+
+	if (!e)
+		return -EIO;
+	set_errmsg(e->message);
+	switch (e->code) {
+	case VIR_ERR_AUTH_FAILED:
+	case VIR_ERR_AUTH_CANCELLED:
+	case VIR_ERR_AUTH_UNAVAILABLE:
+	case VIR_ERR_OPERATION_DENIED:
+	case VIR_ERR_ACCESS_DENIED:
+		return -EACCES;
+	case VIR_ERR_NO_SUPPORT:
+		return -ENOTSUP;
+	case VIR_ERR_SYSTEM_ERROR:
+	case VIR_ERR_NO_CONNECT:
+		/* int1 carries errno for system errors; a missing socket
+		 * means the same to us as a refusing one. */
+		if (e->int1 == EACCES || e->int1 == EPERM)
+			return -EACCES;
+		if (e->int1 == ETIMEDOUT)
+			return -ETIMEDOUT;
+		return -ECONNREFUSED;
+	default:
+		return -EIO;
+	}
+}
+
+static const char *strip_suffix(const char *s, size_t *len)
+{
+	/* libvirt names KVM stats <name>.sum (cumulative), .cur (instant)
+	 * or .max (peak); anything else is libvirt's own (vcpu.N.state,
+	 * .time, .wait, .delay) and not a KVM counter. */
+	static const char *const sfx[] = { ".sum", ".cur", ".max" };
+	size_t n = strlen(s), i;
+
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++)
+		if (n > 4 && !strcmp(s + n - 4, sfx[i])) {
+			*len = n - 4;
+			return s;
+		}
+	return NULL;
+}
+
+static bool param_value(const virTypedParameter *p, uint64_t *v)
+{
+	switch (p->type) {
+	case VIR_TYPED_PARAM_UINT:
+		*v = p->value.ui;
+		return true;
+	case VIR_TYPED_PARAM_ULLONG:
+		*v = p->value.ul;
+		return true;
+	case VIR_TYPED_PARAM_INT:
+		if (p->value.i < 0)
+			return false;
+		*v = (uint64_t)p->value.i;
+		return true;
+	case VIR_TYPED_PARAM_LLONG:
+		if (p->value.l < 0)
+			return false;
+		*v = (uint64_t)p->value.l;
+		return true;
+	default:	/* booleans are states; doubles, strings not ours */
+		return false;
+	}
+}
+
+static int add_stat(struct apf_counters *c, const char *full, bool all,
+		    uint64_t v)
+{
+	char name[APF_COUNTER_NAME_MAX];
+	size_t len;
+
+	if (!strip_suffix(full, &len) || !len || len >= sizeof(name))
+		return 0;
+	memcpy(name, full, len);
+	name[len] = '\0';
+	if (!apf_counter_is_shown(name, all))
+		return 0;
+	if (c->n >= APF_QMP_MAX_STATS && !apf_counters_find(c, name))
+		return 0;
+	return apf_counters_set(c, name, v);
+}
+
+static struct apf_qmp_vcpu_stats *vcpu_slot(struct apf_libvirt_domain *d,
+					    int idx, int *err)
+{
+	struct apf_qmp_vcpu_stats *v;
+	size_t i;
+
+	*err = 0;
+	/* libvirt lists a vCPU's params together: the last one is the
+	 * likely hit. */
+	for (i = d->nvcpus; i-- > 0;)
+		if (d->vcpus[i].index == idx)
+			return &d->vcpus[i];
+	if (d->nvcpus >= APF_QMP_MAX_VCPUS) {
+		*err = -E2BIG;
+		return NULL;
+	}
+	v = realloc(d->vcpus, (d->nvcpus + 1) * sizeof(*v));
+	if (!v) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	d->vcpus = v;
+	v = &v[d->nvcpus++];
+	memset(v, 0, sizeof(*v));
+	v->index = idx;
+	return v;
+}
+
+static int fill_domain(struct apf_libvirt_domain *d,
+		       const virDomainStatsRecord *rec, bool all)
+{
+	const char *nm = lv.dom_name(rec->dom);
+	unsigned int id = lv.dom_id(rec->dom);
+	int i, r;
+
+	if (nm) {
+		size_t n = strnlen(nm, sizeof(d->name) - 1);
+
+		memcpy(d->name, nm, n);
+		d->name[n] = '\0';
+	}
+	d->id = id == (unsigned int)-1 || id > INT32_MAX ? -1 : (int)id;
+	for (i = 0; i < rec->nparams; i++) {
+		const virTypedParameter *p = &rec->params[i];
+		const char *f = p->field;
+		uint64_t v;
+
+		if (!param_value(p, &v))
+			continue;
+		if (!strncmp(f, "vm.", 3)) {
+			r = add_stat(&d->vm, f + 3, all, v);
+		} else if (!strncmp(f, "vcpu.", 5) && f[5] >= '0' &&
+			   f[5] <= '9') {
+			struct apf_qmp_vcpu_stats *vc;
+			char *end;
+			unsigned long idx = strtoul(f + 5, &end, 10);
+
+			if (*end != '.' || idx >= APF_QMP_MAX_VCPUS ||
+			    !strip_suffix(end + 1, &(size_t){ 0 }))
+				continue;
+			vc = vcpu_slot(d, (int)idx, &r);
+			if (vc)
+				r = add_stat(&vc->counters, end + 1, all, v);
+		} else {
+			continue;
+		}
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int cmp_vcpu(const void *a, const void *b)
+{
+	const struct apf_qmp_vcpu_stats *x = a, *y = b;
+
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+void apf_libvirt_domains_free(struct apf_libvirt_domain *d, size_t n)
+{
+	size_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < n; i++) {
+		apf_counters_free(&d[i].vm);
+		apf_qmp_vcpu_stats_free(d[i].vcpus, d[i].nvcpus);
+	}
+	free(d);
+}
+
+/* Runs in the worker thread: everything that may block. */
+static int collect(const char *uri, bool all, struct apf_libvirt_domain **doms,
+		   size_t *ndoms)
+{
+	virConnectPtr c;
+	virDomainStatsRecordPtr *recs = NULL;
+	struct apf_libvirt_domain *d = NULL;
+	int n, i, r = 0;
+
+	c = lv.open_ro(uri);
+	if (!c)
+		return lv_errno();
+	/* NOWAIT: skip a domain whose monitor is busy in a job rather than
+	 * wait for it. */
+	n = lv.get_all_stats(c, VIR_DOMAIN_STATS_VM | VIR_DOMAIN_STATS_VCPU,
+			     &recs,
+			     VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE |
+			     VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+	if (n < 0) {
+		r = lv_errno();
+		goto out;
+	}
+	d = calloc(n ? (size_t)n : 1, sizeof(*d));
+	if (!d) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		r = fill_domain(&d[i], recs[i], all);
+		if (r) {
+			apf_libvirt_domains_free(d, (size_t)n);
+			d = NULL;
+			goto out;
+		}
+		if (d[i].nvcpus > 1)
+			qsort(d[i].vcpus, d[i].nvcpus, sizeof(*d[i].vcpus),
+			      cmp_vcpu);
+	}
+	*doms = d;
+	*ndoms = (size_t)n;
+out:
+	if (recs)
+		lv.records_free(recs);
+	lv.close(c);
+	return r;
+}
+
+struct job {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done, abandoned, all;
+	char *uri;
+	int r;
+	struct apf_libvirt_domain *doms;
+	size_t n;
+};
+
+static void job_free(struct job *j)
+{
+	apf_libvirt_domains_free(j->doms, j->n);
+	pthread_cond_destroy(&j->cond);
+	pthread_mutex_destroy(&j->lock);
+	free(j->uri);
+	free(j);
+}
+
+static void *worker(void *arg)
+{
+	struct job *j = arg;
+	struct apf_libvirt_domain *d = NULL;
+	size_t n = 0;
+	int r = collect(j->uri, j->all, &d, &n);
+	bool abandoned;
+
+	pthread_mutex_lock(&j->lock);
+	j->r = r;
+	j->doms = d;
+	j->n = n;
+	j->done = true;
+	abandoned = j->abandoned;
+	pthread_cond_signal(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+	if (abandoned) {
+		job_free(j);
+		atomic_fetch_sub(&lv_inflight, 1);
+	}
+	return NULL;
+}
+
+static bool local_daemon_absent(const char *uri)
+{
+	/* qemu:///system without a daemon socket: say so without loading
+	 * libvirt at all (modular virtqemud or monolithic libvirtd). */
+	if (strcmp(uri, "qemu:///system"))
+		return false;
+	return access("/run/libvirt/virtqemud-sock-ro", F_OK) &&
+	       access("/run/libvirt/libvirt-sock-ro", F_OK);
+}
+
+int apf_libvirt_domain_stats(const char *uri, bool all,
+			     struct apf_libvirt_domain **doms, size_t *n)
+{
+	struct timespec deadline;
+	pthread_condattr_t ca;
+	pthread_attr_t ta;
+	pthread_t t;
+	struct job *j;
+	const char *env;
+	int r;
+
+	*doms = NULL;
+	*n = 0;
+	set_errmsg("");
+	if (!uri || !*uri) {
+		env = getenv("APFCTL_LIBVIRT_URI");
+		uri = env && *env ? env : "qemu:///system";
+	}
+	if (local_daemon_absent(uri)) {
+		set_errmsg("no libvirt daemon socket in /run/libvirt");
+		return -ECONNREFUSED;
+	}
+	pthread_once(&lv_once, lv_load);
+	if (lv_load_err) {
+		set_errmsg("libvirt.so.0 not available");
+		return lv_load_err;
+	}
+	if (atomic_load(&lv_inflight) > 0) {
+		set_errmsg("an earlier libvirt call is still hanging");
+		return -EBUSY;
+	}
+
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->uri = strdup(uri);
+	j->all = all;
+	if (!j->uri) {
+		free(j);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&j->cond, &ca);
+	pthread_condattr_destroy(&ca);
+
+	pthread_attr_init(&ta);
+	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+	r = -pthread_create(&t, &ta, worker, j);
+	pthread_attr_destroy(&ta);
+	if (r) {
+		job_free(j);
+		return r;
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += APF_LIBVIRT_TIMEOUT_MS / 1000;
+	deadline.tv_nsec += (APF_LIBVIRT_TIMEOUT_MS % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&j->lock);
+	while (!j->done) {
+		if (pthread_cond_timedwait(&j->cond, &j->lock, &deadline) ==
+		    ETIMEDOUT && !j->done) {
+			/* The worker frees the job when it finishes. */
+			j->abandoned = true;
+			atomic_fetch_add(&lv_inflight, 1);
+			pthread_mutex_unlock(&j->lock);
+			set_errmsg("libvirt did not answer in time");
+			return -ETIMEDOUT;
+		}
+	}
+	pthread_mutex_unlock(&j->lock);
+	r = j->r;
+	if (!r) {
+		*doms = j->doms;
+		*n = j->n;
+		j->doms = NULL;
+		j->n = 0;
+	}
+	job_free(j);
+	return r;
+}

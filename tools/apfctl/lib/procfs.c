@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "procfs.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+#include "sysroot.h"
+
+#define CMDLINE_LIMIT (1u << 20)	/* QEMU argv can be long; not this long */
+#define INTERRUPTS_LIMIT (4u << 20)	/* hundreds of CPUs x hundreds of rows */
+
+int apf_split_argv(const char *buf, size_t len, char ***argv, int *argc)
+{
+	size_t i, n = 0;
+	char **v, *strs;
+
+	*argv = NULL;
+	*argc = 0;
+	for (i = 0; i < len; i++)
+		if (buf[i] == '\0')
+			n++;
+	if (len && buf[len - 1] != '\0')
+		n++;	/* last argument not terminated (truncated read) */
+	/* One block: pointers, then a terminated copy of the strings. */
+	v = malloc((n + 1) * sizeof(*v) + len + 1);
+	if (!v)
+		return -ENOMEM;
+	strs = (char *)(v + n + 1);
+	if (len)
+		memcpy(strs, buf, len);
+	strs[len] = '\0';
+	for (i = 0; i < n; i++) {
+		v[i] = strs;
+		strs += strlen(strs) + 1;
+	}
+	v[n] = NULL;
+	*argv = v;
+	*argc = (int)n;
+	return 0;
+}
+
+int apf_proc_argv(pid_t pid, char ***argv, int *argc)
+{
+	char path[APF_PATH_MAX], *buf;
+	ssize_t n;
+	int err;
+
+	*argv = NULL;
+	*argc = 0;
+	err = apf_path(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if (err)
+		return err;
+	n = apf_slurp(path, CMDLINE_LIMIT, &buf);
+	if (n == -ENOENT)
+		return -ESRCH;
+	if (n < 0)
+		return (int)n;
+	err = apf_split_argv(buf, (size_t)n, argv, argc);
+	free(buf);
+	return err;
+}
+
+static int pid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int apf_proc_tids(pid_t pid, pid_t **tids, size_t *n)
+{
+	char path[APF_PATH_MAX];
+	size_t cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int err;
+
+	*tids = NULL;
+	*n = 0;
+	err = apf_path(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if (err)
+		return err;
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while ((de = readdir(d))) {
+		long tid;
+
+		if (apf_parse_int(de->d_name, 1, INT32_MAX, &tid))
+			continue;
+		if (*n == cap) {
+			pid_t *t;
+
+			cap = cap ? cap * 2 : 16;
+			t = realloc(*tids, cap * sizeof(**tids));
+			if (!t) {
+				closedir(d);
+				free(*tids);
+				*tids = NULL;
+				*n = 0;
+				return -ENOMEM;
+			}
+			*tids = t;
+		}
+		(*tids)[(*n)++] = (pid_t)tid;
+	}
+	closedir(d);
+	if (*n)
+		qsort(*tids, *n, sizeof(**tids), pid_cmp);
+	return 0;
+}
+
+bool apf_cmdline_has_word(const char *cmdline, const char *param)
+{
+	size_t plen = strlen(param);
+	const char *p = cmdline;
+
+	if (!plen)
+		return false;
+	while ((p = strstr(p, param))) {
+		bool start = p == cmdline || isspace((unsigned char)p[-1]);
+		char end = p[plen];
+
+		if (start && (end == '\0' || isspace((unsigned char)end)))
+			return true;
+		p += plen;
+	}
+	return false;
+}
+
+int apf_kernel_cmdline_has(const char *param, bool *has)
+{
+	char path[APF_PATH_MAX], *buf;
+	ssize_t n;
+	int err;
+
+	err = apf_path(path, sizeof(path), "/proc/cmdline");
+	if (err)
+		return err;
+	n = apf_slurp(path, CMDLINE_LIMIT, &buf);
+	if (n < 0)
+		return (int)n;
+	*has = apf_cmdline_has_word(buf, param);
+	free(buf);
+	return 0;
+}
+
+/* Row format: "LABEL:" then one count per CPU, then a description. */
+static int parse_irq_line(const char *line, size_t len, unsigned int ncpus,
+			  struct apf_irq_row *row)
+{
+	const char *p = line, *end = line + len;
+	unsigned int i;
+
+	row->found = true;
+	row->total = 0;
+	row->ncpus = 0;
+	for (i = 0; i < ncpus; i++) {
+		uint64_t v = 0;
+		bool digits = false;
+
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		while (p < end && *p >= '0' && *p <= '9') {
+			unsigned int d = (unsigned int)(*p++ - '0');
+
+			if (v > (UINT64_MAX - d) / 10)
+				return -ERANGE;
+			v = v * 10 + d;
+			digits = true;
+		}
+		if (!digits)
+			break;	/* description reached early: fewer columns */
+		if (row->total > UINT64_MAX - v)
+			return -ERANGE;
+		row->total += v;
+		row->ncpus++;
+	}
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	len = (size_t)(end - p);
+	if (len >= sizeof(row->desc))
+		len = sizeof(row->desc) - 1;
+	memcpy(row->desc, p, len);
+	row->desc[len] = '\0';
+	return row->ncpus ? 0 : -EINVAL;
+}
+
+int apf_parse_interrupts(const char *text, const char *label,
+			 struct apf_irq_row *row)
+{
+	size_t llen = strlen(label);
+	unsigned int ncpus = 0;
+	const char *line = text, *nl;
+
+	memset(row, 0, sizeof(*row));
+	/* The header names the CPU columns: "CPU0 CPU1 ...". */
+	nl = strchr(line, '\n');
+	{
+		const char *p = line, *hend = nl ? nl : line + strlen(line);
+
+		while ((p = strstr(p, "CPU")) && p < hend) {
+			ncpus++;
+			p += 3;
+		}
+	}
+	if (!ncpus)
+		return -EINVAL;
+	while (nl) {
+		const char *s;
+
+		line = nl + 1;
+		nl = strchr(line, '\n');
+		s = line;
+		while (*s == ' ')
+			s++;
+		if (!strncmp(s, label, llen) && s[llen] == ':') {
+			size_t len = nl ? (size_t)(nl - s) : strlen(s);
+
+			return parse_irq_line(s + llen + 1, len - llen - 1,
+					      ncpus, row);
+		}
+	}
+	return 0;	/* not found is not an error: row->found == false */
+}
+
+int apf_proc_interrupts_row(const char *label, struct apf_irq_row *row)
+{
+	char path[APF_PATH_MAX], *buf;
+	ssize_t n;
+	int err;
+
+	memset(row, 0, sizeof(*row));
+	err = apf_path(path, sizeof(path), "/proc/interrupts");
+	if (err)
+		return err;
+	n = apf_slurp(path, INTERRUPTS_LIMIT, &buf);
+	if (n < 0)
+		return (int)n;
+	err = apf_parse_interrupts(buf, label, row);
+	free(buf);
+	return err;
+}
+
+bool apf_module_present(const char *name)
+{
+	char path[APF_PATH_MAX];
+
+	return !apf_path(path, sizeof(path), "/sys/module/%s", name) &&
+	       apf_is_dir(path);
+}
+
+int apf_is_mounted(const char *fstype, const char *mnt, bool *mounted)
+{
+	char path[APF_PATH_MAX], *buf, *line, *save = NULL;
+	ssize_t n;
+	int err;
+
+	*mounted = false;
+	err = apf_path(path, sizeof(path), "/proc/mounts");
+	if (err)
+		return err;
+	n = apf_slurp(path, INTERRUPTS_LIMIT, &buf);
+	if (n < 0)
+		return (int)n;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char dev[256], dir[256], type[64];
+
+		if (sscanf(line, "%255s %255s %63s", dev, dir, type) == 3 &&
+		    !strcmp(type, fstype) && !strcmp(dir, mnt)) {
+			*mounted = true;
+			break;
+		}
+	}
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* One stats sample over every source: per VM from QMP, libvirt, debugfs or
+ * perf tracepoints (first that works), a host total, and guest counters.
+ * Connections and perf counters persist between samples. */
+#ifndef APF_STATS_SAMPLER_H
+#define APF_STATS_SAMPLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "counters.h"
+
+enum apf_source {
+	APF_SRC_NONE,
+	APF_SRC_QMP,		/* QMP query-stats (KVM binary stats) */
+	APF_SRC_LIBVIRT,	/* libvirt domain stats (same KVM stats) */
+	APF_SRC_DEBUGFS,	/* /sys/kernel/debug/kvm */
+	APF_SRC_TRACEPOINTS,	/* perf_event_open counting, since start */
+	APF_SRC_SUM,		/* total only: sum of the VM rows */
+	APF_SRC_SYSFS,		/* guest: /sys/kernel/kvm_async_pf */
+};
+
+const char *apf_source_name(enum apf_source s);
+
+struct apf_sampler_cfg {
+	bool all;		/* every KVM counter, not the APF set */
+	bool vcpus;		/* per-vCPU rows where the source has them */
+	const char *qmp;	/* --qmp PATH: socket for the selected VM */
+	const char *select;	/* -p PID or -g NAME; NULL: every VM */
+	bool no_libvirt, no_perf, no_qmp;
+	int qmp_timeout_ms;
+};
+
+struct apf_vcpu_row {
+	unsigned int index;
+	struct apf_counters counters;
+};
+
+struct apf_vm_row {
+	pid_t pid;
+	char name[128];
+	enum apf_source source;
+	char detail[192];		/* socket path, domain, debugfs dir */
+	struct apf_counters counters;
+	struct apf_vcpu_row *vcpus;
+	size_t nvcpus;
+};
+
+struct apf_sample {
+	double time;			/* CLOCK_MONOTONIC seconds */
+	struct apf_vm_row *vms;
+	size_t nvms;
+	enum apf_source total_source;
+	struct apf_counters total;
+	bool guest;			/* this machine is a KVM guest */
+	enum apf_source guest_source;	/* SYSFS, or NONE: HYP row only */
+	struct apf_counters guest_counters;
+};
+
+struct apf_sampler;
+
+/* Returns NULL with *err set.  -ESRCH: the selected VM is not running. */
+struct apf_sampler *apf_sampler_open(const struct apf_sampler_cfg *cfg, int *err);
+/* Take a sample.  Notes for the operator (a VM whose source failed) are
+ * passed to warn once each.  -ESRCH when the selected VM exited. */
+int apf_sampler_take(struct apf_sampler *s, struct apf_sample *out,
+		     void (*warn)(const char *msg));
+void apf_sample_free(struct apf_sample *smp);
+void apf_sampler_close(struct apf_sampler *s);
+
+/* Per-second rate of counter name in row cur against prev (same pid or
+ * the total); false when there is no earlier value or it went down. */
+bool apf_rate(const struct apf_counters *prev, const struct apf_counter *cur,
+	      double dt, double *rate);
+const struct apf_vm_row *apf_sample_vm(const struct apf_sample *smp, pid_t pid);
+
+#endif

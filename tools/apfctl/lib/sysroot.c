@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "sysroot.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static char sysroot_dir[APF_PATH_MAX / 2] = "";
+
+void apf_sysroot_set(const char *dir)
+{
+	size_t n;
+
+	if (!dir || !strcmp(dir, "/")) {
+		sysroot_dir[0] = '\0';
+		return;
+	}
+	snprintf(sysroot_dir, sizeof(sysroot_dir), "%s", dir);
+	/* Drop trailing slashes so "%s%s" joins with exactly one. */
+	n = strlen(sysroot_dir);
+	while (n > 1 && sysroot_dir[n - 1] == '/')
+		sysroot_dir[--n] = '\0';
+}
+
+const char *apf_sysroot(void)
+{
+	return sysroot_dir[0] ? sysroot_dir : "/";
+}
+
+bool apf_sysroot_is_live(void)
+{
+	return sysroot_dir[0] == '\0';
+}
+
+int apf_path(char *buf, size_t len, const char *fmt, ...)
+{
+	char rel[APF_PATH_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(rel))
+		return -ENAMETOOLONG;
+	n = snprintf(buf, len, "%s%s", sysroot_dir, rel);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}

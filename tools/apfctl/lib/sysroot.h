@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Path resolution under --sysroot, so fixtures stand in for /sys and /proc. */
+#ifndef APF_SYSROOT_H
+#define APF_SYSROOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define APF_PATH_MAX 512
+
+/* dir == NULL or "/" means the live system. */
+void apf_sysroot_set(const char *dir);
+const char *apf_sysroot(void);
+bool apf_sysroot_is_live(void);
+
+/* Format fmt (an absolute path such as "/proc/%d/cmdline") under the
+ * sysroot into buf.  Returns 0, or -ENAMETOOLONG. */
+int apf_path(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "vms.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "kvm_debugfs.h"
+#include "procfs.h"
+#include "sysroot.h"
+
+static int vms_push(struct apf_vm_list *l, size_t *cap, pid_t pid, int fd,
+		    unsigned int nr_vcpus)
+{
+	struct apf_vm *vm;
+
+	if (l->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		struct apf_vm *v = realloc(l->v, nc * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		*cap = nc;
+	}
+	vm = &l->v[l->n++];
+	memset(vm, 0, sizeof(*vm));
+	vm->pid = pid;
+	vm->kvm_fd = fd;
+	vm->nr_vcpus = nr_vcpus;
+	return 0;
+}
+
+/* Fallback when debugfs is not listable: processes holding a VM fd. */
+static int scan_proc_fds(struct apf_vm_list *l, size_t *cap)
+{
+	char path[APF_PATH_MAX];
+	struct dirent *de;
+	DIR *proc;
+	int err = apf_path(path, sizeof(path), "/proc");
+
+	if (err)
+		return err;
+	proc = opendir(path);
+	if (!proc)
+		return -errno;
+	while ((de = readdir(proc)) && !err) {
+		char fddir[APF_PATH_MAX];
+		struct dirent *fe;
+		long pid;
+		DIR *fds;
+
+		if (apf_parse_int(de->d_name, 1, INT32_MAX, &pid) ||
+		    apf_path(fddir, sizeof(fddir), "/proc/%ld/fd", pid))
+			continue;
+		fds = opendir(fddir);
+		if (!fds)
+			continue;	/* gone, or another user's */
+		while ((fe = readdir(fds)) && !err) {
+			char link[APF_PATH_MAX], target[64];
+			ssize_t n;
+			long fd;
+
+			if (apf_parse_int(fe->d_name, 0, INT32_MAX, &fd) ||
+			    snprintf(link, sizeof(link), "%s/%s", fddir,
+				     fe->d_name) >= (int)sizeof(link))
+				continue;
+			n = readlink(link, target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			if (!strcmp(target, "anon_inode:kvm-vm"))
+				err = vms_push(l, cap, (pid_t)pid, (int)fd, 0);
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return err;
+}
+
+static void vm_describe(struct apf_vm *vm)
+{
+	char path[APF_PATH_MAX], **argv;
+	int argc;
+
+	if (!apf_path(path, sizeof(path), "/proc/%d/comm", (int)vm->pid) &&
+	    apf_read_file(path, vm->comm, sizeof(vm->comm)) > 0)
+		vm->comm[strcspn(vm->comm, "\n")] = '\0';
+	if (!apf_proc_argv(vm->pid, &argv, &argc)) {
+		apf_qemu_parse(argc, argv, &vm->qemu);
+		free(argv);
+	} else {
+		apf_qemu_parse(0, NULL, &vm->qemu);
+	}
+	if (!vm->nr_vcpus && vm->qemu.smp > 0)
+		vm->nr_vcpus = (unsigned int)vm->qemu.smp;
+}
+
+/* Fix name pointers after the array stopped moving. */
+static void vms_finish(struct apf_vm_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		struct apf_vm *vm = &l->v[i];
+
+		vm->name = vm->qemu.name[0] ? vm->qemu.name : vm->comm;
+	}
+}
+
+static int vm_cmp(const void *a, const void *b)
+{
+	const struct apf_vm *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return (x->pid > y->pid) - (x->pid < y->pid);
+	return (x->kvm_fd > y->kvm_fd) - (x->kvm_fd < y->kvm_fd);
+}
+
+int apf_vms_discover(struct apf_vm_list *l)
+{
+	struct apf_debugfs_vm *dv;
+	size_t i, n, cap = 0, keep = 0;
+	char path[APF_PATH_MAX];
+	int err;
+
+	l->v = NULL;
+	l->n = 0;
+	err = apf_debugfs_list_vms(&dv, &n);
+	if (!err) {
+		for (i = 0; i < n && !err; i++)
+			err = vms_push(l, &cap, dv[i].pid, dv[i].fd,
+				       dv[i].nr_vcpus);
+		free(dv);
+	} else {
+		err = scan_proc_fds(l, &cap);
+	}
+	if (err) {
+		apf_vms_free(l);
+		return err;
+	}
+	/* A VM whose process is gone (exited mid-listing) is dropped. */
+	for (i = 0; i < l->n; i++) {
+		if (apf_path(path, sizeof(path), "/proc/%d", (int)l->v[i].pid) ||
+		    !apf_is_dir(path))
+			continue;
+		vm_describe(&l->v[i]);
+		l->v[keep++] = l->v[i];
+	}
+	l->n = keep;
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), vm_cmp);
+	vms_finish(l);
+	return 0;
+}
+
+const struct apf_vm *apf_vms_find(const struct apf_vm_list *l, const char *sel)
+{
+	long pid;
+	size_t i;
+
+	if (!apf_parse_int(sel, 1, INT32_MAX, &pid) &&
+	    strspn(sel, "0123456789") == strlen(sel)) {
+		for (i = 0; i < l->n; i++)
+			if (l->v[i].pid == (pid_t)pid)
+				return &l->v[i];
+		return NULL;
+	}
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].name, sel))
+			return &l->v[i];
+	return NULL;
+}
+
+void apf_vms_free(struct apf_vm_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The VMs on a host: found in debugfs and /proc, named from QEMU's argv. */
+#ifndef APF_VMS_H
+#define APF_VMS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "qemu_cmdline.h"
+
+struct apf_vm {
+	pid_t pid;
+	int kvm_fd;			/* -1 if unknown */
+	unsigned int nr_vcpus;		/* from debugfs, else -smp, else 0 */
+	char comm[32];
+	struct apf_qemu_info qemu;
+	const char *name;		/* qemu.name, or comm */
+};
+
+struct apf_vm_list {
+	struct apf_vm *v;
+	size_t n;
+};
+
+/* Enumerate VMs: debugfs VM directories when listable, otherwise processes
+ * with an anon_inode:kvm-vm file descriptor.  A VM that exits between
+ * listing and reading is dropped, not reported as an error. */
+int apf_vms_discover(struct apf_vm_list *l);
+/* Select by pid (sel is all digits) or by name; NULL if none. */
+const struct apf_vm *apf_vms_find(const struct apf_vm_list *l, const char *sel);
+void apf_vms_free(struct apf_vm_list *l);
+
+#endif

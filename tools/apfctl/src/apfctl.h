@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Shared CLI state and helpers for apfctl's subcommands. */
+#ifndef APFCTL_H
+#define APFCTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "json_writer.h"
+
+/* Exit codes (DESIGN.md, apfctl). */
+enum {
+	APF_EXIT_OK = 0,
+	APF_EXIT_RUNTIME = 1,
+	APF_EXIT_USAGE = 2,
+	APF_EXIT_UNSUPPORTED = 3,
+	APF_EXIT_PERM = 4,
+};
+
+struct apf_global {
+	bool json;
+	bool pretty;
+};
+
+extern struct apf_global apf_g;
+
+/* "apfctl: <message>\n" on stderr; returns code so callers can
+ * "return apf_fail(APF_EXIT_USAGE, ...)". */
+int apf_fail(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Warning on stderr, suppressed in JSON mode unless it matters. */
+void apf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A JSON writer on stdout honouring -p; NULL on allocation failure. */
+json_writer_t *apf_json_open(void);
+/* Map -errno from a switch write to an exit code. */
+int apf_exit_for_errno(int err);
+/* Parse a duration in seconds ("0.5", "2") into milliseconds; -1 if bad. */
+long apf_parse_seconds(const char *s);
+
+/* Subcommands: argv[0] is the subcommand name; getopt-style parsing. */
+int cmd_status(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_enable(int argc, char **argv);
+int cmd_disable(int argc, char **argv);
+
+#endif

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* apfctl export: Prometheus text for node_exporter's textfile collector. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apfctl.h"
+#include "cli_opts.h"
+#include "probe.h"
+#include "prom.h"
+#include "stats_sampler.h"
+
+static void labels(FILE *f, const struct apf_vm_row *v)
+{
+	fprintf(f, "{pid=\"%d\",name=", (int)v->pid);
+	apf_prom_label_value(f, v->name);
+	fprintf(f, ",source=\"%s\"}", apf_source_name(v->source));
+}
+
+static bool seen_before(const struct apf_sample *s, size_t vm, size_t idx)
+{
+	size_t i;
+
+	for (i = 0; i <= vm; i++) {
+		size_t lim = i == vm ? idx : s->vms[i].counters.n, j;
+
+		if (s->vms[i].source == APF_SRC_TRACEPOINTS)
+			continue;
+		for (j = 0; j < lim; j++)
+			if (!strcmp(s->vms[i].counters.v[j].name,
+				    s->vms[vm].counters.v[idx].name))
+				return true;
+	}
+	return false;
+}
+
+/* Cumulative KVM stats, one family per counter across all VMs. */
+static void export_vm_counters(FILE *f, const struct apf_sample *s)
+{
+	size_t i, j, k;
+	char metric[128], san[APF_COUNTER_NAME_MAX];
+
+	for (i = 0; i < s->nvms; i++) {
+		if (s->vms[i].source == APF_SRC_TRACEPOINTS)
+			continue;
+		for (j = 0; j < s->vms[i].counters.n; j++) {
+			const char *name = s->vms[i].counters.v[j].name;
+
+			if (seen_before(s, i, j))
+				continue;
+			apf_prom_sanitize(san, sizeof(san), name);
+			snprintf(metric, sizeof(metric), "apf_vm_%s_total", san);
+			apf_prom_family(f, metric, "counter",
+					"KVM statistic of the VM, summed over its vCPUs.");
+			for (k = i; k < s->nvms; k++) {
+				const struct apf_counter *c;
+
+				if (s->vms[k].source == APF_SRC_TRACEPOINTS)
+					continue;
+				c = apf_counters_find(&s->vms[k].counters, name);
+				if (!c)
+					continue;
+				fputs(metric, f);
+				labels(f, &s->vms[k]);
+				fprintf(f, " %" PRIu64 "\n", c->value);
+			}
+		}
+	}
+}
+
+/* Tracepoint counts cover only the export window: rates, not totals. */
+static void export_tp_rates(FILE *f, const struct apf_sample *cur,
+			    const struct apf_sample *prev)
+{
+	const char *metric = "apf_tracepoint_events_per_second";
+	double dt = cur->time - prev->time, r;
+	bool header = false;
+	size_t i, j;
+
+	for (i = 0; i <= cur->nvms; i++) {
+		const struct apf_counters *c, *p;
+		const struct apf_vm_row *v = i < cur->nvms ? &cur->vms[i] : NULL;
+
+		if (v && v->source != APF_SRC_TRACEPOINTS)
+			continue;
+		if (!v && cur->total_source != APF_SRC_TRACEPOINTS)
+			continue;
+		c = v ? &v->counters : &cur->total;
+		p = v ? (apf_sample_vm(prev, v->pid) ?
+			 &apf_sample_vm(prev, v->pid)->counters : NULL) : &prev->total;
+		for (j = 0; j < c->n; j++) {
+			if (!apf_rate(p, &c->v[j], dt, &r))
+				continue;
+			if (!header) {
+				apf_prom_family(f, metric, "gauge",
+						"KVM tracepoint events per second over the export window.");
+				header = true;
+			}
+			fprintf(f, "%s{event=\"%s\",scope=", metric, c->v[j].name);
+			if (v) {
+				fprintf(f, "\"vm\",pid=\"%d\",name=", (int)v->pid);
+				apf_prom_label_value(f, v->name);
+			} else {
+				fputs("\"host\"", f);
+			}
+			fprintf(f, "} %.3f\n", r);
+		}
+	}
+}
+
+static void export_counters(FILE *f, const char *prefix,
+			    const struct apf_counters *c, const char *help)
+{
+	char metric[128], san[APF_COUNTER_NAME_MAX];
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		/* A maximum is a gauge; everything else counts up. */
+		bool gauge = strstr(c->v[i].name, "_max") != NULL;
+
+		apf_prom_sanitize(san, sizeof(san), c->v[i].name);
+		snprintf(metric, sizeof(metric), "%s_%s%s", prefix, san,
+			 gauge ? "" : "_total");
+		apf_prom_family(f, metric, gauge ? "gauge" : "counter", help);
+		fprintf(f, "%s %" PRIu64 "\n", metric, c->v[i].value);
+	}
+}
+
+static void export_state(FILE *f)
+{
+	struct apf_host_probe h;
+	struct apf_guest_probe g;
+
+	if (!apf_host_probe(&h) && apf_is_host(&h)) {
+		apf_prom_family(f, "apf_host_info", "gauge",
+				"KVM host support for async page faults.");
+		fprintf(f, "apf_host_info{counters=\"%s\",switch=\"%s\",lockdown=",
+			h.counters ? "present" : "absent",
+			h.switch_present ? "present" : "absent");
+		apf_prom_label_value(f, h.lockdown[0] ? h.lockdown : "unknown");
+		fprintf(f, ",debugfs=\"%s\"} 1\n", apf_debugfs_state_name(h.debugfs));
+		apf_prom_family(f, "apf_host_async_pf_enabled", "gauge",
+				"1 if the host starts new async page faults.");
+		fprintf(f, "apf_host_async_pf_enabled %d\n",
+			!h.switch_present || h.switch_on);
+	}
+	apf_host_probe_free(&h);
+	if (!apf_guest_probe(&g) && apf_is_guest(&g) && g.sysfs_enabled_known) {
+		apf_prom_family(f, "apf_guest_async_pf_enabled", "gauge",
+				"1 if this guest takes async page faults (sysfs switch).");
+		fprintf(f, "apf_guest_async_pf_enabled %d\n", g.enabled);
+	}
+	apf_guest_probe_free(&g);
+}
+
+static int export_usage(FILE *f, int code)
+{
+	fprintf(f,
+		"Usage: apfctl export [-o FILE] [-d SEC]\n"
+		"Prometheus text exposition of APF state and counters.\n"
+		"  -o, --output FILE  write FILE atomically (node_exporter textfile\n"
+		"                     collector: a *.prom file in its directory)\n"
+		"  -d, --duration SEC window for tracepoint rates (default 1)\n");
+	return code;
+}
+
+static int write_all(FILE *f, const struct apf_sample *cur,
+		     const struct apf_sample *prev, double took)
+{
+	export_state(f);
+	export_vm_counters(f, cur);
+	if (cur->total_source == APF_SRC_DEBUGFS)
+		export_counters(f, "apf_host", &cur->total,
+				"KVM statistic summed over all VMs (debugfs).");
+	export_tp_rates(f, cur, prev);
+	if (cur->guest)
+		export_counters(f, "apf_guest", &cur->guest_counters,
+				"Guest async page fault counter.");
+	apf_prom_family(f, "apf_export_duration_seconds", "gauge",
+			"Time apfctl export took, including the window.");
+	fprintf(f, "apf_export_duration_seconds %.3f\n", took);
+	apf_prom_family(f, "apf_export_timestamp_seconds", "gauge",
+			"Unix time of this export.");
+	fprintf(f, "apf_export_timestamp_seconds %lld\n", (long long)time(NULL));
+	return ferror(f) ? -EIO : 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		APF_GLOBAL_LONG_OPTS,
+		{ "output", required_argument, NULL, 'o' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct apf_sampler_cfg cfg = { 0 };
+	struct apf_sample prev, cur;
+	struct apf_sampler *s;
+	const char *out = NULL;
+	char tmp[4096];
+	long window_ms = 1000;
+	FILE *f = stdout;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "o:d:h", opts, NULL)) != -1) {
+		if (apf_global_opt(c, optarg))
+			continue;
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'd':
+			window_ms = apf_parse_seconds(optarg);
+			if (window_ms < 0)
+				return apf_fail(APF_EXIT_USAGE, "export: bad duration '%s'",
+						optarg);
+			break;
+		case 'h': return export_usage(stdout, APF_EXIT_OK);
+		default: return export_usage(stderr, APF_EXIT_USAGE);
+		}
+	}
+	if (optind < argc)
+		return apf_fail(APF_EXIT_USAGE, "export: unexpected argument '%s'",
+				argv[optind]);
+	s = apf_sampler_open(&cfg, &err);
+	if (!s)
+		return apf_fail(APF_EXIT_RUNTIME, "export: %s", strerror(-err));
+	err = apf_sampler_take(s, &prev, NULL);
+	if (!err) {
+		struct timespec ts = { window_ms / 1000, (window_ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+		err = apf_sampler_take(s, &cur, NULL);
+		if (err)
+			apf_sample_free(&prev);
+	}
+	apf_sampler_close(s);
+	if (err)
+		return apf_fail(APF_EXIT_RUNTIME, "export: %s", strerror(-err));
+	if (out) {
+		/* Same directory, then rename: the collector never reads a
+		 * half-written file. */
+		snprintf(tmp, sizeof(tmp), "%s.%d.tmp", out, (int)getpid());
+		f = fopen(tmp, "we");
+		if (!f) {
+			err = -errno;
+			goto done;
+		}
+	}
+	err = write_all(f, &cur, &prev, cur.time - prev.time);
+	if (out) {
+		if (fclose(f) && !err)
+			err = -errno;
+		if (!err && rename(tmp, out))
+			err = -errno;
+		if (err)
+			unlink(tmp);
+	}
+done:
+	apf_sample_free(&prev);
+	apf_sample_free(&cur);
+	if (err)
+		return apf_fail(apf_exit_for_errno(err) == APF_EXIT_PERM ?
+				APF_EXIT_PERM : APF_EXIT_RUNTIME, "export: %s: %s",
+				out ? out : "stdout", strerror(-err));
+	return APF_EXIT_OK;
+}

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* apfctl stats: counters and per-second rates, in the manner of kvm_stat. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apfctl.h"
+#include "cli_opts.h"
+#include "stats_output.h"
+#include "stats_sampler.h"
+
+enum { OPT_QMP = 0x2000, OPT_NO_LIBVIRT, OPT_NO_PERF, OPT_NO_QMP };
+
+static volatile sig_atomic_t stop_requested, reopen_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reopen_requested = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;	/* no SA_RESTART: wake the sleep */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Sleep ms, returning early on a stop request. */
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (!stop_requested && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static void warn_once(const char *msg)
+{
+	apf_warn("%s", msg);
+}
+
+static int stats_usage(FILE *f, int code)
+{
+	fprintf(f,
+		"Usage: apfctl stats [OPTIONS]\n"
+		"APF and KVM counters with per-second rates, per VM (and per vCPU).\n"
+		"  -1, --once          one sample over one interval, then exit\n"
+		"  -s, --delay SEC     interval between samples (default 1)\n"
+		"  -n, --count N       stop after N samples\n"
+		"  -p, --pid PID       only the VM of this QEMU process\n"
+		"  -g, --guest NAME    only the VM of this name\n"
+		"  -z, --skip-zero     omit counters that are zero\n"
+		"  -a, --all           every KVM counter, not just the APF set\n"
+		"  -v, --vcpus         per-vCPU rows where the source has them\n"
+		"  -l, --log           log mode: one line per VM per interval\n"
+		"  -L, --log-to FILE   log to FILE (reopened on SIGHUP for logrotate)\n"
+		"  -c, --csv           CSV rows\n"
+		"  -j, --json          JSON, one document per sample\n"
+		"      --pretty        indented JSON\n"
+		"      --qmp PATH      QMP socket of the selected VM (with -p/-g)\n"
+		"      --no-qmp, --no-libvirt, --no-perf\n"
+		"                      skip a source (see apfctl(8), SOURCES)\n");
+	return code;
+}
+
+static int parse_count(const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		APF_GLOBAL_LONG_OPTS,
+		{ "once", no_argument, NULL, '1' },
+		{ "delay", required_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "guest", required_argument, NULL, 'g' },
+		{ "skip-zero", no_argument, NULL, 'z' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "vcpus", no_argument, NULL, 'v' },
+		{ "log", no_argument, NULL, 'l' },
+		{ "log-to", required_argument, NULL, 'L' },
+		{ "csv", no_argument, NULL, 'c' },
+		{ "qmp", required_argument, NULL, OPT_QMP },
+		{ "no-qmp", no_argument, NULL, OPT_NO_QMP },
+		{ "no-libvirt", no_argument, NULL, OPT_NO_LIBVIRT },
+		{ "no-perf", no_argument, NULL, OPT_NO_PERF },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct apf_sampler_cfg cfg = { 0 };
+	struct stats_output out = { 0 };
+	struct apf_sample prev, cur;
+	struct apf_sampler *s;
+	long delay_ms = 1000, count = 0, taken = 0;
+	const char *pid = NULL, *name = NULL;
+	bool once = false;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "1s:n:p:g:zavlL:cjh", opts, NULL)) != -1) {
+		if (apf_global_opt(c, optarg))
+			continue;
+		switch (c) {
+		case '1': once = true; break;
+		case 's':
+			delay_ms = apf_parse_seconds(optarg);
+			if (delay_ms < 0)
+				return apf_fail(APF_EXIT_USAGE,
+						"stats: bad delay '%s' (seconds, > 0)", optarg);
+			break;
+		case 'n':
+			if (parse_count(optarg, &count))
+				return apf_fail(APF_EXIT_USAGE,
+						"stats: bad count '%s'", optarg);
+			break;
+		case 'p': pid = optarg; break;
+		case 'g': name = optarg; break;
+		case 'z': out.skip_zero = true; break;
+		case 'a': cfg.all = true; break;
+		case 'v': cfg.vcpus = true; break;
+		case 'l': out.log = true; break;
+		case 'L': out.log = true; out.path = optarg; break;
+		case 'c': out.csv = true; break;
+		case OPT_QMP: cfg.qmp = optarg; break;
+		case OPT_NO_QMP: cfg.no_qmp = true; break;
+		case OPT_NO_LIBVIRT: cfg.no_libvirt = true; break;
+		case OPT_NO_PERF: cfg.no_perf = true; break;
+		case 'h': return stats_usage(stdout, APF_EXIT_OK);
+		default: return stats_usage(stderr, APF_EXIT_USAGE);
+		}
+	}
+	if (optind < argc)
+		return apf_fail(APF_EXIT_USAGE, "stats: unexpected argument '%s'",
+				argv[optind]);
+	if (pid && name)
+		return apf_fail(APF_EXIT_USAGE, "stats: -p and -g select the same thing; give one");
+	if (pid && strspn(pid, "0123456789") != strlen(pid))
+		return apf_fail(APF_EXIT_USAGE, "stats: bad pid '%s'", pid);
+	if (cfg.qmp && !pid && !name)
+		return apf_fail(APF_EXIT_USAGE, "stats: --qmp needs -p PID or -g NAME");
+	if (out.csv && apf_g.json)
+		return apf_fail(APF_EXIT_USAGE, "stats: choose one of --csv and --json");
+	cfg.select = pid ? pid : name;
+	out.json = apf_g.json;
+	out.pretty = apf_g.pretty;
+	err = stats_output_open(&out);
+	if (err)
+		return apf_fail(apf_exit_for_errno(err) == APF_EXIT_PERM ?
+				APF_EXIT_PERM : APF_EXIT_RUNTIME,
+				"stats: cannot open log %s: %s", out.path, strerror(-err));
+	s = apf_sampler_open(&cfg, &err);
+	if (!s) {
+		stats_output_close(&out);
+		if (err == -ESRCH)
+			return apf_fail(APF_EXIT_RUNTIME, "stats: no running VM '%s'",
+					cfg.select);
+		return apf_fail(APF_EXIT_RUNTIME, "stats: %s", strerror(-err));
+	}
+	install_signals();
+	err = apf_sampler_take(s, &prev, warn_once);
+	while (!err && !stop_requested) {
+		sleep_ms(delay_ms);
+		if (stop_requested && taken)
+			break;
+		err = apf_sampler_take(s, &cur, warn_once);
+		if (err)
+			break;
+		if (reopen_requested) {
+			reopen_requested = 0;
+			err = stats_output_reopen(&out);
+			if (err) {
+				apf_sample_free(&cur);
+				break;
+			}
+		}
+		stats_output_sample(&out, &cur, &prev);
+		apf_sample_free(&prev);
+		prev = cur;
+		taken++;
+		if (once || (count && taken >= count))
+			break;
+	}
+	apf_sample_free(&prev);
+	apf_sampler_close(s);
+	stats_output_close(&out);
+	if (err == -ESRCH)
+		return apf_fail(APF_EXIT_RUNTIME, "stats: VM '%s' exited", cfg.select);
+	if (err)
+		return apf_fail(APF_EXIT_RUNTIME, "stats: %s", strerror(-err));
+	return APF_EXIT_OK;
+}

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* apfctl status: role, kernel support and current state. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "apfctl.h"
+#include "cli_opts.h"
+#include "fileio.h"
+#include "probe.h"
+#include "sysroot.h"
+#include "vms.h"
+
+struct status {
+	struct apf_host_probe host;
+	struct apf_guest_probe guest;
+	struct apf_vm_list vms;
+	bool is_host, is_guest;
+	char kernel[128];
+};
+
+static const char *role_name(const struct status *s)
+{
+	if (s->is_host && s->is_guest)
+		return "both";
+	return s->is_host ? "host" : s->is_guest ? "guest" : "neither";
+}
+
+static bool feature(const struct apf_guest_probe *g, unsigned int bit)
+{
+	return g->cpuid.kvm && (g->cpuid.features & (1u << bit));
+}
+
+/* Whether this guest takes async PFs now, and why not.  Linux >= 5.8
+ * guests use APF only with the interrupt-based page-ready delivery. */
+static const char *guest_state(const struct apf_guest_probe *g, bool *on)
+{
+	*on = false;
+	if (!feature(g, APF_KVM_FEATURE_ASYNC_PF))
+		return "host does not offer ASYNC_PF";
+	if (!feature(g, APF_KVM_FEATURE_ASYNC_PF_INT))
+		return "host does not offer ASYNC_PF_INT (QEMU named CPU model without kvm-asyncpf-int)";
+	if (g->no_kvmapf)
+		return "no-kvmapf on the kernel command line";
+	if (g->sysfs_enabled_known && !g->enabled)
+		return "disabled through /sys/kernel/kvm_async_pf/enabled";
+	*on = true;
+	return "";
+}
+
+static const char *lockdown_text(const struct apf_host_probe *h)
+{
+	return h->lockdown[0] ? h->lockdown : "unknown (securityfs not mounted)";
+}
+
+static const char *counters_text(const struct apf_host_probe *h)
+{
+	return h->counters ? "present (APF Suite kernel)" : "absent (stock kernel)";
+}
+
+static void json_host(json_writer_t *w, const struct status *s)
+{
+	const struct apf_host_probe *h = &s->host;
+	size_t i;
+
+	jsonw_name(w, "host");
+	jsonw_start_object(w);
+	jsonw_bool_field(w, "dev_kvm", h->dev_kvm);
+	jsonw_bool_field(w, "kvm_module", h->kvm_module);
+	if (h->vendor_module[0])
+		jsonw_string_field(w, "vendor_module", h->vendor_module);
+	else
+		jsonw_null_field(w, "vendor_module");
+	jsonw_name(w, "parameters");
+	jsonw_start_object(w);
+	for (i = 0; i < h->nparams; i++) {
+		if (!i || strcmp(h->params[i].module, h->params[i - 1].module)) {
+			if (i)
+				jsonw_end_object(w);
+			jsonw_name(w, h->params[i].module);
+			jsonw_start_object(w);
+		}
+		jsonw_string_field(w, h->params[i].name, h->params[i].value);
+	}
+	if (h->nparams)
+		jsonw_end_object(w);
+	jsonw_end_object(w);
+	if (h->lockdown[0])
+		jsonw_string_field(w, "lockdown", h->lockdown);
+	else
+		jsonw_null_field(w, "lockdown");
+	jsonw_string_field(w, "debugfs", apf_debugfs_state_name(h->debugfs));
+	jsonw_bool_field(w, "tracefs", h->tracefs.found);
+	jsonw_name(w, "tracepoints");
+	jsonw_start_array(w);
+	for (i = 0; i < h->tracefs.ntp; i++)
+		jsonw_string(w, h->tracefs.tp[i].name);
+	jsonw_end_array(w);
+	jsonw_string_field(w, "counters", h->counters ? "present" : "absent");
+	jsonw_name(w, "switch");
+	jsonw_start_object(w);
+	jsonw_bool_field(w, "present", h->switch_present);
+	if (h->switch_present)
+		jsonw_bool_field(w, "enabled", h->switch_on);
+	else
+		jsonw_null_field(w, "enabled");
+	jsonw_end_object(w);
+	/* Stock kernels always try async PF; ours may be switched off. */
+	jsonw_bool_field(w, "async_pf", !h->switch_present || h->switch_on);
+	jsonw_name(w, "vms");
+	jsonw_start_array(w);
+	for (i = 0; i < s->vms.n; i++) {
+		const struct apf_vm *vm = &s->vms.v[i];
+
+		jsonw_start_object(w);
+		jsonw_int_field(w, "pid", vm->pid);
+		jsonw_string_field(w, "name", vm->name);
+		jsonw_uint_field(w, "vcpus", vm->nr_vcpus);
+		jsonw_bool_field(w, "libvirt", vm->qemu.libvirt);
+		if (vm->qemu.qmp[0])
+			jsonw_string_field(w, "qmp", vm->qemu.qmp);
+		else
+			jsonw_null_field(w, "qmp");
+		if (vm->qemu.async_pf >= 0)
+			jsonw_bool_field(w, "async_pf", vm->qemu.async_pf);
+		else
+			jsonw_null_field(w, "async_pf");
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+	jsonw_end_object(w);
+}
+
+static void json_guest(json_writer_t *w, const struct status *s)
+{
+	const struct apf_guest_probe *g = &s->guest;
+	char base[16];
+	const char *why;
+	bool on;
+	size_t i;
+
+	jsonw_name(w, "guest");
+	jsonw_start_object(w);
+	jsonw_bool_field(w, "hypervisor", g->cpuid.hypervisor);
+	jsonw_bool_field(w, "kvm", g->cpuid.kvm);
+	jsonw_string_field(w, "signature", g->cpuid.signature);
+	snprintf(base, sizeof(base), "%#x", g->cpuid.base);
+	jsonw_string_field(w, "cpuid_base", base);
+	jsonw_name(w, "features");
+	jsonw_start_object(w);
+	jsonw_bool_field(w, "async_pf", feature(g, APF_KVM_FEATURE_ASYNC_PF));
+	jsonw_bool_field(w, "async_pf_int", feature(g, APF_KVM_FEATURE_ASYNC_PF_INT));
+	jsonw_bool_field(w, "async_pf_vmexit", feature(g, APF_KVM_FEATURE_ASYNC_PF_VMEXIT));
+	jsonw_end_object(w);
+	jsonw_bool_field(w, "no_kvmapf", g->no_kvmapf);
+	if (g->hyp.found)
+		jsonw_uint_field(w, "hyp_interrupts", g->hyp.total);
+	else
+		jsonw_null_field(w, "hyp_interrupts");
+	jsonw_bool_field(w, "sysfs", g->sysfs);
+	if (g->sysfs_enabled_known)
+		jsonw_bool_field(w, "enabled", g->enabled);
+	else
+		jsonw_null_field(w, "enabled");
+	jsonw_name(w, "counters");
+	jsonw_start_object(w);
+	for (i = 0; i < g->counters.n; i++)
+		jsonw_uint_field(w, g->counters.v[i].name, g->counters.v[i].value);
+	jsonw_end_object(w);
+	why = guest_state(g, &on);
+	jsonw_bool_field(w, "async_pf", on);
+	if (!on)
+		jsonw_string_field(w, "reason", why);
+	jsonw_end_object(w);
+}
+
+static void text_host(const struct status *s)
+{
+	const struct apf_host_probe *h = &s->host;
+	size_t i, ntp = h->tracefs.ntp;
+
+	printf("Host:\n");
+	printf("  /dev/kvm:        %s\n", h->dev_kvm ? "present" : "absent");
+	printf("  modules:         kvm%s%s%s\n", h->kvm_module ? "" : " (absent)",
+	       h->vendor_module[0] ? ", " : "", h->vendor_module);
+	printf("  lockdown:        %s\n", lockdown_text(h));
+	printf("  debugfs:         %s%s\n", apf_debugfs_state_name(h->debugfs),
+	       h->debugfs == APF_DEBUGFS_STATS_EPERM ?
+	       " (KVM stat files refused; using QMP, libvirt and tracepoints)" : "");
+	printf("  tracepoints:     ");
+	if (!h->tracefs.found)
+		printf("tracefs not found\n");
+	for (i = 0; i < ntp; i++)
+		printf("%s%s", h->tracefs.tp[i].name, i + 1 < ntp ? ", " : "\n");
+	if (h->tracefs.found && !ntp)
+		printf("none\n");
+	printf("  counters:        %s\n", counters_text(h));
+	if (h->switch_present)
+		printf("  switch:          kvm.async_pf=%s\n", h->switch_on ? "Y" : "N");
+	else
+		printf("  switch:          absent (stock kernel; APF always on)\n");
+	printf("  VMs:             %zu\n", s->vms.n);
+	if (s->vms.n)
+		printf("    %8s  %5s  %-8s %s\n", "PID", "VCPUS", "MANAGER", "NAME");
+	for (i = 0; i < s->vms.n; i++) {
+		const struct apf_vm *vm = &s->vms.v[i];
+
+		printf("    %8d  %5u  %-8s %s\n", (int)vm->pid, vm->nr_vcpus,
+		       vm->qemu.libvirt ? "libvirt" : vm->qemu.is_qemu ? "qemu" : "-",
+		       vm->name);
+	}
+}
+
+static void text_guest(const struct status *s)
+{
+	const struct apf_guest_probe *g = &s->guest;
+	const char *why;
+	bool on;
+	size_t i;
+
+	printf("Guest:\n");
+	printf("  hypervisor:      %s (CPUID %#x)\n",
+	       g->cpuid.signature[0] ? g->cpuid.signature : "none", g->cpuid.base);
+	printf("  CPUID features:  ASYNC_PF=%d ASYNC_PF_INT=%d ASYNC_PF_VMEXIT=%d\n",
+	       feature(g, APF_KVM_FEATURE_ASYNC_PF),
+	       feature(g, APF_KVM_FEATURE_ASYNC_PF_INT),
+	       feature(g, APF_KVM_FEATURE_ASYNC_PF_VMEXIT));
+	printf("  no-kvmapf:       %s\n", g->no_kvmapf ? "yes" : "no");
+	if (g->hyp.found)
+		printf("  HYP interrupts:  %llu (page-ready notifications)\n",
+		       (unsigned long long)g->hyp.total);
+	else
+		printf("  HYP interrupts:  no HYP row in /proc/interrupts\n");
+	printf("  sysfs:           %s\n", g->sysfs ?
+	       "/sys/kernel/kvm_async_pf (APF Suite kernel)" : "absent (stock kernel)");
+	for (i = 0; i < g->counters.n; i++)
+		printf("    %-18s %llu\n", g->counters.v[i].name,
+		       (unsigned long long)g->counters.v[i].value);
+	why = guest_state(g, &on);
+	printf("  async PF:        %s%s%s\n", on ? "on" : "off", on ? "" : ": ", why);
+}
+
+static void read_kernel_release(struct status *s)
+{
+	char path[APF_PATH_MAX];
+
+	s->kernel[0] = '\0';
+	if (!apf_path(path, sizeof(path), "/proc/sys/kernel/osrelease") &&
+	    apf_read_file(path, s->kernel, sizeof(s->kernel)) > 0)
+		s->kernel[strcspn(s->kernel, "\n")] = '\0';
+}
+
+static int status_usage(FILE *f, int code)
+{
+	fprintf(f, "Usage: apfctl status [-j] [-p]\n"
+		"Show whether this machine is a KVM host, a KVM guest or both, what\n"
+		"its kernel supports for async page faults, and the VMs it runs.\n"
+		"  -j, --json     JSON output\n"
+		"  -p, --pretty   indented JSON\n");
+	return code;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = { APF_GLOBAL_LONG_OPTS, { NULL, 0, NULL, 0 } };
+	struct status s;
+	json_writer_t *w;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "jph", opts, NULL)) != -1) {
+		if (c == 'p')
+			c = APF_OPT_PRETTY;
+		if (apf_global_opt(c, optarg))
+			continue;
+		return status_usage(c == 'h' ? stdout : stderr,
+				    c == 'h' ? APF_EXIT_OK : APF_EXIT_USAGE);
+	}
+	if (optind < argc)
+		return apf_fail(APF_EXIT_USAGE, "status: unexpected argument '%s'",
+				argv[optind]);
+	memset(&s, 0, sizeof(s));
+	read_kernel_release(&s);
+	err = apf_host_probe(&s.host);
+	if (!err)
+		err = apf_guest_probe(&s.guest);
+	if (err) {
+		apf_host_probe_free(&s.host);
+		apf_guest_probe_free(&s.guest);
+		return apf_fail(APF_EXIT_RUNTIME, "status: %s", strerror(-err));
+	}
+	s.is_host = apf_is_host(&s.host);
+	s.is_guest = apf_is_guest(&s.guest);
+	if (s.is_host && (err = apf_vms_discover(&s.vms)) &&
+	    err != -ENOENT && err != -EACCES)
+		apf_warn("cannot list VMs: %s", strerror(-err));
+	if (apf_g.json) {
+		w = apf_json_open();
+		if (!w) {
+			err = -ENOMEM;
+			goto out;
+		}
+		jsonw_start_object(w);
+		jsonw_string_field(w, "version", APFCTL_VERSION);
+		jsonw_string_field(w, "kernel", s.kernel);
+		jsonw_string_field(w, "role", role_name(&s));
+		if (s.is_host)
+			json_host(w, &s);
+		else
+			jsonw_null_field(w, "host");
+		if (s.is_guest)
+			json_guest(w, &s);
+		else
+			jsonw_null_field(w, "guest");
+		jsonw_end_object(w);
+		jsonw_destroy(&w);
+	} else {
+		printf("Role:    %s\nKernel:  %s\n", role_name(&s),
+		       s.kernel[0] ? s.kernel : "unknown");
+		if (s.is_host)
+			text_host(&s);
+		if (s.is_guest)
+			text_guest(&s);
+		if (!s.is_host && !s.is_guest)
+			printf("Neither a KVM host (no /dev/kvm, no kvm module) nor a KVM guest.\n");
+	}
+	err = 0;
+out:
+	apf_vms_free(&s.vms);
+	apf_host_probe_free(&s.host);
+	apf_guest_probe_free(&s.guest);
+	return err ? apf_fail(APF_EXIT_RUNTIME, "status: %s", strerror(-err)) : 0;
+}

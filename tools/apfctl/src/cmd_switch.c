@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* apfctl enable|disable: flip the host, guest or per-VM switch. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "apfctl.h"
+#include "cli_opts.h"
+#include "probe.h"
+#include "qmp.h"
+#include "vms.h"
+
+enum { OPT_HOST = 0x3000, OPT_GUEST, OPT_VM, OPT_QMP };
+
+static const char host_alternatives[] =
+	"alternatives on a stock kernel: boot guests with 'no-kvmapf', or start "
+	"QEMU with '-cpu ...,kvm-asyncpf-int=off' (with the APF Suite QEMU: "
+	"'-accel kvm,async-pf=off')";
+
+struct switch_result {
+	const char *target, *what;
+	bool before, after;
+};
+
+static int report(const struct switch_result *r)
+{
+	json_writer_t *w;
+
+	if (!apf_g.json) {
+		if (r->before == r->after)
+			printf("%s: async PF already %s (%s)\n", r->target,
+			       r->after ? "enabled" : "disabled", r->what);
+		else
+			printf("%s: async PF %s -> %s (%s)\n", r->target,
+			       r->before ? "enabled" : "disabled",
+			       r->after ? "enabled" : "disabled", r->what);
+		return APF_EXIT_OK;
+	}
+	w = apf_json_open();
+	if (!w)
+		return apf_fail(APF_EXIT_RUNTIME, "out of memory");
+	jsonw_start_object(w);
+	jsonw_string_field(w, "target", r->target);
+	jsonw_string_field(w, "switch", r->what);
+	jsonw_bool_field(w, "before", r->before);
+	jsonw_bool_field(w, "after", r->after);
+	jsonw_bool_field(w, "changed", r->before != r->after);
+	jsonw_end_object(w);
+	jsonw_destroy(&w);
+	return APF_EXIT_OK;
+}
+
+static int write_error(const char *target, int err)
+{
+	if (err == -EACCES || err == -EPERM)
+		return apf_fail(APF_EXIT_PERM, "%s: permission denied: changing the "
+				"switch needs root (try sudo)", target);
+	return apf_fail(APF_EXIT_RUNTIME, "%s: %s", target, strerror(-err));
+}
+
+static int flip_host(bool on)
+{
+	struct switch_result r = { "host", "/sys/module/kvm/parameters/async_pf",
+				   false, on };
+	int err = apf_host_switch_get(&r.before);
+
+	if (err == -ENOENT)
+		return apf_fail(APF_EXIT_UNSUPPORTED,
+				"host: this kernel has no kvm.async_pf switch "
+				"(/sys/module/kvm/parameters/async_pf is missing: a stock "
+				"kernel, or kvm is not loaded); the APF Suite host kernel "
+				"adds it; %s", host_alternatives);
+	if (err)
+		return write_error("host", err);
+	err = apf_host_switch_set(on);
+	return err ? write_error("host", err) : report(&r);
+}
+
+static int flip_guest(bool on)
+{
+	struct switch_result r = { "guest", "/sys/kernel/kvm_async_pf/enabled",
+				   false, on };
+	int err = apf_guest_switch_get(&r.before);
+
+	if (err == -ENOENT)
+		return apf_fail(APF_EXIT_UNSUPPORTED,
+				"guest: this kernel has no /sys/kernel/kvm_async_pf/enabled "
+				"(a stock guest kernel; the APF Suite guest kernel adds it); "
+				"alternative: boot with 'no-kvmapf' on the kernel command "
+				"line, or have the host start QEMU with "
+				"'-cpu ...,kvm-asyncpf-int=off'");
+	if (err)
+		return write_error("guest", err);
+	err = apf_guest_switch_set(on);
+	return err ? write_error("guest", err) : report(&r);
+}
+
+static int flip_vm(const char *sel, const char *qmp_path, bool on)
+{
+	struct switch_result r = { NULL, "QMP qom-set " APF_QMP_ACCEL_PATH " async-pf",
+				   false, on };
+	char target[160], path[APF_SOCK_MAX];
+	struct apf_vm_list vms;
+	const struct apf_vm *vm;
+	struct apf_qmp *q;
+	bool libvirt;
+	int err;
+
+	err = apf_vms_discover(&vms);
+	vm = err ? NULL : apf_vms_find(&vms, sel);
+	if (!vm) {
+		apf_vms_free(&vms);
+		return apf_fail(APF_EXIT_RUNTIME, "vm: no running VM '%s'%s", sel,
+				err == -EACCES ? " (listing VMs needs root)" : "");
+	}
+	snprintf(target, sizeof(target), "vm %s (pid %d)", vm->name, (int)vm->pid);
+	snprintf(path, sizeof(path), "%s", qmp_path ? qmp_path : vm->qemu.qmp);
+	libvirt = vm->qemu.libvirt;
+	apf_vms_free(&vms);
+	r.target = target;
+	if (!path[0])
+		return apf_fail(APF_EXIT_UNSUPPORTED,
+				"%s: no QMP socket on its command line%s; give --qmp PATH",
+				target, libvirt ? " (a libvirt domain: set "
+				"<apf:policy async-pf='on|off'/> in its metadata and let "
+				"the APF libvirt hook apply it)" : "");
+	q = apf_qmp_open(path, 2000, &err);
+	if (!q)
+		return err == -EACCES ? write_error(target, err) :
+		       apf_fail(APF_EXIT_RUNTIME, "%s: QMP %s: %s", target, path,
+				strerror(-err));
+	err = apf_qmp_qom_get_bool(q, APF_QMP_ACCEL_PATH, "async-pf", &r.before);
+	if (!err)
+		err = apf_qmp_qom_set_bool(q, APF_QMP_ACCEL_PATH, "async-pf", on);
+	apf_qmp_close(q);
+	if (err == -ENOENT)
+		return apf_fail(APF_EXIT_UNSUPPORTED,
+				"%s: this QEMU has no 'async-pf' accelerator property "
+				"(the APF Suite QEMU adds it, with a host kernel that has "
+				"the per-VM opt-out); %s", target, host_alternatives);
+	if (err)
+		return apf_fail(APF_EXIT_RUNTIME, "%s: QMP: %s", target, strerror(-err));
+	return report(&r);
+}
+
+static int switch_usage(const char *cmd, FILE *f, int code)
+{
+	fprintf(f,
+		"Usage: apfctl %s [--host | --guest | --vm NAME|PID [--qmp PATH]] [-j]\n"
+		"Turn async page faults %s.\n"
+		"  --host         kvm.async_pf module parameter (APF Suite host kernel)\n"
+		"  --guest        /sys/kernel/kvm_async_pf/enabled (APF Suite guest kernel)\n"
+		"  --vm NAME|PID  one VM, through QMP (APF Suite QEMU)\n"
+		"  --qmp PATH     QMP socket when the VM's command line has none\n"
+		"Without a target: the host switch on a host, the guest switch in a guest.\n"
+		"Exit status 3: the switch does not exist here; 4: needs root.\n",
+		cmd, strcmp(cmd, "enable") ? "off" : "on");
+	return code;
+}
+
+static int cmd_switch(int argc, char **argv, bool on)
+{
+	static const struct option opts[] = {
+		APF_GLOBAL_LONG_OPTS,
+		{ "host", no_argument, NULL, OPT_HOST },
+		{ "guest", no_argument, NULL, OPT_GUEST },
+		{ "vm", required_argument, NULL, OPT_VM },
+		{ "qmp", required_argument, NULL, OPT_QMP },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *vm = NULL, *qmp = NULL, *cmd = argv[0];
+	int c, targets = 0, target = 0;
+
+	while ((c = getopt_long(argc, argv, "jph", opts, NULL)) != -1) {
+		if (c == 'p')
+			c = APF_OPT_PRETTY;
+		if (apf_global_opt(c, optarg))
+			continue;
+		switch (c) {
+		case OPT_HOST: case OPT_GUEST: targets++; target = c; break;
+		case OPT_VM: targets++; target = c; vm = optarg; break;
+		case OPT_QMP: qmp = optarg; break;
+		case 'h': return switch_usage(cmd, stdout, APF_EXIT_OK);
+		default: return switch_usage(cmd, stderr, APF_EXIT_USAGE);
+		}
+	}
+	if (optind < argc)
+		return apf_fail(APF_EXIT_USAGE, "%s: unexpected argument '%s'", cmd,
+				argv[optind]);
+	if (targets > 1)
+		return apf_fail(APF_EXIT_USAGE, "%s: give one of --host, --guest, --vm",
+				cmd);
+	if (qmp && target != OPT_VM)
+		return apf_fail(APF_EXIT_USAGE, "%s: --qmp goes with --vm", cmd);
+	if (!targets) {
+		struct apf_host_probe h;
+		struct apf_guest_probe g;
+		bool host, guest;
+
+		if (apf_host_probe(&h) || apf_guest_probe(&g))
+			return apf_fail(APF_EXIT_RUNTIME, "%s: cannot probe this machine", cmd);
+		host = apf_is_host(&h);
+		guest = apf_is_guest(&g);
+		apf_host_probe_free(&h);
+		apf_guest_probe_free(&g);
+		if (host == guest)
+			return apf_fail(APF_EXIT_USAGE, "%s: this machine is %s; say "
+					"--host or --guest", cmd,
+					host ? "both a KVM host and a KVM guest" :
+					"neither a KVM host nor a KVM guest");
+		target = host ? OPT_HOST : OPT_GUEST;
+	}
+	if (target == OPT_HOST)
+		return flip_host(on);
+	if (target == OPT_GUEST)
+		return flip_guest(on);
+	return flip_vm(vm, qmp, on);
+}
+
+int cmd_enable(int argc, char **argv)
+{
+	return cmd_switch(argc, argv, true);
+}
+
+int cmd_disable(int argc, char **argv)
+{
+	return cmd_switch(argc, argv, false);
+}

@@ -1,0 +1,792 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* apfctl trace: per-fault async-PF latency from kvm tracepoints.
+ *
+ * Every kvm_async_pf_not_present is matched to the kvm_async_pf_ready with
+ * the same (process, token); the time between them is how long the guest
+ * task waited for the host to bring the page in.  Samples come from per-CPU
+ * rings that are not merged in time order, so a ready may be read before
+ * its not_present: both sides wait in tables until their partner arrives. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "apfctl.h"
+#include "cli_opts.h"
+#include "fileio.h"
+#include "histogram.h"
+#include "perf_tp.h"
+#include "sysroot.h"
+#include "tracefs.h"
+#include "vms.h"
+
+#define TRACE_DEFAULT_MS 10000
+#define POLL_SLICE_MS 200
+/* Exact percentiles for up to this many faults; beyond, log2-interpolated. */
+#define HIST_CAP_VM (1u << 18)
+#define HIST_CAP_TOTAL (1u << 20)
+/* Faults waiting for their partner; past this they count as unmatched. */
+#define PENDING_MAX (1u << 20)
+#define HIST_WIDTH 52
+
+/* ---- (pid, token) -> time, open addressing with backward-shift delete -- */
+
+struct pending {
+	uint64_t token, time;
+	pid_t pid;
+	bool used;
+};
+
+struct ptable {
+	struct pending *e;
+	size_t cap, n;		/* cap: a power of two */
+};
+
+static size_t ptable_slot(const struct ptable *t, pid_t pid, uint64_t token)
+{
+	uint64_t x = token ^ ((uint64_t)(uint32_t)pid << 32 | (uint32_t)pid);
+
+	/* splitmix64 finaliser: tokens are (counter << 12 | vcpu) on x86, so
+	 * low bits alone would collide. */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return (size_t)x & (t->cap - 1);
+}
+
+static struct pending *ptable_find(struct ptable *t, pid_t pid, uint64_t token)
+{
+	size_t i;
+
+	if (!t->cap)
+		return NULL;
+	for (i = ptable_slot(t, pid, token); t->e[i].used; i = (i + 1) & (t->cap - 1))
+		if (t->e[i].pid == pid && t->e[i].token == token)
+			return &t->e[i];
+	return NULL;
+}
+
+static int ptable_grow(struct ptable *t)
+{
+	struct ptable nt = { NULL, t->cap ? t->cap * 2 : 1024, 0 };
+	size_t i;
+
+	nt.e = calloc(nt.cap, sizeof(*nt.e));
+	if (!nt.e)
+		return -ENOMEM;
+	for (i = 0; i < t->cap; i++) {
+		size_t j;
+
+		if (!t->e[i].used)
+			continue;
+		for (j = ptable_slot(&nt, t->e[i].pid, t->e[i].token); nt.e[j].used;
+		     j = (j + 1) & (nt.cap - 1))
+			;
+		nt.e[j] = t->e[i];
+		nt.n++;
+	}
+	free(t->e);
+	*t = nt;
+	return 0;
+}
+
+/* Insert a new key (the caller checked it is absent).  -ENOSPC when full. */
+static int ptable_insert(struct ptable *t, pid_t pid, uint64_t token, uint64_t time)
+{
+	size_t i;
+
+	if (t->n >= PENDING_MAX)
+		return -ENOSPC;
+	/* Keep the load under one half so probe runs stay short. */
+	if ((t->n + 1) * 2 > t->cap && ptable_grow(t))
+		return -ENOMEM;
+	for (i = ptable_slot(t, pid, token); t->e[i].used; i = (i + 1) & (t->cap - 1))
+		;
+	t->e[i] = (struct pending){ token, time, pid, true };
+	t->n++;
+	return 0;
+}
+
+static void ptable_remove(struct ptable *t, struct pending *p)
+{
+	size_t i = (size_t)(p - t->e), j = i;
+
+	/* Backward shift: pull later entries of the probe run into the hole
+	 * unless that would move one before its home slot. */
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & (t->cap - 1);
+		if (!t->e[j].used)
+			break;
+		home = ptable_slot(t, t->e[j].pid, t->e[j].token);
+		if (((j - home) & (t->cap - 1)) >= ((j - i) & (t->cap - 1))) {
+			t->e[i] = t->e[j];
+			i = j;
+		}
+	}
+	t->e[i].used = false;
+	t->n--;
+}
+
+/* ---- per-VM results ---------------------------------------------------- */
+
+struct vmstat {
+	pid_t pid;
+	char name[APF_NAME_MAX];
+	uint64_t not_present, ready, ready_broadcast;
+	uint64_t unmatched_np, unmatched_ready;
+	struct apf_histogram hist;
+};
+
+struct trace_ctx {
+	size_t np_idx, ready_idx;	/* tracepoint indexes in tracefs */
+	pid_t only_pid;			/* 0: every process */
+	const struct apf_vm_list *vms;
+	struct vmstat *vm;
+	size_t nvm, capvm;
+	struct ptable np, ready;
+	struct apf_histogram total;
+	uint64_t not_present, ready_n, ready_broadcast;
+	int err;			/* first allocation failure */
+};
+
+static void vm_name(const struct apf_vm_list *vms, pid_t pid, char *buf, size_t len)
+{
+	char path[APF_PATH_MAX], comm[64];
+	size_t i;
+
+	for (i = 0; vms && i < vms->n; i++) {
+		if (vms->v[i].pid == pid) {
+			snprintf(buf, len, "%s", vms->v[i].name ? vms->v[i].name : "");
+			return;
+		}
+	}
+	/* Not a VM we know (started after we listed, or not QEMU): comm. */
+	if (!apf_path(path, sizeof(path), "/proc/%d/comm", (int)pid) &&
+	    apf_read_file(path, comm, sizeof(comm)) > 0) {
+		comm[strcspn(comm, "\n")] = '\0';
+		snprintf(buf, len, "%s", comm);
+		return;
+	}
+	snprintf(buf, len, "?");
+}
+
+static struct vmstat *vm_get(struct trace_ctx *c, pid_t pid)
+{
+	struct vmstat *v;
+	size_t i;
+
+	for (i = 0; i < c->nvm; i++)
+		if (c->vm[i].pid == pid)
+			return &c->vm[i];
+	if (c->nvm == c->capvm) {
+		size_t nc = c->capvm ? c->capvm * 2 : 8;
+		struct vmstat *nv = realloc(c->vm, nc * sizeof(*nv));
+
+		if (!nv) {
+			c->err = -ENOMEM;
+			return NULL;
+		}
+		c->vm = nv;
+		c->capvm = nc;
+	}
+	v = &c->vm[c->nvm++];
+	memset(v, 0, sizeof(*v));
+	v->pid = pid;
+	/* Named at first sight: the process may be gone by the end. */
+	vm_name(c->vms, pid, v->name, sizeof(v->name));
+	apf_hist_init(&v->hist, HIST_CAP_VM);
+	return v;
+}
+
+static void record(struct trace_ctx *c, struct vmstat *v, uint64_t ns)
+{
+	/* -ENOMEM here only costs exactness: the buckets still count. */
+	(void)apf_hist_add(&v->hist, ns);
+	(void)apf_hist_add(&c->total, ns);
+}
+
+/* x86 traces the u32 token, so "wake all" (~0) shows as 0xffffffff; other
+ * architectures carry a full u64 ~0. */
+static bool is_broadcast(uint64_t token)
+{
+	return token == UINT32_MAX || token == UINT64_MAX;
+}
+
+static void on_sample(const struct apf_tp_sample *s, void *arg)
+{
+	struct trace_ctx *c = arg;
+	struct vmstat *v;
+	struct pending *p;
+	bool is_np = s->tp_index == c->np_idx;
+	struct ptable *mine, *other;
+	int r;
+
+	if (c->only_pid && s->pid != c->only_pid)
+		return;
+	if (!is_np && s->tp_index != c->ready_idx)
+		return;
+	v = vm_get(c, s->pid);
+	if (!v)
+		return;
+	if (is_np) {
+		c->not_present++;
+		v->not_present++;
+	} else if (is_broadcast(s->token)) {
+		c->ready_broadcast++;
+		v->ready_broadcast++;
+		return;
+	} else {
+		c->ready_n++;
+		v->ready++;
+	}
+
+	mine = is_np ? &c->np : &c->ready;
+	other = is_np ? &c->ready : &c->np;
+	p = ptable_find(other, s->pid, s->token);
+	if (p) {
+		uint64_t t_np = is_np ? s->time_ns : p->time;
+		uint64_t t_ready = is_np ? p->time : s->time_ns;
+
+		/* A partner from before this fault is a stale leftover. */
+		if (t_ready >= t_np) {
+			record(c, v, t_ready - t_np);
+			ptable_remove(other, p);
+			return;
+		}
+	}
+	/* The same token again before its partner: the earlier one is lost. */
+	p = ptable_find(mine, s->pid, s->token);
+	if (p) {
+		if (is_np)
+			v->unmatched_np++;
+		else
+			v->unmatched_ready++;
+		p->time = s->time_ns;
+		return;
+	}
+	r = ptable_insert(mine, s->pid, s->token, s->time_ns);
+	if (r) {
+		if (r == -ENOMEM && !c->err)
+			c->err = r;
+		if (is_np)
+			v->unmatched_np++;
+		else
+			v->unmatched_ready++;
+	}
+}
+
+/* Whatever still waits at the end never found its partner. */
+static void count_unmatched(struct trace_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->np.cap; i++) {
+		struct vmstat *v;
+
+		if (!c->np.e[i].used || !(v = vm_get(c, c->np.e[i].pid)))
+			continue;
+		v->unmatched_np++;
+	}
+	for (i = 0; i < c->ready.cap; i++) {
+		struct vmstat *v;
+
+		if (!c->ready.e[i].used || !(v = vm_get(c, c->ready.e[i].pid)))
+			continue;
+		v->unmatched_ready++;
+	}
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static uint64_t hist_mean(const struct apf_histogram *h)
+{
+	return h->count ? h->sum / h->count : 0;
+}
+
+static uint64_t bucket_le(unsigned int i)
+{
+	return i >= 63 ? UINT64_MAX : (UINT64_C(2) << i) - 1;
+}
+
+static void json_latency(json_writer_t *w, struct apf_histogram *h)
+{
+	static const struct { const char *name; double p; } pct[] = {
+		{ "p50", 50 }, { "p90", 90 }, { "p99", 99 },
+	};
+	unsigned int i, lo = APF_HIST_BUCKETS, hi = 0;
+	size_t k;
+
+	jsonw_uint_field(w, "count", h->count);
+	jsonw_name(w, "latency_ns");
+	jsonw_start_object(w);
+	/* No faults, no latency: null rather than a misleading 0. */
+	if (h->count) {
+		jsonw_uint_field(w, "min", h->min);
+		jsonw_uint_field(w, "mean", hist_mean(h));
+		for (k = 0; k < sizeof(pct) / sizeof(*pct); k++)
+			jsonw_uint_field(w, pct[k].name, apf_hist_percentile(h, pct[k].p));
+		jsonw_uint_field(w, "max", h->max);
+	} else {
+		jsonw_null_field(w, "min");
+		jsonw_null_field(w, "mean");
+		for (k = 0; k < sizeof(pct) / sizeof(*pct); k++)
+			jsonw_null_field(w, pct[k].name);
+		jsonw_null_field(w, "max");
+	}
+	jsonw_end_object(w);
+	/* Per-bucket (not cumulative) counts; le_ns is the bucket's inclusive
+	 * upper bound, 2^(i+1)-1.  Empty buckets at either end are left out. */
+	for (i = 0; i < APF_HIST_BUCKETS; i++) {
+		if (!h->bucket[i])
+			continue;
+		if (i < lo)
+			lo = i;
+		hi = i;
+	}
+	jsonw_name(w, "histogram");
+	jsonw_start_array(w);
+	for (i = lo; i <= hi && lo < APF_HIST_BUCKETS; i++) {
+		jsonw_start_object(w);
+		jsonw_uint_field(w, "le_ns", bucket_le(i));
+		jsonw_uint_field(w, "count", h->bucket[i]);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+}
+
+static int print_json(struct trace_ctx *c, const struct apf_tracefs *t,
+		      double secs, uint64_t lost)
+{
+	uint64_t unp = 0, urd = 0;
+	json_writer_t *w = apf_json_open();
+	size_t i;
+
+	if (!w)
+		return -ENOMEM;
+	jsonw_start_object(w);
+	jsonw_string_field(w, "source", "tracepoints");
+	jsonw_name(w, "tracepoints");
+	jsonw_start_object(w);
+	jsonw_string_field(w, "not_present", t->tp[c->np_idx].name);
+	jsonw_string_field(w, "ready", t->tp[c->ready_idx].name);
+	jsonw_end_object(w);
+	jsonw_float_field(w, "duration_s", secs);
+	jsonw_name(w, "events");
+	jsonw_start_object(w);
+	jsonw_uint_field(w, "not_present", c->not_present);
+	jsonw_uint_field(w, "ready", c->ready_n);
+	jsonw_uint_field(w, "ready_broadcast", c->ready_broadcast);
+	jsonw_uint_field(w, "lost", lost);
+	jsonw_end_object(w);
+	jsonw_name(w, "vms");
+	jsonw_start_array(w);
+	for (i = 0; i < c->nvm; i++) {
+		struct vmstat *v = &c->vm[i];
+
+		jsonw_start_object(w);
+		jsonw_int_field(w, "pid", v->pid);
+		jsonw_string_field(w, "name", v->name);
+		json_latency(w, &v->hist);
+		jsonw_uint_field(w, "unmatched_not_present", v->unmatched_np);
+		jsonw_uint_field(w, "unmatched_ready", v->unmatched_ready);
+		jsonw_uint_field(w, "ready_broadcast", v->ready_broadcast);
+		jsonw_end_object(w);
+		unp += v->unmatched_np;
+		urd += v->unmatched_ready;
+	}
+	jsonw_end_array(w);
+	jsonw_name(w, "total");
+	jsonw_start_object(w);
+	json_latency(w, &c->total);
+	jsonw_uint_field(w, "unmatched_not_present", unp);
+	jsonw_uint_field(w, "unmatched_ready", urd);
+	jsonw_uint_field(w, "ready_broadcast", c->ready_broadcast);
+	jsonw_end_object(w);
+	jsonw_end_object(w);
+	jsonw_destroy(&w);
+	return 0;
+}
+
+static void fmt_ns(char *buf, size_t len, uint64_t ns)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%" PRIu64 "ns", ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.1fus", (double)ns / 1e3);
+	else if (ns < UINT64_C(1000000000))
+		snprintf(buf, len, "%.2fms", (double)ns / 1e6);
+	else
+		snprintf(buf, len, "%.3fs", (double)ns / 1e9);
+}
+
+/* bpftrace's power-of-two labels: 512, 1K, 2K ... 1M ... 16E. */
+static void fmt_pow2(char *buf, size_t len, unsigned int e)
+{
+	static const char suffix[] = " KMGTPE";
+	unsigned int s = e / 10;
+
+	if (s >= sizeof(suffix) - 1)
+		s = sizeof(suffix) - 2;
+	if (s)
+		snprintf(buf, len, "%" PRIu64 "%c", UINT64_C(1) << (e - s * 10), suffix[s]);
+	else
+		snprintf(buf, len, "%" PRIu64, UINT64_C(1) << e);
+}
+
+static void print_hist(const struct apf_histogram *h)
+{
+	unsigned int i, lo = APF_HIST_BUCKETS, hi = 0;
+	uint64_t peak = 0;
+
+	for (i = 0; i < APF_HIST_BUCKETS; i++) {
+		if (!h->bucket[i])
+			continue;
+		if (i < lo)
+			lo = i;
+		hi = i;
+		if (h->bucket[i] > peak)
+			peak = h->bucket[i];
+	}
+	if (lo >= APF_HIST_BUCKETS)
+		return;
+	printf("  latency (ns):\n");
+	for (i = lo; i <= hi; i++) {
+		char a[24], b[24], label[56];
+		unsigned int bar = (unsigned int)((double)h->bucket[i] * HIST_WIDTH / (double)peak);
+		unsigned int k;
+
+		if (i == 0)
+			snprintf(a, sizeof(a), "0");
+		else
+			fmt_pow2(a, sizeof(a), i);
+		fmt_pow2(b, sizeof(b), i + 1);
+		snprintf(label, sizeof(label), "[%s, %s)", a, b);
+		printf("  %-16s %10" PRIu64 " |", label, h->bucket[i]);
+		for (k = 0; k < HIST_WIDTH; k++)
+			putchar(k < bar ? '@' : ' ');
+		printf("|\n");
+	}
+}
+
+static void print_summary(const char *title, struct apf_histogram *h,
+			  uint64_t unp, uint64_t urd, uint64_t bcast)
+{
+	char mn[16], me[16], p50[16], p90[16], p99[16], mx[16];
+
+	printf("%s\n", title);
+	printf("  faults %" PRIu64 "  unmatched not_present %" PRIu64
+	       "  unmatched ready %" PRIu64 "  ready broadcast %" PRIu64 "\n",
+	       h->count, unp, urd, bcast);
+	if (!h->count)
+		return;
+	fmt_ns(mn, sizeof(mn), h->min);
+	fmt_ns(me, sizeof(me), hist_mean(h));
+	fmt_ns(p50, sizeof(p50), apf_hist_percentile(h, 50));
+	fmt_ns(p90, sizeof(p90), apf_hist_percentile(h, 90));
+	fmt_ns(p99, sizeof(p99), apf_hist_percentile(h, 99));
+	fmt_ns(mx, sizeof(mx), h->max);
+	printf("  %-9s %-9s %-9s %-9s %-9s %-9s\n", "MIN", "MEAN", "P50", "P90", "P99", "MAX");
+	printf("  %-9s %-9s %-9s %-9s %-9s %-9s\n", mn, me, p50, p90, p99, mx);
+	print_hist(h);
+}
+
+static void print_text(struct trace_ctx *c, const struct apf_tracefs *t,
+		       double secs, uint64_t lost)
+{
+	uint64_t unp = 0, urd = 0;
+	size_t i;
+
+	printf("Async page fault latency, %s -> %s, %.2f s\n",
+	       t->tp[c->np_idx].name, t->tp[c->ready_idx].name, secs);
+	printf("events: not_present %" PRIu64 ", ready %" PRIu64
+	       ", ready broadcast %" PRIu64 ", lost %" PRIu64 "\n",
+	       c->not_present, c->ready_n, c->ready_broadcast, lost);
+	if (lost)
+		printf("warning: the kernel dropped %" PRIu64 " samples; "
+		       "counts and matches are incomplete\n", lost);
+	for (i = 0; i < c->nvm; i++) {
+		struct vmstat *v = &c->vm[i];
+		char title[APF_NAME_MAX + 48];
+
+		snprintf(title, sizeof(title), "\nVM %s (pid %d)", v->name, (int)v->pid);
+		print_summary(title, &v->hist, v->unmatched_np, v->unmatched_ready,
+			      v->ready_broadcast);
+		unp += v->unmatched_np;
+		urd += v->unmatched_ready;
+	}
+	if (c->nvm != 1)
+		print_summary(c->nvm ? "\nAll VMs" : "\nNo async page faults seen.",
+			      &c->total, unp, urd, c->ready_broadcast);
+}
+
+/* ---- command ----------------------------------------------------------- */
+
+static volatile sig_atomic_t trace_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	trace_stop = 1;
+}
+
+static int trace_usage(FILE *f, int code)
+{
+	fprintf(f, "Usage: apfctl trace [-d SEC] [-p PID | -g NAME] [-j] [--pretty]\n"
+		"Measure each async page fault's latency (kvm_async_pf_not_present to\n"
+		"kvm_async_pf_ready for the same token) from kvm tracepoints, and print\n"
+		"per-VM min/mean/p50/p90/p99/max with a log2 histogram.  Ctrl-C ends\n"
+		"the window early and still prints the result.  Needs root or\n"
+		"CAP_PERFMON.\n"
+		"  -d, --duration SEC  sampling window (default 10)\n"
+		"  -p, --pid PID       only this VMM process\n"
+		"  -g, --guest NAME    only this VM (QEMU -name or pid)\n"
+		"  -j, --json          JSON output\n"
+		"      --pretty        indented JSON\n"
+		"  -h, --help          this help\n");
+	return code;
+}
+
+static const struct apf_tracepoint *find_tp(const struct apf_tracefs *t,
+					    const char *suffix, size_t *idx)
+{
+	size_t i, sl = strlen(suffix);
+
+	/* Discovered, not hard-coded: any async_pf event ending in suffix. */
+	for (i = 0; i < t->ntp; i++) {
+		const char *n = t->tp[i].name;
+		size_t nl = strlen(n);
+
+		if (strstr(n, "async_pf") && nl >= sl && !strcmp(n + nl - sl, suffix)) {
+			*idx = i;
+			return &t->tp[i];
+		}
+	}
+	return NULL;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int perf_exit(int err, const char *what)
+{
+	if (err == -EACCES || err == -EPERM)
+		return apf_fail(APF_EXIT_PERM, "trace: needs root or CAP_PERFMON "
+				"(%s: %s)", what, strerror(-err));
+	if (err == -ENOENT || err == -ENODEV || err == -EOPNOTSUPP || err == -ENOSYS)
+		return apf_fail(APF_EXIT_UNSUPPORTED, "trace: perf tracepoints not "
+				"supported here (%s: %s)", what, strerror(-err));
+	return apf_fail(APF_EXIT_RUNTIME, "trace: %s: %s", what, strerror(-err));
+}
+
+static void ctx_free(struct trace_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nvm; i++)
+		apf_hist_free(&c->vm[i].hist);
+	free(c->vm);
+	free(c->np.e);
+	free(c->ready.e);
+	apf_hist_free(&c->total);
+}
+
+static int run_trace(struct trace_ctx *c, const struct apf_tracefs *t, long ms)
+{
+	struct sigaction sa, old_int, old_term;
+	struct apf_tp_sampler *s;
+	size_t idx[2] = { c->np_idx, c->ready_idx };
+	uint64_t start, deadline, lost = 0;
+	double secs;
+	int err, r;
+
+	s = apf_tp_sampler_open(t, idx, 2, &err);
+	if (!s)
+		return perf_exit(err, "perf_event_open");
+
+	/* No SA_RESTART: the signal must cut poll() short. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	trace_stop = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+
+	start = now_ns();
+	deadline = start + (uint64_t)ms * 1000000u;
+	r = 0;
+	while (!trace_stop && !c->err) {
+		uint64_t now = now_ns();
+		uint64_t left = now < deadline ? (deadline - now + 999999) / 1000000 : 0;
+
+		if (!left)
+			break;
+		r = apf_tp_sampler_poll(s, left < POLL_SLICE_MS ? (int)left : POLL_SLICE_MS,
+					on_sample, c, &lost);
+		if (r < 0)
+			break;
+	}
+	/* Whatever arrived up to the end of the window still counts. */
+	if (r >= 0)
+		r = apf_tp_sampler_poll(s, 0, on_sample, c, &lost);
+	secs = (double)(now_ns() - start) / 1e9;
+	apf_tp_sampler_close(s);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+
+	if (r < 0)
+		return apf_fail(APF_EXIT_RUNTIME, "trace: poll: %s", strerror(-r));
+	if (c->err)
+		return apf_fail(APF_EXIT_RUNTIME, "trace: %s", strerror(-c->err));
+	count_unmatched(c);
+	if (c->err)
+		return apf_fail(APF_EXIT_RUNTIME, "trace: %s", strerror(-c->err));
+	if (apf_g.json)
+		return print_json(c, t, secs, lost) ? apf_fail(APF_EXIT_RUNTIME, "trace: out of memory")
+						     : APF_EXIT_OK;
+	print_text(c, t, secs, lost);
+	return APF_EXIT_OK;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "duration", required_argument, NULL, 'd' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "guest", required_argument, NULL, 'g' },
+		APF_GLOBAL_LONG_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *guest = NULL;
+	struct apf_vm_list vms = { NULL, 0 };
+	struct apf_tracefs *t = NULL;
+	struct trace_ctx c;
+	long ms = TRACE_DEFAULT_MS, pid = 0;
+	int ch, err, rc;
+
+	while ((ch = getopt_long(argc, argv, "d:p:g:jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			ms = apf_parse_seconds(optarg);
+			if (ms < 0)
+				return apf_fail(APF_EXIT_USAGE, "trace: bad duration '%s'", optarg);
+			break;
+		case 'p':
+			if (apf_parse_int(optarg, 1, INT32_MAX, &pid))
+				return apf_fail(APF_EXIT_USAGE, "trace: bad pid '%s'", optarg);
+			break;
+		case 'g':
+			guest = optarg;
+			break;
+		case 'h':
+			return trace_usage(stdout, APF_EXIT_OK);
+		default:
+			if (apf_global_opt(ch, optarg))
+				break;
+			return trace_usage(stderr, APF_EXIT_USAGE);
+		}
+	}
+	if (optind < argc)
+		return apf_fail(APF_EXIT_USAGE, "trace: unexpected argument '%s'", argv[optind]);
+	if (pid && guest)
+		return apf_fail(APF_EXIT_USAGE, "trace: -p and -g are exclusive");
+
+	/* The tracefs struct is large (16 formats): keep it off the stack. */
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return apf_fail(APF_EXIT_RUNTIME, "trace: out of memory");
+	memset(&c, 0, sizeof(c));
+	apf_hist_init(&c.total, HIST_CAP_TOTAL);
+
+	err = apf_tracefs_discover(t);
+	if (err == -EACCES || err == -EPERM) {
+		rc = apf_fail(APF_EXIT_PERM, "trace: needs root to read tracefs "
+			      "(/sys/kernel/tracing: %s)", strerror(-err));
+		goto out;
+	}
+	if (err || !t->found) {
+		rc = apf_fail(APF_EXIT_UNSUPPORTED, "trace: no tracefs at "
+			      "/sys/kernel/tracing or /sys/kernel/debug/tracing "
+			      "(mount -t tracefs none /sys/kernel/tracing)");
+		goto out;
+	}
+	{
+		bool have_np = find_tp(t, "not_present", &c.np_idx);
+		bool have_rd = find_tp(t, "_ready", &c.ready_idx);
+
+		if (!have_np || !have_rd) {
+			rc = apf_fail(APF_EXIT_UNSUPPORTED, "trace: no %s%s%s tracepoint "
+				      "in %s/events/kvm (is kvm loaded, with async PF?)",
+				      have_np ? "" : "kvm_async_pf_*not_present",
+				      !have_np && !have_rd ? " or " : "",
+				      have_rd ? "" : "kvm_async_pf_*ready", t->dir);
+			goto out;
+		}
+	}
+	{
+		size_t k, which[2] = { c.np_idx, c.ready_idx };
+
+		for (k = 0; k < 2; k++) {
+			const struct apf_tracepoint *tp = &t->tp[which[k]];
+
+			if (!tp->id_readable || !tp->id) {
+				rc = apf_fail(APF_EXIT_UNSUPPORTED, "trace: no id for "
+					      "tracepoint %s", tp->name);
+				goto out;
+			}
+			if (!apf_tp_field(tp, "token")) {
+				rc = apf_fail(APF_EXIT_UNSUPPORTED, "trace: tracepoint %s has "
+					      "no token field in its format", tp->name);
+				goto out;
+			}
+		}
+	}
+
+	/* Names come from the VM list; a VM that is not in it is named by
+	 * its comm when its first fault arrives. */
+	err = apf_vms_discover(&vms);
+	if (err)
+		vms.n = 0;
+	c.vms = &vms;
+	if (guest) {
+		const struct apf_vm *vm = apf_vms_find(&vms, guest);
+
+		if (!vm) {
+			rc = apf_fail(APF_EXIT_RUNTIME, "trace: no VM '%s'", guest);
+			goto out;
+		}
+		pid = vm->pid;
+	} else if (pid) {
+		char path[APF_PATH_MAX];
+
+		if (apf_path(path, sizeof(path), "/proc/%ld", pid) || !apf_is_dir(path)) {
+			rc = apf_fail(APF_EXIT_RUNTIME, "trace: no process %ld", pid);
+			goto out;
+		}
+	}
+	c.only_pid = (pid_t)pid;
+	/* A selected VM is reported even if it has no faults. */
+	if (c.only_pid && !vm_get(&c, c.only_pid)) {
+		rc = apf_fail(APF_EXIT_RUNTIME, "trace: out of memory");
+		goto out;
+	}
+	rc = run_trace(&c, t, ms);
+out:
+	ctx_free(&c);
+	apf_vms_free(&vms);
+	free(t);
+	return rc;
+}

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* apfctl: inspect and control KVM asynchronous page faults. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apfctl.h"
+#include "sysroot.h"
+
+struct apf_global apf_g;
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Root is checked by enable/disable themselves, after "is it supported":
+ * root does not help on a kernel without the switch. */
+static const struct command commands[] = {
+	{ "status",  cmd_status,  "what this kernel supports and how it is set" },
+	{ "stats",   cmd_stats,   "APF and KVM counters with rates, per VM" },
+	{ "trace",   cmd_trace,   "per-fault latency histogram from tracepoints" },
+	{ "export",  cmd_export,  "Prometheus text for node_exporter's textfile collector" },
+	{ "enable",  cmd_enable,  "turn APF on (--host, --guest, --vm)" },
+	{ "disable", cmd_disable, "turn APF off (--host, --guest, --vm)" },
+};
+
+int apf_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("apfctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+void apf_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("apfctl: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+json_writer_t *apf_json_open(void)
+{
+	json_writer_t *w = jsonw_new(stdout);
+
+	if (w)
+		jsonw_pretty(w, apf_g.pretty);
+	return w;
+}
+
+int apf_exit_for_errno(int err)
+{
+	switch (err) {
+	case 0: return APF_EXIT_OK;
+	case -EACCES:
+	case -EPERM: return APF_EXIT_PERM;
+	case -ENOENT:
+	case -ENOTSUP: return APF_EXIT_UNSUPPORTED;
+	default: return APF_EXIT_RUNTIME;
+	}
+}
+
+long apf_parse_seconds(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 86400.0)
+		return -1;
+	return (long)(v * 1000.0 + 0.5) ? (long)(v * 1000.0 + 0.5) : 1;
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+		"Usage: apfctl [OPTIONS] COMMAND [ARGS]\n"
+		"\n"
+		"Inspect and control KVM asynchronous page faults on hosts and guests.\n"
+		"\n"
+		"Commands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+		"\n"
+		"Options:\n"
+		"  -j, --json          machine-readable JSON output\n"
+		"  -p, --pretty        indented JSON (implies --json)\n"
+		"      --sysroot DIR   read /sys, /proc and /dev from DIR (fixtures)\n"
+		"  -V, --version       print the version\n"
+		"  -h, --help          this help; 'apfctl COMMAND -h' for a command\n"
+		"\n"
+		"Exit status: 0 ok, 1 runtime error, 2 usage error, 3 unsupported here,\n"
+		"4 permission denied.  See apfctl(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "sysroot", required_argument, NULL, 'S' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sysroot = getenv("APFCTL_SYSROOT");
+	size_t i;
+	int c;
+
+	/* "+": stop at the command, whose own options follow it. */
+	while ((c = getopt_long(argc, argv, "+jpVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': apf_g.json = true; break;
+		case 'p': apf_g.json = apf_g.pretty = true; break;
+		case 'S': sysroot = optarg; break;
+		case 'V': printf("apfctl %s\n", APFCTL_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return APF_EXIT_USAGE;
+		}
+	}
+	if (sysroot)
+		apf_sysroot_set(sysroot);
+	if (optind >= argc) {
+		usage(stderr);
+		return APF_EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[optind], commands[i].name))
+			continue;
+		argc -= optind;
+		argv += optind;
+		optind = 0;	/* reset getopt for the command's parser */
+		return commands[i].fn(argc, argv);
+	}
+	return apf_fail(APF_EXIT_USAGE, "unknown command '%s' (try 'apfctl --help')",
+			argv[optind]);
+}
