@@ -181,7 +181,7 @@ int apf_write_file(const char *path, const char *s)
 	ssize_t w;
 	int fd, err = 0;
 
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	w = write(fd, s, len);

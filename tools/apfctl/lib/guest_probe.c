@@ -17,12 +17,12 @@ int apf_guest_probe(struct apf_guest_probe *g)
 {
 	char path[APF_PATH_MAX];
 	size_t i;
-	int err;
 
 	memset(g, 0, sizeof(*g));
-	err = apf_kvm_cpuid_read(&g->cpuid);
-	if (err && err != -ENOTSUP)
-		return err;
+	/* A bad CPUID source must not hide the rest of the report. */
+	g->cpuid_err = apf_kvm_cpuid_read(&g->cpuid);
+	if (g->cpuid_err)
+		memset(&g->cpuid, 0, sizeof(g->cpuid));
 	if (apf_kernel_cmdline_has("no-kvmapf", &g->no_kvmapf))
 		g->no_kvmapf = false;
 	/* No HYP row (old kernels, non-x86) is reported as not found. */
@@ -39,9 +39,8 @@ int apf_guest_probe(struct apf_guest_probe *g)
 			     apf_guest_counter_names[i]) ||
 		    apf_read_u64(path, &v))
 			continue;
-		err = apf_counters_set(&g->counters, apf_guest_counter_names[i], v);
-		if (err)
-			return err;
+		if (apf_counters_set(&g->counters, apf_guest_counter_names[i], v))
+			return -ENOMEM;
 	}
 	return 0;
 }

@@ -110,6 +110,11 @@ uint64_t apf_hist_percentile(struct apf_histogram *h, double p)
 		}
 		lo = i ? ldexp(1.0, (int)i) : 0;
 		hi = ldexp(1.0, (int)i + 1) - 1;
+		/* The end buckets are only filled up to min and max. */
+		if (lo < (double)h->min)
+			lo = (double)h->min;
+		if (hi > (double)h->max)
+			hi = (double)h->max;
 		v = lo + (hi - lo) * (double)(rank - cum) / (double)h->bucket[i];
 		if (v <= (double)h->min)
 			return h->min;

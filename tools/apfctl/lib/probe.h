@@ -41,6 +41,7 @@ struct apf_host_probe {
 
 struct apf_guest_probe {
 	struct apf_kvm_cpuid cpuid;
+	int cpuid_err;			/* CPUID unreadable: treated as none */
 	bool no_kvmapf;			/* on the kernel command line */
 	struct apf_irq_row hyp;		/* /proc/interrupts HYP */
 	bool sysfs;			/* /sys/kernel/kvm_async_pf/ */

@@ -2,6 +2,7 @@
 #include "prom.h"
 
 #include <ctype.h>
+#include <string.h>
 
 void apf_prom_label_value(FILE *f, const char *s)
 {
@@ -33,4 +34,30 @@ void apf_prom_family(FILE *f, const char *name, const char *type,
 		     const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void apf_prom_metric(char *buf, size_t len, const char *prefix,
+		     const char *name, double *scale, int *gauge)
+{
+	char san[128], unit[160];
+	const char *ns;
+	size_t n;
+
+	apf_prom_sanitize(san, sizeof(san), name);
+	*scale = 1.0;
+	*gauge = strstr(san, "_max") != NULL;
+	/* "wait_ns_total" -> "wait_seconds_total", "poll_ns" -> "poll_seconds" */
+	ns = strstr(san, "_ns");
+	if (ns && (ns[3] == '\0' || ns[3] == '_')) {
+		snprintf(unit, sizeof(unit), "%.*s_seconds%s", (int)(ns - san),
+			 san, ns + 3);
+		*scale = 1e-9;
+	} else {
+		snprintf(unit, sizeof(unit), "%s", san);
+	}
+	n = strlen(unit);
+	if (*gauge || (n >= 6 && !strcmp(unit + n - 6, "_total")))
+		snprintf(buf, len, "%s_%s", prefix, unit);
+	else
+		snprintf(buf, len, "%s_%s_total", prefix, unit);
 }

@@ -293,6 +293,7 @@ int apf_qmp_execute(struct apf_qmp *q, const char *command,
 		*ret = NULL;
 	if (q->broken) {
 		set_err(q, "QMP connection out of step after an earlier error");
+		json_object_put(args);
 		return -EPIPE;
 	}
 	req = json_object_new_object();

@@ -443,8 +443,10 @@ struct apf_sampler *apf_sampler_open(const struct apf_sampler_cfg *cfg, int *err
 
 		s->perf_total = apf_tp_counter_open(&s->tracefs, 0, &perr);
 	}
-	if (!cfg->no_perf && !apf_sysroot_is_live())
-		s->cfg.no_perf = true;	/* fixtures have no perf events */
+	if (!apf_sysroot_is_live()) {
+		/* A fixture tree has files only: no sockets, daemons or perf. */
+		s->cfg.no_perf = s->cfg.no_qmp = s->cfg.no_libvirt = true;
+	}
 	s->guest = !apf_guest_probe(&g) && apf_is_guest(&g);
 	apf_guest_probe_free(&g);
 	return s;

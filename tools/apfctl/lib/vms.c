@@ -108,7 +108,8 @@ static void vms_finish(struct apf_vm_list *l)
 	for (i = 0; i < l->n; i++) {
 		struct apf_vm *vm = &l->v[i];
 
-		vm->name = vm->qemu.name[0] ? vm->qemu.name : vm->comm;
+		vm->name = vm->qemu.name[0] ? vm->qemu.name :
+			   vm->comm[0] ? vm->comm : "?";
 	}
 }
 
@@ -154,6 +155,12 @@ int apf_vms_discover(struct apf_vm_list *l)
 	l->n = keep;
 	if (l->n)
 		qsort(l->v, l->n, sizeof(*l->v), vm_cmp);
+	/* VMs are tracked by process (QMP, libvirt, perf all work per
+	 * process); a process with several VMs shows its first one. */
+	for (i = 0, keep = 0; i < l->n; i++)
+		if (!keep || l->v[keep - 1].pid != l->v[i].pid)
+			l->v[keep++] = l->v[i];
+	l->n = keep;
 	vms_finish(l);
 	return 0;
 }

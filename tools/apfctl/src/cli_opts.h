@@ -19,5 +19,7 @@
 
 /* Handle a global option inside a command's getopt loop; true if taken. */
 bool apf_global_opt(int c, const char *arg);
+/* Set the sysroot, exiting with a usage error if it is not a directory. */
+void apf_use_sysroot(const char *dir);
 
 #endif

@@ -38,11 +38,37 @@ static bool seen_before(const struct apf_sample *s, size_t vm, size_t idx)
 	return false;
 }
 
+static void print_value(FILE *f, uint64_t v, double scale)
+{
+	if (scale == 1.0)
+		fprintf(f, " %" PRIu64 "\n", v);
+	else
+		fprintf(f, " %.9f\n", (double)v * scale);
+}
+
+/* One info series per VM, so every VM shows up even without counters. */
+static void export_vm_info(FILE *f, const struct apf_sample *s)
+{
+	size_t i;
+
+	if (!s->nvms)
+		return;
+	apf_prom_family(f, "apf_vm_info", "gauge",
+			"A running VM and the source of its statistics.");
+	for (i = 0; i < s->nvms; i++) {
+		fputs("apf_vm_info", f);
+		labels(f, &s->vms[i]);
+		fputs(" 1\n", f);
+	}
+}
+
 /* Cumulative KVM stats, one family per counter across all VMs. */
 static void export_vm_counters(FILE *f, const struct apf_sample *s)
 {
+	char metric[192];
 	size_t i, j, k;
-	char metric[128], san[APF_COUNTER_NAME_MAX];
+	double scale;
+	int gauge;
 
 	for (i = 0; i < s->nvms; i++) {
 		if (s->vms[i].source == APF_SRC_TRACEPOINTS)
@@ -52,9 +78,9 @@ static void export_vm_counters(FILE *f, const struct apf_sample *s)
 
 			if (seen_before(s, i, j))
 				continue;
-			apf_prom_sanitize(san, sizeof(san), name);
-			snprintf(metric, sizeof(metric), "apf_vm_%s_total", san);
-			apf_prom_family(f, metric, "counter",
+			apf_prom_metric(metric, sizeof(metric), "apf_vm", name,
+					&scale, &gauge);
+			apf_prom_family(f, metric, gauge ? "gauge" : "counter",
 					"KVM statistic of the VM, summed over its vCPUs.");
 			for (k = i; k < s->nvms; k++) {
 				const struct apf_counter *c;
@@ -66,7 +92,7 @@ static void export_vm_counters(FILE *f, const struct apf_sample *s)
 					continue;
 				fputs(metric, f);
 				labels(f, &s->vms[k]);
-				fprintf(f, " %" PRIu64 "\n", c->value);
+				print_value(f, c->value, scale);
 			}
 		}
 	}
@@ -115,18 +141,17 @@ static void export_tp_rates(FILE *f, const struct apf_sample *cur,
 static void export_counters(FILE *f, const char *prefix,
 			    const struct apf_counters *c, const char *help)
 {
-	char metric[128], san[APF_COUNTER_NAME_MAX];
+	char metric[192];
+	double scale;
 	size_t i;
+	int gauge;
 
 	for (i = 0; i < c->n; i++) {
-		/* A maximum is a gauge; everything else counts up. */
-		bool gauge = strstr(c->v[i].name, "_max") != NULL;
-
-		apf_prom_sanitize(san, sizeof(san), c->v[i].name);
-		snprintf(metric, sizeof(metric), "%s_%s%s", prefix, san,
-			 gauge ? "" : "_total");
+		apf_prom_metric(metric, sizeof(metric), prefix, c->v[i].name,
+				&scale, &gauge);
 		apf_prom_family(f, metric, gauge ? "gauge" : "counter", help);
-		fprintf(f, "%s %" PRIu64 "\n", metric, c->v[i].value);
+		fputs(metric, f);
+		print_value(f, c->v[i].value, scale);
 	}
 }
 
@@ -172,6 +197,7 @@ static int write_all(FILE *f, const struct apf_sample *cur,
 		     const struct apf_sample *prev, double took)
 {
 	export_state(f);
+	export_vm_info(f, cur);
 	export_vm_counters(f, cur);
 	if (cur->total_source == APF_SRC_DEBUGFS)
 		export_counters(f, "apf_host", &cur->total,

@@ -288,6 +288,9 @@ int cmd_status(int argc, char **argv)
 		apf_guest_probe_free(&s.guest);
 		return apf_fail(APF_EXIT_RUNTIME, "status: %s", strerror(-err));
 	}
+	if (s.guest.cpuid_err && s.guest.cpuid_err != -ENOTSUP)
+		apf_warn("cannot read CPUID: %s; guest role not detected",
+			 strerror(-s.guest.cpuid_err));
 	s.is_host = apf_is_host(&s.host);
 	s.is_guest = apf_is_guest(&s.guest);
 	if (s.is_host && (err = apf_vms_discover(&s.vms)) &&

@@ -284,6 +284,13 @@ static void on_sample(const struct apf_tp_sample *s, void *arg)
 	}
 }
 
+static int vm_cmp(const void *a, const void *b)
+{
+	pid_t x = ((const struct vmstat *)a)->pid, y = ((const struct vmstat *)b)->pid;
+
+	return (x > y) - (x < y);
+}
+
 /* Whatever still waits at the end never found its partner. */
 static void count_unmatched(struct trace_ctx *c)
 {
@@ -303,6 +310,9 @@ static void count_unmatched(struct trace_ctx *c)
 			continue;
 		v->unmatched_ready++;
 	}
+	/* Output in pid order, not in order of first fault. */
+	if (c->nvm > 1)
+		qsort(c->vm, c->nvm, sizeof(*c->vm), vm_cmp);
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -494,8 +504,8 @@ static void print_summary(const char *title, struct apf_histogram *h,
 	fmt_ns(p90, sizeof(p90), apf_hist_percentile(h, 90));
 	fmt_ns(p99, sizeof(p99), apf_hist_percentile(h, 99));
 	fmt_ns(mx, sizeof(mx), h->max);
-	printf("  %-9s %-9s %-9s %-9s %-9s %-9s\n", "MIN", "MEAN", "P50", "P90", "P99", "MAX");
-	printf("  %-9s %-9s %-9s %-9s %-9s %-9s\n", mn, me, p50, p90, p99, mx);
+	printf("  %-9s %-9s %-9s %-9s %-9s %s\n", "MIN", "MEAN", "P50", "P90", "P99", "MAX");
+	printf("  %-9s %-9s %-9s %-9s %-9s %s\n", mn, me, p50, p90, p99, mx);
 	print_hist(h);
 }
 
@@ -770,9 +780,11 @@ int cmd_trace(int argc, char **argv)
 		}
 		pid = vm->pid;
 	} else if (pid) {
-		char path[APF_PATH_MAX];
+		char path[64];
 
-		if (apf_path(path, sizeof(path), "/proc/%ld", pid) || !apf_is_dir(path)) {
+		/* perf sees the live system, whatever --sysroot says. */
+		snprintf(path, sizeof(path), "/proc/%ld", pid);
+		if (!apf_is_dir(path)) {
 			rc = apf_fail(APF_EXIT_RUNTIME, "trace: no process %ld", pid);
 			goto out;
 		}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "apfctl.h"
+#include "cli_opts.h"
 #include "sysroot.h"
 
 struct apf_global apf_g;
@@ -136,7 +137,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (sysroot)
-		apf_sysroot_set(sysroot);
+		apf_use_sysroot(sysroot);
 	if (optind >= argc) {
 		usage(stderr);
 		return APF_EXIT_USAGE;

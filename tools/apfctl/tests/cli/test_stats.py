@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""apfctl stats against fixture sysroots (debugfs source)."""
+import csv
+import io
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import APFCTL, WRAPPER, fixture, run, read_u64
+
+SIX = ["async_pf_queued", "async_pf_not_present", "async_pf_halted",
+       "async_pf_ready", "async_pf_completed", "async_pf_sync"]
+FAST = ["-s", "0.05"]
+
+
+def kvm_dir(tree):
+    return Path(tree) / "sys/kernel/debug/kvm"
+
+
+def vm_dirs(tree):
+    return {int(d.name.split("-")[0]): d for d in kvm_dir(tree).iterdir()
+            if d.is_dir() and "-" in d.name}
+
+
+def test_patched_host_text_shows_all_six_counters():
+    r = run("stats", "-1", *FAST, sysroot=fixture("patched-host"))
+    assert r.rc == 0, r.err
+    for name in SIX:
+        assert name in r.out
+    assert "source: debugfs" in r.out
+
+
+def test_patched_host_json_values_match_debugfs():
+    tree = fixture("patched-host")
+    smp = run("stats", "-1", "-j", *FAST, sysroot=tree).json()
+    dirs = vm_dirs(tree)
+    assert {vm["pid"] for vm in smp["vms"]} == set(dirs)
+    for vm in smp["vms"]:
+        assert vm["source"] == "debugfs"
+        for name in SIX:
+            assert vm["counters"][name] == read_u64(dirs[vm["pid"]] / name)
+            assert vm["rates"][name] == 0.0      # fixture does not move
+    assert smp["total"]["source"] == "debugfs"
+    for name in SIX:
+        assert smp["total"]["counters"][name] == read_u64(kvm_dir(tree) / name)
+
+
+def test_per_vcpu_rows_sum_to_vm():
+    tree = fixture("patched-host")
+    smp = run("stats", "-1", "-j", "-v", *FAST, sysroot=tree).json()
+    for vm in smp["vms"]:
+        assert len(vm["vcpus"]) >= 1
+        for name in SIX:
+            assert sum(v["counters"][name] for v in vm["vcpus"]) == vm["counters"][name]
+
+
+def test_select_by_pid_and_name():
+    tree = fixture("patched-host")
+    first = run("status", "-j", sysroot=tree).json()["host"]["vms"][0]
+    by_pid = run("stats", "-1", "-j", "-p", first["pid"], *FAST, sysroot=tree).json()
+    assert [vm["pid"] for vm in by_pid["vms"]] == [first["pid"]]
+    assert by_pid["total"] is None
+    by_name = run("stats", "-1", "-j", "-g", first["name"], *FAST, sysroot=tree).json()
+    assert [vm["name"] for vm in by_name["vms"]] == [first["name"]]
+
+
+def test_unknown_vm_is_runtime_error():
+    r = run("stats", "-1", "-g", "no-such-vm", sysroot=fixture("patched-host"))
+    assert r.rc == 1
+    assert "no running VM 'no-such-vm'" in r.err
+
+
+@pytest.mark.parametrize("args", [["-s", "0"], ["-s", "abc"], ["-s", "-1"],
+                                  ["-n", "0"], ["-p", "12x"],
+                                  ["-p", "1", "-g", "x"], ["--qmp", "/x"],
+                                  ["-c", "-j"], ["--bogus"], ["extra"]])
+def test_bad_options_are_usage_errors(args):
+    r = run("stats", "-1", *args, sysroot=fixture("patched-host"))
+    assert r.rc == 2, (args, r.err)
+    assert r.err.strip()
+
+
+def test_csv_rows_parse():
+    tree = fixture("patched-host")
+    r = run("stats", "-1", "-c", *FAST, sysroot=tree)
+    rows = list(csv.DictReader(io.StringIO(r.out)))
+    assert rows and set(rows[0]) == {"time", "scope", "pid", "name", "source",
+                                      "vcpu", "counter", "value", "rate"}
+    scopes = {row["scope"] for row in rows}
+    assert scopes == {"vm", "total"}
+    names = {row["counter"] for row in rows}
+    assert set(SIX) <= names
+
+
+def test_skip_zero():
+    tree = fixture("patched-host")
+    smp = run("stats", "-1", "-j", "-z", *FAST, sysroot=tree).json()
+    for vm in smp["vms"]:
+        assert all(v != 0 for v in vm["counters"].values())
+    full = run("stats", "-1", "-j", *FAST, sysroot=tree).json()
+    assert any(v == 0 for vm in full["vms"] for v in vm["counters"].values()), \
+        "fixture should hold a zero counter for -z to matter"
+
+
+def test_all_counters_is_superset():
+    tree = fixture("patched-host")
+    few = run("stats", "-1", "-j", *FAST, sysroot=tree).json()["total"]["counters"]
+    many = run("stats", "-1", "-j", "-a", *FAST, sysroot=tree).json()["total"]["counters"]
+    assert set(few) < set(many)
+
+
+def test_count_gives_json_lines():
+    r = run("stats", "-n", "3", "-j", *FAST, sysroot=fixture("patched-host"))
+    docs = r.json_lines()
+    assert len(docs) == 3
+    assert all("vms" in d for d in docs)
+
+
+def test_log_mode_lines():
+    r = run("stats", "-l", "-n", "2", *FAST, sysroot=fixture("patched-host"))
+    lines = r.out.splitlines()
+    assert any(" vm pid=" in line and "async_pf_queued=" in line for line in lines)
+    assert any(" total source=debugfs" in line for line in lines)
+
+
+def test_log_file_reopened_on_sighup(tmp_path):
+    log = tmp_path / "stats.log"
+    rotated = tmp_path / "stats.log.1"
+    proc = subprocess.Popen(list(WRAPPER) + [APFCTL, "--sysroot",
+                            str(fixture("patched-host")), "stats", "-L", str(log),
+                            "-s", "0.1"], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline and not (log.exists() and log.stat().st_size):
+            time.sleep(0.05)
+        assert log.stat().st_size > 0
+        os.rename(log, rotated)
+        proc.send_signal(signal.SIGHUP)
+        while time.time() < deadline and not log.exists():
+            time.sleep(0.05)
+        assert log.exists(), "log not reopened after SIGHUP"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "async_pf_queued=" in rotated.read_text()
+
+
+def test_log_file_unwritable_is_clear_error():
+    r = run("stats", "-1", "-L", "/nonexistent-dir/x.log",
+            sysroot=fixture("patched-host"))
+    assert r.rc == 1
+    assert "cannot open log" in r.err
+
+
+def test_stock_host_without_debugfs_has_no_source():
+    r = run("stats", "-1", "-j", *FAST, sysroot=fixture("stock-host-nodebugfs"))
+    assert r.rc == 0, r.err
+    smp = r.json()
+    assert smp["vms"], "fixture has VMs found through /proc fds"
+    assert all(vm["source"] == "none" for vm in smp["vms"])
+
+
+def test_stock_host_debugfs_has_no_apf_counters():
+    smp = run("stats", "-1", "-j", *FAST, sysroot=fixture("stock-host")).json()
+    for vm in smp["vms"]:
+        assert not any(k.startswith("async_pf") for k in vm["counters"])
+        assert "exits" in vm["counters"]
+
+
+def test_hostile_values_skip_overflow():
+    tree = fixture("hostile-values")
+    r = run("stats", "-1", "-j", "-a", *FAST, sysroot=tree)
+    assert r.rc == 0, r.err
+    smp = r.json()
+    for scope in [smp["total"]] + smp["vms"]:
+        for v in scope["counters"].values():
+            assert 0 <= v < 2**64
+
+
+def test_guest_counters_in_stats():
+    tree = fixture("patched-guest")
+    smp = run("stats", "-1", "-j", *FAST, sysroot=tree).json()
+    assert smp["guest"]["source"] == "sysfs"
+    assert smp["guest"]["counters"]["page_ready"] == \
+        read_u64(tree / "sys/kernel/kvm_async_pf/page_ready")
+    assert "hyp_interrupts" in smp["guest"]["counters"]
+
+
+def test_sigterm_stops_continuous_run():
+    proc = subprocess.Popen(list(WRAPPER) + [APFCTL, "--sysroot",
+                            str(fixture("patched-host")), "stats", "-j", "-s", "0.1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out.strip(), "printed at least one sample"
