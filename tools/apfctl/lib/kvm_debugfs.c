@@ -3,10 +3,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fileio.h"
 #include "sysroot.h"
@@ -73,7 +75,22 @@ static unsigned int count_vcpus(const char *vmdir)
 	return n;
 }
 
+unsigned int apf_debugfs_count_vcpus(pid_t pid, int fd)
+{
+	char vmdir[APF_PATH_MAX];
+
+	if (apf_path(vmdir, sizeof(vmdir), KVM_DEBUGFS "/%d-%d", (int)pid, fd))
+		return 0;
+	return count_vcpus(vmdir);
+}
+
 int apf_debugfs_list_vms(struct apf_debugfs_vm **vms, size_t *n)
+{
+	return apf_debugfs_list_vms_opt(vms, n, true);
+}
+
+int apf_debugfs_list_vms_opt(struct apf_debugfs_vm **vms, size_t *n,
+			     bool vcpus)
 {
 	char path[APF_PATH_MAX], vmdir[APF_PATH_MAX];
 	struct dirent *de;
@@ -96,7 +113,7 @@ int apf_debugfs_list_vms(struct apf_debugfs_vm **vms, size_t *n)
 			continue;
 		if (apf_path(vmdir, sizeof(vmdir), KVM_DEBUGFS "/%s", de->d_name))
 			continue;
-		vm.nr_vcpus = count_vcpus(vmdir);
+		vm.nr_vcpus = vcpus ? count_vcpus(vmdir) : 0;
 		if (*n == cap) {
 			struct apf_debugfs_vm *v;
 
@@ -121,26 +138,38 @@ struct read_state {
 	int nread, nperm, first_err;
 };
 
-/* Read one stat file; a missing or non-numeric file is skipped quietly
- * (older kernels lack some stats; histograms are not counters). */
-static int read_one(const char *dirpath, const char *name,
-		    struct apf_counters *c, struct read_state *st)
+/* Read one stat file relative to the directory fd: openat() skips the
+ * path walk, which dominates when sampling hundreds of VMs.  A missing or
+ * non-numeric file is skipped quietly (older kernels lack some stats;
+ * histograms are not counters). */
+static int read_one(int dfd, const char *name, struct apf_counters *c,
+		    struct read_state *st)
 {
-	char file[APF_PATH_MAX];
+	char buf[64];
 	uint64_t v;
-	int n, err;
+	ssize_t n;
+	int fd, err;
 
-	n = snprintf(file, sizeof(file), "%s/%s", dirpath, name);
-	if (n < 0 || (size_t)n >= sizeof(file))
-		return 0;
-	err = apf_read_u64(file, &v);
-	if (err == -EISDIR || err == -EINVAL || err == -ENOENT)
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		n = 0;
+	} else {
+		n = read(fd, buf, sizeof(buf) - 1);
+		err = n < 0 ? -errno : 0;
+		close(fd);
+	}
+	if (err == -EISDIR || err == -ENOENT)
 		return 0;
 	if (err) {
 		st->nperm += err == -EPERM || err == -EACCES;
 		st->first_err = st->first_err ? st->first_err : err;
 		return 0;
 	}
+	buf[n] = '\0';
+	/* A value that filled the buffer was truncated: not a counter. */
+	if ((size_t)n == sizeof(buf) - 1 || apf_parse_u64(buf, &v))
+		return 0;
 	st->nread++;
 	return apf_counters_set(c, name, v);
 }
@@ -149,23 +178,27 @@ int apf_debugfs_read_stats(const char *dir, bool all, struct apf_counters *c)
 {
 	char path[APF_PATH_MAX];
 	struct read_state st = { 0, 0, 0 };
-	int err;
+	int dfd, err;
 
 	err = apf_path(path, sizeof(path), KVM_DEBUGFS "%s%s",
 		       *dir ? "/" : "", dir);
 	if (err)
 		return err;
-	if (!apf_is_dir(path))
-		return -ENOENT;	/* VM exited since listing */
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;	/* -ENOENT: the VM exited since listing */
 	if (all) {
 		struct dirent *de;
-		DIR *d = opendir(path);
+		DIR *d = fdopendir(dup(dfd));
 
-		if (!d)
-			return -errno;
+		if (!d) {
+			err = -errno;
+			close(dfd);
+			return err;
+		}
 		while ((de = readdir(d)) && !err)
 			if (de->d_name[0] != '.')
-				err = read_one(path, de->d_name, c, &st);
+				err = read_one(dfd, de->d_name, c, &st);
 		closedir(d);
 	} else {
 		/* Open the known names only: a sample over 100 VMs stays
@@ -173,10 +206,11 @@ int apf_debugfs_read_stats(const char *dir, bool all, struct apf_counters *c)
 		size_t i;
 
 		for (i = 0; i < apf_host_counter_count && !err; i++)
-			err = read_one(path, apf_host_counter_names[i], c, &st);
+			err = read_one(dfd, apf_host_counter_names[i], c, &st);
 		for (i = 0; i < apf_context_counter_count && !err; i++)
-			err = read_one(path, apf_context_counter_names[i], c, &st);
+			err = read_one(dfd, apf_context_counter_names[i], c, &st);
 	}
+	close(dfd);
 	if (err)
 		return err;
 	if (!st.nread && st.first_err)

@@ -20,6 +20,11 @@ struct apf_debugfs_vm {
 int apf_debugfs_kvm_probe(void);
 /* List VM directories.  Caller frees *vms. */
 int apf_debugfs_list_vms(struct apf_debugfs_vm **vms, size_t *n);
+/* Same, counting vcpuN directories only if vcpus (a readdir per VM). */
+int apf_debugfs_list_vms_opt(struct apf_debugfs_vm **vms, size_t *n,
+			     bool vcpus);
+/* vcpuN directories of one VM. */
+unsigned int apf_debugfs_count_vcpus(pid_t pid, int fd);
 /* Parse "<pid>-<fd>" (fuzzed). */
 int apf_debugfs_parse_vm_dir(const char *name, pid_t *pid, int *fd);
 

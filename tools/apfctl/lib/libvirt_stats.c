@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -362,14 +364,30 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static bool socket_answers(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	bool ok;
+
+	if (fd < 0)
+		return true;	/* cannot tell: let libvirt try */
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	ok = !connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	     errno == EAGAIN || errno == EINPROGRESS;
+	close(fd);
+	return ok;
+}
+
 static bool local_daemon_absent(const char *uri)
 {
-	/* qemu:///system without a daemon socket: say so without loading
-	 * libvirt at all (modular virtqemud or monolithic libvirtd). */
+	/* qemu:///system with no daemon listening (no socket, or a stale one
+	 * left by a killed daemon): say so without loading libvirt at all.
+	 * Modular virtqemud or monolithic libvirtd. */
 	if (strcmp(uri, "qemu:///system"))
 		return false;
-	return access("/run/libvirt/virtqemud-sock-ro", F_OK) &&
-	       access("/run/libvirt/libvirt-sock-ro", F_OK);
+	return !socket_answers("/run/libvirt/virtqemud-sock-ro") &&
+	       !socket_answers("/run/libvirt/libvirt-sock-ro");
 }
 
 int apf_libvirt_domain_stats(const char *uri, bool all,
@@ -391,7 +409,7 @@ int apf_libvirt_domain_stats(const char *uri, bool all,
 		uri = env && *env ? env : "qemu:///system";
 	}
 	if (local_daemon_absent(uri)) {
-		set_errmsg("no libvirt daemon socket in /run/libvirt");
+		set_errmsg("no libvirt daemon listens in /run/libvirt");
 		return -ECONNREFUSED;
 	}
 	pthread_once(&lv_once, lv_load);

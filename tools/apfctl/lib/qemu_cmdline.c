@@ -120,8 +120,13 @@ void apf_qemu_parse(int argc, char *const argv[], struct apf_qemu_info *q)
 	for (i = 1; i < argc && argv[i]; i++) {
 		const char *o = argv[i], *a = i + 1 < argc ? argv[i + 1] : NULL;
 
+		/* Not an option: the value of one we do not know.  Flags
+		 * (-S, -nodefaults, -daemonize) take no value, so options
+		 * we do not know never consume the next word. */
+		if (o[0] != '-')
+			continue;
 		/* QEMU accepts both -opt and --opt. */
-		if (o[0] == '-' && o[1] == '-')
+		if (o[1] == '-')
 			o++;
 		if (!strcmp(o, "-enable-kvm")) {
 			q->kvm = true;
@@ -150,7 +155,8 @@ void apf_qemu_parse(int argc, char *const argv[], struct apf_qemu_info *q)
 			if (opt_get(a, "mode", &val) == 7 &&
 			    !strncmp(val, "control", 7))
 				mon_chardev = a;
-		}
+		} else
+			continue;	/* unknown: its value, if any, is skipped above */
 		i++;
 	}
 	/* Resolve "-chardev socket,id=ID,path=P" for "-mon chardev=ID". */

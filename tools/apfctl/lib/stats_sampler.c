@@ -37,6 +37,8 @@ struct apf_sampler {
 	bool libvirt_ok;		/* libvirt answered last time */
 	struct apf_tp_counter *perf_total;
 	bool guest;
+	struct apf_vm_list known;	/* last discovery, reused for names */
+	unsigned int samples;
 };
 
 const char *apf_source_name(enum apf_source s)
@@ -353,7 +355,9 @@ int apf_sampler_take(struct apf_sampler *s, struct apf_sample *out,
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = apf_vms_discover(&vms);
+	/* Re-read every VM's /proc entry now and then, in case a pid and VM
+	 * fd were reused by a new VM; otherwise only new VMs are read. */
+	err = apf_vms_discover_cached(&vms, s->samples++ % 32 ? &s->known : NULL);
 	if (err && err != -ENOENT && err != -EACCES)
 		return err;
 	if (err)
@@ -379,7 +383,8 @@ int apf_sampler_take(struct apf_sampler *s, struct apf_sample *out,
 		out->nvms++;
 	}
 	apf_libvirt_domains_free(doms, ndoms);
-	apf_vms_free(&vms);
+	apf_vms_free(&s->known);
+	s->known = vms;
 	state_sweep(s);
 	for (i = 0; i < out->nvms; i++) {
 		size_t j;
@@ -477,6 +482,7 @@ void apf_sampler_close(struct apf_sampler *s)
 	for (i = 0; i < s->nst; i++)
 		state_close(&s->st[i]);
 	free(s->st);
+	apf_vms_free(&s->known);
 	apf_tp_counter_close(s->perf_total);
 	free(s);
 }

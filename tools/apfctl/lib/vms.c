@@ -122,20 +122,32 @@ static int vm_cmp(const void *a, const void *b)
 	return (x->kvm_fd > y->kvm_fd) - (x->kvm_fd < y->kvm_fd);
 }
 
-int apf_vms_discover(struct apf_vm_list *l)
+static const struct apf_vm *find_same(const struct apf_vm_list *prev,
+				      const struct apf_vm *vm)
+{
+	size_t i;
+
+	for (i = 0; prev && i < prev->n; i++)
+		if (prev->v[i].pid == vm->pid && prev->v[i].kvm_fd == vm->kvm_fd)
+			return &prev->v[i];
+	return NULL;
+}
+
+int apf_vms_discover_cached(struct apf_vm_list *l, const struct apf_vm_list *prev)
 {
 	struct apf_debugfs_vm *dv;
 	size_t i, n, cap = 0, keep = 0;
 	char path[APF_PATH_MAX];
+	bool from_debugfs;
 	int err;
 
 	l->v = NULL;
 	l->n = 0;
-	err = apf_debugfs_list_vms(&dv, &n);
+	err = apf_debugfs_list_vms_opt(&dv, &n, false);
+	from_debugfs = !err;
 	if (!err) {
 		for (i = 0; i < n && !err; i++)
-			err = vms_push(l, &cap, dv[i].pid, dv[i].fd,
-				       dv[i].nr_vcpus);
+			err = vms_push(l, &cap, dv[i].pid, dv[i].fd, 0);
 		free(dv);
 	} else {
 		err = scan_proc_fds(l, &cap);
@@ -146,11 +158,22 @@ int apf_vms_discover(struct apf_vm_list *l)
 	}
 	/* A VM whose process is gone (exited mid-listing) is dropped. */
 	for (i = 0; i < l->n; i++) {
-		if (apf_path(path, sizeof(path), "/proc/%d", (int)l->v[i].pid) ||
+		struct apf_vm *vm = &l->v[i];
+		const struct apf_vm *old;
+
+		if (apf_path(path, sizeof(path), "/proc/%d", (int)vm->pid) ||
 		    !apf_is_dir(path))
 			continue;
-		vm_describe(&l->v[i]);
-		l->v[keep++] = l->v[i];
+		old = find_same(prev, vm);
+		if (old) {
+			*vm = *old;
+		} else {
+			if (from_debugfs)
+				vm->nr_vcpus = apf_debugfs_count_vcpus(vm->pid,
+								       vm->kvm_fd);
+			vm_describe(vm);
+		}
+		l->v[keep++] = *vm;
 	}
 	l->n = keep;
 	if (l->n)
@@ -163,6 +186,11 @@ int apf_vms_discover(struct apf_vm_list *l)
 	l->n = keep;
 	vms_finish(l);
 	return 0;
+}
+
+int apf_vms_discover(struct apf_vm_list *l)
+{
+	return apf_vms_discover_cached(l, NULL);
 }
 
 const struct apf_vm *apf_vms_find(const struct apf_vm_list *l, const char *sel)

@@ -26,6 +26,9 @@ struct apf_vm_list {
  * with an anon_inode:kvm-vm file descriptor.  A VM that exits between
  * listing and reading is dropped, not reported as an error. */
 int apf_vms_discover(struct apf_vm_list *l);
+/* Same, reusing the descriptions (name, argv, vCPUs) of VMs with the same
+ * pid and VM fd in prev, so repeated samples read /proc only for new VMs. */
+int apf_vms_discover_cached(struct apf_vm_list *l, const struct apf_vm_list *prev);
 /* Select by pid (sel is all digits) or by name; NULL if none. */
 const struct apf_vm *apf_vms_find(const struct apf_vm_list *l, const char *sel);
 void apf_vms_free(struct apf_vm_list *l);

@@ -520,6 +520,38 @@ static void test_qemu_not_qemu(void **state)
 	assert_false(q.is_qemu);
 }
 
+/* Flags without a value must not shift the parse: libvirt puts -S right
+ * after -name, and everything after it was once read off by one. */
+static void test_qemu_flags(void **state)
+{
+	struct apf_qemu_info q;
+
+	(void)state;
+	QPARSE(&q, "/usr/bin/qemu-system-x86_64", "-name",
+	       "guest=apftest1,debug-threads=on", "-S", "-object",
+	       "{\"qom-type\":\"secret\",\"id\":\"masterKey0\"}", "-machine",
+	       "pc-i440fx-10.0,usb=off,acpi=on", "-accel", "kvm", "-cpu", "qemu64",
+	       "-m", "size=65536k", "-overcommit", "mem-lock=off", "-smp",
+	       "2,sockets=2,cores=1,threads=1", "-no-user-config", "-nodefaults",
+	       "-chardev", "socket,id=charmonitor,path=/run/m.sock,server=on,wait=off",
+	       "-mon", "chardev=charmonitor,id=monitor,mode=control", "-rtc",
+	       "base=utc", "-no-shutdown", "-boot", "strict=on");
+	assert_string_equal(q.name, "apftest1");
+	assert_true(q.libvirt);
+	assert_true(q.kvm);
+	assert_int_equal(q.smp, 2);
+	assert_string_equal(q.qmp, "/run/m.sock");
+
+	/* Odd and even numbers of flags before each option. */
+	QPARSE(&q, "qemu-system-x86_64", "-nographic", "-nodefaults", "-S",
+	       "-smp", "3", "-daemonize", "-qmp", "unix:/q", "-snapshot",
+	       "-no-reboot", "-name", "n", "-accel", "kvm,async-pf=off");
+	assert_int_equal(q.smp, 3);
+	assert_string_equal(q.qmp, "/q");
+	assert_string_equal(q.name, "n");
+	assert_int_equal(q.async_pf, 0);
+}
+
 static void test_qemu_truncation(void **state)
 {
 	char name[300], qmp[300];
@@ -738,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_qemu_smp),
 		cmocka_unit_test(test_qemu_accel),
 		cmocka_unit_test(test_qemu_not_qemu),
+		cmocka_unit_test(test_qemu_flags),
 		cmocka_unit_test(test_qemu_truncation),
 		cmocka_unit_test(test_vm_dir_valid),
 		cmocka_unit_test(test_vm_dir_invalid),

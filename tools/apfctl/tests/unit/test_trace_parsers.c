@@ -152,8 +152,8 @@ static void test_format_garbage(void **state)
 		"name: x\nformat:\nwhatever\n\tfield:int a;\toffset:0;\tsize:4;\n",
 		"name: x\nname: y\nformat:\n\tfield:int a;\toffset:0;\tsize:4;\n",
 		/* a name longer than the 64-byte table */
-		"name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
-		"format:\n\tfield:int a;\toffset:0;\tsize:4;\n",
+		("name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+		 "format:\n\tfield:int a;\toffset:0;\tsize:4;\n"),
 	};
 	struct apf_tracepoint tp;
 	size_t i;
