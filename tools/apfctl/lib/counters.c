@@ -44,13 +44,14 @@ bool apf_counter_is_shown(const char *name, bool all)
 static struct apf_counter *counters_slot(struct apf_counters *c,
 					 const char *name, int *err)
 {
-	size_t i;
+	size_t i, len;
 
 	*err = 0;
 	for (i = 0; i < c->n; i++)
 		if (!strcmp(c->v[i].name, name))
 			return &c->v[i];
-	if (strlen(name) >= APF_COUNTER_NAME_MAX) {
+	len = strlen(name);
+	if (len >= APF_COUNTER_NAME_MAX) {
 		*err = -ENAMETOOLONG;
 		return NULL;
 	}
@@ -65,7 +66,7 @@ static struct apf_counter *counters_slot(struct apf_counters *c,
 		c->v = v;
 		c->cap = cap;
 	}
-	strcpy(c->v[c->n].name, name);
+	memcpy(c->v[c->n].name, name, len + 1);
 	c->v[c->n].value = 0;
 	return &c->v[c->n++];
 }

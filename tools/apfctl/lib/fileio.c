@@ -10,6 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* -errno, never 0: a caller must not take a failed call for success. */
+static int neg_errno(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}
+
 ssize_t apf_read_file(const char *path, char *buf, size_t cap)
 {
 	size_t off = 0;
@@ -19,14 +25,14 @@ ssize_t apf_read_file(const char *path, char *buf, size_t cap)
 		return -EINVAL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return neg_errno();
 	while (off < cap - 1) {
 		ssize_t r = read(fd, buf + off, cap - 1 - off);
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			int err = -errno;
+			int err = neg_errno();
 
 			close(fd);
 			return err;
@@ -49,7 +55,7 @@ ssize_t apf_slurp(const char *path, size_t limit, char **out)
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return neg_errno();
 	buf = malloc(cap);
 	if (!buf) {
 		close(fd);
@@ -80,7 +86,7 @@ ssize_t apf_slurp(const char *path, size_t limit, char **out)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			int err = -errno;
+			int err = neg_errno();
 
 			free(buf);
 			close(fd);
@@ -164,7 +170,7 @@ int apf_parse_bool(const char *s, bool *out)
 
 int apf_read_u64(const char *path, uint64_t *out)
 {
-	char buf[64];
+	char buf[64] = "";	/* defined even if a read fails oddly */
 	ssize_t n = apf_read_file(path, buf, sizeof(buf));
 
 	if (n < 0)
@@ -183,14 +189,14 @@ int apf_write_file(const char *path, const char *s)
 
 	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return neg_errno();
 	w = write(fd, s, len);
 	if (w < 0)
-		err = -errno;
+		err = neg_errno();
 	else if ((size_t)w != len)
 		err = -EIO;
 	if (close(fd) < 0 && !err)
-		err = -errno;
+		err = neg_errno();
 	return err;
 }
 

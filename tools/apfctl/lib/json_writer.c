@@ -124,10 +124,8 @@ static void jsonw_close(json_writer_t *self)
 		jsonw_eol(self);
 	putc(close, self->out);
 	self->sep = true;
-	if (!self->depth && self->pretty)
-		putc('\n', self->out);
-	else if (!self->depth)
-		putc('\n', self->out);
+	if (!self->depth)
+		putc('\n', self->out);	/* one document per line */
 }
 
 void jsonw_start_object(json_writer_t *self) { jsonw_open(self, '{', '}'); }

@@ -47,8 +47,10 @@ int apf_debugfs_parse_vm_dir(const char *name, pid_t *pid, int *fd)
 	if (apf_parse_int(num, 1, INT32_MAX, &p) ||
 	    apf_parse_int(dash + 1, 0, INT32_MAX, &f))
 		return -EINVAL;
-	/* Reject blanks the lenient parser allows: a directory name has none. */
-	if (strspn(name, "0123456789-") != strlen(name))
+	/* Reject blanks and signs the lenient parser allows ("12--0" would
+	 * read as fd 0): a directory name is digits, one dash, digits. */
+	if (strspn(name, "0123456789-") != strlen(name) ||
+	    strchr(dash + 1, '-'))
 		return -EINVAL;
 	*pid = (pid_t)p;
 	*fd = (int)f;

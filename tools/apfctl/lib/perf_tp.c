@@ -271,6 +271,8 @@ struct apf_tp_counter *apf_tp_counter_open(const struct apf_tracefs *t,
 	}
 
 	e = pid ? live_tids(pid, &targets, &ntargets) : online_cpus(&targets, &ntargets);
+	if (!e && !ntargets)
+		e = pid ? -ESRCH : -ENODEV;
 	if (e)
 		goto fail;
 	c->fds = malloc(ntargets * c->nev * sizeof(*c->fds));
@@ -313,7 +315,8 @@ int apf_tp_counter_read(struct apf_tp_counter *c, uint64_t *values, size_t n)
 
 	if (!c || (!values && n))
 		return -EINVAL;
-	memset(values, 0, n * sizeof(*values));
+	if (n)
+		memset(values, 0, n * sizeof(*values));
 	for (g = 0; g < c->ngroups; g++) {
 		size_t want = (c->nev + 1) * sizeof(*c->buf);
 		ssize_t r = read(c->fds[g * c->nev], c->buf, want);
@@ -497,6 +500,8 @@ struct apf_tp_sampler *apf_tp_sampler_open(const struct apf_tracefs *t,
 		}
 	}
 	e = online_cpus(&cpus, &ncpus);
+	if (!e && !ncpus)
+		e = -ENODEV;
 	if (e)
 		goto fail;
 	s->rings = calloc(ncpus, sizeof(*s->rings));

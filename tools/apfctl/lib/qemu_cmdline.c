@@ -161,18 +161,19 @@ void apf_qemu_parse(int argc, char *const argv[], struct apf_qemu_info *q)
 	}
 	/* Resolve "-chardev socket,id=ID,path=P" for "-mon chardev=ID". */
 	if (!q->qmp[0] && mon_chardev) {
-		const char *id;
+		const char *id = NULL;
 		int idlen = opt_get(mon_chardev, "chardev", &id);
 
 		for (i = 1; idlen > 0 && i + 1 < argc && argv[i]; i++) {
-			const char *a = argv[i + 1], *cid, *path;
+			const char *a = argv[i + 1], *cid = NULL, *path = NULL;
 			int clen, plen;
 
-			if (strcmp(argv[i], "-chardev") || strncmp(a, "socket,", 7))
+			if (!a || strcmp(argv[i], "-chardev") || strncmp(a, "socket,", 7))
 				continue;
 			clen = opt_get(a, "id", &cid);
 			plen = opt_get(a, "path", &path);
-			if (clen == idlen && !strncmp(cid, id, (size_t)idlen) &&
+			if (id && cid && path && clen == idlen &&
+			    !strncmp(cid, id, (size_t)idlen) &&
 			    plen > 0)
 				copy_span(q->qmp, sizeof(q->qmp), path,
 					  (size_t)plen);

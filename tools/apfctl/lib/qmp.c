@@ -161,6 +161,8 @@ static int read_line(struct apf_qmp *q, int64_t deadline, char **line)
 {
 	size_t scanned = 0;
 
+	*line = NULL;
+
 	for (;;) {
 		char *nl = q->len > scanned ?
 			   memchr(q->buf + scanned, '\n', q->len - scanned) :
@@ -203,7 +205,7 @@ static int read_line(struct apf_qmp *q, int64_t deadline, char **line)
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			return -errno;
+			return errno ? -errno : -EIO;
 		}
 		if (r == 0)
 			return -ECONNRESET;
@@ -324,6 +326,8 @@ int apf_qmp_execute(struct apf_qmp *q, const char *command,
 		char *line;
 
 		r = read_line(q, deadline, &line);
+		if (!r && !line)
+			r = -EIO;
 		if (r)
 			goto out;
 		reply = parse_json(line, strlen(line));
@@ -397,6 +401,8 @@ struct apf_qmp *apf_qmp_open(const char *path, int timeout_ms, int *err)
 	/* QEMU greets first; a monitor busy with another client (libvirt)
 	 * accepts the connection but stays silent until the deadline. */
 	r = read_line(q, deadline, &line);
+	if (!r && !line)
+		r = -EIO;
 	if (r)
 		goto fail;
 	greeting = parse_json(line, strlen(line));

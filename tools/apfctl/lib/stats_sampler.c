@@ -272,6 +272,8 @@ static void sample_vm(struct apf_sampler *s, const struct apf_vm *vm,
 	st->seen = true;
 	if (s->cfg.qmp && s->selected == vm->pid)
 		qmp = s->cfg.qmp;
+	else if (vm->qemu.libvirt)
+		qmp = NULL;	/* libvirtd owns that monitor: ask libvirt */
 	if (qmp && !s->cfg.no_qmp && !(err = sample_qmp(s, st, qmp, row))) {
 		row->source = APF_SRC_QMP;
 		return;

@@ -18,7 +18,7 @@
 /* A trace record is at most a page of ring buffer, and perf carries raw
  * data in a record whose size is a u16: no real field lies beyond 64 KiB. */
 #define APF_TP_RAW_MAX 65536u
-#define APF_TP_FORMAT_MAX (256 * 1024)
+#define APF_TP_FORMAT_MAX ((size_t)256 * 1024)
 
 /* A span of the input text: never NUL-terminated in place. */
 struct span {

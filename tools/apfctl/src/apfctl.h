@@ -4,6 +4,7 @@
 #define APFCTL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "json_writer.h"
@@ -36,6 +37,10 @@ json_writer_t *apf_json_open(void);
 int apf_exit_for_errno(int err);
 /* Parse a duration in seconds ("0.5", "2") into milliseconds; -1 if bad. */
 long apf_parse_seconds(const char *s);
+
+/* Copy s into buf with control characters replaced by '?': VM names come
+ * from whoever started QEMU and must not drive the operator's terminal. */
+const char *apf_printable(const char *s, char *buf, size_t len);
 
 /* Subcommands: argv[0] is the subcommand name; getopt-style parsing. */
 int cmd_status(int argc, char **argv);

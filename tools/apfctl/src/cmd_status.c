@@ -205,9 +205,11 @@ static void text_host(const struct status *s)
 	for (i = 0; i < s->vms.n; i++) {
 		const struct apf_vm *vm = &s->vms.v[i];
 
+		char name[APF_NAME_MAX];
+
 		printf("    %8d  %5u  %-8s %s\n", (int)vm->pid, vm->nr_vcpus,
 		       vm->qemu.libvirt ? "libvirt" : vm->qemu.is_qemu ? "qemu" : "-",
-		       vm->name);
+		       apf_printable(vm->name, name, sizeof(name)));
 	}
 }
 
@@ -317,8 +319,10 @@ int cmd_status(int argc, char **argv)
 		jsonw_end_object(w);
 		jsonw_destroy(&w);
 	} else {
-		printf("Role:    %s\nKernel:  %s\n", role_name(&s),
-		       s.kernel[0] ? s.kernel : "unknown");
+		char kernel[sizeof(s.kernel)];
+
+		printf("Role:    %s\nKernel:  %s\n", role_name(&s), s.kernel[0] ?
+		       apf_printable(s.kernel, kernel, sizeof(kernel)) : "unknown");
 		if (s.is_host)
 			text_host(&s);
 		if (s.is_guest)

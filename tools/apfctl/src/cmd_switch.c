@@ -114,13 +114,16 @@ static int flip_vm(const char *sel, const char *qmp_path, bool on)
 				err == -EACCES ? " (listing VMs needs root)" : "");
 	}
 	snprintf(target, sizeof(target), "vm %s (pid %d)", vm->name, (int)vm->pid);
-	snprintf(path, sizeof(path), "%s", qmp_path ? qmp_path : vm->qemu.qmp);
 	libvirt = vm->qemu.libvirt;
+	/* libvirtd holds a libvirt domain's monitor; a second client would
+	 * only time out.  Such domains get their policy from the hook. */
+	snprintf(path, sizeof(path), "%s",
+		 qmp_path ? qmp_path : libvirt ? "" : vm->qemu.qmp);
 	apf_vms_free(&vms);
 	r.target = target;
 	if (!path[0])
 		return apf_fail(APF_EXIT_UNSUPPORTED,
-				"%s: no QMP socket on its command line%s; give --qmp PATH",
+				"%s: no QMP socket of its own%s; give --qmp PATH",
 				target, libvirt ? " (a libvirt domain: set "
 				"<apf:policy async-pf='on|off'/> in its metadata and let "
 				"the APF libvirt hook apply it)" : "");

@@ -74,6 +74,18 @@ int apf_exit_for_errno(int err)
 	}
 }
 
+const char *apf_printable(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	if (!len)
+		return "";
+	for (i = 0; s[i] && i + 1 < len; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 long apf_parse_seconds(const char *s)
 {
 	char *end;

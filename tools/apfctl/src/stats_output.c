@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apfctl.h"
 #include "json_writer.h"
 
 int stats_output_open(struct stats_output *o)
@@ -255,9 +256,12 @@ static void log_line(struct stats_output *o, const char *ts, const char *scope,
 	size_t i;
 	double r;
 
+	char safe[160];
+
 	fprintf(o->f, "%s %s", ts, scope);
 	if (pid)
-		fprintf(o->f, " pid=%d name=%s", (int)pid, name);
+		fprintf(o->f, " pid=%d name=%s", (int)pid,
+			apf_printable(name, safe, sizeof(safe)));
 	fprintf(o->f, " source=%s", source);
 	for (i = 0; i < cur->n; i++) {
 		if (skip(o, &cur->v[i]))
@@ -329,7 +333,10 @@ static void text_sample(struct stats_output *o, const struct apf_sample *cur,
 		const struct apf_vm_row *v = &cur->vms[i];
 		const struct apf_vm_row *pv = apf_sample_vm(prev, v->pid);
 
-		fprintf(o->f, "VM %s (pid %d)  source: %s%s%s%s\n", v->name,
+		char name[sizeof(v->name)];
+
+		fprintf(o->f, "VM %s (pid %d)  source: %s%s%s%s\n",
+			apf_printable(v->name, name, sizeof(name)),
 			(int)v->pid, apf_source_name(v->source),
 			v->detail[0] ? " (" : "", v->detail, v->detail[0] ? ")" : "");
 		if (v->source == APF_SRC_NONE)

@@ -152,3 +152,10 @@ def test_unreadable_files_as_non_root(tree_copy):
     host = r.json()["host"]
     assert host["counters"] == "present"   # the listing still works
     assert host["debugfs"] == "stats-eperm"
+
+
+def test_text_output_has_no_control_characters():
+    for tree in ("hostile-vms", "hostile-values"):
+        out = run("status", sysroot=fixture(tree)).out
+        assert not any(ord(ch) < 0x20 and ch not in "\n" for ch in out), tree
+        assert "\x7f" not in out

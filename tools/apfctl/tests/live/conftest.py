@@ -11,6 +11,7 @@ Helpers for tests of the apfctl binary live here too: run_apfctl(),
 QmpClient, wait_for().
 """
 
+import fcntl
 import json
 import os
 import shlex
@@ -263,13 +264,25 @@ def unix_socket_answers(path):
 class LibvirtDaemon:
     def __init__(self):
         self.uri = LIBVIRT_URI
-        self.started = []       # [(name, Popen)] that we must stop
+        self.lockf = None       # our shared hold on the daemons
         self.logdir = None
 
 
+# Several live-test sessions (the lead's, a helper's, CI jobs) may run at
+# once against the one system daemon.  Each holds a shared flock on
+# LOCK_FILE while it uses the daemon; a session that started daemons
+# records their pids in STATE_FILE; whoever leaves last (gets the lock
+# exclusively) stops what STATE_FILE lists.  A daemon that ran before any
+# fixture (no STATE_FILE) is never stopped.
+STATE_DIR = Path("/run/apfctl-live")
+LOCK_FILE = STATE_DIR / "libvirt.lock"
+STATE_FILE = STATE_DIR / "libvirt.json"
+
+
 def _spawn(argv, log):
-    # Foreground, in its own session: it is our child (we reap it) and
-    # a ^C on pytest does not hit it before teardown does.
+    # Foreground, in its own session: we know its pid, and a ^C on
+    # pytest does not hit it before teardown does.  If the starting
+    # session ends first, PID 1 inherits and reaps it.
     lf = open(log, "ab")
     try:
         return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=lf,
@@ -279,18 +292,28 @@ def _spawn(argv, log):
         lf.close()
 
 
-def start_libvirt(logdir):
-    """Make sure a libvirt daemon answers on qemu:///system.  Reuses one
-    that already runs; otherwise starts virtlogd (QEMU's log handler,
-    stdio_handler="logd" by default) and the QEMU daemon: modular
-    virtqemud where installed, else monolithic libvirtd (Debian 12 with
-    bookworm-backports 11.3 ships libvirtd only).  Never -d: daemonized
-    processes would be orphans we cannot reap or know the pid of."""
-    require_root()
-    d = LibvirtDaemon()
-    d.logdir = Path(logdir)
-    if libvirt_answers():
-        return d
+def _read_state():
+    try:
+        return json.loads(STATE_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_state(state):
+    tmp = STATE_FILE.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state))
+    tmp.rename(STATE_FILE)
+
+
+def _comm(pid):
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return None
+
+
+def _start_daemons(logdir):
+    """Called with LOCK_FILE held exclusively and no daemon answering."""
     for tool in ("virsh", "virtlogd"):
         if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
             pytest.skip(f"{tool} not installed")
@@ -298,28 +321,79 @@ def start_libvirt(logdir):
                    if os.access(p, os.X_OK)), None)
     if daemon is None:
         pytest.skip("neither virtqemud nor libvirtd installed")
-    try:
-        if not unix_socket_answers("/run/libvirt/virtlogd-sock"):
-            p = _spawn(["/usr/sbin/virtlogd"], d.logdir / "virtlogd.log")
-            d.started.append(("virtlogd", p))
-            wait_for(lambda: p.poll() is not None or
-                     unix_socket_answers("/run/libvirt/virtlogd-sock"),
-                     30, what="virtlogd socket")
-            if p.poll() is not None:
-                # Lost a race with another starter: fine if it answers.
-                d.started.pop()
-                wait_for(lambda: unix_socket_answers(
-                    "/run/libvirt/virtlogd-sock"), 10, what="virtlogd")
-        name = os.path.basename(daemon)
-        p = _spawn([daemon], d.logdir / f"{name}.log")
-        d.started.append((name, p))
-        wait_for(lambda: p.poll() is not None or libvirt_answers(), 60,
-                 interval=0.5, what=f"{name} to answer")
+    state = _read_state()
+    started = state.setdefault("pids", {})
+    if not unix_socket_answers("/run/libvirt/virtlogd-sock"):
+        p = _spawn(["/usr/sbin/virtlogd"], logdir / "virtlogd.log")
+        started["virtlogd"] = p.pid
+        _write_state(state)
+        wait_for(lambda: p.poll() is not None or
+                 unix_socket_answers("/run/libvirt/virtlogd-sock"),
+                 30, what="virtlogd socket")
         if p.poll() is not None:
-            d.started.pop()
-            if not wait_for(libvirt_answers, 10, interval=0.5,
-                            what=f"{name} (ours exited)"):
-                pytest.fail((d.logdir / f"{name}.log").read_text())
+            pytest.fail("virtlogd exited: " +
+                        (logdir / "virtlogd.log").read_text())
+    name = os.path.basename(daemon)
+    p = _spawn([daemon], logdir / f"{name}.log")
+    started[name] = p.pid
+    _write_state(state)
+    wait_for(lambda: p.poll() is not None or libvirt_answers(), 60,
+             interval=0.5, what=f"{name} to answer")
+    if p.poll() is not None:
+        pytest.fail(f"{name} exited: " +
+                    (logdir / f"{name}.log").read_text())
+
+
+def _stop_recorded_daemons():
+    """Called with LOCK_FILE held exclusively: nobody else uses them."""
+    state = _read_state()
+    # The QEMU daemon first, virtlogd (its log sink) last.
+    for name in ("virtqemud", "libvirtd", "virtlogd"):
+        pid = state.get("pids", {}).get(name)
+        # Only if the pid still is that daemon (pids get reused).
+        if pid and _comm(pid) == name:
+            # libvirtd 11.3 here needs from 1 s up to ~30 s for a SIGTERM
+            # shutdown; SIGKILL after that is harmless (the next start
+            # clears stale sockets and pidfiles).
+            stop_pid(pid, term_timeout=35)
+    try:
+        STATE_FILE.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _try_lock(f, how):
+    try:
+        fcntl.flock(f, how | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+
+
+def start_libvirt(logdir):
+    """Make sure a libvirt daemon answers on qemu:///system and hold it.
+    Starts virtlogd (QEMU's log handler, stdio_handler="logd" by default)
+    and the QEMU daemon if none answers: modular virtqemud where
+    installed, else monolithic libvirtd (Debian 12 with bookworm-backports
+    11.3 ships libvirtd only).  Never -d: we want the pids."""
+    require_root()
+    d = LibvirtDaemon()
+    d.logdir = Path(logdir)
+    STATE_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
+    d.lockf = open(LOCK_FILE, "a+")
+    try:
+        # Shared first: sessions using a running daemon run in parallel.
+        fcntl.flock(d.lockf, fcntl.LOCK_SH)
+        if libvirt_answers():
+            return d
+        # Exclusive to start one; bounded, should a holder hang.
+        fcntl.flock(d.lockf, fcntl.LOCK_UN)
+        wait_for(lambda: _try_lock(d.lockf, fcntl.LOCK_EX), 180,
+                 interval=0.5, what=f"exclusive {LOCK_FILE}")
+        if not libvirt_answers():
+            _start_daemons(d.logdir)
+        # Downgrade: other sessions may now share the daemon.
+        fcntl.flock(d.lockf, fcntl.LOCK_SH)
     except BaseException:
         stop_libvirt(d)
         raise
@@ -327,12 +401,14 @@ def start_libvirt(logdir):
 
 
 def stop_libvirt(d):
-    # libvirtd 11.3 here takes up to ~30 s to finish a SIGTERM shutdown;
-    # SIGKILL after that is harmless (the next start clears its sockets
-    # and pidfile, and QEMU children were destroyed before).
-    for name, p in reversed(d.started):
-        stop_pid(p.pid, term_timeout=35, proc=p)
-    d.started.clear()
+    if d.lockf is None:
+        return
+    # Last one out stops what a fixture started; if another session
+    # still holds its shared lock, that one will.
+    if _try_lock(d.lockf, fcntl.LOCK_EX):
+        _stop_recorded_daemons()
+    d.lockf.close()         # drops our lock
+    d.lockf = None
 
 
 @pytest.fixture(scope="session")
@@ -379,9 +455,30 @@ def create_domain(workdir, name, vcpus=2, mem_mb=96):
     pytest.fail("virsh create failed: " + " | ".join(errors))
 
 
+def _domain_qemu_pid(name):
+    try:
+        pid = int(Path(f"/run/libvirt/qemu/{name}.pid").read_text())
+    except (OSError, ValueError):
+        return None
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    # libvirt names it "-name guest=NAME,debug-threads=on".
+    tag = f"guest={name}".encode()
+    if any(a == tag or a.startswith(tag + b",") for a in cmd):
+        return pid
+    return None
+
+
 def destroy_domain(name):
+    """virsh destroy; then make sure its QEMU is really gone, even if the
+    daemon was restarted meanwhile and lost track of it."""
+    pid = _domain_qemu_pid(name)
     r = virsh("destroy", name, timeout=60)
-    if r.returncode != 0 and "not found" not in r.stderr \
+    if pid and pid_alive(pid):
+        stop_pid(pid, term_timeout=10)
+    if r.returncode != 0 and pid is None and "not found" not in r.stderr \
             and "failed to get domain" not in r.stderr:
         pytest.fail(f"virsh destroy {name}: {r.stderr}")
 

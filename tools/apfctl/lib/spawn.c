@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "spawn.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* In a child between fork and exec: async-signal-safe calls only. */
+static void child_fds(int in, int out, int err)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	if (null < 0)
+		_exit(127);
+	dup2(in >= 0 ? in : null, 0);
+	dup2(out >= 0 ? out : null, 1);
+	dup2(err >= 0 ? err : null, 2);
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+		return;
+#endif
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+}
+
+static void child_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int s;
+
+	/* Dispositions set to "ignore" survive exec: give the program the
+	 * defaults it expects. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (s = 1; s < NSIG; s++)
+		sigaction(s, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void append(char *buf, size_t cap, size_t *len, const char *src, size_t n)
+{
+	if (*len + 1 >= cap)
+		return;
+	if (n > cap - 1 - *len)
+		n = cap - 1 - *len;
+	memcpy(buf + *len, src, n);
+	*len += n;
+	buf[*len] = '\0';
+}
+
+int apf_run(const char *const argv[], int timeout_ms, struct apf_run_result *r)
+{
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, ws;
+	size_t lo = 0, le = 0;
+	long long deadline = now_ms() + timeout_ms;
+	bool open_o = true, open_e = true;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC)) {
+		r->err = -errno;
+		goto close_pipes;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r->err = -errno;
+		goto close_pipes;
+	}
+	if (pid == 0) {
+		child_signals();
+		child_fds(-1, po[1], pe[1]);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	po[1] = pe[1] = -1;
+	while (open_o || open_e) {
+		struct pollfd p[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
+		long long left = deadline - now_ms();
+		char buf[4096];
+		int i, n;
+
+		if (left <= 0) {
+			r->err = -ETIMEDOUT;
+			break;
+		}
+		if (!open_o)
+			p[0].fd = -1;
+		if (!open_e)
+			p[1].fd = -1;
+		n = poll(p, 2, (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r->err = -errno;
+			break;
+		}
+		for (i = 0; i < 2; i++) {
+			ssize_t got;
+
+			if (!p[i].revents)
+				continue;
+			got = read(p[i].fd, buf, sizeof(buf));
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0) {
+				if (i == 0)
+					open_o = false;
+				else
+					open_e = false;
+				continue;
+			}
+			if (i == 0)
+				append(r->out, sizeof(r->out), &lo, buf, (size_t)got);
+			else
+				append(r->errout, sizeof(r->errout), &le, buf, (size_t)got);
+		}
+	}
+	if (r->err)
+		kill(pid, SIGKILL);
+	/* Output is complete (or we gave up): the child has closed its pipes
+	 * or is being killed; wait for it, bounded by the same deadline
+	 * unless it was killed (then reaping is immediate). */
+	for (;;) {
+		pid_t w = waitpid(pid, &ws, r->err ? 0 : WNOHANG);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			r->err = r->err ? r->err : -errno;
+			goto close_pipes;
+		}
+		if (now_ms() >= deadline) {
+			r->err = -ETIMEDOUT;
+			kill(pid, SIGKILL);
+			continue;
+		}
+		usleep(5000);
+	}
+	if (WIFEXITED(ws))
+		r->status = WEXITSTATUS(ws);
+	else if (WIFSIGNALED(ws))
+		r->status = 128 + WTERMSIG(ws);
+	if (!r->err && r->status == 127 && !lo)
+		r->err = -ENOENT;	/* execvp failed: not installed */
+close_pipes:
+	for (int i = 0; i < 2; i++) {
+		if (po[i] >= 0)
+			close(po[i]);
+		if (pe[i] >= 0)
+			close(pe[i]);
+	}
+	return r->err;
+}
+
+int apf_spawn_detached(const char *const argv[])
+{
+	pid_t pid = fork();
+	int ws;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		pid_t gc;
+
+		/* A new session: no controlling terminal, and signals sent to
+		 * our caller's process group do not reach the grandchild. */
+		setsid();
+		gc = fork();
+		if (gc != 0)
+			_exit(gc < 0 ? 1 : 0);
+		child_signals();
+		child_fds(-1, -1, -1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(ws) && WEXITSTATUS(ws) == 0 ? 0 : -ECHILD;
+}
+
+void apf_last_line(const char *s, char *dst, size_t cap)
+{
+	const char *end = s + strlen(s), *start;
+
+	while (end > s && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\r'))
+		end--;
+	start = end;
+	while (start > s && start[-1] != '\n')
+		start--;
+	snprintf(dst, cap, "%.*s", (int)(end - start), start);
+}

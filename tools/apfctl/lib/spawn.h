@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Running helper programs (virsh, systemd-run, kexec, systemctl) with a
+ * deadline and captured output, and detaching a process from its caller. */
+#ifndef APF_SPAWN_H
+#define APF_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct apf_run_result {
+	int status;		/* exit code, or 128+signal; -1 if never ran */
+	int err;		/* 0, or -errno: could not start, -ETIMEDOUT */
+	char out[8192];		/* stdout, NUL-terminated, cut at the size */
+	char errout[2048];	/* stderr, the same */
+};
+
+/* Run argv[0] (looked up in PATH) with stdin from /dev/null, waiting at
+ * most timeout_ms; a child that overruns is killed (SIGKILL) and reaped.
+ * Returns r->err. */
+int apf_run(const char *const argv[], int timeout_ms, struct apf_run_result *r);
+
+/* Start argv as a grandchild in its own session, with stdin/stdout/stderr
+ * on /dev/null and no other descriptor inherited, so that nobody waits on
+ * it: whoever waits for our pipes to close (libvirt, for a hook) is not
+ * held up by it.  Returns 0 once the intermediate child is reaped, -errno
+ * if it could not fork.  Failures of exec itself are not seen here. */
+int apf_spawn_detached(const char *const argv[]);
+
+/* The last line of s that has text, trimmed, for a log message. */
+void apf_last_line(const char *s, char *dst, size_t cap);
+
+#endif
