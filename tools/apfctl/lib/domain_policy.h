@@ -51,6 +51,6 @@ const char *apf_policy_value_name(enum apf_policy_value v);
 
 /* Copy s into dst for a log line or message: printable ASCII kept, other
  * bytes as '?', at most max characters, "..." when cut. */
-void apf_printable(char *dst, size_t cap, const char *s, size_t max);
+void apf_sanitize(char *dst, size_t cap, const char *s, size_t max);
 
 #endif

@@ -16,32 +16,38 @@ static int neg_errno(void)
 	return errno > 0 ? -errno : -EIO;
 }
 
+/* Fill buf[*off .. cap-1) from fd until EOF or full; EINTR retried.
+ * Returns 0 or -errno. */
+static int read_more(int fd, char *buf, size_t cap, size_t *off)
+{
+	while (*off < cap - 1) {
+		ssize_t r = read(fd, buf + *off, cap - 1 - *off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return neg_errno();
+		if (r == 0)
+			return 0;
+		*off += (size_t)r;
+	}
+	return 0;
+}
+
 ssize_t apf_read_file(const char *path, char *buf, size_t cap)
 {
 	size_t off = 0;
-	int fd;
+	int fd, err;
 
 	if (!cap)
 		return -EINVAL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return neg_errno();
-	while (off < cap - 1) {
-		ssize_t r = read(fd, buf + off, cap - 1 - off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int err = neg_errno();
-
-			close(fd);
-			return err;
-		}
-		if (r == 0)
-			break;
-		off += (size_t)r;
-	}
+	err = read_more(fd, buf, cap, &off);
 	close(fd);
+	if (err)
+		return err;
 	buf[off] = '\0';
 	return (ssize_t)off;
 }
@@ -49,54 +55,37 @@ ssize_t apf_read_file(const char *path, char *buf, size_t cap)
 ssize_t apf_slurp(const char *path, size_t limit, char **out)
 {
 	size_t cap = 4096, off = 0;
-	char *buf;
-	int fd;
+	char *buf = NULL;
+	int fd, err = 0;
 
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return neg_errno();
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	/* procfs/sysfs report size 0, so read until EOF. */
+	/* procfs/sysfs report size 0: grow the buffer until EOF, i.e. until
+	 * a read leaves room to spare. */
 	for (;;) {
-		ssize_t r;
+		char *nb = realloc(buf, cap);
 
-		if (off + 1 >= cap) {
-			char *nb;
-
-			if (cap >= limit) {
-				free(buf);
-				close(fd);
-				return -EFBIG;
-			}
-			cap = cap * 2 > limit ? limit : cap * 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + off, cap - 1 - off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int err = neg_errno();
-
-			free(buf);
-			close(fd);
-			return err;
-		}
-		if (r == 0)
+		if (!nb) {
+			err = -ENOMEM;
 			break;
-		off += (size_t)r;
+		}
+		buf = nb;
+		err = read_more(fd, buf, cap, &off);
+		if (err || off + 1 < cap)
+			break;
+		if (cap >= limit) {
+			err = -EFBIG;
+			break;
+		}
+		cap = cap * 2 > limit ? limit : cap * 2;
 	}
 	close(fd);
+	if (err) {
+		free(buf);
+		return err;
+	}
 	buf[off] = '\0';
 	*out = buf;
 	return (ssize_t)off;

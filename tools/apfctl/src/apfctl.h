@@ -49,5 +49,8 @@ int cmd_trace(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_enable(int argc, char **argv);
 int cmd_disable(int argc, char **argv);
+int cmd_hook(int argc, char **argv);
+int cmd_apply_config(int argc, char **argv);
+int cmd_kexec(int argc, char **argv);
 
 #endif

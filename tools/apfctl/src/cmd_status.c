@@ -97,6 +97,7 @@ static void json_host(json_writer_t *w, const struct status *s)
 		jsonw_string(w, h->tracefs.tp[i].name);
 	jsonw_end_array(w);
 	jsonw_string_field(w, "counters", h->counters ? "present" : "absent");
+	jsonw_string_field(w, "counters_note", counters_text(h));
 	jsonw_name(w, "switch");
 	jsonw_start_object(w);
 	jsonw_bool_field(w, "present", h->switch_present);

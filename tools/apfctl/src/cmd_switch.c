@@ -58,41 +58,43 @@ static int write_error(const char *target, int err)
 	return apf_fail(APF_EXIT_RUNTIME, "%s: %s", target, strerror(-err));
 }
 
-static int flip_host(bool on)
+/* A sysfs switch of DESIGN.md and what to say where the kernel lacks it. */
+struct sysfs_switch {
+	const char *target, *path;
+	int (*get)(bool *on);
+	int (*set)(bool on);
+	const char *missing;
+};
+
+static const struct sysfs_switch host_switch = {
+	"host", "/sys/module/kvm/parameters/async_pf",
+	apf_host_switch_get, apf_host_switch_set,
+	"this kernel has no kvm.async_pf switch "
+	"(/sys/module/kvm/parameters/async_pf is missing: a stock kernel, or kvm "
+	"is not loaded); the APF Suite host kernel adds it",
+};
+
+static const struct sysfs_switch guest_switch = {
+	"guest", "/sys/kernel/kvm_async_pf/enabled",
+	apf_guest_switch_get, apf_guest_switch_set,
+	"this kernel has no /sys/kernel/kvm_async_pf/enabled (a stock guest "
+	"kernel; the APF Suite guest kernel adds it); alternative: boot with "
+	"'no-kvmapf' on the kernel command line, or have the host start QEMU "
+	"with '-cpu ...,kvm-asyncpf-int=off'",
+};
+
+static int flip_sysfs(const struct sysfs_switch *sw, bool on)
 {
-	struct switch_result r = { "host", "/sys/module/kvm/parameters/async_pf",
-				   false, on };
-	int err = apf_host_switch_get(&r.before);
+	struct switch_result r = { sw->target, sw->path, false, on };
+	int err = sw->get(&r.before);
 
 	if (err == -ENOENT)
-		return apf_fail(APF_EXIT_UNSUPPORTED,
-				"host: this kernel has no kvm.async_pf switch "
-				"(/sys/module/kvm/parameters/async_pf is missing: a stock "
-				"kernel, or kvm is not loaded); the APF Suite host kernel "
-				"adds it; %s", host_alternatives);
-	if (err)
-		return write_error("host", err);
-	err = apf_host_switch_set(on);
-	return err ? write_error("host", err) : report(&r);
-}
-
-static int flip_guest(bool on)
-{
-	struct switch_result r = { "guest", "/sys/kernel/kvm_async_pf/enabled",
-				   false, on };
-	int err = apf_guest_switch_get(&r.before);
-
-	if (err == -ENOENT)
-		return apf_fail(APF_EXIT_UNSUPPORTED,
-				"guest: this kernel has no /sys/kernel/kvm_async_pf/enabled "
-				"(a stock guest kernel; the APF Suite guest kernel adds it); "
-				"alternative: boot with 'no-kvmapf' on the kernel command "
-				"line, or have the host start QEMU with "
-				"'-cpu ...,kvm-asyncpf-int=off'");
-	if (err)
-		return write_error("guest", err);
-	err = apf_guest_switch_set(on);
-	return err ? write_error("guest", err) : report(&r);
+		return apf_fail(APF_EXIT_UNSUPPORTED, "%s: %s%s%s", sw->target,
+				sw->missing, sw == &host_switch ? "; " : "",
+				sw == &host_switch ? host_alternatives : "");
+	if (!err)
+		err = sw->set(on);
+	return err ? write_error(sw->target, err) : report(&r);
 }
 
 static int flip_vm(const char *sel, const char *qmp_path, bool on)
@@ -214,9 +216,9 @@ static int cmd_switch(int argc, char **argv, bool on)
 		target = host ? OPT_HOST : OPT_GUEST;
 	}
 	if (target == OPT_HOST)
-		return flip_host(on);
+		return flip_sysfs(&host_switch, on);
 	if (target == OPT_GUEST)
-		return flip_guest(on);
+		return flip_sysfs(&guest_switch, on);
 	return flip_vm(vm, qmp, on);
 }
 

@@ -28,6 +28,9 @@ static const struct command commands[] = {
 	{ "export",  cmd_export,  "Prometheus text for node_exporter's textfile collector" },
 	{ "enable",  cmd_enable,  "turn APF on (--host, --guest, --vm)" },
 	{ "disable", cmd_disable, "turn APF off (--host, --guest, --vm)" },
+	{ "hook",    cmd_hook,    "libvirt hook: per-domain APF policy and records" },
+	{ "apply-config", cmd_apply_config, "set the switches /etc/apf/apf.conf asks for" },
+	{ "kexec",   cmd_kexec,   "load the newest kernel for `systemctl kexec`" },
 };
 
 int apf_fail(int code, const char *fmt, ...)
@@ -109,7 +112,7 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
 		"\n"
 		"Options:\n"

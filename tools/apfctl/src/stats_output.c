@@ -187,27 +187,86 @@ static void csv_field(FILE *f, const char *s)
 	putc('"', f);
 }
 
-static void csv_rows(struct stats_output *o, const char *ts, const char *scope,
-		     pid_t pid, const char *name, const char *source, long vcpu,
-		     const struct apf_counters *cur,
-		     const struct apf_counters *prev, double dt)
+/* One scope of a sample (a VM, one of its vCPUs, the host total or the
+ * guest) with what CSV rows and log lines print for it. */
+struct scope {
+	const char *ts, *kind, *name, *source;
+	pid_t pid;
+	long vcpu;		/* -1 unless kind is "vcpu" */
+	const struct apf_counters *cur, *prev;
+	double dt;
+};
+
+typedef void (*scope_fn)(struct stats_output *o, const struct scope *sc);
+
+/* Walk every scope of cur, in output order; vCPU rows only if vcpus. */
+static void for_each_scope(struct stats_output *o, const struct apf_sample *cur,
+			   const struct apf_sample *prev, bool vcpus, scope_fn fn)
+{
+	struct scope sc = { .dt = cur->time - prev->time, .vcpu = -1 };
+	char ts[32];
+	size_t i, j;
+
+	iso_time(ts, sizeof(ts));
+	sc.ts = ts;
+	for (i = 0; i < cur->nvms; i++) {
+		const struct apf_vm_row *v = &cur->vms[i];
+		const struct apf_vm_row *pv = apf_sample_vm(prev, v->pid);
+
+		sc.kind = "vm";
+		sc.pid = v->pid;
+		sc.name = v->name;
+		sc.source = apf_source_name(v->source);
+		sc.cur = &v->counters;
+		sc.prev = pv ? &pv->counters : NULL;
+		fn(o, &sc);
+		for (j = 0; vcpus && j < v->nvcpus; j++) {
+			sc.kind = "vcpu";
+			sc.vcpu = v->vcpus[j].index;
+			sc.cur = &v->vcpus[j].counters;
+			sc.prev = prev_vcpu(pv, v->vcpus[j].index);
+			fn(o, &sc);
+		}
+		sc.vcpu = -1;
+	}
+	sc.pid = 0;
+	sc.name = "";
+	if (cur->total_source != APF_SRC_NONE) {
+		sc.kind = "total";
+		sc.source = apf_source_name(cur->total_source);
+		sc.cur = &cur->total;
+		sc.prev = prev->total_source == cur->total_source ? &prev->total : NULL;
+		fn(o, &sc);
+	}
+	if (cur->guest) {
+		sc.kind = "guest";
+		sc.source = cur->guest_source == APF_SRC_SYSFS ? "sysfs" : "interrupts";
+		sc.cur = &cur->guest_counters;
+		sc.prev = &prev->guest_counters;
+		fn(o, &sc);
+	}
+}
+
+static void csv_rows(struct stats_output *o, const struct scope *sc)
 {
 	size_t i;
 	double r;
 
-	for (i = 0; i < cur->n; i++) {
-		if (skip(o, &cur->v[i]))
+	for (i = 0; i < sc->cur->n; i++) {
+		const struct apf_counter *c = &sc->cur->v[i];
+
+		if (skip(o, c))
 			continue;
-		fprintf(o->f, "%s,%s,", ts, scope);
-		if (pid)
-			fprintf(o->f, "%d", (int)pid);
+		fprintf(o->f, "%s,%s,", sc->ts, sc->kind);
+		if (sc->pid)
+			fprintf(o->f, "%d", (int)sc->pid);
 		putc(',', o->f);
-		csv_field(o->f, name);
-		fprintf(o->f, ",%s,", source);
-		if (vcpu >= 0)
-			fprintf(o->f, "%ld", vcpu);
-		fprintf(o->f, ",%s,%" PRIu64 ",", cur->v[i].name, cur->v[i].value);
-		if (apf_rate(prev, &cur->v[i], dt, &r))
+		csv_field(o->f, sc->name);
+		fprintf(o->f, ",%s,", sc->source);
+		if (sc->vcpu >= 0)
+			fprintf(o->f, "%ld", sc->vcpu);
+		fprintf(o->f, ",%s,%" PRIu64 ",", c->name, c->value);
+		if (apf_rate(sc->prev, c, sc->dt, &r))
 			fprintf(o->f, "%.3f", r);
 		putc('\n', o->f);
 	}
@@ -216,58 +275,32 @@ static void csv_rows(struct stats_output *o, const char *ts, const char *scope,
 static void csv_sample(struct stats_output *o, const struct apf_sample *cur,
 		       const struct apf_sample *prev)
 {
-	double dt = cur->time - prev->time;
-	char ts[32];
-	size_t i, j;
-
 	if (!o->header_done) {
 		fputs("time,scope,pid,name,source,vcpu,counter,value,rate\n", o->f);
 		o->header_done = true;
 	}
-	iso_time(ts, sizeof(ts));
-	for (i = 0; i < cur->nvms; i++) {
-		const struct apf_vm_row *v = &cur->vms[i];
-		const struct apf_vm_row *pv = apf_sample_vm(prev, v->pid);
-		const char *src = apf_source_name(v->source);
-
-		csv_rows(o, ts, "vm", v->pid, v->name, src, -1, &v->counters,
-			 pv ? &pv->counters : NULL, dt);
-		for (j = 0; j < v->nvcpus; j++)
-			csv_rows(o, ts, "vcpu", v->pid, v->name, src,
-				 v->vcpus[j].index, &v->vcpus[j].counters,
-				 prev_vcpu(pv, v->vcpus[j].index), dt);
-	}
-	if (cur->total_source != APF_SRC_NONE)
-		csv_rows(o, ts, "total", 0, "", apf_source_name(cur->total_source),
-			 -1, &cur->total,
-			 prev->total_source == cur->total_source ? &prev->total : NULL, dt);
-	if (cur->guest)
-		csv_rows(o, ts, "guest", 0, "", cur->guest_source == APF_SRC_SYSFS ?
-			 "sysfs" : "interrupts", -1, &cur->guest_counters,
-			 &prev->guest_counters, dt);
+	for_each_scope(o, cur, prev, true, csv_rows);
 }
 
-/* One line per scope: "TIME scope pid=.. name=.. source=.. c=value(+rate/s)". */
-static void log_line(struct stats_output *o, const char *ts, const char *scope,
-		     pid_t pid, const char *name, const char *source,
-		     const struct apf_counters *cur,
-		     const struct apf_counters *prev, double dt)
+/* One line per scope: "TIME scope pid=.. name=.. source=.. c=value(rate/s)". */
+static void log_line(struct stats_output *o, const struct scope *sc)
 {
+	char safe[160];
 	size_t i;
 	double r;
 
-	char safe[160];
+	fprintf(o->f, "%s %s", sc->ts, sc->kind);
+	if (sc->pid)
+		fprintf(o->f, " pid=%d name=%s", (int)sc->pid,
+			apf_printable(sc->name, safe, sizeof(safe)));
+	fprintf(o->f, " source=%s", sc->source);
+	for (i = 0; i < sc->cur->n; i++) {
+		const struct apf_counter *c = &sc->cur->v[i];
 
-	fprintf(o->f, "%s %s", ts, scope);
-	if (pid)
-		fprintf(o->f, " pid=%d name=%s", (int)pid,
-			apf_printable(name, safe, sizeof(safe)));
-	fprintf(o->f, " source=%s", source);
-	for (i = 0; i < cur->n; i++) {
-		if (skip(o, &cur->v[i]))
+		if (skip(o, c))
 			continue;
-		fprintf(o->f, " %s=%" PRIu64, cur->v[i].name, cur->v[i].value);
-		if (apf_rate(prev, &cur->v[i], dt, &r))
+		fprintf(o->f, " %s=%" PRIu64, c->name, c->value);
+		if (apf_rate(sc->prev, c, sc->dt, &r))
 			fprintf(o->f, "(%.1f/s)", r);
 	}
 	putc('\n', o->f);
@@ -276,26 +309,7 @@ static void log_line(struct stats_output *o, const char *ts, const char *scope,
 static void log_sample(struct stats_output *o, const struct apf_sample *cur,
 		       const struct apf_sample *prev)
 {
-	double dt = cur->time - prev->time;
-	char ts[32];
-	size_t i;
-
-	iso_time(ts, sizeof(ts));
-	for (i = 0; i < cur->nvms; i++) {
-		const struct apf_vm_row *v = &cur->vms[i];
-		const struct apf_vm_row *pv = apf_sample_vm(prev, v->pid);
-
-		log_line(o, ts, "vm", v->pid, v->name, apf_source_name(v->source),
-			 &v->counters, pv ? &pv->counters : NULL, dt);
-	}
-	if (cur->total_source != APF_SRC_NONE)
-		log_line(o, ts, "total", 0, "", apf_source_name(cur->total_source),
-			 &cur->total,
-			 prev->total_source == cur->total_source ? &prev->total : NULL, dt);
-	if (cur->guest)
-		log_line(o, ts, "guest", 0, "", cur->guest_source == APF_SRC_SYSFS ?
-			 "sysfs" : "interrupts", &cur->guest_counters,
-			 &prev->guest_counters, dt);
+	for_each_scope(o, cur, prev, false, log_line);
 }
 
 /* --- text ------------------------------------------------------------ */

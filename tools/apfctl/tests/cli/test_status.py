@@ -23,6 +23,7 @@ def test_stock_host_json():
     assert st["guest"] is None
     host = st["host"]
     assert host["counters"] == "absent"
+    assert host["counters_note"] == "absent (stock kernel)"
     assert host["switch"] == {"present": False, "enabled": None}
     assert host["async_pf"] is True
     assert "kvm_async_pf_not_present" in host["tracepoints"]

@@ -12,8 +12,7 @@
 
 #include "fileio.h"
 #include "kvm_debugfs.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_input.h"
 
 /* Digits only, no sign, no blanks: what a name that parsed must be. */
 static bool all_digits(const char *s, size_t n)
@@ -36,11 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s;
 
 	/* Readers hand the parsers a C string, as apf_read_file() makes. */
-	s = malloc(size + 1);
+	s = fuzz_cstr(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 
 	err = apf_parse_u64(s, &u);
 	if (err && err != -EINVAL && err != -ERANGE)

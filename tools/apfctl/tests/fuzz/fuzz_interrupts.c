@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include "procfs.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_input.h"
 
 static void check(const char *text, const char *label)
 {
@@ -31,11 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s;
 
 	/* apf_slurp() hands the parser a C string. */
-	s = malloc(size + 1);
+	s = fuzz_cstr(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	check(s, "HYP");
 	check(s, "NMI");
 	free(s);

@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "qmp.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -15,11 +14,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int all;
 
 	/* The parser takes a C string, as it gets one from the socket. */
-	s = malloc(size + 1);
+	s = fuzz_cstr(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	/* Both filters: all=true keeps every name, the costly path. */
 	for (all = 0; all < 2; all++) {
 		struct apf_counters vm = { 0 };

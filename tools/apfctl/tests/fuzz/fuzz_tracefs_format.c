@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "tracefs.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,11 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 
 	/* The parser takes a C string, as apf_slurp() hands it one. */
-	s = malloc(size + 1);
+	s = fuzz_cstr(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	if (apf_tp_parse_format(s, &tp) == 0) {
 		/* What the sampler relies on: terminated names, bounded fields. */
 		if (tp.nfields > sizeof(tp.fields) / sizeof(*tp.fields) ||
