@@ -41,3 +41,34 @@ bench-apfctl: all
 
 clean:
 	$(MAKE) -C $(APFCTL_DIR) clean
+
+# --- kernel/ (issue 2): host and guest APF series, lab kernels, packages ---
+.PHONY: kernel-check kernel-source kernel-apply kernel-lab kernel-deb kernel-rpm
+check: kernel-check
+kernel-check kernel-source kernel-apply kernel-lab kernel-deb kernel-rpm:
+	$(MAKE) -C kernel $(@:kernel-%=%)
+
+# libvirt hook, systemd units, kexec helper (issue 4).  The hook's logic is
+# apfctl's (its tests run in check-apfctl); these check the files around it.
+.PHONY: check-libvirt-hooks check-systemd install-ops ops-check
+check: check-libvirt-hooks check-systemd
+install: install-ops
+
+check-libvirt-hooks: all
+	$(MAKE) -C libvirt-hooks check
+
+check-systemd: all
+	$(MAKE) -C systemd check
+
+install-ops:
+	$(MAKE) -C libvirt-hooks install
+	$(MAKE) -C systemd install
+
+# The units and apf-kexec for real: a Debian bookworm VM (QEMU TCG) with
+# systemd as PID 1, rebooted and kexec'ed from kernel A (6.1) to B (6.12).
+# Builds its root once (debootstrap, cached in $$APF_OPS_CACHE, default
+# /var/tmp/apf-ops); bounded by OPS_TIMEOUT seconds.  Needs root.
+OPS_TIMEOUT ?= 1500
+ops-check: all
+	timeout $(OPS_TIMEOUT) tests/ops/build-root
+	timeout $(OPS_TIMEOUT) /usr/bin/python3 -m pytest -q -s tests/ops

@@ -199,6 +199,10 @@ static void hook_logr(int prio, const char *record, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* One event, one line: no control characters from QEMU or virsh. */
+	for (n = 0; msg[n]; n++)
+		if ((unsigned char)msg[n] < 0x20 || msg[n] == 0x7f)
+			msg[n] = '?';
 	log_system(prio, msg, record);
 	if (log_fd < 0)
 		return;
@@ -1183,7 +1187,7 @@ static int hook_main(const char *name, const char *op)
 	int rc = APF_EXIT_OK;
 
 	deadline_arm();
-	snprintf(log_domain, sizeof(log_domain), "%s", name);
+	apf_sanitize(log_domain, sizeof(log_domain), name, NAME_MAX_LEN);
 	log_op = op;
 	apf_sanitize(shown, sizeof(shown), name, 100);
 	/* Drain stdin for every operation: libvirt writes the XML to all of
@@ -1329,7 +1333,7 @@ int cmd_hook(int argc, char **argv)
 	if (watch) {
 		if (argc != 1)
 			return apf_fail(APF_EXIT_USAGE, "hook: --watch takes one DOMAIN");
-		snprintf(log_domain, sizeof(log_domain), "%s", argv[0]);
+		apf_sanitize(log_domain, sizeof(log_domain), argv[0], NAME_MAX_LEN);
 		if (!name_usable(argv[0]))
 			return apf_fail(APF_EXIT_USAGE, "hook: unusable domain name");
 		rc = hook_watch(argv[0], id, policy, type, (pid_t)pid);

@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# make -C kernel check:
+#  1. fresh unpack of the pinned source into build/check/linux, apply the
+#     whole series (fails on the first patch that does not apply exactly);
+#  2. scripts/checkpatch.pl --strict on every patch;
+#  3. W=1 build of the objects the series touches, on the pristine and on
+#     the patched tree (defconfig + KVM, KVM_INTEL, KVM_AMD, KVM_GUEST):
+#     no warning may be new;
+#  4. build the KVM selftests the series adds.
+. "$(dirname "$0")/common.sh"
+
+T0=$(now)
+step() { log "[$(( $(now) - T0 ))s] $*"; }
+
+"$KDIR/scripts/source.sh"
+step "source ready"
+
+CHK=$BUILD/check
+rm -rf "$CHK"
+mkdir -p "$CHK"
+tar -C "$CHK" -xf "$SRC_TAR"
+mv "$CHK/$SRC_PKG" "$CHK/linux"
+tree=$CHK/linux
+step "fresh unpack in ${CHK#"$KDIR"/}/linux"
+apply_series "$tree"
+step "series applies ($(series | wc -l) patches)"
+
+# --- checkpatch -------------------------------------------------------------
+# Allowed: FILE_PATH_CHANGES ("added file, does MAINTAINERS need updating?")
+# for new files that an existing MAINTAINERS entry already covers (the
+# selftest, under tools/testing/selftests/kvm/).  Anything else fails.
+bad=0
+for p in $(series); do
+	out=$("$tree"/scripts/checkpatch.pl --strict --show-types --no-summary -q "$p" 2>&1 || true)
+	if echo "$out" | grep -q "Traceback"; then
+		echo "$out" >&2
+		die "checkpatch helper failed (python3-ply, python3-git installed?)"
+	fi
+	rest=$(echo "$out" | grep -E '^(ERROR|WARNING|CHECK):' | grep -v '^WARNING:FILE_PATH_CHANGES:' || true)
+	if [ -n "$rest" ]; then
+		echo "$out" >&2
+		log "checkpatch --strict: ${p#"$KDIR"/}: FAIL"
+		bad=1
+	else
+		log "checkpatch --strict: ${p#"$KDIR"/}: ok"
+	fi
+done
+[ $bad = 0 ] || die "checkpatch found problems"
+step "checkpatch --strict clean"
+
+# --- W=1 build of the touched objects ---------------------------------------
+targets=""
+selftests=""
+for f in $(series_files); do
+	case $f in
+	virt/kvm/*.c | arch/x86/kvm/*.c | arch/x86/kvm/*/*.c) t=arch/x86/kvm/ ;;
+	tools/testing/selftests/kvm/*.c) selftests="$selftests ${f#tools/testing/selftests/kvm/}"; continue ;;
+	*.c) t=${f%.c}.o ;;
+	*) continue ;;
+	esac
+	case " $targets " in *" $t "*) ;; *) targets="$targets $t" ;; esac
+done
+# Headers the series changes are covered by KVM itself and the guest code.
+case " $targets " in *" arch/x86/kvm/ "*) ;; *) targets="$targets arch/x86/kvm/" ;; esac
+log "W=1 targets:$targets"
+
+config() { # $1 = source tree, $2 = O= dir
+	make -s -C "$1" O="$2" x86_64_defconfig >/dev/null
+	"$1"/scripts/config --file "$2/.config" -e VIRTUALIZATION -m KVM -m KVM_INTEL -m KVM_AMD \
+		-e HYPERVISOR_GUEST -e PARAVIRT -e KVM_GUEST -d WERROR -d KVM_WERROR
+	make -s -C "$1" O="$2" olddefconfig >/dev/null
+	for o in CONFIG_KVM=m CONFIG_KVM_INTEL=m CONFIG_KVM_AMD=m CONFIG_KVM_GUEST=y CONFIG_KVM_ASYNC_PF=y; do
+		grep -qx "$o" "$2/.config" || die "check config: $o did not stick"
+	done
+}
+warnings() { # normalized W=1 warnings: file and message, no line numbers
+	grep -E '(warning|error):' "$1" | sed -E 's/:[0-9]+:[0-9]+:/:/; s/^.*\/(linux|linux-source-6.12)\///' | sort -u
+}
+for side in base apf; do
+	if [ $side = base ]; then src=$SRC_DIR; else src=$tree; fi
+	obj=$CHK/out-$side
+	mkdir -p "$obj"
+	config "$src" "$obj"
+	# shellcheck disable=SC2086
+	if ! make -C "$src" O="$obj" -j"$JOBS" W=1 $targets >"$obj/w1.log" 2>&1; then
+		tail -40 "$obj/w1.log" >&2
+		die "W=1 build failed on the $side tree"
+	fi
+	warnings "$obj/w1.log" >"$CHK/warnings-$side"
+	step "W=1 build ($side): $(wc -l <"$CHK/warnings-$side") warnings"
+done
+new=$(comm -13 "$CHK/warnings-base" "$CHK/warnings-apf")
+if [ -n "$new" ]; then
+	echo "$new" >&2
+	die "the series adds W=1 warnings"
+fi
+step "no new W=1 warnings"
+
+# --- selftests ----------------------------------------------------------------
+if [ -n "$selftests" ]; then
+	obj=$CHK/out-apf
+	make -s -C "$tree" O="$obj" headers >/dev/null
+	st=$obj/kselftest/kvm
+	progs=""
+	for s in $selftests; do progs="$progs $st/${s%.c}"; done
+	# shellcheck disable=SC2086
+	if ! make -C "$tree/tools/testing/selftests/kvm" OUTPUT="$st" \
+		KHDR_INCLUDES="-isystem $obj/usr/include" -j"$JOBS" $progs >"$obj/selftests.log" 2>&1; then
+		tail -40 "$obj/selftests.log" >&2
+		die "selftest build failed"
+	fi
+	if grep -E 'warning:' "$obj/selftests.log" >&2; then
+		die "selftest build has warnings"
+	fi
+	for p in $progs; do [ -x "$p" ] || die "selftest $p not built"; done
+	step "selftests built:$(for s in $selftests; do printf ' %s' "${s%.c}"; done)"
+fi
+
+log "check passed in $(( $(now) - T0 ))s"

@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# bzImages for the VM lab: tinyconfig + configs/lab-<role>.config, built
+# from build/tree (patched) in build/lab-<role>; results in build/lab/.
+# Usage: lab.sh [host] [guest]   (default: both).  Cached: a role is only
+# rebuilt when the series, the fragment or base.mk changed.
+. "$(dirname "$0")/common.sh"
+
+tree=$BUILD/tree
+out=$BUILD/lab
+mkdir -p "$out"
+roles=${*:-host guest}
+for role in $roles; do
+	frag=$KDIR/configs/lab-$role.config
+	[ -f "$frag" ] || die "no $frag"
+	obj=$BUILD/lab-$role
+	key=$(cat "$tree/.apf-series" "$frag" | sha256sum)
+	if [ -f "$out/bzImage-$role" ] && [ "$(cat "$out/.key-$role" 2>/dev/null)" = "$key" ]; then
+		log "lab $role kernel up to date: ${out#"$KDIR"/}/bzImage-$role"
+		continue
+	fi
+	mkdir -p "$obj"
+	t0=$(now)
+	make -s -C "$tree" O="$obj" tinyconfig >/dev/null
+	merge_fragment "$obj" "$tree" "$frag"
+	log "building lab $role kernel (-j$JOBS), log in ${obj#"$KDIR"/}/build.log"
+	if ! make -C "$tree" O="$obj" -j"$JOBS" bzImage >"$obj/build.log" 2>&1; then
+		tail -30 "$obj/build.log" >&2
+		die "lab $role kernel build failed"
+	fi
+	cp "$obj/arch/x86/boot/bzImage" "$out/bzImage-$role"
+	cp "$obj/.config" "$out/config-$role"
+	t=$(( $(now) - t0 ))
+	echo "$key" >"$out/.key-$role"
+	echo "$(date -u +%FT%TZ) lab-$role ${t}s -j$JOBS $(nproc) cpus" >>"$out/times.log"
+	log "lab $role kernel: ${out#"$KDIR"/}/bzImage-$role in ${t}s"
+done

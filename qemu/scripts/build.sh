@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# make -C qemu build: qemu-system-x86_64 from build/tree/qemu (the pinned
+# source with our series) for the VM lab and `make test`, in build/x86_64.
+# Incremental: the build directory is kept, and apply.sh's hard-linked tree
+# leaves untouched files as they were, so only what the series changes is
+# recompiled after the first build.
+. "$(dirname "$0")/common.sh"
+
+T0=$(now)
+tree=$BUILD/tree/qemu
+obj=$BUILD/x86_64
+[ -f "$tree/VERSION" ] || die "no ${tree#"$QDIR"/}; run make apply"
+
+# Firmware comes from Debian's seabios and ipxe-qemu packages, as in
+# Debian's own build; the +ds source has no ROMs.
+opts="--python=$PYTHON --target-list=x86_64-softmmu --disable-docs
+	--disable-user --disable-install-blobs
+	--firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu"
+want=$(printf '%s\n' "$opts" "$APF_PKGVERSION" | sha256sum)
+if [ ! -f "$obj/build.ninja" ] || [ "$(cat "$obj/.apf-configured" 2>/dev/null)" != "$want" ]; then
+	rm -rf "$obj"
+	mkdir -p "$obj"
+	log "configuring ${obj#"$QDIR"/}"
+	# shellcheck disable=SC2086
+	if ! (cd "$obj" && "$tree/configure" $opts --with-pkgversion="$APF_PKGVERSION" \
+		>configure.log 2>&1); then
+		tail -30 "$obj/configure.log" >&2
+		die "configure failed"
+	fi
+	echo "$want" >"$obj/.apf-configured"
+fi
+# qom-test: the qtest `make test` runs, next to the functional test.
+if ! ninja -C "$obj" -j"$JOBS" qemu-system-x86_64 tests/qtest/qom-test >"$obj/ninja.log" 2>&1; then
+	grep -E -B2 -A8 'error' "$obj/ninja.log" | head -80 >&2
+	die "build failed (log: ${obj#"$QDIR"/}/ninja.log)"
+fi
+"$obj/qemu-system-x86_64" --version | head -1 | grep -qF "($APF_PKGVERSION)" ||
+	die "qemu-system-x86_64 --version does not show $APF_PKGVERSION"
+log "built ${obj#"$QDIR"/}/qemu-system-x86_64 in $(( $(now) - T0 ))s: $("$obj/qemu-system-x86_64" --version | head -1)"

@@ -1,0 +1,31 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Install the build dependencies of `make deb` (Debian's qemu packaging,
+# arch-dependent part) on bookworm, as root.  Debian's list is for trixie;
+# on bookworm:
+#  - meson >= 1.5, and libudev-dev and libbrlapi-dev matching the libudev1 and
+#    libbrlapi0.8 that bookworm-backports' QEMU pulls in, come from
+#    bookworm-backports;
+#  - libblkio-dev does not exist (deb.sh configures with --disable-blkio);
+#  - libxen-dev is only for qemu-system-xen, which deb.sh does not build.
+# Usage: deb-deps.sh UNPACKED_SOURCE_DIR
+. "$(dirname "$0")/common.sh"
+
+src=$1
+missing=$(cd "$src" && dpkg-checkbuilddeps -B 2>&1 | sed -n 's/.*Unmet build dependencies: //p') || true
+[ -n "$missing" ] || exit 0
+pkgs=""
+# dpkg-checkbuilddeps prints "pkg (>> ver) pkg:native ..."
+for p in $(echo "$missing" | sed -E 's/\([^)]*\)//g; s/:native//g; s/\|//g'); do
+	case $p in
+	libblkio-dev | libxen-dev) continue ;;
+	meson | libudev-dev | libbrlapi-dev) p="$p/bookworm-backports" ;;
+	esac
+	case " $pkgs " in *" $p "*) ;; *) pkgs="$pkgs $p" ;; esac
+done
+[ -n "${pkgs# }" ] || exit 0
+[ "$(id -u)" = 0 ] || die "missing build dependencies:$pkgs (run as root)"
+log "installing build dependencies:$pkgs"
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	-o DPkg::Lock::Timeout=600 $pkgs >&2

@@ -1,0 +1,24 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# build/dev/qemu: a git tree of the unpacked Debian source (one commit, the
+# base) with patches/ applied on top by `git am`, one commit each.  Edit,
+# commit (git commit --amend, git rebase -i), then `make export`.
+. "$(dirname "$0")/common.sh"
+
+"$QDIR/scripts/source.sh"
+dev=$BUILD/dev/qemu
+[ ! -e "$dev" ] || die "${dev#"$QDIR"/} exists; export or remove it first"
+mkdir -p "$BUILD/dev"
+cp -a "$SRC_DIR" "$dev"
+rm -rf "$dev/.pc"
+cd "$dev"
+git init -q
+git config user.name "APF Suite Maintainers"
+git config user.email maintainers@apf-suite.invalid
+git add -A >/dev/null
+git commit -q -m "Debian qemu $QEMU_DEB_VERSION"
+git tag apf-base
+for p in $(series); do
+	git am -q --keep-cr "$p" || die "git am failed on ${p#"$QDIR"/}"
+done
+log "${dev#"$QDIR"/}: base tagged apf-base, $(series | wc -l) patches as commits"

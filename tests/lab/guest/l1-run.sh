@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=sh
+# The scenario driver inside the L1 host, sourced by /init from the config
+# disk.  lab.env (written by lab.py) says what to run:
+#   LAB_SCENARIO, LAB_RUNS (names of L2 runs, in order), LAB_MEMMAX (cgroup
+#   memory.max of the L2 QEMU), LAB_L2_MEM, LAB_L2_SMP, LAB_WL (labwl args,
+#   ',' for ' '), LAB_T_BOOT/LAB_T_PHASE/LAB_T_RESULTS (step timeouts, s),
+#   and per run NAME: RUN_NAME_QEMU (binary), RUN_NAME_ACCEL (accelerator
+#   options), RUN_NAME_APPEND (extra L2 command line), RUN_NAME_SWITCH
+#   (value written to kvm.async_pf when phase 1 ends), RUN_NAME_WL.
+# For each run it boots L2 under a memory cgroup with swap on the virtio
+# disk "labswap", takes labmon snapshots (tracepoints + debugfs) at phase
+# boundaries, runs apfctl, and collects L2's own results.  Everything goes
+# to /results, which ends up as a tar on the virtio disk "labres".
+. /lab/lab.env
+R=/results
+mkdir -p $R
+: "${LAB_T_BOOT:=240}" "${LAB_T_PHASE:=240}" "${LAB_T_RESULTS:=120}"
+say() { echo "L1LAB: $*"; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+status=ok
+fail() {	# first failure wins; the run goes on to cleanup
+	say "FAIL $*"
+	[ "$status" = ok ] && status="fail: $*"
+	return 1
+}
+
+# Heartbeat: the host runner treats a silent console as a hang.
+( while :; do sleep 15; say "hb up=$(uptime_s) swap_used_kb=$(awk '/SwapTotal/{t=$2}/SwapFree/{f=$2}END{print t-f}' /proc/meminfo)"; done ) &
+hb=$!
+
+param_w() {	# write $2 to the kvm.async_pf switch if this kernel has it
+	if [ -w /sys/module/kvm/parameters/async_pf ]; then
+		echo "$1" >/sys/module/kvm/parameters/async_pf && say "kvm.async_pf <- $1"
+	fi
+}
+
+setup_swap() {
+	sw=$(disk labswap) || { fail "no swap disk"; return 1; }
+	case $sw in *zram*) fail "refusing swap on zram ($sw): zram swaps in synchronously, no async faults"; return 1 ;; esac
+	if grep -q zram /proc/swaps; then
+		fail "a zram swap device is active: the lab needs disk swap only"; return 1
+	fi
+	mkswap "$sw" >/dev/null && swapon "$sw" || { fail "swapon $sw"; return 1; }
+	cat /proc/swaps >$R/swaps.txt
+	say "swap on $sw: $(awk 'NR==2{print $3" kB"}' /proc/swaps)"
+}
+
+host_info() {
+	{
+		echo "kernel $(uname -r)"
+		echo "cmdline $(cat /proc/cmdline)"
+		for p in /sys/module/kvm/parameters/async_pf /sys/module/kvm_amd/parameters/npt \
+			 /sys/module/kvm_amd/parameters/nested /sys/module/kvm_amd/parameters/nrips; do
+			[ -f $p ] && echo "$p $(cat $p)"
+		done
+		ls /sys/kernel/tracing/events/kvm 2>/dev/null | grep -E 'async|inj_exception' | sed 's/^/tracepoint /'
+		ls /sys/kernel/debug/kvm 2>/dev/null | grep async_pf | sed 's/^/debugfs /'
+	} >$R/host.txt
+	ls -l /dev/kvm >>$R/host.txt 2>&1
+}
+
+# Wait until file $1 has a line matching $2, at most $3 s; fails early if
+# process $4 (the L2 QEMU) is gone or L2 crashed.
+wait_for() {
+	f=$1 pat=$2 t=$3 pid=$4 n=0
+	while [ $n -lt "$t" ]; do
+		grep -q "$pat" "$f" 2>/dev/null && return 0
+		if grep -qE 'Kernel panic|BUG: |Oops|soft lockup|hung_task|blocked for more than' "$f" 2>/dev/null; then
+			sleep 3
+			fail "L2 crashed waiting for '$pat'"; return 1
+		fi
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			grep -q "$pat" "$f" 2>/dev/null && return 0
+			fail "L2 QEMU exited waiting for '$pat'"; return 1
+		fi
+		sleep 1
+		n=$((n + 1))
+	done
+	fail "timeout ${t}s waiting for '$pat'"
+}
+
+snap() {	# $1 = run dir, $2 = label: labmon snapshot -> $1/snap-$2.json
+	echo "$2" >"$1/.req"
+	kill -USR1 "$mon" 2>/dev/null || { fail "labmon gone"; return 1; }
+	n=0
+	while [ ! -f "$1/snap-$2.json" ] && [ $n -lt 300 ]; do usleep 100000; n=$((n + 1)); done
+	[ -f "$1/snap-$2.json" ] || { fail "no labmon snapshot $2"; return 1; }
+	say "snapshot $2: $(sed -n 's/^"events":{\(.*\)},$/\1/p' "$1/snap-$2.json" | tr -d '"' | cut -c1-220)"
+}
+
+apfctl_run() {	# $1 = output base name, rest = apfctl args; keeps rc and stderr
+	o=$1; shift
+	timeout 60 apfctl "$@" >"$d/$o.json" 2>"$d/$o.err"
+	echo $? >"$d/$o.rc"
+}
+
+run_one() {
+	name=$1
+	d=$R/$name
+	mkdir -p "$d/l2"
+	eval "qemu=\${RUN_${name}_QEMU:-qemu-system-x86_64}"
+	eval "accel=\${RUN_${name}_ACCEL:--enable-kvm}"
+	eval "append=\${RUN_${name}_APPEND:-}"
+	eval "switch=\${RUN_${name}_SWITCH:-}"
+	eval "wl=\${RUN_${name}_WL:-$LAB_WL}"
+	say "run $name: $qemu $accel append='$append' switch='$switch' wl='$wl'"
+	param_w Y
+	echo "$(uptime_s)" >"$d/t-start"
+
+	rm -f "$d/.ready"
+	labmon -d "$d" 2>"$d/labmon.err" &
+	mon=$!
+	n=0
+	while [ ! -f "$d/.ready" ] && [ $n -lt 100 ]; do usleep 100000; n=$((n + 1)); done
+	[ -f "$d/.ready" ] || { fail "labmon did not start: $(cat "$d/labmon.err")"; return 1; }
+
+	cg=/sys/fs/cgroup/lab-$name
+	grep -qw memory /sys/fs/cgroup/cgroup.subtree_control ||
+		echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p $cg
+	echo "$LAB_MEMMAX" >$cg/memory.max
+	grep -E '^(pswpin|pswpout|pgmajfault) ' /proc/vmstat >"$d/vmstat-pre.txt"
+	run=/run/l2-$name
+	mkdir -p $run
+	: >$run/console
+	: >$run/results
+	# shellcheck disable=SC2086
+	sh -c "echo \$\$ >$cg/cgroup.procs; exec $qemu $accel -cpu host -m $LAB_L2_MEM -smp $LAB_L2_SMP \
+		-name l2-$name -kernel /lab/l2-kernel -initrd /lab/l2-initrd \
+		-append 'console=ttyS0 loglevel=4 panic=-1 mitigations=off lab.wl=$wl $append' \
+		-nographic -nodefaults -no-reboot -monitor none \
+		-qmp unix:$run/qmp.sock,server=on,wait=off \
+		-serial file:$run/console -serial file:$run/results" >"$d/qemu.log" 2>&1 &
+	qpid=$!
+	echo $qpid >"$d/qemu.pid"
+	# L2's console, prefixed, on L1's console: the host runner sees both.
+	tail -f $run/console 2>/dev/null | sed -u 's/^/L2| /' &
+	tailpid=$!
+
+	ok=1
+	wait_for $run/console 'LABWL phase=1 start' "$LAB_T_BOOT" $qpid || ok=0
+	if [ $ok = 1 ]; then
+		snap "$d" S0
+		apfctl_run apfctl-status-during status -j
+		apfctl_run apfctl-stats-during stats -1 -j -s 3
+		apfctl_run apfctl-stats-during-noqmp stats -1 -j -s 3 --no-qmp
+		apfctl_run apfctl-trace trace -j -d 5
+		say "apfctl in L1 rc: status=$(cat "$d/apfctl-status-during.rc") stats=$(cat "$d/apfctl-stats-during.rc") trace=$(cat "$d/apfctl-trace.rc")"
+		wait_for $run/console 'LABWL phase=1 end' "$LAB_T_PHASE" $qpid || ok=0
+	fi
+	if [ $ok = 1 ]; then
+		if [ -n "$switch" ]; then
+			param_w "$switch"
+			cat /sys/module/kvm/parameters/async_pf >"$d/switch-phase2.txt" 2>&1
+			sleep 1
+		fi
+		snap "$d" S1
+		wait_for $run/console 'LABWL done' "$LAB_T_PHASE" $qpid || ok=0
+	fi
+	if [ $ok = 1 ]; then
+		wait_for $run/console 'L2LAB: results written' "$LAB_T_RESULTS" $qpid || ok=0
+		# After the workload, before L2 powers off (the per-VM debugfs
+		# statistics vanish with the VM): the L2 is quiet by now.
+		snap "$d" S2
+		apfctl_run apfctl-stats-end stats -1 -j
+		apfctl_run apfctl-stats-end-vcpus stats -1 -j -v
+		apfctl_run apfctl-status-end status -j
+		snap "$d" S3
+	fi
+	# L2 lingers after its results so that the snapshot above still sees
+	# the VM; end it now (SIGTERM: QEMU exits cleanly).
+	kill $qpid 2>/dev/null
+	n=0
+	while kill -0 $qpid 2>/dev/null && [ $n -lt 20 ]; do sleep 1; n=$((n + 1)); done
+	kill -9 $qpid 2>/dev/null
+	wait $qpid 2>/dev/null
+	echo $? >"$d/qemu.rc"
+	sleep 1
+	kill $tailpid 2>/dev/null
+	kill "$mon" 2>/dev/null
+	wait "$mon" 2>/dev/null
+	param_w Y
+
+	grep -E '^(pswpin|pswpout|pgmajfault) ' /proc/vmstat >"$d/vmstat-post.txt"
+	for f in memory.events memory.stat memory.swap.current memory.peak memory.max; do
+		[ -f $cg/$f ] && cp $cg/$f "$d/cg-$f.txt"
+	done
+	rmdir $cg 2>/dev/null
+	cp $run/console "$d/l2-console.txt"
+	if grep -q LAB-L2-RESULTS-END $run/results; then
+		sed -n '/LAB-L2-RESULTS-BEGIN/,/LAB-L2-RESULTS-END/p' $run/results | tr -d '\r' |
+			grep -v LAB-L2-RESULTS | base64 -d | gunzip | tar -xf - -C "$d/l2" ||
+			fail "run $name: cannot decode L2 results"
+	elif [ $ok = 1 ]; then
+		fail "run $name: no L2 results"
+	fi
+	rm -rf $run
+	echo "$(uptime_s)" >"$d/t-end"
+	say "run $name done ($(cat "$d/t-start") -> $(cat "$d/t-end") s)"
+}
+
+host_info
+if setup_swap; then
+	for r in $LAB_RUNS; do
+		run_one "$r" || true
+		[ "$status" = ok ] || break
+	done
+	swapoff -a
+fi
+kill $hb 2>/dev/null
+dmesg >$R/dmesg.txt
+echo "$status" >$R/status
+res=$(disk labres) || { say "FATAL no results disk"; poweroff -f; }
+tar -cf "$res" -C $R . && sync && say "results written ($status)"
+poweroff -f

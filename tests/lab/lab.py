@@ -1,0 +1,883 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""APF Suite VM lab: real KVM and real async page faults on a machine
+without hardware virtualization (DESIGN.md "Test lab").
+
+An L1 "host" runs under QEMU's emulator (TCG, -cpu EPYC,+svm) and loads
+kvm_amd; it runs an L2 guest with KVM under a memory cgroup, with swap on a
+virtio disk, and an L2 workload that overcommits it.  See README.md.
+
+  lab.py build [--kernels stock|ours]      build (or reuse) the images
+  lab.py run [--kernels K] SCENARIO...     run scenarios, print the table
+  lab.py smoke                              scenario a, stock kernels
+  lab.py check                              scenarios b-f, our kernels
+  lab.py table [SCENARIO...]                the table of the last results
+"""
+import argparse
+import atexit
+import gzip
+import hashlib
+import io
+import json
+import lzma
+import os
+import re
+import select
+import shlex
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+from scenarios import SCENARIOS, evaluate, table_row, TABLE_HEAD
+
+LAB = Path(__file__).resolve().parent
+REPO = LAB.parent.parent
+BUILD = Path(os.environ.get("LAB_BUILD", LAB / "build")).resolve()
+GUEST = LAB / "guest"
+SRC = LAB / "src"
+HOST_QEMU = "/usr/bin/qemu-system-x86_64"
+BUSYBOX = "/bin/busybox"
+ROMS = ["bios-256k.bin", "vgabios-stdvga.bin", "kvmvapic.bin",
+        "linuxboot_dma.bin", "linuxboot.bin"]
+ROM_DIRS = ["/usr/share/qemu", "/usr/share/seabios", "/usr/lib/ipxe/qemu"]
+STOCK_PATTERN = "linux-image-6.12.*+deb12-amd64"
+# Modules a modular (Debian) L1 kernel needs, with their dependencies.
+STOCK_L1_MODULES = ["virtio_blk", "kvm_amd"]
+OUR_KERNELS = REPO / "kernel" / "build" / "lab"
+
+VERBOSE = False
+
+
+def log(msg):
+    print(f"lab: {msg}", file=sys.stderr, flush=True)
+
+
+def die(msg, code=1):
+    log(f"error: {msg}")
+    sys.exit(code)
+
+
+def run(cmd, **kw):
+    kw.setdefault("check", True)
+    return subprocess.run(cmd, **kw)
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+def key_of(*parts):
+    """A cache key over files (their content) and strings."""
+    h = hashlib.sha256()
+    for p in parts:
+        if isinstance(p, Path):
+            h.update(str(p).encode())
+            h.update(sha256(p).encode() if p.exists() else b"missing")
+        else:
+            h.update(str(p).encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def cached(out, key):
+    stamp = Path(str(out) + ".key")
+    return out.exists() and stamp.exists() and stamp.read_text() == key
+
+
+def set_cached(out, key):
+    Path(str(out) + ".key").write_text(key)
+
+
+# ---------------------------------------------------------------- cpio --
+class Cpio:
+    """A newc cpio archive written from a list of entries (no staging
+    tree, no root needed, reproducible: mtime 0, uid/gid 0)."""
+
+    def __init__(self):
+        self.entries = {}   # path -> (kind, mode, data-or-target)
+
+    def _parents(self, path):
+        parts = path.strip("/").split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            d = "/".join(parts[:i])
+            self.entries.setdefault(d, ("dir", 0o755, None))
+
+    def dir(self, path, mode=0o755):
+        path = path.strip("/")
+        self._parents(path)
+        self.entries[path] = ("dir", mode, None)
+
+    def file(self, path, data=None, src=None, mode=None):
+        path = path.strip("/")
+        if data is None:
+            data = Path(src).read_bytes()
+            if mode is None:
+                mode = stat.S_IMODE(os.stat(src).st_mode)
+        self._parents(path)
+        self.entries[path] = ("file", mode if mode is not None else 0o644, data)
+
+    def symlink(self, path, target):
+        path = path.strip("/")
+        self._parents(path)
+        self.entries[path] = ("link", 0o777, target.encode())
+
+    def write(self, out, compress=True):
+        buf = io.BytesIO()
+        ino = 1000
+
+        def hdr(name, mode, size, nlink=1):
+            nonlocal ino
+            ino += 1
+            nb = name.encode() + b"\0"
+            fields = [ino, mode, 0, 0, nlink, 0, size, 0, 0, 0, 0, len(nb), 0]
+            buf.write(b"070701" + b"".join(b"%08X" % f for f in fields) + nb)
+            buf.write(b"\0" * ((4 - buf.tell() % 4) % 4))
+
+        for path in sorted(self.entries):
+            kind, mode, data = self.entries[path]
+            if kind == "dir":
+                hdr(path, stat.S_IFDIR | mode, 0, 2)
+            else:
+                hdr(path, (stat.S_IFREG if kind == "file" else stat.S_IFLNK) | mode, len(data))
+                buf.write(data)
+                buf.write(b"\0" * ((4 - buf.tell() % 4) % 4))
+        hdr("TRAILER!!!", 0, 0)
+        raw = buf.getvalue()
+        tmp = Path(str(out) + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(gzip.compress(raw, compresslevel=1, mtime=0) if compress else raw)
+        tmp.rename(out)
+        return len(raw)
+
+
+def ldd_libs(binary):
+    """The shared libraries of a binary (paths as the loader names them)."""
+    out = run(["ldd", str(binary)], capture_output=True, text=True).stdout
+    libs = []
+    for line in out.splitlines():
+        m = re.search(r"=>\s+(/\S+)", line) or re.match(r"\s*(/\S+)\s+\(", line)
+        if m:
+            libs.append(m.group(1))
+    return libs
+
+
+def add_binary_with_libs(cpio, src, dest):
+    cpio.file(dest, src=src, mode=0o755)
+    for lib in ldd_libs(src):
+        cpio.file(lib, data=Path(lib).read_bytes(), mode=0o755)
+
+
+# ----------------------------------------------------------- builders --
+def build_static_tools():
+    """labmon and labwl, static (they run in initramfs without libraries)."""
+    out = {}
+    bindir = BUILD / "bin"
+    bindir.mkdir(parents=True, exist_ok=True)
+    cc_ver = run(["gcc", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    for name, extra in (("labmon", []), ("labwl", ["-pthread"])):
+        src = SRC / f"{name}.c"
+        dst = bindir / name
+        k = key_of(src, cc_ver, extra)
+        if not cached(dst, k):
+            log(f"building {name} (static)")
+            run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-static", *extra,
+                 "-o", str(dst), str(src)])
+            set_cached(dst, k)
+        out[name] = dst
+    return out
+
+
+def build_apfctl():
+    """apfctl linked statically for the initramfs.  Its own Makefile builds
+    the objects (and knows when to rebuild them); ICU, which Debian's static
+    libxml2 pulls in with 30 MB of data, is replaced by src/icu-stub.c."""
+    b = BUILD / "apfctl"
+    b.mkdir(parents=True, exist_ok=True)
+    nm = run(["nm", "-u", "/usr/lib/x86_64-linux-gnu/libxml2.a"], capture_output=True,
+             text=True, check=False).stdout
+    m = re.search(r"\bucnv_open(_\d+)\b", nm)
+    libs = "-ljson-c -lxml2 -lz -llzma -ldl -lm"
+    if m:
+        stub = b / "icu-stub.o"
+        k = key_of(SRC / "icu-stub.c", m.group(1))
+        if not cached(stub, k):
+            run(["gcc", "-O2", "-c", f"-DICU_SUFFIX={m.group(1)}", "-o", str(stub),
+                 str(SRC / "icu-stub.c")])
+            set_cached(stub, k)
+        libs = f"{stub} {libs}"
+    # Relink every time (a second): make would not notice changed LDLIBS.
+    (b / "apfctl").unlink(missing_ok=True)
+    r = run(["make", "-s", "-C", str(REPO / "tools" / "apfctl"), f"BUILD={b}",
+             "LDFLAGS=-static", f"LDLIBS={libs}", f"{b}/apfctl"],
+            capture_output=True, text=True, check=False)
+    if r.returncode:
+        sys.stderr.write(r.stdout + r.stderr)
+        die("static apfctl build failed")
+    dst = BUILD / "bin" / "apfctl"
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    run(["strip", "-o", str(dst), str(b / "apfctl")])
+    return dst
+
+
+def stock_kernel():
+    """Debian's newest linux-image-6.12 (bookworm-backports), downloaded with
+    apt-get download and unpacked once.  LAB_STOCK_DEB pins a .deb file."""
+    debs = BUILD / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    deb = os.environ.get("LAB_STOCK_DEB")
+    if deb:
+        deb = Path(deb).resolve()
+    else:
+        r = run(["apt-cache", "pkgnames", "linux-image-6.12."], capture_output=True,
+                text=True, check=False)
+        pkgs = [p for p in r.stdout.split() if re.fullmatch(r"linux-image-6\.12\.\d+\+deb12-amd64", p)]
+        pkgs.sort(key=lambda p: int(re.search(r"6\.12\.(\d+)", p).group(1)))
+        have = sorted(debs.glob("linux-image-6.12.*+deb12-amd64_*.deb"),
+                      key=lambda p: int(re.search(r"6\.12\.(\d+)", p.name).group(1)))
+        if pkgs:
+            want = pkgs[-1]
+            found = [p for p in have if p.name.startswith(want + "_")]
+            if found:
+                deb = found[-1]
+            else:
+                log(f"downloading {want} (apt-get download)")
+                r = run(["apt-get", "download", "-q", want], cwd=debs, check=False,
+                        capture_output=True, text=True)
+                found = sorted(debs.glob(want + "_*.deb"))
+                if r.returncode or not found:
+                    sys.stderr.write(r.stdout + r.stderr)
+                    if not have:
+                        die(f"cannot download {want}; run 'apt-get update' (bookworm-backports) "
+                            "or set LAB_STOCK_DEB")
+                    found = have
+                deb = found[-1]
+        elif have:
+            deb = have[-1]
+        else:
+            die(f"no {STOCK_PATTERN} package known to apt: enable bookworm-backports "
+                "(make deps) or set LAB_STOCK_DEB")
+    x = BUILD / "stock" / deb.stem
+    done = x / ".unpacked"
+    if not done.exists():
+        log(f"unpacking {deb.name}")
+        shutil.rmtree(x, ignore_errors=True)
+        x.mkdir(parents=True)
+        run(["dpkg-deb", "-x", str(deb), str(x)])
+        done.write_text(deb.name)
+    vmlinuz = sorted((x / "boot").glob("vmlinuz-*"))
+    if not vmlinuz:
+        die(f"{deb.name} has no /boot/vmlinuz-*")
+    ver = vmlinuz[0].name[len("vmlinuz-"):]
+    if not re.match(r"6\.12\.", ver):
+        log(f"warning: stock kernel {ver} is not 6.12: a 6.1 L1 handles random swap-ins "
+            "synchronously (DESIGN.md), expect few APF events")
+    return {"kind": "stock", "deb": deb.name, "version": ver, "root": x,
+            "l1": vmlinuz[0], "l2": vmlinuz[0]}
+
+
+def our_kernels():
+    h, g = OUR_KERNELS / "bzImage-host", OUR_KERNELS / "bzImage-guest"
+    if not h.exists() or not g.exists():
+        die(f"our lab kernels are not built ({h.relative_to(REPO)}, {g.relative_to(REPO)}): "
+            "run 'make -C kernel lab' (or 'make lab-check', which does)")
+    return {"kind": "ours", "version": "apf-lab", "l1": h, "l2": g,
+            "key": (OUR_KERNELS / ".key-host").read_text().strip()
+            if (OUR_KERNELS / ".key-host").exists() else sha256(h)}
+
+
+def kernels(kind):
+    return stock_kernel() if kind == "stock" else our_kernels()
+
+
+def find_our_qemu():
+    """The APF Suite QEMU built by qemu/ (its build directory), if any."""
+    env = os.environ.get("LAB_APF_QEMU")
+    if env:
+        return Path(env) if Path(env).exists() else None
+    cands = []
+    qb = REPO / "qemu" / "build"
+    if qb.is_dir():
+        for p in qb.glob("**/qemu-system-x86_64"):
+            if p.is_file() and os.access(p, os.X_OK) and "/src/" not in str(p.relative_to(qb)) + "/":
+                cands.append(p)
+    cands.sort(key=lambda p: p.stat().st_mtime)
+    return cands[-1] if cands else None
+
+
+def qemu_has_async_pf_prop(qemu):
+    """Does this QEMU know -accel kvm,async-pf=...?  (the string is in the
+    binary; asking QEMU itself needs a working /dev/kvm)."""
+    try:
+        with open(qemu, "rb") as f:
+            return b"async-pf" in f.read()
+    except OSError:
+        return False
+
+
+def rom_path(name):
+    for d in ROM_DIRS:
+        p = Path(d) / name
+        if p.exists():
+            return p.resolve()
+    die(f"QEMU ROM {name} not found in {ROM_DIRS} (install seabios, ipxe-qemu, qemu-system-x86)")
+
+
+def stock_modules(k, cpio):
+    """Decompressed kvm/kvm_amd/virtio_blk modules (and their dependencies)
+    of the stock kernel, a depmod -b'ed modules.dep, and /etc/lab-modules:
+    the insmod order modprobe --show-depends gives."""
+    root, ver = k["root"], k["version"]
+    if not (root / "lib/modules" / ver / "modules.dep").exists():
+        run(["/sbin/depmod", "-b", str(root), ver])
+    order = []
+    for m in STOCK_L1_MODULES:
+        r = run(["/sbin/modprobe", "-d", str(root), "-S", ver, "--show-depends", m],
+                capture_output=True, text=True)
+        for line in r.stdout.splitlines():
+            parts = line.split()
+            if parts and parts[0] == "insmod" and parts[1] not in order:
+                order.append(parts[1])
+    modroot = BUILD / "stock" / f"modroot-{ver}"
+    shutil.rmtree(modroot, ignore_errors=True)
+    lines = []
+    for src in order:
+        rel = Path(src).relative_to(root)
+        dst = Path(str(rel)[:-3]) if str(rel).endswith(".xz") else rel
+        data = Path(src).read_bytes()
+        if str(src).endswith(".xz"):
+            data = lzma.decompress(data)
+        (modroot / dst).parent.mkdir(parents=True, exist_ok=True)
+        (modroot / dst).write_bytes(data)
+        lines.append("/" + str(dst))
+    mdir = modroot / "lib/modules" / ver
+    (mdir / "modules.order").write_text("".join(
+        str(Path(x).relative_to("/lib/modules/" + ver)) + "\n" for x in lines))
+    (mdir / "modules.builtin").write_text("")
+    (mdir / "modules.builtin.modinfo").write_text("")
+    run(["/sbin/depmod", "-b", str(modroot), ver])
+    for p in sorted(modroot.rglob("*")):
+        if p.is_file():
+            cpio.file("/" + str(p.relative_to(modroot)), data=p.read_bytes(), mode=0o644)
+    cpio.file("/etc/lab-modules", data=("\n".join(lines) + "\n").encode())
+    return lines
+
+
+def add_busybox(cpio):
+    out = run(["file", "-L", BUSYBOX], capture_output=True, text=True, check=False).stdout
+    if "statically linked" not in out and "static-pie" not in out:
+        die(f"{BUSYBOX} is not static: install busybox-static")
+    cpio.file("/bin/busybox", src=BUSYBOX, mode=0o755)
+    # The applets /init needs before busybox --install.
+    for a in ("sh", "mount", "mkdir"):
+        cpio.symlink(f"/bin/{a}", "busybox")
+
+
+def build_l2_initrd(tools, apfctl):
+    out = BUILD / "l2-initrd.gz"
+    k = key_of(Path(BUSYBOX).resolve(), tools["labwl"], apfctl, GUEST / "l2-init", "v1")
+    if cached(out, k):
+        return out
+    c = Cpio()
+    for d in ("proc", "sys", "dev", "tmp", "run", "results", "sbin", "usr/bin"):
+        c.dir(d)
+    add_busybox(c)
+    # busybox --install at build time: symlinks for every applet.
+    for a in run([BUSYBOX, "--list-full"], capture_output=True, text=True).stdout.split():
+        if not a.endswith("/busybox") and a.strip("/") not in c.entries:
+            c.symlink("/" + a, "/bin/busybox")
+    c.file("/init", src=GUEST / "l2-init", mode=0o755)
+    c.file("/bin/labwl", src=tools["labwl"], mode=0o755)
+    c.file("/bin/apfctl", src=apfctl, mode=0o755)
+    size = c.write(out)
+    set_cached(out, k)
+    log(f"L2 initramfs: {out.relative_to(LAB)} ({size >> 20} MiB raw)")
+    return out
+
+
+def build_l1_initrd(k, tools, apfctl, our_qemu):
+    """The L1 initramfs of one kernel set (modules differ)."""
+    d = BUILD / k["kind"]
+    d.mkdir(parents=True, exist_ok=True)
+    out = d / "l1-initrd.gz"
+    qemus = [Path(HOST_QEMU)] + ([our_qemu] if our_qemu else [])
+    inputs = [Path(BUSYBOX).resolve(), tools["labmon"], apfctl, GUEST / "l1-init", "v1",
+              k.get("deb", ""), k.get("version")]
+    for q in qemus:
+        inputs.append(q)
+        inputs += [Path(x) for x in ldd_libs(q)]
+    inputs += [rom_path(r) for r in ROMS]
+    key = key_of(*inputs)
+    if cached(out, key):
+        return out
+    log(f"building the L1 initramfs ({k['kind']} kernels)")
+    c = Cpio()
+    for x in ("proc", "sys", "dev", "tmp", "run", "lab", "sbin", "usr/bin", "usr/sbin", "etc"):
+        c.dir(x)
+    add_busybox(c)
+    c.file("/init", src=GUEST / "l1-init", mode=0o755)
+    c.file("/usr/bin/labmon", src=tools["labmon"], mode=0o755)
+    c.file("/usr/bin/apfctl", src=apfctl, mode=0o755)
+    add_binary_with_libs(c, HOST_QEMU, "/usr/bin/qemu-system-x86_64")
+    if our_qemu:
+        add_binary_with_libs(c, our_qemu, "/usr/bin/qemu-apf")
+    for r in ROMS:
+        c.file(f"/usr/share/qemu/{r}", src=rom_path(r), mode=0o644)
+    if k["kind"] == "stock":
+        stock_modules(k, c)
+    size = c.write(out)
+    set_cached(out, key)
+    log(f"L1 initramfs: {out.relative_to(LAB)} ({size >> 20} MiB raw)")
+    return out
+
+
+def build(kind, want_our_qemu=True):
+    """Everything one kernel set needs; returns the image paths."""
+    t0 = time.monotonic()
+    BUILD.mkdir(parents=True, exist_ok=True)
+    if not shutil.which("qemu-system-x86_64"):
+        die("qemu-system-x86_64 missing (make deps)")
+    k = kernels(kind)
+    tools = build_static_tools()
+    apfctl = build_apfctl()
+    oq = find_our_qemu() if want_our_qemu else None
+    if oq and not qemu_has_async_pf_prop(oq):
+        log(f"{oq} has no async-pf accelerator property; not using it")
+        oq = None
+    l2 = build_l2_initrd(tools, apfctl)
+    l1 = build_l1_initrd(k, tools, apfctl, oq)
+    log(f"images ready ({k['kind']}: L1 {k['l1'].name}, L2 {k['l2'].name}"
+        f"{', APF QEMU ' + str(oq) if oq else ''}) in {time.monotonic() - t0:.0f}s")
+    return {"kernels": k, "l1_initrd": l1, "l2_initrd": l2, "our_qemu": oq}
+
+
+# -------------------------------------------------------------- runner --
+CHILDREN = set()
+TEMP_FILES = set()
+
+
+def cleanup():
+    for p in list(CHILDREN):
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for p in list(CHILDREN):
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        CHILDREN.discard(p)
+    for f in list(TEMP_FILES):
+        try:
+            os.unlink(f)
+        except FileNotFoundError:
+            pass
+        TEMP_FILES.discard(f)
+
+
+def on_signal(sig, frame):
+    log(f"signal {sig}: stopping QEMU, removing temporary images")
+    cleanup()
+    sys.exit(128 + sig)
+
+
+# Serial log patterns.  Fatal: the attempt is a crash (kept, retried).
+FATAL_RE = re.compile(
+    r"Kernel panic|BUG: |Oops[: ]|general protection fault|soft lockup|"
+    r"rcu_(?:sched|preempt)? ?.*detected stalls|self-detected stall|"
+    r"blocked for more than \d+ seconds|double fault|stack guard page|"
+    r"L1LAB: FAIL L2 (?:crashed|QEMU exited)|L1LAB: FATAL")
+WARN_RE = re.compile(r"WARNING: CPU: |------------\[ cut here \]")
+
+
+class Attempt:
+    def __init__(self, scn, n, adir):
+        self.scn, self.n, self.dir = scn, n, adir
+        self.outcome = None   # pass/fail (verdicts) | crash | hang | error
+        self.reason = ""
+        self.fatal_line = None
+        self.warnings = []
+        self.wall = 0.0
+
+
+def make_cfg_tar(path, scn, imgs, params):
+    env = {
+        "LAB_SCENARIO": scn["name"],
+        "LAB_RUNS": " ".join(r["name"] for r in scn["runs"]),
+        "LAB_MEMMAX": params["memmax"],
+        "LAB_L2_MEM": str(params["l2_mem"]),
+        "LAB_L2_SMP": str(params["l2_smp"]),
+        "LAB_WL": params["wl"],
+        "LAB_T_BOOT": str(params["t_boot"]),
+        "LAB_T_PHASE": str(params["t_phase"]),
+        "LAB_T_RESULTS": str(params["t_results"]),
+    }
+    for r in scn["runs"]:
+        n = r["name"]
+        if r.get("qemu") == "apf":
+            env[f"RUN_{n}_QEMU"] = "/usr/bin/qemu-apf"
+        if r.get("accel"):
+            env[f"RUN_{n}_ACCEL"] = r["accel"]
+        if r.get("append"):
+            env[f"RUN_{n}_APPEND"] = r["append"]
+        if r.get("switch"):
+            env[f"RUN_{n}_SWITCH"] = r["switch"]
+        if r.get("wl"):
+            env[f"RUN_{n}_WL"] = r["wl"]
+    text = "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items())
+    with tarfile.open(path, "w", format=tarfile.USTAR_FORMAT) as t:
+        def add(name, data=None, src=None):
+            if src is not None:
+                data = Path(src).read_bytes()
+            ti = tarfile.TarInfo(name)
+            ti.size, ti.mode = len(data), 0o755
+            t.addfile(ti, io.BytesIO(data))
+        add("lab.env", text.encode())
+        add("run.sh", src=GUEST / "l1-run.sh")
+        add("l2-kernel", src=imgs["kernels"]["l2"])
+        add("l2-initrd", src=imgs["l2_initrd"])
+    return env
+
+
+def boot_l1(att, imgs, scn, params, progress):
+    adir = att.dir
+    adir.mkdir(parents=True, exist_ok=True)
+    swap, cfg, res = adir / "swap.img", adir / "cfg.tar", adir / "results.img"
+    for f in (swap, cfg, res):
+        TEMP_FILES.add(str(f))
+    with open(swap, "wb") as f:
+        f.truncate(params["swap_mb"] << 20)
+    with open(res, "wb") as f:
+        f.truncate(64 << 20)
+    att.env = make_cfg_tar(cfg, scn, imgs, params)
+    append = "console=ttyS0 loglevel=4 panic=-1 mitigations=off"
+    cmd = [HOST_QEMU, "-accel", "tcg", "-cpu", "EPYC,+svm", "-m", params["l1_mem"],
+           "-smp", "2", "-kernel", str(imgs["kernels"]["l1"]), "-initrd", str(imgs["l1_initrd"]),
+           "-append", append,
+           "-drive", f"file={swap},if=none,id=swap,format=raw,cache=unsafe",
+           "-device", "virtio-blk-pci,drive=swap,serial=labswap",
+           "-drive", f"file={cfg},if=none,id=cfg,format=raw,readonly=on",
+           "-device", "virtio-blk-pci,drive=cfg,serial=labcfg",
+           "-drive", f"file={res},if=none,id=res,format=raw",
+           "-device", "virtio-blk-pci,drive=res,serial=labres",
+           "-nographic", "-nodefaults", "-serial", "stdio", "-monitor", "none", "-no-reboot"]
+    (adir / "qemu-cmdline.txt").write_text(shlex.join(cmd) + "\n")
+    serial = adir / "serial.log"
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, start_new_session=True)
+    CHILDREN.add(p)
+    fd = p.stdout.fileno()
+    last = t0
+    pending = b""
+    fatal_t = done_t = None
+    killed_for = None
+    with open(serial, "w", errors="replace") as logf:
+        while True:
+            now = time.monotonic()
+            r, _, _ = select.select([fd], [], [], 1.0)
+            if r:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                last = now
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for raw in lines:
+                    line = raw.decode(errors="replace").rstrip("\r")
+                    logf.write(f"[{now - t0:7.1f}] {line}\n")
+                    if VERBOSE or re.search(r"L1LAB: (?!hb)|LABWL |L2LAB: ", line):
+                        progress(f"[{now - t0:5.0f}s] {line.strip()[:150]}")
+                    if FATAL_RE.search(line) and not att.fatal_line:
+                        att.fatal_line = line.strip()
+                        fatal_t = now
+                        progress(f"[{now - t0:5.0f}s] CRASH? {line.strip()[:150]}")
+                    if WARN_RE.search(line) and len(att.warnings) < 20:
+                        att.warnings.append(line.strip())
+                    if "L1LAB: results written" in line:
+                        done_t = now
+                logf.flush()
+            # A crash: give the kernel 10 s to print the rest of its report.
+            if fatal_t and now - fatal_t > 10 and not done_t:
+                killed_for = "crash"
+                break
+            if done_t and now - done_t > 30:
+                killed_for = "poweroff"
+                break
+            if now - t0 > params["timeout"]:
+                killed_for = f"timeout {params['timeout']}s"
+                break
+            if now - last > params["idle_timeout"]:
+                killed_for = f"no console output for {params['idle_timeout']}s"
+                break
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+    CHILDREN.discard(p)
+    att.wall = time.monotonic() - t0
+    att.qemu_rc = p.returncode
+
+    # Results: a tar on the results disk.
+    rdir = adir / "results"
+    shutil.rmtree(rdir, ignore_errors=True)
+    rdir.mkdir()
+    got = False
+    try:
+        with tarfile.open(res, "r:") as t:
+            t.extractall(rdir, filter="data") if hasattr(tarfile, "data_filter") else t.extractall(rdir)
+            got = (rdir / "status").exists()
+    except (tarfile.TarError, OSError):
+        pass
+    for f in (swap, cfg, res):
+        try:
+            f.unlink()
+        except FileNotFoundError:
+            pass
+        TEMP_FILES.discard(str(f))
+
+    status = (rdir / "status").read_text().strip() if got else None
+    text = serial.read_text(errors="replace")
+    if "L1LAB: up" not in text and re.search(r"^\[[ .0-9]+\] qemu-system-x86_64: ", text, re.M):
+        att.outcome = "error"
+        att.reason = "QEMU did not start: " + re.search(
+            r"qemu-system-x86_64: (.*)", text).group(1)[:300]
+    elif att.fatal_line:
+        att.outcome, att.reason = "crash", att.fatal_line
+    elif killed_for and killed_for != "poweroff":
+        att.outcome, att.reason = "hang", killed_for
+    elif status is None:
+        att.outcome = "crash"
+        att.reason = f"L1 QEMU exited (rc {p.returncode}) without results"
+    elif status != "ok":
+        # Timeouts inside L1 are hangs; anything else failed in the lab itself.
+        att.outcome = "hang" if "timeout" in status else "error"
+        att.reason = status
+    else:
+        att.outcome = "ok"
+    return rdir
+
+
+def relevant_log(serial, att, n=60):
+    """The part of a serial log that explains a failure: around the first
+    fatal line, else the tail."""
+    lines = serial.read_text(errors="replace").splitlines()
+    idx = None
+    if att.fatal_line:
+        for i, line in enumerate(lines):
+            if att.fatal_line in line:
+                idx = i
+                break
+    if idx is not None:
+        return lines[max(0, idx - 15): idx + n - 15]
+    return lines[-n:]
+
+
+def run_scenario(name, imgs, args, progress):
+    scn = dict(SCENARIOS[name], name=name)
+    params = dict(DEFAULT_PARAMS, **scn.get("params", {}))
+    params["timeout"] = args.timeout or params["timeout"]
+    t0 = time.monotonic()
+    result = {"scenario": name, "title": scn["title"], "kernels": {
+        "kind": imgs["kernels"]["kind"], "version": imgs["kernels"]["version"],
+        "l1": str(imgs["kernels"]["l1"]), "l2": str(imgs["kernels"]["l2"])},
+        "host_qemu": HOST_QEMU, "our_qemu": str(imgs["our_qemu"]) if imgs["our_qemu"] else None,
+        "params": params, "attempts": [], "flakes": 0}
+    out = BUILD / "results" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if scn.get("kernels") and scn["kernels"] != imgs["kernels"]["kind"]:
+        log(f"note: scenario {name} is meant for {scn['kernels']} kernels, running with "
+            f"{imgs['kernels']['kind']}")
+    if scn.get("needs_our_qemu") and not imgs["our_qemu"]:
+        result.update(verdict="skip", reason="no APF Suite QEMU built yet (qemu/build/.../"
+                      "qemu-system-x86_64 with the async-pf accelerator property); "
+                      "build it with the qemu/ Makefile, then rerun")
+        result["wall_s"] = 0
+        out.write_text(json.dumps(result, indent=1) + "\n")
+        progress(f"scenario {name}: SKIP: {result['reason']}")
+        return result
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1, args.attempts + 1):
+        adir = BUILD / "runs" / f"{stamp}-{name}" / f"attempt{n}"
+        att = Attempt(scn, n, adir)
+        progress(f"scenario {name} attempt {n}/{args.attempts}: {scn['title']}")
+        rdir = boot_l1(att, imgs, scn, params, progress)
+        rec = {"n": n, "outcome": att.outcome, "reason": att.reason,
+               "wall_s": round(att.wall, 1), "log": str(adir / "serial.log"),
+               "warnings": att.warnings}
+        result["attempts"].append(rec)
+        if att.outcome == "ok":
+            data = collect(rdir)
+            checks, summary = evaluate(name, data)
+            result.update(checks=checks, summary=summary, runs=data,
+                          verdict="pass" if all(c["ok"] for c in checks) else "fail")
+            rec["outcome"] = result["verdict"]
+            if result["verdict"] == "fail":
+                progress(f"scenario {name}: FAIL")
+                for c in checks:
+                    if not c["ok"]:
+                        progress(f"  check failed: {c['name']}: {c['detail']}")
+            break
+        # crash / hang / error: keep the log, show the relevant part, retry.
+        if att.outcome in ("crash", "hang"):
+            result["flakes"] += 1
+        progress(f"scenario {name} attempt {n}: {att.outcome.upper()}: {att.reason}")
+        progress(f"  serial log: {adir / 'serial.log'}; relevant part:")
+        for line in relevant_log(adir / "serial.log", att):
+            progress("  | " + line[:200])
+        if att.outcome == "error":
+            result.update(verdict="fail", reason=att.reason)
+            break
+    else:
+        result.update(verdict="fail", reason=f"no clean run in {args.attempts} attempts "
+                      f"({result['flakes']} crashed or hung)")
+    result["wall_s"] = round(time.monotonic() - t0, 1)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    progress(f"scenario {name}: {result['verdict'].upper()} in {result['wall_s']:.0f}s "
+             f"({len(result['attempts'])} attempt(s), {result['flakes']} flake(s)); {out}")
+    return result
+
+
+def read_json(p):
+    try:
+        return json.loads(p.read_text())
+    except (OSError, ValueError) as e:
+        return {"_error": f"{p.name}: {e}"}
+
+
+def collect(rdir):
+    """Everything a run left in the results tree, as one dict per L2 run."""
+    data = {"status": (rdir / "status").read_text().strip(),
+            "host": (rdir / "host.txt").read_text() if (rdir / "host.txt").exists() else "",
+            "runs": {}}
+    for d in sorted(p for p in rdir.iterdir() if p.is_dir()):
+        run_ = {"snapshots": {}, "apfctl": {}, "l2": {}, "files": {}}
+        for f in sorted(d.iterdir()):
+            if f.is_dir():
+                continue
+            if f.name.startswith("snap-"):
+                run_["snapshots"][f.stem[5:]] = read_json(f)
+            elif f.name.startswith("apfctl-") and f.suffix == ".json":
+                base = f.stem
+                rc = d / f"{base}.rc"
+                err = d / f"{base}.err"
+                run_["apfctl"][base[7:]] = {
+                    "rc": int(rc.read_text().strip() or -1) if rc.exists() else None,
+                    "stderr": err.read_text()[-2000:] if err.exists() else "",
+                    "json": read_json(f) if f.stat().st_size else None}
+            elif f.suffix in (".txt", ".pid", ".rc", ".err") or f.name.startswith("t-"):
+                txt = f.read_text(errors="replace")
+                run_["files"][f.name] = txt[-20000:] if "console" not in f.name else txt[-6000:]
+        l2 = d / "l2"
+        if l2.is_dir():
+            for f in sorted(l2.iterdir()):
+                if f.suffix == ".json":
+                    run_["l2"][f.stem] = read_json(f) if f.stat().st_size else None
+                elif f.is_file():
+                    run_["l2"][f.name] = f.read_text(errors="replace")[-8000:]
+        data["runs"][d.name] = run_
+    return data
+
+
+DEFAULT_PARAMS = {
+    "l1_mem": "4G",
+    "l2_mem": 512,
+    "l2_smp": 1,
+    "memmax": "192M",
+    "swap_mb": 2048,
+    "wl": "--mb,256,--writers,1,--compute,1,--phases,2,--phase-secs,20,--max-secs,900",
+    "t_boot": 300,       # L2 boot + fill, s
+    "t_phase": 300,      # one workload phase, s
+    "t_results": 180,    # L2 collection after the workload, s
+    "timeout": 900,      # one L1 boot, s
+    "idle_timeout": 120,  # no serial output (L1 prints a heartbeat every 15 s)
+}
+
+
+def print_table(results, title):
+    rows = [TABLE_HEAD] + [table_row(r) for r in results]
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    print(f"\n{title}")
+    for i, r in enumerate(rows):
+        print("  " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+        if i == 0:
+            print("  " + "  ".join("-" * w for w in widths))
+
+
+def cmd_run(args, names, kind, title):
+    imgs = build(kind, want_our_qemu=True)
+    t0 = time.monotonic()
+    results = []
+
+    def progress(msg):
+        print(f"lab: {msg}", flush=True)
+    for n in names:
+        results.append(run_scenario(n, imgs, args, progress))
+    wall = time.monotonic() - t0
+    print_table(results, f"{title} ({kind} kernels), wall time {wall / 60:.1f} min "
+                f"({wall:.0f} s)")
+    (BUILD / "results" / f"last-{title.split()[0]}.txt").write_text(
+        json.dumps({"scenarios": names, "wall_s": round(wall, 1)}) + "\n")
+    bad = [r for r in results if r["verdict"] not in ("pass", "skip")]
+    return 1 if bad else 0
+
+
+def main():
+    global VERBOSE
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-v", "--verbose", action="store_true", help="echo the whole serial console")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("--kernels", choices=("stock", "ours"), default="stock")
+    for name in ("run", "smoke", "check"):
+        p = sub.add_parser(name)
+        if name == "run":
+            p.add_argument("--kernels", choices=("stock", "ours"), default="ours")
+            p.add_argument("scenarios", nargs="+", choices=sorted(SCENARIOS))
+        p.add_argument("--attempts", type=int, default=3 if name != "smoke" else 2,
+                       help="bounded retries of crashed or hung attempts")
+        p.add_argument("--timeout", type=int, default=0, help="per L1 boot, s")
+    t = sub.add_parser("table")
+    t.add_argument("scenarios", nargs="*")
+    args = ap.parse_args()
+    VERBOSE = args.verbose
+    os.environ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin:" + os.environ.get("PATH", "")
+    atexit.register(cleanup)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    if args.cmd == "build":
+        build(args.kernels)
+        return 0
+    if args.cmd == "table":
+        names = args.scenarios or sorted(SCENARIOS)
+        res = [read_json(BUILD / "results" / f"{n}.json") for n in names
+               if (BUILD / "results" / f"{n}.json").exists()]
+        print_table(res, "last results")
+        return 0
+    if args.cmd == "smoke":
+        return cmd_run(args, ["a"], "stock", "lab-smoke")
+    if args.cmd == "check":
+        return cmd_run(args, ["b", "c", "d", "e", "f"], "ours", "lab-check")
+    return cmd_run(args, args.scenarios, args.kernels, "lab run")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

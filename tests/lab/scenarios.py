@@ -1,0 +1,367 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The lab's scenarios and their verdicts.
+
+Every run of a scenario boots one L1; in it each entry of "runs" boots one
+L2 with the workload (labwl: fill the buffer, then phases of random-page
+writes + compute).  L1 takes labmon snapshots (tracepoint counts and the
+debugfs KVM statistics, read together) at
+  S0  workload phase 1 starts
+  S1  phase 1 ended (after the run's switch, if any, was flipped)
+  S2  the workload is done and L2 collected its own results (L2 idle)
+  S3  after apfctl's final samples (so S2 <= apfctl <= S3)
+Checks assert presence, equality of two sources and ratios, never exact
+event counts (they vary from run to run).
+"""
+import re
+
+# Each run: name (a shell word), and optionally
+#   append  extra L2 kernel command line      switch  kvm.async_pf at phase 2
+#   qemu    "apf": our QEMU in L1             accel   accelerator options
+#   wl      labwl arguments (',' for ' ')
+SCENARIOS = {
+    "a": {
+        "title": "stock kernels: APF events seen, apfctl reports them (tracepoints)",
+        "kernels": "stock",
+        "runs": [{"name": "apf"}],
+        "params": {"wl": "--mb,256,--writers,1,--compute,1,--phases,1,--phase-secs,25,--max-secs,600",
+                   "timeout": 600},
+    },
+    "b": {
+        "title": "our kernels: debugfs async_pf_* counters equal the tracepoint counts",
+        "kernels": "ours",
+        "runs": [{"name": "apf"}],
+    },
+    "c": {
+        "title": "host switch kvm.async_pf=N mid-run: queued stops, sync grows",
+        "kernels": "ours",
+        "runs": [{"name": "switch", "switch": "N"}],
+    },
+    "d": {
+        "title": "guest kvm_async_pf/enabled=0: no not-present, host halts",
+        "kernels": "ours",
+        "runs": [{"name": "guestoff", "append": "lab.apf_enabled=0"}],
+    },
+    "e": {
+        "title": "guest no-kvmapf vs APF on",
+        "kernels": "ours",
+        "runs": [{"name": "apf"}, {"name": "noapf", "append": "no-kvmapf"}],
+    },
+    "f": {
+        "title": "per-VM opt-out: our QEMU -accel kvm,async-pf=off vs on",
+        "kernels": "ours",
+        "needs_our_qemu": True,
+        "runs": [{"name": "vmon", "qemu": "apf", "accel": "-accel kvm,async-pf=on"},
+                 {"name": "vmoff", "qemu": "apf", "accel": "-accel kvm,async-pf=off"}],
+    },
+}
+
+APF_STATS = ("async_pf_queued", "async_pf_not_present", "async_pf_halted",
+             "async_pf_ready", "async_pf_completed", "async_pf_sync")
+
+
+# ------------------------------------------------------------ readers --
+def snap(run, label):
+    return run["snapshots"].get(label) or {}
+
+
+def ev(run, label, name):
+    return (snap(run, label).get("events") or {}).get(name)
+
+
+def dbg(run, label, name):
+    d = snap(run, label).get("debugfs") or {}
+    return (d.get("totals") or {}).get(name)
+
+
+def vm_stats(run, label):
+    """The per-VM debugfs directory of the (single) L2 VM."""
+    vms = (snap(run, label).get("debugfs") or {}).get("vms") or {}
+    return next(iter(vms.values())) if len(vms) == 1 else None
+
+
+def d_ev(run, a, b, name):
+    x, y = ev(run, a, name), ev(run, b, name)
+    return None if x is None or y is None else y - x
+
+
+def d_dbg(run, a, b, name):
+    x, y = dbg(run, a, name), dbg(run, b, name)
+    return None if x is None or y is None else y - x
+
+
+def hyp(run, label):
+    """Sum of the guest's HYP (hypervisor callback = page ready) interrupts."""
+    txt = run["l2"].get(f"hyp-{label}.txt")
+    if txt is None:
+        return None
+    return sum(int(x) for x in re.findall(r"\b(\d+)\b", txt.split(":", 1)[1].split("Hyper")[0])) \
+        if ":" in txt else 0
+
+
+def guest(run, label, name):
+    return (run["l2"].get(f"kvm_async_pf-{label}") or {}).get(name)
+
+
+def d_guest(run, name):
+    a, b = guest(run, "pre", name), guest(run, "post", name)
+    return None if a is None or b is None else b - a
+
+
+def apfctl(run, name):
+    return run["apfctl"].get(name) or {}
+
+
+def l2_apfctl(run, name):
+    return run["l2"].get(f"apfctl-{name}")
+
+
+def find_counters(doc, key, source=None):
+    """(source, value) of every counters dict in an apfctl JSON document
+    that has `key`."""
+    out = []
+
+    def walk(x):
+        if isinstance(x, dict):
+            c = x.get("counters")
+            if isinstance(c, dict) and key in c and (source is None or x.get("source") == source):
+                out.append((x.get("source"), c[key]))
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+    walk(doc)
+    return out
+
+
+def wl_compute(run):
+    w = run["l2"].get("wl") or {}
+    ph = w.get("phases") or []
+    secs = sum(p["secs"] for p in ph)
+    return sum(p["compute_iters"] for p in ph) / secs if secs else None
+
+
+def swapins(run):
+    pre = dict(re.findall(r"(\w+) (\d+)", run["files"].get("vmstat-pre.txt", "")))
+    post = dict(re.findall(r"(\w+) (\d+)", run["files"].get("vmstat-post.txt", "")))
+    if "pswpin" in pre and "pswpin" in post:
+        return int(post["pswpin"]) - int(pre["pswpin"])
+    return None
+
+
+# ------------------------------------------------------------- checks --
+class Checks:
+    def __init__(self):
+        self.items = []
+
+    def add(self, name, ok, detail=""):
+        self.items.append({"name": name, "ok": bool(ok), "detail": str(detail)})
+        return ok
+
+    def gt0(self, name, v):
+        return self.add(name, v is not None and v > 0, f"{v}")
+
+    def eq0(self, name, v):
+        return self.add(name, v == 0, f"{v}")
+
+    def eq(self, name, a, b):
+        return self.add(name, a is not None and a == b, f"{a} == {b}")
+
+
+def common_run_checks(c, rn, run, apf_on=True):
+    """What every run must have: a stable final snapshot, the workload's
+    results, swap-ins and async faults in L1."""
+    c.add(f"{rn}: final snapshot stable", snap(run, "S2").get("stable") is True,
+          f"tries={snap(run, 'S2').get('tries')}")
+    c.add(f"{rn}: L2 workload finished", bool(run["l2"].get("wl")), "wl.json")
+    c.gt0(f"{rn}: L1 swapped in (pswpin)", swapins(run))
+    c.gt0(f"{rn}: tracepoint kvm_async_pf_not_present (host went async)",
+          ev(run, "S2", "kvm_async_pf_not_present"))
+
+
+def summary_of(run):
+    s = {"tp_not_present": ev(run, "S2", "kvm_async_pf_not_present"),
+         "tp_ready": ev(run, "S2", "kvm_async_pf_ready"),
+         "tp_completed": ev(run, "S2", "kvm_async_pf_completed"),
+         "tp_inj_pf": ev(run, "S2", "kvm_inj_exception_pf"),
+         "swapins": swapins(run), "hyp": hyp(run, "post"),
+         "compute_per_s": wl_compute(run)}
+    for k in APF_STATS:
+        s[k] = dbg(run, "S2", k)
+    s["g_page_not_present"] = guest(run, "post", "page_not_present")
+    s["g_page_ready"] = guest(run, "post", "page_ready")
+    return s
+
+
+def check_a(c, runs):
+    run = runs["apf"]
+    common_run_checks(c, "apf", run)
+    c.gt0("apf: tracepoint kvm_async_pf_ready", ev(run, "S2", "kvm_async_pf_ready"))
+    c.gt0("apf: L2 HYP (page ready) interrupts grew", (hyp(run, "post") or 0) - (hyp(run, "pre") or 0))
+    tps = []
+    for name in ("stats-during", "stats-during-noqmp"):
+        a = apfctl(run, name)
+        c.add(f"apf: L1 apfctl {name} exit 0", a.get("rc") == 0, f"rc={a.get('rc')} {a.get('stderr', '')[:200]}")
+        tps += find_counters(a.get("json"), "kvm_async_pf_not_present", "tracepoints")
+    c.add("apf: L1 apfctl stats counts kvm_async_pf_not_present via tracepoints",
+          any(v > 0 for _, v in tps), f"{tps}")
+    st = apfctl(run, "status-during").get("json") or {}
+    c.add("apf: L1 apfctl status: role host/both", st.get("role") in ("host", "both"), st.get("role"))
+    tr = apfctl(run, "trace").get("json") or {}
+    c.gt0("apf: L1 apfctl trace measured latencies", ((tr.get("total") or {}).get("count")))
+    g = l2_apfctl(run, "status-post") or {}
+    c.add("apf: L2 apfctl status: role guest", g.get("role") == "guest", g.get("role"))
+
+
+def check_b(c, runs):
+    run = runs["apf"]
+    common_run_checks(c, "apf", run)
+    for label in ("S2", "S3"):
+        if not snap(run, label).get("stable"):
+            continue
+        c.eq(f"apf {label}: debugfs async_pf_queued == tracepoint kvm_async_pf_not_present",
+             dbg(run, label, "async_pf_queued"), ev(run, label, "kvm_async_pf_not_present"))
+        c.eq(f"apf {label}: debugfs async_pf_completed == tracepoint kvm_async_pf_completed",
+             dbg(run, label, "async_pf_completed"), ev(run, label, "kvm_async_pf_completed"))
+        vm = vm_stats(run, label)
+        c.add(f"apf {label}: per-VM debugfs == totals (one VM)",
+              vm is not None and all(vm.get(k) == dbg(run, label, k) for k in APF_STATS),
+              {k: (vm or {}).get(k) for k in APF_STATS})
+        break
+    else:
+        c.add("apf: a stable snapshot (tracepoints unchanged around the debugfs read)", False)
+    q, np_, ha = (dbg(run, "S2", k) for k in ("async_pf_queued", "async_pf_not_present", "async_pf_halted"))
+    c.gt0("apf: async_pf_not_present (notifications to the guest)", np_)
+    c.add("apf: async_pf_not_present <= async_pf_queued", None not in (q, np_) and np_ <= q, f"{np_} <= {q}")
+    rdy, tprdy = dbg(run, "S2", "async_pf_ready"), ev(run, "S2", "kvm_async_pf_ready")
+    c.add("apf: 0 < async_pf_ready <= tracepoint kvm_async_pf_ready",
+          None not in (rdy, tprdy) and 0 < rdy <= tprdy, f"{rdy} <= {tprdy}")
+    # apfctl's numbers lie between the two labmon snapshots around it.
+    for name in ("stats-end",):
+        doc = apfctl(run, name).get("json")
+        for k in ("async_pf_queued", "async_pf_not_present", "async_pf_completed"):
+            vals = find_counters(doc, k)
+            lo, hi = dbg(run, "S2", k), dbg(run, "S3", k)
+            c.add(f"apf: L1 apfctl {name} {k} within labmon S2..S3",
+                  bool(vals) and all(lo is not None and hi is not None and lo <= v <= hi for _, v in vals),
+                  f"{lo} <= {vals} <= {hi}")
+    # The guest's own view (read before S2): tasks put to sleep plus
+    # wake-before-wait cover every "page not present" the host sent.
+    gnp = (guest(run, "post", "page_not_present") or 0) + (guest(run, "post", "wake_before_wait") or 0)
+    c.add("apf: guest page_not_present+wake_before_wait / host async_pf_not_present in [0.9, 1]",
+          np_ and 0.9 <= gnp / np_ <= 1.0, f"{gnp} / {np_}")
+    gr = guest(run, "post", "page_ready")
+    c.add("apf: guest page_ready / host async_pf_ready in [0.9, 1]",
+          rdy and gr is not None and 0.9 <= gr / rdy <= 1.0, f"{gr} / {rdy}")
+    st = apfctl(run, "status-end").get("json") or {}
+    c.add("apf: L1 apfctl status sees the patched counters",
+          "async_pf_queued" in str(st), "status -j mentions async_pf_queued")
+
+
+def check_c(c, runs):
+    run = runs["switch"]
+    common_run_checks(c, "switch", run)
+    q1, q2 = d_dbg(run, "S0", "S1", "async_pf_queued"), d_dbg(run, "S1", "S2", "async_pf_queued")
+    s1, s2 = d_dbg(run, "S0", "S1", "async_pf_sync"), d_dbg(run, "S1", "S2", "async_pf_sync")
+    c.gt0("switch: phase 1 (Y): async_pf_queued grew", q1)
+    c.eq0("switch: phase 2 (N): async_pf_queued did not grow", q2)
+    c.eq0("switch: phase 2 (N): tracepoint kvm_async_pf_not_present did not grow",
+          d_ev(run, "S1", "S2", "kvm_async_pf_not_present"))
+    c.gt0("switch: phase 2 (N): async_pf_sync grew", s2)
+    c.add("switch: async_pf_sync grew faster in phase 2 than in phase 1",
+          None not in (s1, s2) and s2 > s1, f"{s1} -> {s2}")
+    c.add("switch: kvm.async_pf read N in phase 2",
+          run["files"].get("switch-phase2.txt", "").strip() == "N", run["files"].get("switch-phase2.txt"))
+
+
+def check_d(c, runs):
+    run = runs["guestoff"]
+    common_run_checks(c, "guestoff", run)
+    c.add("guestoff: L2 wrote 0 to /sys/kernel/kvm_async_pf/enabled",
+          (run["l2"].get("enabled-write.rc") or "").strip() == "0", run["l2"].get("enabled-write.rc"))
+    c.add("guestoff: enabled reads 0 after the workload",
+          (run["l2"].get("enabled-post.txt") or "").strip() == "0", run["l2"].get("enabled-post.txt"))
+    c.eq0("guestoff: async_pf_not_present during the workload (S0..S2)",
+          d_dbg(run, "S0", "S2", "async_pf_not_present"))
+    c.gt0("guestoff: async_pf_halted grew (S0..S2)", d_dbg(run, "S0", "S2", "async_pf_halted"))
+    c.eq0("guestoff: guest page_not_present during the workload", d_guest(run, "page_not_present"))
+    c.gt0("guestoff: host still went async (tracepoint, S0..S2)",
+          d_ev(run, "S0", "S2", "kvm_async_pf_not_present"))
+
+
+def check_e(c, runs):
+    on, off = runs["apf"], runs["noapf"]
+    common_run_checks(c, "apf", on)
+    common_run_checks(c, "noapf", off)
+    c.gt0("apf: async_pf_not_present", dbg(on, "S2", "async_pf_not_present"))
+    c.gt0("apf: L2 HYP interrupts grew", (hyp(on, "post") or 0) - (hyp(on, "pre") or 0))
+    c.gt0("apf: #PF injections (kvm_inj_exception vector 14)", ev(on, "S2", "kvm_inj_exception_pf"))
+    c.eq0("noapf: async_pf_not_present", dbg(off, "S2", "async_pf_not_present"))
+    c.gt0("noapf: async_pf_halted", dbg(off, "S2", "async_pf_halted"))
+    c.eq0("noapf: L2 HYP interrupts", hyp(off, "post") or 0)
+    ion, ioff = ev(on, "S2", "kvm_inj_exception_pf"), ev(off, "S2", "kvm_inj_exception_pf")
+    c.add("noapf: #PF injections < 10% of the APF run's", None not in (ion, ioff) and ioff * 10 < ion,
+          f"{ioff} vs {ion}")
+    g = l2_apfctl(off, "status-post") or {}
+    c.add("noapf: L2 apfctl status reports no-kvmapf / APF off", "kvmapf" in str(g) or
+          '"enabled": false' in str(g).replace("'", '"') or "False" in str(g), str(g.get("guest"))[:200])
+
+
+def check_f(c, runs):
+    on, off = runs["vmon"], runs["vmoff"]
+    common_run_checks(c, "vmon", on)
+    c.add("vmoff: final snapshot stable", snap(off, "S2").get("stable") is True)
+    c.gt0("vmon: async_pf_queued", dbg(on, "S2", "async_pf_queued"))
+    c.eq0("vmoff: async_pf_queued", dbg(off, "S2", "async_pf_queued"))
+    c.eq0("vmoff: tracepoint kvm_async_pf_not_present", ev(off, "S2", "kvm_async_pf_not_present"))
+    c.gt0("vmoff: async_pf_sync", dbg(off, "S2", "async_pf_sync"))
+    c.gt0("vmoff: L1 swapped in (pswpin)", swapins(off))
+
+
+CHECKS = {"a": check_a, "b": check_b, "c": check_c, "d": check_d, "e": check_e, "f": check_f}
+
+
+def evaluate(name, data):
+    c = Checks()
+    runs = data["runs"]
+    missing = [r["name"] for r in SCENARIOS[name]["runs"] if r["name"] not in runs]
+    if missing:
+        c.add("all L2 runs present", False, f"missing {missing}")
+        return c.items, {}
+    try:
+        CHECKS[name](c, runs)
+    except Exception as e:  # a malformed result is a failed check, not a crash
+        c.add("results parse", False, f"{type(e).__name__}: {e}")
+    return c.items, {rn: summary_of(r) for rn, r in runs.items()}
+
+
+TABLE_HEAD = ["scn", "kernels", "run", "tp np/ready/compl", "queued/np/halted/sync/ready",
+              "guest pnp/HYP", "swapin", "checks", "att/flk", "time", "verdict"]
+
+
+def _n(v):
+    return "-" if v is None else str(v)
+
+
+def table_row(r):
+    """One row per scenario (the first line of multi-run ones shows all runs
+    joined with ' | ')."""
+    summ = r.get("summary") or {}
+    runs = list(summ) or ["-"]
+
+    def col(f):
+        return " | ".join(f(summ.get(rn, {})) for rn in runs)
+    checks = r.get("checks") or []
+    return [
+        r.get("scenario"), (r.get("kernels") or {}).get("kind", "-"), " | ".join(runs),
+        col(lambda s: f"{_n(s.get('tp_not_present'))}/{_n(s.get('tp_ready'))}/{_n(s.get('tp_completed'))}"),
+        col(lambda s: "/".join(_n(s.get(k)) for k in ("async_pf_queued", "async_pf_not_present",
+                                                          "async_pf_halted", "async_pf_sync",
+                                                          "async_pf_ready"))),
+        col(lambda s: f"{_n(s.get('g_page_not_present'))}/{_n(s.get('hyp'))}"),
+        col(lambda s: _n(s.get("swapins"))),
+        f"{sum(c['ok'] for c in checks)}/{len(checks)}",
+        f"{len(r.get('attempts') or [])}/{r.get('flakes', 0)}",
+        f"{r.get('wall_s', 0):.0f}s",
+        r.get("verdict", "-").upper() + (f" ({r['reason'][:60]})" if r.get("verdict") == "skip" else ""),
+    ]
