@@ -72,3 +72,36 @@ OPS_TIMEOUT ?= 1500
 ops-check: all
 	timeout $(OPS_TIMEOUT) tests/ops/build-root
 	timeout $(OPS_TIMEOUT) /usr/bin/python3 -m pytest -q -s tests/ops
+
+# --- qemu/ (issue 7): APF patches on QEMU 10.0, qemu-system-x86_64 for the lab, .debs ---
+# qemu-check: fresh unpack + series, checkpatch, compile of the touched objects.
+.PHONY: qemu-check qemu-source qemu-apply qemu-build qemu-test qemu-deb
+check: qemu-check
+qemu-check qemu-source qemu-apply qemu-build qemu-test qemu-deb:
+	$(MAKE) -C qemu $(@:qemu-%=%)
+
+# --- tests/lab (issue 8): nested KVM under QEMU's emulator, real async PFs ---
+# lab-smoke: Debian's stock 6.12 kernels, scenario a (< 5 min; in check).
+# lab-check: our lab kernels (make -C kernel lab, cached there) and our QEMU
+# (make -C qemu build, incremental; scenario f skips if it does not build),
+# scenarios b-f, a table of events, counters and verdicts.  See tests/lab/README.md.
+.PHONY: lab-smoke lab-check
+check: lab-smoke
+lab-smoke:
+	$(MAKE) -C tests/lab smoke
+lab-check:
+	$(MAKE) -C kernel lab
+	-$(MAKE) -C qemu build
+	$(MAKE) -C tests/lab check
+
+# --- packaging/ (issue 3): .deb/.rpm of apfctl, hooks, ansible, metapackages ---
+# deb/rpm: the quick packages (kernel-deb/qemu-deb build the long ones);
+# repo: signed apt + yum repositories in packaging/build/repo;
+# packaging-check: lint, reproducibility, install/remove/purge/upgrade tests.
+.PHONY: deb rpm repo packaging-check packaging-clean
+check: packaging-check
+clean: packaging-clean
+deb rpm repo:
+	$(MAKE) -C packaging $@
+packaging-check packaging-clean:
+	$(MAKE) -C packaging $(@:packaging-%=%)

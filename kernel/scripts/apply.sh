@@ -18,6 +18,7 @@ for f in $(series_files); do
 done
 apply_series "$tree.tmp"
 mv "$tree.tmp" "$tree"
-# Stamp for make: the tree matches this series.
-series | xargs cat "$KDIR/base.mk" | sha256sum >"$tree/.apf-series"
+# Stamp: the pinned base and the content of every file the series touches,
+# so that rewording a commit message does not force kernel rebuilds.
+{ echo "$KERNEL_DEB_VERSION"; (cd "$tree" && series_files | xargs cat); } | sha256sum >"$tree/.apf-series"
 log "tree ready: ${tree#"$KDIR"/} ($(series | wc -l) patches)"

@@ -27,13 +27,16 @@ apply_series "$tree"
 step "series applies ($(series | wc -l) patches)"
 
 # --- checkpatch ---------------------------------------------------------------
-# Allowed: the warning that a new file may need a MAINTAINERS entry (the new
-# functional test, covered by the existing KVM entry's reviewers in practice).
+# Allowed: checkpatch's reminder to use scripts/update-linux-headers.sh, in a
+# patch that touches linux-headers/ only: our KVM capability is not in
+# upstream Linux, so its definition is added by hand (see that patch).
 bad=0
 for p in $(series); do
 	out=$(cd "$tree" && perl scripts/checkpatch.pl --no-color "$p" 2>&1 || true)
-	rest=$(echo "$out" | grep -E '^(ERROR|WARNING):' |
-		grep -v '^WARNING: added, moved or deleted file(s), does MAINTAINERS need updating?' || true)
+	rest=$(echo "$out" | grep -E '^(ERROR|WARNING):' || true)
+	if [ -z "$(sed -n 's|^+++ b/||p' "$p" | grep -v '^linux-headers/')" ]; then
+		rest=$(echo "$rest" | grep -v '^WARNING: added, moved or deleted file(s) imported from Linux' || true)
+	fi
 	if [ -n "$rest" ] || ! echo "$out" | grep -q '^total: 0 errors'; then
 		echo "$out" >&2
 		log "checkpatch: ${p#"$QDIR"/}: FAIL"

@@ -286,6 +286,9 @@ def stock_kernel():
 
 def our_kernels():
     h, g = OUR_KERNELS / "bzImage-host", OUR_KERNELS / "bzImage-guest"
+    # Development overrides: any bzImage for either level.
+    h = Path(os.environ.get("LAB_L1_KERNEL", h))
+    g = Path(os.environ.get("LAB_L2_KERNEL", g))
     if not h.exists() or not g.exists():
         die(f"our lab kernels are not built ({h.relative_to(REPO)}, {g.relative_to(REPO)}): "
             "run 'make -C kernel lab' (or 'make lab-check', which does)")
@@ -299,18 +302,13 @@ def kernels(kind):
 
 
 def find_our_qemu():
-    """The APF Suite QEMU built by qemu/ (its build directory), if any."""
+    """The APF Suite QEMU that `make -C qemu build` leaves in
+    qemu/build/x86_64 (LAB_APF_QEMU overrides), if any."""
     env = os.environ.get("LAB_APF_QEMU")
     if env:
         return Path(env) if Path(env).exists() else None
-    cands = []
-    qb = REPO / "qemu" / "build"
-    if qb.is_dir():
-        for p in qb.glob("**/qemu-system-x86_64"):
-            if p.is_file() and os.access(p, os.X_OK) and "/src/" not in str(p.relative_to(qb)) + "/":
-                cands.append(p)
-    cands.sort(key=lambda p: p.stat().st_mtime)
-    return cands[-1] if cands else None
+    p = REPO / "qemu" / "build" / "x86_64" / "qemu-system-x86_64"
+    return p if p.is_file() and os.access(p, os.X_OK) else None
 
 
 def qemu_has_async_pf_prop(qemu):
@@ -371,10 +369,23 @@ def stock_modules(k, cpio):
     return lines
 
 
+def is_static_elf(path):
+    """True if the ELF file has no PT_INTERP (no dynamic loader)."""
+    import struct
+    with open(path, "rb") as f:
+        h = f.read(64)
+        if h[:4] != b"\x7fELF" or h[4] != 2:
+            return False
+        phoff, = struct.unpack_from("<Q", h, 32)
+        phentsize, phnum = struct.unpack_from("<HH", h, 54)
+        f.seek(phoff)
+        ph = f.read(phentsize * phnum)
+    return all(struct.unpack_from("<I", ph, i * phentsize)[0] != 3 for i in range(phnum))
+
+
 def add_busybox(cpio):
-    out = run(["file", "-L", BUSYBOX], capture_output=True, text=True, check=False).stdout
-    if "statically linked" not in out and "static-pie" not in out:
-        die(f"{BUSYBOX} is not static: install busybox-static")
+    if not Path(BUSYBOX).exists() or not is_static_elf(Path(BUSYBOX).resolve()):
+        die(f"{BUSYBOX} is missing or not static: install busybox-static")
     cpio.file("/bin/busybox", src=BUSYBOX, mode=0o755)
     # The applets /init needs before busybox --install.
     for a in ("sh", "mount", "mkdir"):
@@ -536,6 +547,8 @@ def make_cfg_tar(path, scn, imgs, params):
             env[f"RUN_{n}_SWITCH"] = r["switch"]
         if r.get("wl"):
             env[f"RUN_{n}_WL"] = r["wl"]
+        if r.get("hostapf"):
+            env[f"RUN_{n}_HOSTAPF"] = r["hostapf"]
     text = "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items())
     with tarfile.open(path, "w", format=tarfile.USTAR_FORMAT) as t:
         def add(name, data=None, src=None):
@@ -562,7 +575,7 @@ def boot_l1(att, imgs, scn, params, progress):
     with open(res, "wb") as f:
         f.truncate(64 << 20)
     att.env = make_cfg_tar(cfg, scn, imgs, params)
-    append = "console=ttyS0 loglevel=4 panic=-1 mitigations=off"
+    append = "console=ttyS0 loglevel=5 panic=-1 mitigations=off"
     cmd = [HOST_QEMU, "-accel", "tcg", "-cpu", "EPYC,+svm", "-m", params["l1_mem"],
            "-smp", "2", "-kernel", str(imgs["kernels"]["l1"]), "-initrd", str(imgs["l1_initrd"]),
            "-append", append,
@@ -599,10 +612,14 @@ def boot_l1(att, imgs, scn, params, progress):
                     line = raw.decode(errors="replace").rstrip("\r")
                     logf.write(f"[{now - t0:7.1f}] {line}\n")
                     if VERBOSE or re.search(r"L1LAB: (?!hb)|LABWL |L2LAB: ", line):
-                        progress(f"[{now - t0:5.0f}s] {line.strip()[:150]}")
+                        shown = re.sub(r"\x1b(?:\[[0-9;?]*[A-Za-z]|c)|^.*\x1bc", "", line)
+                        progress(f"[{now - t0:5.0f}s] {shown.strip()[:150]}")
                     if FATAL_RE.search(line) and not att.fatal_line:
                         att.fatal_line = line.strip()
-                        fatal_t = now
+                        # L1 itself ends a crashed L2 and still writes its
+                        # results; only a crashed L1 is stopped from here.
+                        if not re.match(r"L2\| |L1LAB: FAIL L2 ", line):
+                            fatal_t = now
                         progress(f"[{now - t0:5.0f}s] CRASH? {line.strip()[:150]}")
                     if WARN_RE.search(line) and len(att.warnings) < 20:
                         att.warnings.append(line.strip())
@@ -635,6 +652,7 @@ def boot_l1(att, imgs, scn, params, progress):
     CHILDREN.discard(p)
     att.wall = time.monotonic() - t0
     att.qemu_rc = p.returncode
+    att.timeline = timeline(serial)
 
     # Results: a tar on the results disk.
     rdir = adir / "results"
@@ -676,6 +694,20 @@ def boot_l1(att, imgs, scn, params, progress):
     return rdir
 
 
+TIMELINE_RE = re.compile(r"^\[ *([0-9.]+)\] .*?((?:L1LAB: (?:up|run \w+:|run \w+ done|results written))|"
+                         r"L2LAB: up|LABWL (?:fill done|phase=\d+ start|done))")
+
+
+def timeline(serial):
+    """Host seconds since QEMU start of the milestones in a serial log."""
+    out = []
+    for line in serial.read_text(errors="replace").splitlines():
+        m = TIMELINE_RE.match(line)
+        if m:
+            out.append([float(m.group(1)), m.group(2)])
+    return out
+
+
 def relevant_log(serial, att, n=60):
     """The part of a serial log that explains a failure: around the first
     fatal line, else the tail."""
@@ -707,9 +739,9 @@ def run_scenario(name, imgs, args, progress):
         log(f"note: scenario {name} is meant for {scn['kernels']} kernels, running with "
             f"{imgs['kernels']['kind']}")
     if scn.get("needs_our_qemu") and not imgs["our_qemu"]:
-        result.update(verdict="skip", reason="no APF Suite QEMU built yet (qemu/build/.../"
-                      "qemu-system-x86_64 with the async-pf accelerator property); "
-                      "build it with the qemu/ Makefile, then rerun")
+        result.update(verdict="skip", reason="no APF Suite QEMU yet: qemu/build/x86_64/"
+                      "qemu-system-x86_64 with the async-pf accelerator property is missing; "
+                      "build it with 'make -C qemu build' (make lab-check tries), then rerun")
         result["wall_s"] = 0
         out.write_text(json.dumps(result, indent=1) + "\n")
         progress(f"scenario {name}: SKIP: {result['reason']}")
@@ -722,12 +754,12 @@ def run_scenario(name, imgs, args, progress):
         rdir = boot_l1(att, imgs, scn, params, progress)
         rec = {"n": n, "outcome": att.outcome, "reason": att.reason,
                "wall_s": round(att.wall, 1), "log": str(adir / "serial.log"),
-               "warnings": att.warnings}
+               "warnings": att.warnings, "timeline": att.timeline}
         result["attempts"].append(rec)
         if att.outcome == "ok":
             data = collect(rdir)
-            checks, summary = evaluate(name, data)
-            result.update(checks=checks, summary=summary, runs=data,
+            checks, summary, notes = evaluate(name, data)
+            result.update(checks=checks, summary=summary, notes=notes, runs=data,
                           verdict="pass" if all(c["ok"] for c in checks) else "fail")
             rec["outcome"] = result["verdict"]
             if result["verdict"] == "fail":

@@ -46,6 +46,11 @@ SCENARIOS = {
         "kernels": "ours",
         "runs": [{"name": "apf"}, {"name": "noapf", "append": "no-kvmapf"}],
     },
+    "x": {
+        "title": "control (diagnostics, not in lab-check): kvm.async_pf=N from the start",
+        "kernels": "ours",
+        "runs": [{"name": "hostoff", "hostapf": "N"}],
+    },
     "f": {
         "title": "per-VM opt-out: our QEMU -accel kvm,async-pf=off vs on",
         "kernels": "ours",
@@ -142,6 +147,12 @@ def wl_compute(run):
 
 
 def swapins(run):
+    """Major faults of the L2 QEMU's cgroup (its swap-ins: the faults that
+    can go async); L1's global pswpin where memory.stat lacks them (a
+    kernel without VM event counters has neither /proc/vmstat pswpin)."""
+    st = dict(re.findall(r"(\w+) (\d+)", run["files"].get("cg-memory.stat.txt", "")))
+    if "pgmajfault" in st:
+        return int(st["pgmajfault"])
     pre = dict(re.findall(r"(\w+) (\d+)", run["files"].get("vmstat-pre.txt", "")))
     post = dict(re.findall(r"(\w+) (\d+)", run["files"].get("vmstat-post.txt", "")))
     if "pswpin" in pre and "pswpin" in post:
@@ -174,7 +185,7 @@ def common_run_checks(c, rn, run, apf_on=True):
     c.add(f"{rn}: final snapshot stable", snap(run, "S2").get("stable") is True,
           f"tries={snap(run, 'S2').get('tries')}")
     c.add(f"{rn}: L2 workload finished", bool(run["l2"].get("wl")), "wl.json")
-    c.gt0(f"{rn}: L1 swapped in (pswpin)", swapins(run))
+    c.gt0(f"{rn}: L2 QEMU major faults in L1 (swap-ins)", swapins(run))
     c.gt0(f"{rn}: tracepoint kvm_async_pf_not_present (host went async)",
           ev(run, "S2", "kvm_async_pf_not_present"))
 
@@ -185,6 +196,9 @@ def summary_of(run):
          "tp_completed": ev(run, "S2", "kvm_async_pf_completed"),
          "tp_inj_pf": ev(run, "S2", "kvm_inj_exception_pf"),
          "swapins": swapins(run), "hyp": hyp(run, "post"),
+         "apf_share": (round(ev(run, "S2", "kvm_async_pf_not_present") / swapins(run), 3)
+                       if swapins(run) and ev(run, "S2", "kvm_async_pf_not_present") is not None
+                       else None),
          "compute_per_s": wl_compute(run)}
     for k in APF_STATS:
         s[k] = dbg(run, "S2", k)
@@ -198,12 +212,12 @@ def check_a(c, runs):
     common_run_checks(c, "apf", run)
     c.gt0("apf: tracepoint kvm_async_pf_ready", ev(run, "S2", "kvm_async_pf_ready"))
     c.gt0("apf: L2 HYP (page ready) interrupts grew", (hyp(run, "post") or 0) - (hyp(run, "pre") or 0))
-    tps = []
-    for name in ("stats-during", "stats-during-noqmp"):
+    for name in ("stats-during", "stats-during-nodebugfs"):
         a = apfctl(run, name)
         c.add(f"apf: L1 apfctl {name} exit 0", a.get("rc") == 0, f"rc={a.get('rc')} {a.get('stderr', '')[:200]}")
-        tps += find_counters(a.get("json"), "kvm_async_pf_not_present", "tracepoints")
-    c.add("apf: L1 apfctl stats counts kvm_async_pf_not_present via tracepoints",
+    tps = find_counters(apfctl(run, "stats-during-nodebugfs").get("json"), "kvm_async_pf_not_present",
+                        "tracepoints")
+    c.add("apf: L1 apfctl stats (debugfs unreadable) counts kvm_async_pf_not_present via tracepoints",
           any(v > 0 for _, v in tps), f"{tps}")
     st = apfctl(run, "status-during").get("json") or {}
     c.add("apf: L1 apfctl status: role host/both", st.get("role") in ("host", "both"), st.get("role"))
@@ -211,6 +225,13 @@ def check_a(c, runs):
     c.gt0("apf: L1 apfctl trace measured latencies", ((tr.get("total") or {}).get("count")))
     g = l2_apfctl(run, "status-post") or {}
     c.add("apf: L2 apfctl status: role guest", g.get("role") == "guest", g.get("role"))
+    gg = g.get("guest") or {}
+    c.add("apf: L2 apfctl status: async_pf on (CPUID ASYNC_PF_INT, no no-kvmapf)",
+          gg.get("async_pf") is True and (gg.get("features") or {}).get("async_pf_int") is True,
+          f"async_pf={gg.get('async_pf')} features={gg.get('features')}")
+    gs = (l2_apfctl(run, "stats-during") or {}).get("guest") or {}
+    c.gt0("apf: L2 apfctl stats counted page-ready (HYP) interrupts during the workload",
+          (gs.get("rates") or {}).get("hyp_interrupts"))
 
 
 def check_b(c, runs):
@@ -287,6 +308,10 @@ def check_d(c, runs):
     c.eq0("guestoff: guest page_not_present during the workload", d_guest(run, "page_not_present"))
     c.gt0("guestoff: host still went async (tracepoint, S0..S2)",
           d_ev(run, "S0", "S2", "kvm_async_pf_not_present"))
+    g = (l2_apfctl(run, "status-post") or {}).get("guest") or {}
+    c.add("guestoff: L2 apfctl status: enabled false, sysfs counters present",
+          g.get("enabled") is False and g.get("sysfs") is True,
+          f"enabled={g.get('enabled')} sysfs={g.get('sysfs')}")
 
 
 def check_e(c, runs):
@@ -302,9 +327,14 @@ def check_e(c, runs):
     ion, ioff = ev(on, "S2", "kvm_inj_exception_pf"), ev(off, "S2", "kvm_inj_exception_pf")
     c.add("noapf: #PF injections < 10% of the APF run's", None not in (ion, ioff) and ioff * 10 < ion,
           f"{ioff} vs {ion}")
-    g = l2_apfctl(off, "status-post") or {}
-    c.add("noapf: L2 apfctl status reports no-kvmapf / APF off", "kvmapf" in str(g) or
-          '"enabled": false' in str(g).replace("'", '"') or "False" in str(g), str(g.get("guest"))[:200])
+    g = (l2_apfctl(off, "status-post") or {}).get("guest") or {}
+    c.add("noapf: L2 apfctl status: no_kvmapf, async_pf off",
+          g.get("no_kvmapf") is True and g.get("async_pf") is False,
+          f"no_kvmapf={g.get('no_kvmapf')} async_pf={g.get('async_pf')}")
+    g = (l2_apfctl(on, "status-post") or {}).get("guest") or {}
+    c.add("apf: L2 apfctl status: async_pf on", g.get("async_pf") is True and g.get("no_kvmapf") is False,
+          f"no_kvmapf={g.get('no_kvmapf')} async_pf={g.get('async_pf')}")
+
 
 
 def check_f(c, runs):
@@ -315,10 +345,38 @@ def check_f(c, runs):
     c.eq0("vmoff: async_pf_queued", dbg(off, "S2", "async_pf_queued"))
     c.eq0("vmoff: tracepoint kvm_async_pf_not_present", ev(off, "S2", "kvm_async_pf_not_present"))
     c.gt0("vmoff: async_pf_sync", dbg(off, "S2", "async_pf_sync"))
-    c.gt0("vmoff: L1 swapped in (pswpin)", swapins(off))
+    c.gt0("vmoff: L2 QEMU major faults in L1 (swap-ins)", swapins(off))
 
 
-CHECKS = {"a": check_a, "b": check_b, "c": check_c, "d": check_d, "e": check_e, "f": check_f}
+def notes_of(runs):
+    """Findings that are not verdicts: which source apfctl used, and whether
+    it showed any APF counter; its warnings."""
+    notes = []
+    for rn, run in runs.items():
+        for name, a in sorted(run["apfctl"].items()):
+            doc = a.get("json")
+            if name.startswith("stats") and isinstance(doc, dict):
+                tot = doc.get("total") or {}
+                apf = sorted(k for k in (tot.get("counters") or {}) if "async_pf" in k)
+                vms = [(v.get("name"), v.get("source")) for v in doc.get("vms") or []]
+                notes.append(f"{rn}: L1 apfctl {name}: total from {tot.get('source')}, VMs {vms}, "
+                             f"APF counters: {apf or 'none'}")
+            for line in (a.get("stderr") or "").splitlines():
+                if "warning" in line:
+                    notes.append(f"{rn}: L1 apfctl {name}: {line.strip()}")
+    return notes
+
+
+def check_x(c, runs):
+    run = runs["hostoff"]
+    c.add("hostoff: final snapshot stable", snap(run, "S2").get("stable") is True)
+    c.add("hostoff: L2 workload finished", bool(run["l2"].get("wl")), "wl.json")
+    c.gt0("hostoff: L2 QEMU major faults in L1 (swap-ins)", swapins(run))
+    c.eq0("hostoff: tracepoint kvm_async_pf_not_present", ev(run, "S2", "kvm_async_pf_not_present"))
+    c.gt0("hostoff: async_pf_sync", dbg(run, "S2", "async_pf_sync"))
+
+
+CHECKS = {"x": check_x, "a": check_a, "b": check_b, "c": check_c, "d": check_d, "e": check_e, "f": check_f}
 
 
 def evaluate(name, data):
@@ -327,16 +385,26 @@ def evaluate(name, data):
     missing = [r["name"] for r in SCENARIOS[name]["runs"] if r["name"] not in runs]
     if missing:
         c.add("all L2 runs present", False, f"missing {missing}")
-        return c.items, {}
+        return c.items, {}, []
     try:
         CHECKS[name](c, runs)
     except Exception as e:  # a malformed result is a failed check, not a crash
         c.add("results parse", False, f"{type(e).__name__}: {e}")
-    return c.items, {rn: summary_of(r) for rn, r in runs.items()}
+    summary, notes = {}, []
+    for rn, r in runs.items():
+        try:
+            summary[rn] = summary_of(r)
+        except Exception as e:
+            summary[rn] = {"error": f"{type(e).__name__}: {e}"}
+    try:
+        notes = notes_of(runs)
+    except Exception as e:
+        notes = [f"notes: {type(e).__name__}: {e}"]
+    return c.items, summary, notes
 
 
 TABLE_HEAD = ["scn", "kernels", "run", "tp np/ready/compl", "queued/np/halted/sync/ready",
-              "guest pnp/HYP", "swapin", "checks", "att/flk", "time", "verdict"]
+              "guest pnp/HYP", "majflt", "checks", "att/flk", "time", "verdict"]
 
 
 def _n(v):

@@ -66,8 +66,9 @@ wait_for() {
 	f=$1 pat=$2 t=$3 pid=$4 n=0
 	while [ $n -lt "$t" ]; do
 		grep -q "$pat" "$f" 2>/dev/null && return 0
-		if grep -qE 'Kernel panic|BUG: |Oops|soft lockup|hung_task|blocked for more than' "$f" 2>/dev/null; then
-			sleep 3
+		if grep -qE 'Kernel panic|BUG: |Oops|soft lockup|hung_task|blocked for more than|self-detected stall' "$f" 2>/dev/null; then
+			# Let L2 finish its report (stack dumps) before ending it.
+			sleep 20
 			fail "L2 crashed waiting for '$pat'"; return 1
 		fi
 		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
@@ -104,8 +105,9 @@ run_one() {
 	eval "append=\${RUN_${name}_APPEND:-}"
 	eval "switch=\${RUN_${name}_SWITCH:-}"
 	eval "wl=\${RUN_${name}_WL:-$LAB_WL}"
-	say "run $name: $qemu $accel append='$append' switch='$switch' wl='$wl'"
-	param_w Y
+	eval "hostapf=\${RUN_${name}_HOSTAPF:-Y}"
+	say "run $name: $qemu $accel append='$append' hostapf=$hostapf switch='$switch' wl='$wl'"
+	param_w "$hostapf"
 	echo "$(uptime_s)" >"$d/t-start"
 
 	rm -f "$d/.ready"
@@ -128,14 +130,14 @@ run_one() {
 	# shellcheck disable=SC2086
 	sh -c "echo \$\$ >$cg/cgroup.procs; exec $qemu $accel -cpu host -m $LAB_L2_MEM -smp $LAB_L2_SMP \
 		-name l2-$name -kernel /lab/l2-kernel -initrd /lab/l2-initrd \
-		-append 'console=ttyS0 loglevel=4 panic=-1 mitigations=off lab.wl=$wl $append' \
+		-append 'console=ttyS0 loglevel=5 panic=-1 mitigations=off lab.wl=$wl $append' \
 		-nographic -nodefaults -no-reboot -monitor none \
 		-qmp unix:$run/qmp.sock,server=on,wait=off \
 		-serial file:$run/console -serial file:$run/results" >"$d/qemu.log" 2>&1 &
 	qpid=$!
 	echo $qpid >"$d/qemu.pid"
 	# L2's console, prefixed, on L1's console: the host runner sees both.
-	tail -f $run/console 2>/dev/null | sed -u 's/^/L2| /' &
+	tail -f $run/console 2>/dev/null | awk '{ print "L2| " $0; fflush() }' &
 	tailpid=$!
 
 	ok=1
@@ -144,7 +146,12 @@ run_one() {
 		snap "$d" S0
 		apfctl_run apfctl-status-during status -j
 		apfctl_run apfctl-stats-during stats -1 -j -s 3
-		apfctl_run apfctl-stats-during-noqmp stats -1 -j -s 3 --no-qmp
+		# The tracepoint fallback, as on a host whose debugfs is unreadable
+		# (lockdown): debugfs unmounted in a private mount namespace.
+		o=apfctl-stats-during-nodebugfs
+		timeout 60 unshare -m sh -c 'umount /sys/kernel/debug && exec apfctl stats -1 -j -s 3 --no-qmp' \
+			>"$d/$o.json" 2>"$d/$o.err"
+		echo $? >"$d/$o.rc"
 		apfctl_run apfctl-trace trace -j -d 5
 		say "apfctl in L1 rc: status=$(cat "$d/apfctl-status-during.rc") stats=$(cat "$d/apfctl-stats-during.rc") trace=$(cat "$d/apfctl-trace.rc")"
 		wait_for $run/console 'LABWL phase=1 end' "$LAB_T_PHASE" $qpid || ok=0
@@ -206,7 +213,7 @@ if setup_swap; then
 		run_one "$r" || true
 		[ "$status" = ok ] || break
 	done
-	swapoff -a
+	swapoff "$sw"
 fi
 kill $hb 2>/dev/null
 dmesg >$R/dmesg.txt

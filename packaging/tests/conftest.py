@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Shared fixtures of the package tests (packaging/tests).
+
+The packages come from `make deb rpm` (build/debs, build/rpms); they are
+built here when missing.  Debian roots come from scripts/bookworm-root
+(debootstrap minbase, cached) and commands run in them through
+scripts/in-root (chroot in a private mount namespace: nothing stays
+mounted)."""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+PKG = pathlib.Path(__file__).resolve().parent.parent
+TREE = PKG.parent
+BUILD = pathlib.Path(os.environ.get("APF_PKG_BUILD", PKG / "build"))
+SCRIPTS = PKG / "scripts"
+DEBS = BUILD / "debs"
+RPMS = BUILD / "rpms"
+APT_CACHE = BUILD / "cache" / "apt-archives"
+ENV = dict(os.environ, PATH="/usr/sbin:/usr/bin:/sbin:/bin:" + os.environ.get("PATH", ""),
+           LC_ALL="C.UTF-8")
+
+
+def version():
+    return (TREE / "VERSION").read_text().strip()
+
+
+def sh(cmd, check=True, env=None, **kw):
+    """Run cmd (a list, or a string for /bin/sh); return CompletedProcess
+    with text output; on failure the assertion shows the output."""
+    p = subprocess.run(cmd, shell=isinstance(cmd, str), text=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       env=env or ENV, check=False, **kw)
+    if check:
+        assert p.returncode == 0, f"{cmd!r} exited {p.returncode}:\n{p.stdout[-4000:]}"
+    return p
+
+
+class Root:
+    """A Debian root directory and a way to run commands in it."""
+
+    def __init__(self, path: pathlib.Path):
+        self.path = path
+
+    def run(self, cmd, check=True):
+        env = dict(ENV, APF_APT_CACHE=str(APT_CACHE))
+        return sh([str(SCRIPTS / "in-root"), str(self.path), "/bin/sh", "-c", cmd],
+                  check=check, env=env)
+
+    def p(self, rel):
+        return self.path / rel.lstrip("/")
+
+    def apt(self, args, check=True):
+        return self.run("apt-get -y -q -o Dpkg::Use-Pty=0 " + args, check=check)
+
+    def status(self, pkg):
+        """dpkg's status of pkg ('install ok installed', 'deinstall ok
+        config-files', or '' when dpkg does not know it)."""
+        r = self.run(f"dpkg-query -W -f='${{Status}}' {pkg} 2>/dev/null", check=False)
+        return r.stdout.strip() if r.returncode == 0 else ""
+
+    def copy_in(self, files, dest="/tmp/debs"):
+        d = self.p(dest)
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+        for f in files:
+            shutil.copy2(f, d)
+        return dest
+
+
+@pytest.fixture(scope="session")
+def debs():
+    """{package name: path} of the built .deb files (build/debs)."""
+    if not list(DEBS.glob("*.deb")):
+        sh([str(SCRIPTS / "build-deb")], env=dict(ENV, NO_LINT="1"))
+    out = {}
+    for f in sorted(DEBS.glob("*.deb")):
+        out[f.name.split("_")[0]] = f
+    return out
+
+
+@pytest.fixture(scope="session")
+def rpms():
+    """{package name: path} of the built .rpm files (build/rpms)."""
+    if not list(RPMS.glob("*.rpm")):
+        sh([str(SCRIPTS / "build-rpm")], env=dict(ENV, NO_LINT="1"))
+    out = {}
+    for f in sorted(RPMS.glob("*.rpm")):
+        name = sh(["rpm", "-qp", "--nosignature", "--qf", "%{NAME}", str(f)]).stdout.strip()
+        out[name] = f
+    return out
+
+
+@pytest.fixture(scope="session")
+def root_factory():
+    """make(name) -> a fresh bookworm Root in build/chroot/<name>, removed
+    after the session unless APF_KEEP_ROOTS=1."""
+    APT_CACHE.mkdir(parents=True, exist_ok=True)
+    made = []
+
+    def make(name):
+        path = BUILD / "chroot" / name
+        sh([str(SCRIPTS / "bookworm-root"), str(path)])
+        made.append(path)
+        return Root(path)
+
+    yield make
+    if os.environ.get("APF_KEEP_ROOTS") != "1":
+        for path in made:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def parse_json(text):
+    return json.loads(text)

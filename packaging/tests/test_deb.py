@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The .debs in a fresh Debian 12 root: install with apt (dependencies
+resolved from the archive for real), run what they ship, remove (config
+stays), purge (config goes).  The tests run in order on one root."""
+import json
+import re
+
+import pytest
+
+from conftest import TREE, sh, version
+
+# What apfctl and apf-libvirt-hooks install (apfctl-dbgsym aside).
+APFCTL_FILES = [
+    "/usr/bin/apfctl",
+    "/usr/sbin/apf-kexec",
+    "/usr/share/man/man8/apfctl.8.gz",
+    "/usr/share/bash-completion/completions/apfctl",
+    "/usr/share/doc/apfctl/copyright",
+    "/lib/systemd/system/apf-setup.service",
+    "/lib/systemd/system/apf-stat.service",
+    "/lib/systemd/system/apf-export.service",
+    "/lib/systemd/system/apf-export.timer",
+    "/lib/systemd/system/apf-kexec-load.service",
+]
+APFCTL_CONFFILES = ["/etc/apf/apf.conf", "/etc/logrotate.d/apfctl"]
+HOOK = "/etc/libvirt/hooks/qemu.d/50-apf"
+HOOK_FILES = ["/usr/share/apf-libvirt-hooks/apf-policy.rng",
+              "/usr/share/doc/apf-libvirt-hooks/examples/example-domain.xml"]
+ENABLED = ["multi-user.target.wants/apf-setup.service", "timers.target.wants/apf-export.timer"]
+NOT_ENABLED = ["multi-user.target.wants/apf-stat.service",
+               "multi-user.target.wants/apf-kexec-load.service"]
+
+
+def mk_pin(path, var):
+    for line in (TREE / path).read_text().splitlines():
+        m = re.match(rf"^{var}\s*:=\s*(\S+)", line)
+        if m:
+            return m.group(1)
+    raise AssertionError(f"{var} not in {path}")
+
+
+def field(deb, name):
+    return sh(["dpkg-deb", "-f", str(deb), name]).stdout.strip()
+
+
+def test_versions_come_from_VERSION(debs):
+    for name in ("apfctl", "apf-libvirt-hooks", "apf-host", "apf-guest"):
+        assert field(debs[name], "Version") == version(), name
+
+
+def test_apfctl_dependencies(debs):
+    deps = field(debs["apfctl"], "Depends")
+    # ${shlibs:Depends}: what apfctl links (tools/apfctl/Makefile LDLIBS).
+    for lib in ("libc6", "libjson-c5", "libxml2"):
+        assert re.search(rf"\b{lib}\b", deps), deps
+    # libvirt.so.0 is dlopen()ed: recommended, never a hard dependency.
+    assert "libvirt" not in deps
+    assert "libvirt0" in field(debs["apfctl"], "Recommends")
+    assert field(debs["apf-libvirt-hooks"], "Depends").startswith("apfctl (>= ")
+
+
+def test_meta_dependencies(debs):
+    kver = mk_pin("kernel/base.mk", "KERNEL_VERSION")
+    krel = mk_pin("kernel/base.mk", "APF_RELEASE")
+    qver = mk_pin("qemu/base.mk", "QEMU_DEB_VERSION")
+    qrel = int(mk_pin("qemu/base.mk", "APF_RELEASE"))
+    v = version()
+    host = [d.strip() for d in field(debs["apf-host"], "Depends").split(",")]
+    assert f"linux-image-{kver}-apf-host (>= {kver}-apf{krel})" in host
+    assert f"qemu-system-x86 (>= {qver}+apf{qrel})" in host
+    assert f"qemu-system-x86 (<< {qver}+apf{qrel + 1}~)" in host
+    assert f"apfctl (= {v})" in host and f"apf-libvirt-hooks (= {v})" in host
+    guest = [d.strip() for d in field(debs["apf-guest"], "Depends").split(",")]
+    assert f"linux-image-{kver}-apf-guest (>= {kver}-apf{krel})" in guest
+    assert f"apfctl (= {v})" in guest
+
+
+@pytest.fixture(scope="module")
+def root(root_factory, debs):
+    r = root_factory("deb-install")
+    wanted = [debs["apfctl"], debs["apf-libvirt-hooks"]]
+    if "apf-ansible" in debs:
+        wanted.append(debs["apf-ansible"])
+    r.copy_in(wanted)
+    return r
+
+
+def test_install_resolves_dependencies(root, debs):
+    names = "apfctl apf-libvirt-hooks" + (" apf-ansible" if "apf-ansible" in debs else "")
+    debs_in = " ".join(f"/tmp/debs/{n}_*.deb" for n in names.split())
+    root.apt(f"install {debs_in}")
+    for n in names.split():
+        assert root.status(n) == "install ok installed", n
+    # Dependencies and Recommends came from the archive.
+    for dep in ("libjson-c5", "libxml2", "libvirt0"):
+        assert root.status(dep) == "install ok installed", dep
+
+
+def test_installed_files(root):
+    for f in APFCTL_FILES + APFCTL_CONFFILES + [HOOK] + HOOK_FILES:
+        assert root.p(f).exists(), f
+    assert root.p(HOOK).stat().st_mode & 0o111, "hook not executable"
+    conf = root.run("dpkg-query -W -f='${Conffiles}' apfctl apf-libvirt-hooks").stdout
+    for f in APFCTL_CONFFILES + [HOOK]:
+        assert f in conf, f"{f} is not a conffile"
+
+
+def test_units_enabled_per_policy(root):
+    wants = root.p("/etc/systemd/system")
+    for link in ENABLED:
+        assert (wants / link).is_symlink(), link
+    for link in NOT_ENABLED:
+        assert not (wants / link).exists(), link
+
+
+def test_apfctl_runs(root):
+    out = root.run("apfctl --version").stdout.strip()
+    assert out == f"apfctl {version()}"
+    st = root.run("apfctl status", check=False)
+    assert st.returncode == 0, st.stdout
+    js = json.loads(root.run("apfctl status -j").stdout)
+    assert "role" in js, js
+    kexec = root.run("apf-kexec --help")
+    assert "kexec" in kexec.stdout
+
+
+def test_hook_passes_xml_through_on_migrate(root):
+    # libvirt runs the hook with the domain XML on stdin; on migrate it must
+    # print it unchanged (or nothing).
+    xml = "<domain type='kvm'><name>t</name></domain>"
+    out = root.run(f"echo \"{xml}\" | {HOOK} t migrate begin -").stdout.strip()
+    assert out in ("", xml), out
+
+
+def test_remove_keeps_config(root):
+    root.run("echo 'host_async_pf=off' >>/etc/apf/apf.conf;"
+             " mkdir -p /var/log/apf /var/lib/apf/domains;"
+             " echo x >/var/log/apf/stats.log; echo '{}' >/var/lib/apf/domains/t.json")
+    root.apt("remove apf-libvirt-hooks apfctl")
+    assert root.status("apfctl") == "deinstall ok config-files"
+    assert root.status("apf-libvirt-hooks") == "deinstall ok config-files"
+    for f in APFCTL_FILES + HOOK_FILES:
+        assert not root.p(f).exists(), f"{f} left after remove"
+    for f in APFCTL_CONFFILES + [HOOK]:
+        assert root.p(f).exists(), f"{f} removed by remove"
+    assert "host_async_pf=off" in root.p("/etc/apf/apf.conf").read_text()
+    # The hook left behind must not break libvirt now that apfctl is gone.
+    r = root.run(f"echo '<domain/>' | {HOOK} t prepare begin -; echo rc=$?")
+    assert r.stdout.strip().endswith("rc=0"), r.stdout
+
+
+def test_purge_removes_config(root):
+    root.apt("purge apf-libvirt-hooks apfctl")
+    assert root.status("apfctl") == ""
+    assert root.status("apf-libvirt-hooks") == ""
+    for f in APFCTL_CONFFILES + [HOOK, "/etc/apf", "/var/log/apf", "/var/lib/apf"]:
+        assert not root.p(f).exists(), f"{f} left after purge"
+    wants = root.p("/etc/systemd/system")
+    for link in ENABLED + NOT_ENABLED:
+        assert not (wants / link).exists(), link

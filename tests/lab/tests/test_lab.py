@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The lab's own logic without a VM: the cpio writer, the serial-log crash
+patterns, and every scenario's verdict against results recorded from real
+lab runs (tests/fixtures/<scenario>-<kernels>/, the results tree L1 wrote,
+minus dmesg and /proc/interrupts), also after breaking them on purpose."""
+import copy
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LAB = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(LAB))
+import lab  # noqa: E402
+import scenarios  # noqa: E402
+
+FIX = LAB / "tests" / "fixtures"
+
+
+def fixture(name):
+    return lab.collect(FIX / name)
+
+
+def failed(checks):
+    return [c["name"] for c in checks if not c["ok"]]
+
+
+@pytest.mark.skipif(not shutil.which("cpio"), reason="cpio not installed")
+def test_cpio_roundtrip(tmp_path):
+    c = lab.Cpio()
+    c.dir("/etc")
+    c.file("/usr/bin/tool", data=b"#!/bin/sh\necho hi\n", mode=0o755)
+    c.symlink("/bin/sh", "busybox")
+    out = tmp_path / "x.cpio"
+    c.write(out, compress=False)
+    r = subprocess.run(["cpio", "-itv"], stdin=open(out, "rb"), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    listing = r.stdout
+    assert "usr/bin/tool" in listing and "bin/sh -> busybox" in listing
+    assert "-rwxr-xr-x" in listing
+    (tmp_path / "x").mkdir()
+    subprocess.run(["cpio", "-id", "--quiet"], stdin=open(out, "rb"), cwd=tmp_path / "x", check=True)
+    assert (tmp_path / "x/usr/bin/tool").read_bytes() == b"#!/bin/sh\necho hi\n"
+
+
+@pytest.mark.parametrize("line", [
+    "[   12.345] Kernel panic - not syncing: Fatal exception",
+    "[   22.000] watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [qemu-system-x86:201]",
+    "rcu: INFO: rcu_preempt self-detected stall on CPU",
+    "rcu: INFO: rcu_sched detected stalls on CPUs/tasks:",
+    "INFO: task kworker/0:1:15 blocked for more than 122 seconds.",
+    "L2| BUG: kernel NULL pointer dereference, address: 0000000000000000",
+    "Oops: general protection fault, probably for non-canonical address",
+    "L1LAB: FAIL L2 QEMU exited waiting for 'LABWL done'",
+    "L1LAB: FATAL no config disk",
+])
+def test_fatal_lines(line):
+    assert lab.FATAL_RE.search(line)
+
+
+@pytest.mark.parametrize("line", [
+    "L1LAB: snapshot S0: kvm_async_pf_completed:635,kvm_async_pf_not_present:636",
+    "L2| LABWL phase=1 end secs=27.7 touches=22999 compute=263899",
+    "L1LAB: hb up=42.18 swap_used_kb=191172",
+    "L1LAB: FAIL timeout 240s waiting for 'LABWL done'",
+    "Booting from ROM...",
+])
+def test_harmless_lines(line):
+    assert not lab.FATAL_RE.search(line)
+
+
+def test_a_stock_fixture_passes():
+    checks, summary, notes = scenarios.evaluate("a", fixture("a-stock"))
+    assert failed(checks) == []
+    assert summary["apf"]["tp_not_present"] > 0
+    # On a stock host with readable debugfs apfctl shows no APF counters.
+    assert any("stats-during: total from debugfs" in n for n in notes)
+
+
+def test_a_without_async_faults_fails():
+    data = fixture("a-stock")
+    for s in data["runs"]["apf"]["snapshots"].values():
+        for k in s["events"]:
+            if "async_pf" in k:
+                s["events"][k] = 0
+    checks, _, _ = scenarios.evaluate("a", data)
+    assert "apf: tracepoint kvm_async_pf_not_present (host went async)" in failed(checks)
+
+
+def test_a_without_tracepoint_fallback_fails():
+    data = fixture("a-stock")
+    data["runs"]["apf"]["apfctl"]["stats-during-nodebugfs"]["json"] = {"vms": [], "total": {}}
+    checks, _, _ = scenarios.evaluate("a", data)
+    assert any("via tracepoints" in n for n in failed(checks))
+
+
+def test_missing_run_fails():
+    data = fixture("a-stock")
+    del data["runs"]["apf"]
+    checks, _, _ = scenarios.evaluate("a", data)
+    assert failed(checks) == ["all L2 runs present"]
+
+
+def test_malformed_results_fail_not_crash():
+    data = fixture("a-stock")
+    data["runs"]["apf"]["snapshots"]["S2"] = {"events": "garbage"}
+    checks, _, _ = scenarios.evaluate("a", data)
+    assert failed(checks)
+
+
+def _fixtures_for(scn):
+    return sorted(p.name for p in FIX.glob(f"{scn}-*") if p.is_dir())
+
+
+@pytest.mark.parametrize("scn", ["b", "c", "d", "e", "f"])
+def test_our_kernel_fixtures_pass(scn):
+    names = _fixtures_for(scn)
+    if not names:
+        pytest.skip(f"no recorded results for scenario {scn}")
+    for n in names:
+        checks, _, _ = scenarios.evaluate(scn, fixture(n))
+        assert failed(checks) == [], n
+
+
+def test_b_detects_counter_mismatch():
+    names = _fixtures_for("b")
+    if not names:
+        pytest.skip("no recorded results for scenario b")
+    data = fixture(names[0])
+    for s in data["runs"]["apf"]["snapshots"].values():
+        if s.get("debugfs"):
+            s["debugfs"]["totals"]["async_pf_queued"] += 1
+    checks, _, _ = scenarios.evaluate("b", data)
+    assert any("async_pf_queued == tracepoint" in n for n in failed(checks))
+
+
+def test_c_detects_queued_after_switch():
+    names = _fixtures_for("c")
+    if not names:
+        pytest.skip("no recorded results for scenario c")
+    data = fixture(names[0])
+    s2 = data["runs"]["switch"]["snapshots"]["S2"]
+    s2["debugfs"]["totals"]["async_pf_queued"] += 5
+    checks, _, _ = scenarios.evaluate("c", data)
+    assert "switch: phase 2 (N): async_pf_queued did not grow" in failed(checks)
+
+
+def test_table_row_shapes():
+    r = {"scenario": "f", "kernels": {"kind": "ours"}, "verdict": "skip",
+         "reason": "no APF Suite QEMU yet", "attempts": [], "flakes": 0, "wall_s": 0}
+    row = scenarios.table_row(r)
+    assert len(row) == len(scenarios.TABLE_HEAD)
+    assert row[-1].startswith("SKIP")
+    checks, summary, _ = scenarios.evaluate("a", fixture("a-stock"))
+    r = {"scenario": "a", "kernels": {"kind": "stock"}, "verdict": "pass", "checks": checks,
+         "summary": summary, "attempts": [{}], "flakes": 0, "wall_s": 100}
+    row = scenarios.table_row(r)
+    assert row[2] == "apf" and row[-1] == "PASS"
+    json.dumps(copy.deepcopy(r))
