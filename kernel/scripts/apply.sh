@@ -2,11 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Fresh copy of the pristine source (build/src) into build/tree, then the
 # host and guest series on top.  build/tree is what lab/deb/rpm build from
-# (always with O=, so the tree itself stays clean).
+# (always with O=, so the tree itself stays clean).  Kept as it is when
+# the base and the diffs did not change; apply.sh --force redoes it.
 . "$(dirname "$0")/common.sh"
 
 "$KDIR/scripts/source.sh"
 tree=$BUILD/tree
+key=$(series_key)
+# Same base and same diffs: keep the tree (builds may be running in it).
+if [ "${1:-}" != --force ] && [ "$(cat "$tree/.apf-series" 2>/dev/null)" = "$key" ]; then
+	touch "$tree/.apf-series"
+	log "tree up to date: ${tree#"$KDIR"/}"
+	exit 0
+fi
 rm -rf "$tree" "$tree.tmp"
 # Hard-linked copy (fast); the files the series touches get their own copy
 # first so that patching them cannot change the pristine tree.
@@ -18,7 +26,5 @@ for f in $(series_files); do
 done
 apply_series "$tree.tmp"
 mv "$tree.tmp" "$tree"
-# Stamp: the pinned base and the content of every file the series touches,
-# so that rewording a commit message does not force kernel rebuilds.
-{ echo "$KERNEL_DEB_VERSION"; (cd "$tree" && series_files | xargs cat); } | sha256sum >"$tree/.apf-series"
+echo "$key" >"$tree/.apf-series"
 log "tree ready: ${tree#"$KDIR"/} ($(series | wc -l) patches)"

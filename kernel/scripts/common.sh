@@ -36,6 +36,16 @@ series_files() {
 	series | xargs sed -n 's|^+++ b/||p' | sort -u
 }
 
+# Identifies the patched tree: the pinned base and the diffs of the series
+# (not the commit messages, so rewording a patch does not force rebuilds).
+series_key() {
+	local p
+	{
+		echo "$KERNEL_DEB_VERSION"
+		for p in $(series); do sed -n '/^diff --git /,$p' "$p"; done
+	} | sha256sum | cut -d' ' -f1
+}
+
 # Apply the whole series to the tree in $1; fails loudly on the first patch
 # that does not apply exactly (no fuzz).
 apply_series() {

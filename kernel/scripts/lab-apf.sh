@@ -62,6 +62,7 @@ mkdir -p "$r1/bin" "$r1/dev" "$r1/proc" "$r1/sys" "$r1/tmp" "$r1/l2"
 cp /bin/busybox "$r1/bin/"
 cp --parents "$qemu" "$r1/"
 ldd "$qemu" | grep -o '/[^ ]*' | sort -u | while read -r l; do cp -L --parents "$l" "$r1/"; done
+mkdir -p "$r1/usr/share/qemu"
 for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin \
 	/usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/linuxboot.bin; do
 	cp -L --parents "$f" "$r1/"

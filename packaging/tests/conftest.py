@@ -6,7 +6,6 @@ built here when missing.  Debian roots come from scripts/bookworm-root
 (debootstrap minbase, cached) and commands run in them through
 scripts/in-root (chroot in a private mount namespace: nothing stays
 mounted)."""
-import json
 import os
 import pathlib
 import shutil
@@ -100,6 +99,8 @@ def rpms():
 def root_factory():
     """make(name) -> a fresh bookworm Root in build/chroot/<name>, removed
     after the session unless APF_KEEP_ROOTS=1."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (debootstrap, chroot, mount namespaces)")
     APT_CACHE.mkdir(parents=True, exist_ok=True)
     made = []
 
@@ -113,7 +114,3 @@ def root_factory():
     if os.environ.get("APF_KEEP_ROOTS") != "1":
         for path in made:
             shutil.rmtree(path, ignore_errors=True)
-
-
-def parse_json(text):
-    return json.loads(text)

@@ -96,6 +96,16 @@ def test_install_resolves_dependencies(root, debs):
         assert root.status(dep) == "install ok installed", dep
 
 
+def test_ansible_galaxy_finds_collection(root, debs):
+    if "apf-ansible" not in debs:
+        pytest.skip("no apf-ansible yet: ansible/galaxy.yml does not exist (issue 5)")
+    galaxy = (TREE / "ansible/galaxy.yml").read_text()
+    ns = re.search(r"^namespace:\s*(\S+)", galaxy, re.M).group(1)
+    name = re.search(r"^name:\s*(\S+)", galaxy, re.M).group(1)
+    out = root.run("ansible-galaxy collection list 2>&1").stdout
+    assert f"{ns}.{name}" in out, out
+
+
 def test_installed_files(root):
     for f in APFCTL_FILES + APFCTL_CONFFILES + [HOOK] + HOOK_FILES:
         assert root.p(f).exists(), f

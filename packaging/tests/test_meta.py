@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from conftest import BUILD, SCRIPTS, TREE, sh
+from conftest import BUILD, SCRIPTS, sh
 
 REPO = BUILD / "repo"
 SRC = ("Types: deb\nURIs: file:/srv/apf-repo/apt\nSuites: bookworm\nComponents: main\n"

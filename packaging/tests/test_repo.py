@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from conftest import BUILD, SCRIPTS, ENV, sh, version
+from conftest import BUILD, SCRIPTS, sh, version
 
 REPO = BUILD / "repo"
 

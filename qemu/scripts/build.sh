@@ -35,6 +35,12 @@ if ! ninja -C "$obj" -j"$JOBS" qemu-system-x86_64 tests/qtest/qom-test >"$obj/ni
 	grep -E -B2 -A8 'error' "$obj/ninja.log" | head -80 >&2
 	die "build failed (log: ${obj#"$QDIR"/}/ninja.log)"
 fi
+# Run from the build directory, QEMU looks for firmware under
+# qemu-bundle/<firmware path> only; point those at Debian's firmware.
+for d in /usr/share/seabios /usr/lib/ipxe/qemu; do
+	mkdir -p "$obj/qemu-bundle${d%/*}"
+	ln -sfn "$d" "$obj/qemu-bundle$d"
+done
 "$obj/qemu-system-x86_64" --version | head -1 | grep -qF "($APF_PKGVERSION)" ||
 	die "qemu-system-x86_64 --version does not show $APF_PKGVERSION"
 log "built ${obj#"$QDIR"/}/qemu-system-x86_64 in $(( $(now) - T0 ))s: $("$obj/qemu-system-x86_64" --version | head -1)"

@@ -274,9 +274,11 @@ def check_b(c, runs):
     gr = guest(run, "post", "page_ready")
     c.add("apf: guest page_ready / host async_pf_ready in [0.9, 1]",
           rdy and gr is not None and 0.9 <= gr / rdy <= 1.0, f"{gr} / {rdy}")
-    st = apfctl(run, "status-end").get("json") or {}
-    c.add("apf: L1 apfctl status sees the patched counters",
-          "async_pf_queued" in str(st), "status -j mentions async_pf_queued")
+    h = (apfctl(run, "status-end").get("json") or {}).get("host") or {}
+    c.add("apf: L1 apfctl status: patched counters present, kvm.async_pf switch present and on",
+          h.get("counters") == "present" and (h.get("switch") or {}).get("present") is True
+          and (h.get("switch") or {}).get("enabled") is True,
+          f"counters={h.get('counters')} switch={h.get('switch')}")
 
 
 def check_c(c, runs):

@@ -26,7 +26,16 @@ fail() {	# first failure wins; the run goes on to cleanup
 }
 
 # Heartbeat: the host runner treats a silent console as a hang.
-( while :; do sleep 15; say "hb up=$(uptime_s) swap_used_kb=$(awk '/SwapTotal/{t=$2}/SwapFree/{f=$2}END{print t-f}' /proc/meminfo)"; done ) &
+# It also says what a stall looks like from L1: per-CPU local timer
+# interrupts, KVM exits and async PFs so far, the L2 QEMU's major faults.
+hb_line() {
+	loc=$(awk '/^ *LOC:/{s=""; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s = s (s ? "/" : "") $i; print s}' /proc/interrupts)
+	ex=$(cat /sys/kernel/debug/kvm/exits 2>/dev/null)
+	apf=$(cat /sys/kernel/debug/kvm/async_pf_queued 2>/dev/null)
+	mf=$(cat /sys/fs/cgroup/lab-*/memory.stat 2>/dev/null | awk '/^pgmajfault/{print $2}')
+	echo "up=$(uptime_s) swap_used_kb=$(awk '/SwapTotal/{t=$2}/SwapFree/{f=$2}END{print t-f}' /proc/meminfo) loc=$loc exits=${ex:--} apf_queued=${apf:--} l2_majflt=${mf:--}"
+}
+( while :; do sleep 15; say "hb $(hb_line)"; done ) &
 hb=$!
 
 param_w() {	# write $2 to the kvm.async_pf switch if this kernel has it
@@ -142,6 +151,8 @@ run_one() {
 
 	ok=1
 	wait_for $run/console 'LABWL phase=1 start' "$LAB_T_BOOT" $qpid || ok=0
+	dmesg | grep -q 'user requested TSC rate below hardware speed' &&
+		say "warning: KVM could not give L2 its TSC rate (tsc_khz changed after KVM init; see tests/lab/README.md)"
 	if [ $ok = 1 ]; then
 		snap "$d" S0
 		apfctl_run apfctl-status-during status -j

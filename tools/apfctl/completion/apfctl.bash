@@ -22,7 +22,7 @@ _apfctl()
     local cur prev words cword split
     _init_completion -s || return
 
-    local commands="status stats trace export enable disable"
+    local commands="status stats trace export enable disable hook apply-config kexec"
     local global="-j --json -p --pretty -V --version -h --help --sysroot"
     local cmd="" sysroot="" i
 
@@ -41,7 +41,7 @@ _apfctl()
         --sysroot)
             _filedir -d
             return ;;
-        -L | --log-to | -o | --output | --qmp)
+        -L | --log-to | -o | --output | --qmp | --initrd)
             _filedir
             return ;;
         -s | --delay | -d | --duration | -n | --count)
@@ -89,6 +89,14 @@ _apfctl()
         enable | disable)
             opts="--host --guest --vm --qmp -j --json -p --pretty -h --help
                   --sysroot" ;;
+        hook)
+            opts="--check -j --json --pretty -h --help" ;;
+        apply-config)
+            [[ $cur != -* ]] && { _filedir conf; return; }
+            opts="--check -j --json --pretty -h --help --sysroot" ;;
+        kexec)
+            opts="--kernel --initrd --append --command-line --dry-run --reboot
+                  --fallback-reboot -j --json --pretty -h --help --sysroot" ;;
         *)
             return ;;
     esac

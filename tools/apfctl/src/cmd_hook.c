@@ -227,13 +227,12 @@ static volatile sig_atomic_t deadline_rc;
 static void on_deadline(int sig)
 {
 	static const char m[] = "apfctl: hook: deadline reached, giving up\n";
-	ssize_t w;
-
 	(void)sig;
-	if (log_fd >= 0)
-		w = write(log_fd, m, sizeof(m) - 1);
-	w = write(2, m, sizeof(m) - 1);
-	(void)w;
+	/* Nothing to do if these fail: we are leaving either way. */
+	if (log_fd >= 0 && write(log_fd, m, sizeof(m) - 1) < 0)
+		_exit(deadline_rc);
+	if (write(2, m, sizeof(m) - 1) < 0)
+		_exit(deadline_rc);
 	_exit(deadline_rc);
 }
 
@@ -242,7 +241,7 @@ static struct timespec t_start;
 static void deadline_arm(void)
 {
 	struct itimerval it = { { 0, 0 }, { cfg.deadline_ms / 1000,
-					   (cfg.deadline_ms % 1000) * 1000 } };
+					   (suseconds_t)(cfg.deadline_ms % 1000) * 1000 } };
 	struct sigaction sa;
 
 	clock_gettime(CLOCK_MONOTONIC, &t_start);
@@ -842,7 +841,11 @@ static int virsh_qmp(const char *name, const char *cmd, struct json_object **ret
 		cls = jstr(e, "class");
 		desc = jstr(e, "desc");
 		snprintf(err, errcap, "%s: %s", cls ? cls : "error", desc ? desc : "");
-		rc = cls && !strcmp(cls, "CommandNotFound") ? -ENOTSUP :
+		/* Our QEMU on a host kernel without the per-VM switch says
+		 * "async-pf=off needs KVM_CAP_DISABLE_ASYNC_PF, which this host
+		 * kernel does not support": unsupported, not a failure. */
+		rc = (cls && !strcmp(cls, "CommandNotFound")) ||
+		     (desc && strstr(desc, "KVM_CAP_DISABLE_ASYNC_PF")) ? -ENOTSUP :
 		     (cls && !strcmp(cls, "DeviceNotFound")) ||
 		     (desc && strstr(desc, "not found")) ? -ENOENT : -EIO;
 		json_object_put(reply);
@@ -912,10 +915,14 @@ static void watch_apply(struct watch *w)
 		}
 	}
 	if (rc == -ENOENT || rc == -ENOTSUP) {
-		snprintf(detail, sizeof(detail), "this QEMU has no %s property '%s' "
-			 "(the APF Suite QEMU adds it, for KVM domains on a host "
-			 "kernel with the per-VM opt-out); domain type %s; %s",
-			 APF_QMP_ACCEL_PATH, APF_QMP_ASYNC_PF_PROP, w->type, err);
+		if (strstr(err, "KVM_CAP_DISABLE_ASYNC_PF"))
+			snprintf(detail, sizeof(detail), "the host kernel has no per-VM "
+				 "switch (the APF Suite host kernel adds it); %s", err);
+		else
+			snprintf(detail, sizeof(detail), "this QEMU has no %s property "
+				 "'%s' (the APF Suite QEMU adds it, for KVM domains); "
+				 "domain type %s; %s", APF_QMP_ACCEL_PATH,
+				 APF_QMP_ASYNC_PF_PROP, w->type, err);
 		apply_result(w, "unsupported", detail, -1, -1);
 		hook_log(LOG_WARNING, "async-pf=%s: unsupported: %s; the domain runs "
 			 "with the host's default", want ? "on" : "off", detail);

@@ -173,7 +173,7 @@ int cmd_kexec(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	char bootdir[APF_PATH_MAX], kernel[APF_PATH_MAX], lockdown[128], buf[16];
-	char proc[4096], cmdline[4096], err[600], initrd_arg[600], cmd_arg[4200];
+	char proc[4096], cmdline[4096], err[600] = "", initrd_arg[600], cmd_arg[4200];
 	const char *kexec = getenv("APF_KEXEC") ? getenv("APF_KEXEC") : "kexec";
 	const char *systemctl = getenv("APF_SYSTEMCTL") ? getenv("APF_SYSTEMCTL") :
 				"systemctl";

@@ -38,6 +38,11 @@ patched)
     *'"value":false'*) echo false > "$FAKE_VIRSH_STATE"; echo '{"return":{},"id":"libvirt-9"}';;
     *'"value":true'*) echo true > "$FAKE_VIRSH_STATE"; echo '{"return":{},"id":"libvirt-9"}';;
     esac;;
+nocap)
+    case "$cmd" in
+    *qom-get*) echo '{"return":true,"id":"libvirt-8"}';;
+    *) echo '{"id":"libvirt-9","error":{"class":"GenericError","desc":"async-pf=off needs KVM_CAP_DISABLE_ASYNC_PF, which this host kernel does not support"}}';;
+    esac;;
 fail)
     echo "error: failed to get domain '$5'" >&2; exit 1;;
 garbage)
@@ -374,6 +379,13 @@ def test_stock_qemu_is_unsupported_and_domain_runs(lab):
     if "tracepoints" in rec:
         assert rec["tracepoints"]["final"] is True
         assert all(isinstance(v, int) for v in rec["tracepoints"]["counts"].values())
+
+
+def test_our_qemu_on_a_stock_host_kernel_is_unsupported(lab):
+    """The APF Suite QEMU without KVM_CAP_DISABLE_ASYNC_PF in the kernel."""
+    rec = run_domain(lab, "web1", "off", "nocap")
+    assert rec["apply"]["result"] == "unsupported"
+    assert "KVM_CAP_DISABLE_ASYNC_PF" in rec["apply"]["detail"]
 
 
 @pytest.mark.parametrize("mode,result", [("fail", "failed"), ("garbage", "failed")])

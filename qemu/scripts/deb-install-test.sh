@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# make -C qemu deb-install-test: install build/packages into a throwaway
+# Debian 12 root (debootstrap minbase, cached as a tarball in build/dl) with
+# apt resolving the dependencies from bookworm and bookworm-backports (for
+# seabios >= 1.16.3), then run the installed qemu-system-x86_64 there:
+# version string, /machine/accel, and "info async-pf" under TCG.
+# Needs root.  The package tier of tests/ does the full install test.
+. "$(dirname "$0")/common.sh"
+
+T0=$(now)
+step() { log "[$(( $(now) - T0 ))s] $*"; }
+[ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot)"
+pk=$BUILD/packages
+ls "$pk"/qemu-system-x86_*.deb >/dev/null 2>&1 || die "no packages; run make deb"
+root=$BUILD/deb-root
+tgz=$BUILD/dl/bookworm-minbase.tgz
+cleanup() {
+	for m in proc dev/pts dev; do umount "$root/$m" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+cleanup
+rm -rf "$root"
+if [ ! -f "$tgz" ]; then
+	debootstrap --variant=minbase --make-tarball="$tgz" bookworm "$root.dl" \
+		http://deb.debian.org/debian >"$BUILD/debootstrap.log" 2>&1 ||
+		{ tail -20 "$BUILD/debootstrap.log" >&2; die "debootstrap --make-tarball failed"; }
+	rm -rf "$root.dl"
+fi
+debootstrap --variant=minbase --unpack-tarball="$tgz" bookworm "$root" \
+	http://deb.debian.org/debian >"$BUILD/debootstrap.log" 2>&1 ||
+	{ tail -20 "$BUILD/debootstrap.log" >&2; die "debootstrap failed"; }
+step "fresh bookworm minbase root"
+
+cat >"$root/etc/apt/sources.list" <<'SRC'
+deb http://deb.debian.org/debian bookworm main
+deb http://deb.debian.org/debian bookworm-updates main
+deb http://deb.debian.org/debian-security bookworm-security main
+deb http://deb.debian.org/debian bookworm-backports main
+SRC
+mkdir -p "$root/tmp/apf"
+cp "$pk"/*.deb "$root/tmp/apf/"
+mount -t proc proc "$root/proc"
+mount --bind /dev "$root/dev"
+in_root() { chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"; }
+in_root apt-get update -q >"$BUILD/deb-root-apt.log" 2>&1 ||
+	{ tail -20 "$BUILD/deb-root-apt.log" >&2; die "apt-get update failed"; }
+# The seabios that qemu-system-x86 needs is only in bookworm-backports.
+if ! in_root apt-get install -y -q --no-install-recommends -t bookworm-backports seabios \
+	>>"$BUILD/deb-root-apt.log" 2>&1 ||
+   ! in_root sh -c 'apt-get install -y -q --no-install-recommends /tmp/apf/qemu-system-x86_*.deb \
+	/tmp/apf/qemu-system-common_*.deb /tmp/apf/qemu-system-data_*.deb' >>"$BUILD/deb-root-apt.log" 2>&1; then
+	tail -30 "$BUILD/deb-root-apt.log" >&2
+	die "apt-get install of the packages failed"
+fi
+step "apt-get install ./qemu-system-x86_*.deb (+ common, data): ok"
+in_root dpkg-query -W -f '${Package} ${Version}\n' qemu-system-x86 qemu-system-common qemu-system-data seabios >&2
+
+ver=$(in_root qemu-system-x86_64 --version | head -1)
+echo "$ver" | grep -qF "+apf$APF_RELEASE" || die "installed: $ver"
+out=$(printf '%s\n' '{"execute":"qmp_capabilities"}' \
+	'{"execute":"qom-get","arguments":{"path":"/machine/accel","property":"type"}}' \
+	'{"execute":"human-monitor-command","arguments":{"command-line":"info async-pf"}}' \
+	'{"execute":"quit"}' |
+	in_root timeout 60 qemu-system-x86_64 -machine q35 -accel tcg -S -nodefaults \
+		-display none -qmp stdio 2>&1)
+echo "$out" | grep -q '"return": "tcg-accel"' || { echo "$out" >&2; die "no /machine/accel"; }
+echo "$out" | grep -q 'Asynchronous page faults are a KVM feature' || { echo "$out" >&2; die "no info async-pf"; }
+log "installed $ver: /machine/accel and info async-pf work"
+log "deb install test passed in $(( $(now) - T0 ))s"
