@@ -98,24 +98,26 @@ snap() {
 	for e in kvm_async_pf_not_present kvm_async_pf_completed kvm_async_pf_ready; do
 		echo "L1TRACE \$1 \$e=\$(grep -c " \$e:" \$T/trace)"
 	done
-	echo "L1SWAP \$1 \$(grep -E 'pswpin|pswpout' /proc/vmstat | tr '\n' ' ')"
 }
 sh -c 'echo \$\$ >/sys/fs/cgroup/l2/cgroup.procs; exec qemu-system-x86_64 -enable-kvm -cpu host -m 512 -smp 1 \
 	-kernel /l2/bzImage -initrd /l2/initramfs.gz -append "console=ttyS0 panic=-1" \
 	-display none -nodefaults -serial file:/tmp/l2.log -monitor none -no-reboot' &
 qpid=\$!
+# Mirror the L2 console on L1's, so that a hung run still shows where.
+(sleep 1; tail -f /tmp/l2.log | sed 's/^/L2| /') &
 for p in P1 P2 P3; do
+	n=0
 	while ! grep -q "MARK \$p" /tmp/l2.log 2>/dev/null; do
 		kill -0 \$qpid 2>/dev/null || break
 		sleep 1
+		n=\$((n + 1))
+		[ \$((n % 120)) = 0 ] && snap wait-\$p-\${n}s
 	done
 	snap \$p
 	[ \$p = P2 ] && echo N >/sys/module/kvm/parameters/async_pf && echo "L1: kvm.async_pf=N"
 done
 wait \$qpid
 echo Y >/sys/module/kvm/parameters/async_pf
-echo "L1: ---- L2 serial log ----"
-cat /tmp/l2.log
 echo "L1: done"
 poweroff -f
 INIT
@@ -131,5 +133,5 @@ timeout "$limit" "$qemu" -accel tcg -cpu EPYC,+svm -m 2G -smp 2 \
 	-drive file="$work/swap.img",if=virtio,format=raw,cache=unsafe \
 	-nographic -nodefaults -serial stdio -monitor none -no-reboot >"$work/serial.log" 2>&1 || true
 log "QEMU ran $(( $(now) - t0 ))s; serial log in ${work#"$KDIR"/}/serial.log"
-grep -E "^(L1|L2)|touch:|Kernel panic|BUG:|soft lockup|WARNING:" "$work/serial.log" | tr -d '\r' >&2 || true
+grep -E "^(L1|L2)|L2\\| |touch:|Kernel panic|BUG:|soft lockup|WARNING:" "$work/serial.log" | tr -d '\r' >&2 || true
 grep -q "L1: done" "$work/serial.log" || die "lab run did not finish"

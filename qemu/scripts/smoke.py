@@ -33,7 +33,7 @@ def has_cap():
 
 def vm(binary, tmp, *args):
     m = QEMUMachine(binary, base_temp_dir=tmp)
-    m.add_args('-machine', 'none', '-cpu', 'qemu64', '-S', *args)
+    m.add_args('-machine', 'q35', '-nodefaults', '-S', *args)
     return m
 
 

@@ -19,6 +19,12 @@ import re
 #   qemu    "apf": our QEMU in L1             accel   accelerator options
 #   wl      labwl arguments (',' for ' ')
 SCENARIOS = {
+    "boot": {
+        "title": "L1 only: boots, kvm_amd with nested paging, APF tracepoints (quick sanity check)",
+        "kernels": None,
+        "runs": [],
+        "params": {"timeout": 300},
+    },
     "a": {
         "title": "stock kernels: APF events seen, apfctl reports them (tracepoints)",
         "kernels": "stock",
@@ -378,7 +384,16 @@ def check_x(c, runs):
     c.gt0("hostoff: async_pf_sync", dbg(run, "S2", "async_pf_sync"))
 
 
-CHECKS = {"x": check_x, "a": check_a, "b": check_b, "c": check_c, "d": check_d, "e": check_e, "f": check_f}
+def check_boot(c, runs, data):
+    h = data.get("host", "")
+    c.add("L1: /dev/kvm", "/dev/kvm" in h and "crw" in h, "ls -l /dev/kvm")
+    c.add("L1: kvm_amd nested=1, npt=Y", "kvm_amd/parameters/nested 1" in h and
+          "kvm_amd/parameters/npt Y" in h, "host.txt")
+    c.add("L1: kvm_async_pf_not_present tracepoint", "tracepoint kvm_async_pf_not_present" in h)
+    c.add("L1: swap on the virtio disk", "/dev/vd" in data.get("swaps", ""), data.get("swaps", "")[:200])
+
+
+CHECKS = {"boot": check_boot, "x": check_x, "a": check_a, "b": check_b, "c": check_c, "d": check_d, "e": check_e, "f": check_f}
 
 
 def evaluate(name, data):
@@ -389,7 +404,10 @@ def evaluate(name, data):
         c.add("all L2 runs present", False, f"missing {missing}")
         return c.items, {}, []
     try:
-        CHECKS[name](c, runs)
+        if name == "boot":
+            check_boot(c, runs, data)
+        else:
+            CHECKS[name](c, runs)
     except Exception as e:  # a malformed result is a failed check, not a crash
         c.add("results parse", False, f"{type(e).__name__}: {e}")
     summary, notes = {}, []

