@@ -549,6 +549,8 @@ def make_cfg_tar(path, scn, imgs, params):
             env[f"RUN_{n}_SWITCH"] = r["switch"]
         if r.get("wl"):
             env[f"RUN_{n}_WL"] = r["wl"]
+        if r.get("switchcmd"):
+            env[f"RUN_{n}_SWITCHCMD"] = r["switchcmd"]
         if r.get("hostapf"):
             env[f"RUN_{n}_HOSTAPF"] = r["hostapf"]
     text = "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items())
@@ -799,6 +801,9 @@ def run_scenario(name, imgs, args, progress):
             result.update(checks=checks, summary=summary, notes=notes, runs=data,
                           verdict="pass" if all(c["ok"] for c in checks) else "fail")
             rec["outcome"] = result["verdict"]
+            for c in checks:
+                if c.get("xfail"):
+                    progress(f"  known issue: {c['name']}: {c['detail']}: {c['known_issue']}")
             if result["verdict"] == "fail":
                 progress(f"scenario {name}: FAIL")
                 for c in checks:
@@ -853,7 +858,7 @@ def collect(rdir):
                     "rc": int(rc.read_text().strip() or -1) if rc.exists() else None,
                     "stderr": err.read_text()[-2000:] if err.exists() else "",
                     "json": read_json(f) if f.stat().st_size else None}
-            elif f.suffix in (".txt", ".pid", ".rc", ".err") or f.name.startswith("t-"):
+            elif f.suffix in (".txt", ".pid", ".rc", ".err", ".out") or f.name.startswith("t-"):
                 txt = f.read_text(errors="replace")
                 run_["files"][f.name] = txt[-20000:] if "console" not in f.name else txt[-6000:]
         l2 = d / "l2"

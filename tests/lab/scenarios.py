@@ -58,10 +58,11 @@ SCENARIOS = {
         "runs": [{"name": "hostoff", "hostapf": "N"}],
     },
     "f": {
-        "title": "per-VM opt-out: our QEMU -accel kvm,async-pf=off vs on",
+        "title": "per-VM opt-out, our QEMU: -accel kvm,async-pf=off; on, then apfctl disable --vm",
         "kernels": "ours",
         "needs_our_qemu": True,
-        "runs": [{"name": "vmon", "qemu": "apf", "accel": "-accel kvm,async-pf=on"},
+        "runs": [{"name": "vmon", "qemu": "apf", "accel": "-accel kvm,async-pf=on",
+                  "switchcmd": "apfctl disable --vm l2-vmon"},
                  {"name": "vmoff", "qemu": "apf", "accel": "-accel kvm,async-pf=off"}],
     },
 }
@@ -171,8 +172,19 @@ class Checks:
     def __init__(self):
         self.items = []
 
-    def add(self, name, ok, detail=""):
-        self.items.append({"name": name, "ok": bool(ok), "detail": str(detail)})
+    def add(self, name, ok, detail="", known=None):
+        """known: a known bug elsewhere (text) that makes this check fail
+        today; the failure is then recorded as a known issue, not a
+        failure, and a pass says that the marker can go."""
+        item = {"name": name, "ok": bool(ok), "detail": str(detail)}
+        if known:
+            item["known_issue"] = known
+            if not ok:
+                item["ok"] = True
+                item["xfail"] = True
+            else:
+                item["detail"] += " (known issue fixed? remove the marker)"
+        self.items.append(item)
         return ok
 
     def gt0(self, name, v):
@@ -227,6 +239,11 @@ def check_a(c, runs):
           any(v > 0 for _, v in tps), f"{tps}")
     st = apfctl(run, "status-during").get("json") or {}
     c.add("apf: L1 apfctl status: role host/both", st.get("role") in ("host", "both"), st.get("role"))
+    h = st.get("host") or {}
+    c.add("apf: L1 apfctl status: stock kernel (no patched counters, no switch), tracepoints listed",
+          h.get("counters") == "absent" and (h.get("switch") or {}).get("present") is False
+          and "kvm_async_pf_not_present" in (h.get("tracepoints") or []),
+          f"counters={h.get('counters')} switch={h.get('switch')}")
     tr = apfctl(run, "trace").get("json") or {}
     c.gt0("apf: L1 apfctl trace measured latencies", ((tr.get("total") or {}).get("count")))
     g = l2_apfctl(run, "status-post") or {}
@@ -345,15 +362,37 @@ def check_e(c, runs):
 
 
 
+def vm_async_pf(run, name):
+    """The per-VM async_pf state `apfctl status` reports (via our QEMU)."""
+    vms = ((apfctl(run, name).get("json") or {}).get("host") or {}).get("vms") or []
+    return vms[0].get("async_pf") if len(vms) == 1 else "no single VM"
+
+
 def check_f(c, runs):
     on, off = runs["vmon"], runs["vmoff"]
     common_run_checks(c, "vmon", on)
+    # -accel kvm,async-pf=off: the whole run synchronous.
     c.add("vmoff: final snapshot stable", snap(off, "S2").get("stable") is True)
-    c.gt0("vmon: async_pf_queued", dbg(on, "S2", "async_pf_queued"))
+    c.add("vmoff: L2 workload finished", bool(off["l2"].get("wl")), "wl.json")
     c.eq0("vmoff: async_pf_queued", dbg(off, "S2", "async_pf_queued"))
     c.eq0("vmoff: tracepoint kvm_async_pf_not_present", ev(off, "S2", "kvm_async_pf_not_present"))
     c.gt0("vmoff: async_pf_sync", dbg(off, "S2", "async_pf_sync"))
     c.gt0("vmoff: L2 QEMU major faults in L1 (swap-ins)", swapins(off))
+    c.add("vmoff: L1 apfctl status: VM async_pf false", vm_async_pf(off, "status-during") is False,
+          vm_async_pf(off, "status-during"))
+    # async-pf=on, then `apfctl disable --vm` (QMP qom-set) at phase 1 end.
+    c.add("vmon: L1 apfctl status: VM async_pf true in phase 1", vm_async_pf(on, "status-during") is True,
+          vm_async_pf(on, "status-during"))
+    c.gt0("vmon: phase 1: async_pf_queued grew", d_dbg(on, "S0", "S1", "async_pf_queued"))
+    c.add("vmon: apfctl disable --vm exit 0", on["files"].get("switchcmd.rc", "").strip() == "0",
+          on["files"].get("switchcmd.out", "")[:200])
+    c.add("vmon: L1 apfctl status: VM async_pf false in phase 2", vm_async_pf(on, "status-phase2") is False,
+          vm_async_pf(on, "status-phase2"),
+          known="apfctl status takes a VM's async_pf from the QEMU command line "
+                "(lib/qemu_cmdline.c), not from QMP qom-get /machine/accel async-pf: "
+                "after apfctl disable --vm it still says true")
+    c.eq0("vmon: phase 2: async_pf_queued did not grow", d_dbg(on, "S1", "S2", "async_pf_queued"))
+    c.gt0("vmon: phase 2: async_pf_sync grew", d_dbg(on, "S1", "S2", "async_pf_sync"))
 
 
 def notes_of(runs):
@@ -411,7 +450,9 @@ def evaluate(name, data):
     except Exception as e:  # a malformed result is a failed check, not a crash
         c.add("results parse", False, f"{type(e).__name__}: {e}")
     summary, notes = {}, []
-    for rn, r in runs.items():
+    order = [r["name"] for r in SCENARIOS[name]["runs"]]
+    for rn in order + sorted(set(runs) - set(order)):
+        r = runs[rn]
         try:
             summary[rn] = summary_of(r)
         except Exception as e:
@@ -448,7 +489,8 @@ def table_row(r):
                                                           "async_pf_ready"))),
         col(lambda s: f"{_n(s.get('g_page_not_present'))}/{_n(s.get('hyp'))}"),
         col(lambda s: _n(s.get("swapins"))),
-        f"{sum(c['ok'] for c in checks)}/{len(checks)}",
+        f"{sum(c['ok'] for c in checks)}/{len(checks)}"
+        + (f" ({sum(1 for c in checks if c.get('xfail'))} known)" if any(c.get("xfail") for c in checks) else ""),
         f"{len(r.get('attempts') or [])}/{r.get('flakes', 0)}",
         f"{r.get('wall_s', 0):.0f}s",
         r.get("verdict", "-").upper() + (f" ({r['reason'][:60]})" if r.get("verdict") == "skip" else ""),

@@ -115,6 +115,7 @@ run_one() {
 	eval "switch=\${RUN_${name}_SWITCH:-}"
 	eval "wl=\${RUN_${name}_WL:-$LAB_WL}"
 	eval "hostapf=\${RUN_${name}_HOSTAPF:-Y}"
+	eval "switchcmd=\${RUN_${name}_SWITCHCMD:-}"
 	say "run $name: $qemu $accel append='$append' hostapf=$hostapf switch='$switch' wl='$wl'"
 	param_w "$hostapf"
 	echo "$(uptime_s)" >"$d/t-start"
@@ -171,6 +172,13 @@ run_one() {
 		if [ -n "$switch" ]; then
 			param_w "$switch"
 			cat /sys/module/kvm/parameters/async_pf >"$d/switch-phase2.txt" 2>&1
+			sleep 1
+		fi
+		if [ -n "$switchcmd" ]; then
+			timeout 60 sh -c "$switchcmd" >"$d/switchcmd.out" 2>&1
+			echo $? >"$d/switchcmd.rc"
+			say "phase 2 switch: $switchcmd: rc $(cat "$d/switchcmd.rc"): $(head -c 200 "$d/switchcmd.out" | tr '\n' ' ')"
+			apfctl_run apfctl-status-phase2 status -j
 			sleep 1
 		fi
 		snap "$d" S1
