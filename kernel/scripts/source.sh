@@ -28,6 +28,6 @@ log "unpacking $SRC_TAR into ${BUILD#"$KDIR"/}/src"
 rm -rf "$BUILD/src"
 mkdir -p "$BUILD/src"
 tar -C "$BUILD/src" -xf "$SRC_TAR"
-ver=$(make -s -C "$SRC_DIR" kernelversion)
+ver=$(make -s --no-print-directory -C "$SRC_DIR" kernelversion)
 [ "$ver" = "$KERNEL_VERSION" ] || die "$SRC_TAR is $ver, base.mk says $KERNEL_VERSION"
 echo "$KERNEL_DEB_VERSION" >"$stamp"

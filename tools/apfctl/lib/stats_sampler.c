@@ -50,6 +50,7 @@ const char *apf_source_name(enum apf_source s)
 	case APF_SRC_DEBUGFS: return "debugfs";
 	case APF_SRC_TRACEPOINTS: return "tracepoints";
 	case APF_SRC_SUM: return "sum";
+	case APF_SRC_DEBUGFS_TP: return "debugfs+tracepoints";
 	case APF_SRC_SYSFS: return "sysfs";
 	}
 	return "unknown";
@@ -315,6 +316,11 @@ static void sample_total(struct apf_sampler *s, struct apf_sample *out)
 	if (s->debugfs_total_ok &&
 	    apf_debugfs_read_stats("", s->cfg.all, &out->total) > 0) {
 		out->total_source = APF_SRC_DEBUGFS;
+		/* A stock kernel's debugfs has no APF counters: the tracepoints
+		 * are the only place its async faults show up. */
+		if (s->perf_total &&
+		    !read_perf(&s->tracefs, s->perf_total, &out->total))
+			out->total_source = APF_SRC_DEBUGFS_TP;
 		return;
 	}
 	apf_counters_free(&out->total);
@@ -444,8 +450,9 @@ struct apf_sampler *apf_sampler_open(const struct apf_sampler_cfg *cfg, int *err
 	s->debugfs_vm_ok = s->debugfs_total_ok;
 	apf_counters_free(&probe);
 	apf_tracefs_discover(&s->tracefs);
-	if (!cfg->no_perf && !s->selected && !s->debugfs_total_ok &&
-	    s->tracefs.ntp && apf_sysroot_is_live()) {
+	if (!cfg->no_perf && !s->selected && s->tracefs.ntp &&
+	    (!s->debugfs_total_ok || !apf_debugfs_has_stat("async_pf_queued")) &&
+	    apf_sysroot_is_live()) {
 		int perr;
 
 		s->perf_total = apf_tp_counter_open(&s->tracefs, 0, &perr);

@@ -18,6 +18,7 @@ enum apf_source {
 	APF_SRC_DEBUGFS,	/* /sys/kernel/debug/kvm */
 	APF_SRC_TRACEPOINTS,	/* perf_event_open counting, since start */
 	APF_SRC_SUM,		/* total only: sum of the VM rows */
+	APF_SRC_DEBUGFS_TP,	/* total only: stock debugfs + APF tracepoints */
 	APF_SRC_SYSFS,		/* guest: /sys/kernel/kvm_async_pf */
 };
 

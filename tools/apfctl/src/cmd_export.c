@@ -21,6 +21,13 @@ static void labels(FILE *f, const struct apf_vm_row *v)
 	fprintf(f, ",source=\"%s\"}", apf_source_name(v->source));
 }
 
+/* Tracepoint counters are named after their events (kvm_async_pf_*);
+ * KVM statistics never start with "kvm_". */
+static bool is_tracepoint(const char *name)
+{
+	return !strncmp(name, "kvm_", 4);
+}
+
 static bool seen_before(const struct apf_sample *s, size_t vm, size_t idx)
 {
 	size_t i;
@@ -113,13 +120,14 @@ static void export_tp_rates(FILE *f, const struct apf_sample *cur,
 
 		if (v && v->source != APF_SRC_TRACEPOINTS)
 			continue;
-		if (!v && cur->total_source != APF_SRC_TRACEPOINTS)
+		if (!v && cur->total_source != APF_SRC_TRACEPOINTS &&
+		    cur->total_source != APF_SRC_DEBUGFS_TP)
 			continue;
 		c = v ? &v->counters : &cur->total;
 		p = v ? (apf_sample_vm(prev, v->pid) ?
 			 &apf_sample_vm(prev, v->pid)->counters : NULL) : &prev->total;
 		for (j = 0; j < c->n; j++) {
-			if (!apf_rate(p, &c->v[j], dt, &r))
+			if (!is_tracepoint(c->v[j].name) || !apf_rate(p, &c->v[j], dt, &r))
 				continue;
 			if (!header) {
 				apf_prom_family(f, metric, "gauge",
@@ -147,6 +155,9 @@ static void export_counters(FILE *f, const char *prefix,
 	int gauge;
 
 	for (i = 0; i < c->n; i++) {
+		/* Tracepoint counts cover the window only: export_tp_rates. */
+		if (is_tracepoint(c->v[i].name))
+			continue;
 		apf_prom_metric(metric, sizeof(metric), prefix, c->v[i].name,
 				&scale, &gauge);
 		apf_prom_family(f, metric, gauge ? "gauge" : "counter", help);
@@ -199,7 +210,8 @@ static int write_all(FILE *f, const struct apf_sample *cur,
 	export_state(f);
 	export_vm_info(f, cur);
 	export_vm_counters(f, cur);
-	if (cur->total_source == APF_SRC_DEBUGFS)
+	if (cur->total_source == APF_SRC_DEBUGFS ||
+	    cur->total_source == APF_SRC_DEBUGFS_TP)
 		export_counters(f, "apf_host", &cur->total,
 				"KVM statistic summed over all VMs (debugfs).");
 	export_tp_rates(f, cur, prev);
