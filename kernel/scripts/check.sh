@@ -60,7 +60,7 @@ targets=""
 selftests=""
 for f in $(series_files); do
 	case $f in
-	virt/kvm/*.c | arch/x86/kvm/*.c | arch/x86/kvm/*/*.c) t=arch/x86/kvm/ ;;
+	virt/kvm/*.c | arch/x86/kvm/*.c) t=arch/x86/kvm/ ;; # also arch/x86/kvm/*/*.c
 	tools/testing/selftests/kvm/*.c) selftests="$selftests ${f#tools/testing/selftests/kvm/}"; continue ;;
 	*.c) t=${f%.c}.o ;;
 	*) continue ;;

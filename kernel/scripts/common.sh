@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Shared by the kernel/ scripts: pinned versions, paths, helpers.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 set -euo pipefail
 
 KDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -63,4 +63,4 @@ fi
 t=$(( $(now) - t0 ))
 echo "$(date -u +%FT%TZ) $kind-$role ${t}s -j$JOBS $(nproc) cpus" >>"$out/times.log"
 log "$kind packages for $role in ${t}s:"
-ls -l "$out" | grep -E "apf[-_]$role" >&2 || true
+ls -l "$out"/*apf?"$role"* >&2 || true
