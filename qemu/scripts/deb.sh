@@ -14,9 +14,11 @@
 # its rules already have: the build profiles pkg.qemu.omit-user and
 # pkg.qemu.omit-system-xen, make variables system-packages=x86 (the
 # qemu-system-* package list, from debian/control.mk) and qemu-builds
-# (no HTML manual: it goes to qemu-system-data), QEMU_CONFIGURE_OPTIONS
-# (i386 and x86_64 targets; no blkio, which bookworm lacks), and DH_OPTIONS
-# (-N for the packages we do not build).
+# (the builds: no qemu-user, no Xen), QEMU_CONFIGURE_OPTIONS
+# (i386 and x86_64 targets; no blkio, which bookworm lacks; no brlapi, the
+# braille chardev, whose library in bookworm-backports would make
+# qemu-system-common depend on it), and DH_OPTIONS (-N for the packages we
+# do not build).
 . "$(dirname "$0")/common.sh"
 
 T0=$(now)
@@ -24,62 +26,73 @@ step() { log "[$(( $(now) - T0 ))s] $*"; }
 KEEP="qemu-system-x86 qemu-system-common qemu-system-gui qemu-system-modules-opengl
 	qemu-system-modules-spice qemu-block-extra qemu-utils"
 
+export DEB_BUILD_PROFILES="pkg.qemu.omit-user pkg.qemu.omit-system-xen"
+export DEB_BUILD_OPTIONS="nocheck parallel=$JOBS"
+vars=(system-packages=x86 enable-system=y "qemu-builds=qemu microvm man html"
+	"QEMU_CONFIGURE_OPTIONS=--target-list=i386-softmmu,x86_64-softmmu --disable-blkio --disable-brlapi")
+
 "$QDIR/scripts/source.sh"
 D=$BUILD/deb
 src=$D/qemu-${QEMU_UPSTREAM_DS%+ds}
-rm -rf "$D"
-mkdir -p "$D"
-unpack_to "$src"
-step "unpacked Debian's qemu $QEMU_DEB_VERSION"
+# The unpacked tree is kept while the series and the base stay the same, so
+# that a failure late in the packaging resumes where it stopped (Debian's
+# rules keep stamps: b/qemu/configured, b/qemu/built, ...).  A change of
+# the build options above starts afresh.
+stamp=$( (series | xargs cat "$QDIR/base.mk"; echo "${vars[*]} $DEB_BUILD_PROFILES $KEEP") | sha256sum)
+if [ -f "$D/.apf-stamp" ] && [ "$(cat "$D/.apf-stamp")" = "$stamp" ] && [ -f "$src/debian/rules" ]; then
+	log "reusing ${src#"$QDIR"/} (same series and base)"
+else
+	rm -rf "$D"
+	mkdir -p "$D"
+	unpack_to "$src"
+	step "unpacked Debian's qemu $QEMU_DEB_VERSION"
 
-# --- our series, as Debian patches -------------------------------------------
-mkdir -p "$src/debian/patches/apf"
-for p in $(series); do
-	cp "$p" "$src/debian/patches/apf/"
-	echo "apf/$(basename "$p")" >>"$src/debian/patches/series"
-done
-(cd "$src" && dpkg-source --before-build . >"$D/patches.log" 2>&1) ||
-	{ cat "$D/patches.log" >&2; die "the series does not apply on Debian's tree"; }
-step "series applied as debian/patches/apf/ ($(series | wc -l) patches)"
-
-# Changelog entry.  Its date is the newest patch's, so the packages are
-# reproducible (SOURCE_DATE_EPOCH comes from debian/changelog).
-date=$(series | xargs sed -n 's/^Date: //p' | while read -r d; do date -d "$d" +%s; done | sort -n | tail -1)
-{
-	echo "qemu ($APF_DEB_VERSION) bookworm; urgency=medium"
-	echo
-	echo "  * APF Suite $APF_RELEASE: Debian's $QEMU_DEB_VERSION, rebuilt for bookworm"
-	echo "    with the APF Suite series (debian/patches/apf/):"
+	# --- our series, as Debian patches -------------------------------------------
+	mkdir -p "$src/debian/patches/apf"
 	for p in $(series); do
-		echo "    - $(sed -n 's/^Subject: \(\[PATCH[^]]*\] \)\{0,1\}//p' "$p" | head -1)"
+		cp "$p" "$src/debian/patches/apf/"
+		echo "apf/$(basename "$p")" >>"$src/debian/patches/series"
 	done
-	echo "  * Built for x86 only (qemu-system-x86 and the packages it uses)."
-	echo
-	echo " -- APF Suite Maintainers <maintainers@apf-suite.invalid>  $(LC_ALL=C date -u -R -d "@$date")"
-	echo
-	cat "$src/debian/changelog"
-} >"$D/changelog.new"
-mv "$D/changelog.new" "$src/debian/changelog"
-[ "$(cd "$src" && dpkg-parsechangelog -S Version)" = "$APF_DEB_VERSION" ] || die "changelog version"
+	(cd "$src" && dpkg-source --before-build . >"$D/patches.log" 2>&1) ||
+		{ cat "$D/patches.log" >&2; die "the series does not apply on Debian's tree"; }
+	step "series applied as debian/patches/apf/ ($(series | wc -l) patches)"
 
-# Source package (.dsc + debian.tar.xz with our patches), for rebuilds.
-ln -sf "$DL/qemu_${QEMU_UPSTREAM_DS}.orig.tar.xz" "$D/"
-(cd "$D" && dpkg-source -b "$(basename "$src")" >"$D/source.log" 2>&1) ||
-	{ cat "$D/source.log" >&2; die "dpkg-source -b failed"; }
-step "source package $(cd "$D" && ls ./*.dsc)"
+	# Changelog entry.  Its date is the newest patch's, so the packages are
+	# reproducible (SOURCE_DATE_EPOCH comes from debian/changelog).
+	date=$(series | xargs sed -n 's/^Date: //p' | while read -r d; do date -d "$d" +%s; done | sort -n | tail -1)
+	{
+		echo "qemu ($APF_DEB_VERSION) bookworm; urgency=medium"
+		echo
+		echo "  * APF Suite $APF_RELEASE: Debian's $QEMU_DEB_VERSION, rebuilt for bookworm"
+		echo "    with the APF Suite series (debian/patches/apf/):"
+		for p in $(series); do
+			echo "    - $(sed -n 's/^Subject: \(\[PATCH[^]]*\] \)\{0,1\}//p' "$p" | head -1)"
+		done
+		echo "  * Built for x86 only (qemu-system-x86 and the packages it uses)."
+		echo
+		echo " -- APF Suite Maintainers <maintainers@apf-suite.invalid>  $(LC_ALL=C date -u -R -d "@$date")"
+		echo
+		cat "$src/debian/changelog"
+	} >"$D/changelog.new"
+	mv "$D/changelog.new" "$src/debian/changelog"
+	[ "$(cd "$src" && dpkg-parsechangelog -S Version)" = "$APF_DEB_VERSION" ] || die "changelog version"
+
+	# Source package (.dsc + debian.tar.xz with our patches), for rebuilds.
+	ln -sf "$DL/qemu_${QEMU_UPSTREAM_DS}.orig.tar.xz" "$D/"
+	(cd "$D" && dpkg-source -b "$(basename "$src")" >"$D/source.log" 2>&1) ||
+		{ cat "$D/source.log" >&2; die "dpkg-source -b failed"; }
+	step "source package $(cd "$D" && ls ./*.dsc)"
+	echo "$stamp" >"$D/.apf-stamp"
+fi
 
 # --- binary packages ------------------------------------------------------------
 "$QDIR/scripts/deb-deps.sh" "$src"
-export DEB_BUILD_PROFILES="pkg.qemu.omit-user pkg.qemu.omit-system-xen"
-export DEB_BUILD_OPTIONS="nocheck parallel=$JOBS"
 all=$(cd "$src" && dh_listpackages -a)
 skip=""
 for p in $all; do
 	case " $(echo $KEEP) " in *" $p "*) ;; *) skip="$skip -N$p" ;; esac
 done
 export DH_OPTIONS="${skip# }"
-vars=(system-packages=x86 enable-system=y "qemu-builds=qemu microvm man"
-	"QEMU_CONFIGURE_OPTIONS=--target-list=i386-softmmu,x86_64-softmmu --disable-blkio")
 log "building: $(cd "$src" && dh_listpackages -a | tr '\n' ' ')"
 (cd "$src" && debian/rules build-arch "${vars[@]}" >"$D/build.log" 2>&1) ||
 	{ tail -60 "$D/build.log" >&2; die "build failed (log: ${D#"$QDIR"/}/build.log)"; }
@@ -103,13 +116,18 @@ else
 	apt-get -q "${aptopts[@]}" update >"$D/apt.log" 2>&1 &&
 		(cd "$D" && apt-get -q "${aptopts[@]}" download "qemu-system-data=$QEMU_DEB_VERSION" >>"$D/apt.log" 2>&1) ||
 		{ cat "$D/apt.log" >&2; die "cannot download $data"; }
+	# apt-get download writes the epoch as %3a
+	mv "$D"/qemu-system-data_*"${QEMU_DEB_NOEPOCH}"_all.deb "$D/$data" 2>/dev/null || true
 	cp "$D/$data" "$BUILD/dl/"
 fi
 
 out=$BUILD/packages
 rm -rf "$out"
 mkdir -p "$out"
-mv "$D"/*.deb "$D"/*.dsc "$D"/*.debian.tar.* "$out/"
+mkdir -p "$out/dbgsym"
+mv "$D"/*-dbgsym_*.deb "$out/dbgsym/"
+mv "$D"/*.deb "$out/"
+cp "$D"/*.dsc "$D"/*.debian.tar.* "$out/"
 ln -sf "$DL/qemu_${QEMU_UPSTREAM_DS}.orig.tar.xz" "$out/"
 (cd "$out" && dpkg-scanpackages -m . /dev/null >Packages 2>/dev/null)
 
