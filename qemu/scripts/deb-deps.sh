@@ -3,10 +3,10 @@
 # Install the build dependencies of `make deb` (Debian's qemu packaging,
 # arch-dependent part) on bookworm, as root.  Debian's list is for trixie;
 # on bookworm:
-#  - meson >= 1.5, and libudev-dev and libbrlapi-dev matching the libudev1 and
-#    libbrlapi0.8 that bookworm-backports' QEMU pulls in, come from
-#    bookworm-backports;
+#  - meson >= 1.5 comes from bookworm-backports, and libudev-dev too where
+#    bookworm-backports' QEMU upgraded libudev1;
 #  - libblkio-dev does not exist (deb.sh configures with --disable-blkio);
+#  - libbrlapi-dev is not needed (--disable-brlapi);
 #  - libxen-dev is only for qemu-system-xen, which deb.sh does not build.
 # Usage: deb-deps.sh UNPACKED_SOURCE_DIR
 . "$(dirname "$0")/common.sh"
@@ -18,8 +18,14 @@ pkgs=""
 # dpkg-checkbuilddeps prints "pkg (>> ver) pkg:native ..."
 for p in $(echo "$missing" | sed -E 's/\([^)]*\)//g; s/:native//g; s/\|//g'); do
 	case $p in
-	libblkio-dev | libxen-dev) continue ;;
-	meson | libudev-dev | libbrlapi-dev) p="$p/bookworm-backports" ;;
+	libblkio-dev | libxen-dev | libbrlapi-dev) continue ;;
+	meson) p="$p/bookworm-backports" ;;
+	libudev-dev)
+		# must match the installed libudev1, which bookworm-backports'
+		# QEMU may have upgraded
+		case $(dpkg-query -W -f '${Version}' libudev1 2>/dev/null) in
+		*bpo*) p="$p/bookworm-backports" ;;
+		esac ;;
 	esac
 	case " $pkgs " in *" $p "*) ;; *) pkgs="$pkgs $p" ;; esac
 done
