@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the qemu/ scripts: pinned versions, paths, helpers.
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # the variables are for the scripts that source this
 set -euo pipefail
 
 QDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

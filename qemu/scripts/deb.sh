@@ -87,6 +87,8 @@ fi
 
 # --- binary packages ------------------------------------------------------------
 "$QDIR/scripts/deb-deps.sh" "$src"
+# --disable-brlapi: no braille chardev module to install.
+sed -i '/chardev-baum\.so/d' "$src/debian/qemu-system-common.install"
 all=$(cd "$src" && dh_listpackages -a)
 skip=""
 for p in $all; do

@@ -11,7 +11,7 @@ dev=$BUILD/dev/qemu
 mkdir -p "$BUILD/dev"
 cp -a "$SRC_DIR" "$dev"
 rm -rf "$dev/.pc"
-cd "$dev"
+cd "$dev" || exit 1
 git init -q
 git config user.name "APF Suite Maintainers"
 git config user.email maintainers@apf-suite.invalid
