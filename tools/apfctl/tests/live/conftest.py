@@ -423,6 +423,7 @@ DOMAIN_XML = """<domain type='{type}'>
   <uuid>{uuid}</uuid>
   <memory unit='MiB'>{mem}</memory>
   <vcpu>{vcpus}</vcpu>
+  <metadata>{metadata}</metadata>
   <os><type arch='x86_64' machine='pc'>hvm</type></os>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
@@ -447,7 +448,8 @@ def create_domain(workdir, name, vcpus=2, mem_mb=96):
         xml = workdir / f"{name}.xml"
         xml.write_text(DOMAIN_XML.format(
             type=dtype, name=name, uuid=uuid.uuid4(), mem=mem_mb,
-            vcpus=vcpus, emulator=QEMU, serial=workdir / f"{name}.serial"))
+            vcpus=vcpus, metadata="", emulator=QEMU,
+            serial=workdir / f"{name}.serial"))
         r = virsh("create", str(xml), timeout=120)
         if r.returncode == 0:
             return name, dtype

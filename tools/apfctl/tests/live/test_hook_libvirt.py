@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (APFCTL_DIR, QEMU, STATE_FILE, _comm, destroy_domain,
+from conftest import (APFCTL_DIR, DOMAIN_XML, QEMU, STATE_FILE, _comm, destroy_domain,
                       libvirt_answers, pid_alive, require_root, virsh, wait_for)
 
 REPO = APFCTL_DIR.parent.parent
@@ -35,25 +35,6 @@ DEFAULTS = Path("/etc/default/apf")
 RECORDS = Path("/var/lib/apf/domains")
 RUNTIME = Path("/run/apf/domains")
 NS = "https://apf-suite.invalid/xmlns/apf/1"
-
-DOMAIN = """<domain type='{type}'>
-  <name>{name}</name>
-  <uuid>{uuid}</uuid>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <metadata>{metadata}</metadata>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <emulator>{emulator}</emulator>
-    <serial type='file'><source path='{serial}'/></serial>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-"""
-
 
 def daemon_pid():
     """The running QEMU daemon: from our fixtures' state file, else from
@@ -133,9 +114,10 @@ def log_lines(log, name):
 def make_domain(tmp_path, name, metadata, dtype="qemu"):
     os.chmod(tmp_path, 0o755)       # the qemu user writes the serial log
     xml = tmp_path / f"{name}.xml"
-    xml.write_text(DOMAIN.format(type=dtype, name=name, uuid=uuid.uuid4(),
-                                 metadata=metadata, emulator=QEMU,
-                                 serial=tmp_path / f"{name}.serial"))
+    xml.write_text(DOMAIN_XML.format(type=dtype, name=name, uuid=uuid.uuid4(),
+                                     mem=64, vcpus=1, metadata=metadata,
+                                     emulator=QEMU,
+                                     serial=tmp_path / f"{name}.serial"))
     return xml
 
 
