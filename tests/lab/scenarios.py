@@ -393,6 +393,8 @@ def check_f(c, runs):
                 "after apfctl disable --vm it still says true")
     c.eq0("vmon: phase 2: async_pf_queued did not grow", d_dbg(on, "S1", "S2", "async_pf_queued"))
     c.gt0("vmon: phase 2: async_pf_sync grew", d_dbg(on, "S1", "S2", "async_pf_sync"))
+    check_hmp(c, "vmon", on, "off")
+    check_hmp(c, "vmoff", off, "off")
 
 
 def notes_of(runs):
@@ -412,6 +414,37 @@ def notes_of(runs):
                 if "warning" in line:
                     notes.append(f"{rn}: L1 apfctl {name}: {line.strip()}")
     return notes
+
+
+def hmp_async_pf(run):
+    """Our QEMU's `info async-pf` (hmp.txt): (switch state, column sums) or
+    (None, {}) when there is no table."""
+    # The monitor writes CRLF and echoes the command with cursor escapes.
+    text = run["files"].get("hmp.txt", "").replace("\r", "")
+    m = re.search(r"^async-pf: (on|off)", text, re.M)
+    head = re.search(r"^CPU +(.*)$", text, re.M)
+    if not m or not head:
+        return (m.group(1) if m else None), {}
+    cols = ["async_pf_" + c for c in head.group(1).split()]
+    sums = dict.fromkeys(cols, 0)
+    for line in text[head.end() + 1:].splitlines():
+        f = line.split()
+        if len(f) != len(cols) + 1 or not f[0].isdigit():
+            break
+        for col, v in zip(cols, f[1:]):
+            sums[col] += int(v) if v.isdigit() else 0
+    return m.group(1), sums
+
+
+def check_hmp(c, name, run, state):
+    """info async-pf was read between snapshots S2 and S3: its per-vCPU
+    sums lie between the debugfs totals of the two."""
+    got, sums = hmp_async_pf(run)
+    c.add(f"{name}: info async-pf says async-pf: {state}", got == state, f"got {got}")
+    for stat in ("async_pf_queued", "async_pf_sync"):
+        lo, hi, v = dbg(run, "S2", stat), dbg(run, "S3", stat), sums.get(stat)
+        c.add(f"{name}: info async-pf {stat} sum within debugfs S2..S3",
+              None not in (lo, hi, v) and lo <= v <= hi, f"S2 {lo} <= {v} <= S3 {hi}")
 
 
 def check_x(c, runs):

@@ -14,60 +14,9 @@
 # to /results, which ends up as a tar on the virtio disk "labres".
 . /lab/lab.env
 R=/results
-mkdir -p $R
+. /lab/l1-common.sh
 : "${LAB_T_BOOT:=240}" "${LAB_T_PHASE:=240}" "${LAB_T_RESULTS:=120}"
-say() { echo "L1LAB: $*"; }
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
-status=ok
-fail() {	# first failure wins; the run goes on to cleanup
-	say "FAIL $*"
-	[ "$status" = ok ] && status="fail: $*"
-	return 1
-}
-
-# Heartbeat: the host runner treats a silent console as a hang.
-# It also says what a stall looks like from L1: per-CPU local timer
-# interrupts, KVM exits and async PFs so far, the L2 QEMU's major faults.
-hb_line() {
-	loc=$(awk '/^ *LOC:/{s=""; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s = s (s ? "/" : "") $i; print s}' /proc/interrupts)
-	ex=$(cat /sys/kernel/debug/kvm/exits 2>/dev/null)
-	apf=$(cat /sys/kernel/debug/kvm/async_pf_queued 2>/dev/null)
-	mf=$(cat /sys/fs/cgroup/lab-*/memory.stat 2>/dev/null | awk '/^pgmajfault/{print $2}')
-	echo "up=$(uptime_s) swap_used_kb=$(awk '/SwapTotal/{t=$2}/SwapFree/{f=$2}END{print t-f}' /proc/meminfo) loc=$loc exits=${ex:--} apf_queued=${apf:--} l2_majflt=${mf:--}"
-}
-( while :; do sleep 15; say "hb $(hb_line)"; done ) &
-hb=$!
-
-param_w() {	# write $2 to the kvm.async_pf switch if this kernel has it
-	if [ -w /sys/module/kvm/parameters/async_pf ]; then
-		echo "$1" >/sys/module/kvm/parameters/async_pf && say "kvm.async_pf <- $1"
-	fi
-}
-
-setup_swap() {
-	sw=$(disk labswap) || { fail "no swap disk"; return 1; }
-	case $sw in *zram*) fail "refusing swap on zram ($sw): zram swaps in synchronously, no async faults"; return 1 ;; esac
-	if grep -q zram /proc/swaps; then
-		fail "a zram swap device is active: the lab needs disk swap only"; return 1
-	fi
-	mkswap "$sw" >/dev/null && swapon "$sw" || { fail "swapon $sw"; return 1; }
-	cat /proc/swaps >$R/swaps.txt
-	say "swap on $sw: $(awk 'NR==2{print $3" kB"}' /proc/swaps)"
-}
-
-host_info() {
-	{
-		echo "kernel $(uname -r)"
-		echo "cmdline $(cat /proc/cmdline)"
-		for p in /sys/module/kvm/parameters/async_pf /sys/module/kvm_amd/parameters/npt \
-			 /sys/module/kvm_amd/parameters/nested /sys/module/kvm_amd/parameters/nrips; do
-			[ -f $p ] && echo "$p $(cat $p)"
-		done
-		ls /sys/kernel/tracing/events/kvm 2>/dev/null | grep -E 'async|inj_exception' | sed 's/^/tracepoint /'
-		ls /sys/kernel/debug/kvm 2>/dev/null | grep async_pf | sed 's/^/debugfs /'
-	} >$R/host.txt
-	ls -l /dev/kvm >>$R/host.txt 2>&1
-}
+start_heartbeat
 
 # Wait until file $1 has a line matching $2, at most $3 s; fails early if
 # process $4 (the L2 QEMU) is gone or L2 crashed.
@@ -137,15 +86,27 @@ run_one() {
 	mkdir -p $run
 	: >$run/console
 	: >$run/results
+	# Our QEMU: an HMP monitor on a FIFO pair, to read `info async-pf`
+	# (the patch's per-vCPU async_pf_* table) at the end of the run.
+	monitor="-monitor none"
+	if [ "$qemu" != qemu-system-x86_64 ]; then
+		mkfifo $run/hmp.in $run/hmp.out
+		monitor="-monitor pipe:$run/hmp"
+	fi
 	# shellcheck disable=SC2086
 	sh -c "echo \$\$ >$cg/cgroup.procs; exec $qemu $accel -cpu host -m $LAB_L2_MEM -smp $LAB_L2_SMP \
 		-name l2-$name -kernel /lab/l2-kernel -initrd /lab/l2-initrd \
 		-append 'console=ttyS0 loglevel=5 panic=-1 mitigations=off lab.wl=$wl $append' \
-		-nographic -nodefaults -no-reboot -monitor none \
+		-nographic -nodefaults -no-reboot $monitor \
 		-qmp unix:$run/qmp.sock,server=on,wait=off \
 		-serial file:$run/console -serial file:$run/results" >"$d/qemu.log" 2>&1 &
 	qpid=$!
 	echo $qpid >"$d/qemu.pid"
+	hmppid=
+	if [ -p $run/hmp.out ]; then
+		cat $run/hmp.out >"$d/hmp.txt" &
+		hmppid=$!
+	fi
 	# L2's console, prefixed, on L1's console: the host runner sees both.
 	tail -f $run/console 2>/dev/null | awk '{ print "L2| " $0; fflush() }' &
 	tailpid=$!
@@ -192,6 +153,12 @@ run_one() {
 		apfctl_run apfctl-stats-end stats -1 -j
 		apfctl_run apfctl-stats-end-vcpus stats -1 -j -v
 		apfctl_run apfctl-status-end status -j
+		if [ -n "$hmppid" ]; then
+			# Between S2 and S3, like apfctl's samples.
+			timeout 5 sh -c "echo 'info async-pf' >$run/hmp.in"
+			sleep 2
+			say "run $name: info async-pf: $(grep -A3 '^async-pf:' "$d/hmp.txt" | tr -s ' \n' ' ' | cut -c1-300)"
+		fi
 		snap "$d" S3
 	fi
 	# L2 lingers after its results so that the snapshot above still sees
@@ -203,7 +170,7 @@ run_one() {
 	wait $qpid 2>/dev/null
 	echo $? >"$d/qemu.rc"
 	sleep 1
-	kill $tailpid 2>/dev/null
+	kill $tailpid $hmppid 2>/dev/null
 	kill "$mon" 2>/dev/null
 	wait "$mon" 2>/dev/null
 	param_w Y
@@ -234,9 +201,4 @@ if setup_swap; then
 	done
 	swapoff "$sw"
 fi
-kill $hb 2>/dev/null
-dmesg >$R/dmesg.txt
-echo "$status" >$R/status
-res=$(disk labres) || { say "FATAL no results disk"; poweroff -f; }
-tar -cf "$res" -C $R . && sync && say "results written ($status)"
-poweroff -f
+finish

@@ -179,3 +179,17 @@ def test_f_records_stale_vm_status_as_known_issue():
     assert failed(checks) == []
     assert [c["name"] for c in checks if c.get("xfail")] == \
         ["vmon: L1 apfctl status: VM async_pf false in phase 2"]
+
+
+def test_f_reads_info_async_pf_table():
+    names = _fixtures_for("f")
+    if not names:
+        pytest.skip("no recorded results for scenario f")
+    runs = fixture(names[0])["runs"]
+    state, sums = scenarios.hmp_async_pf(runs["vmoff"])
+    assert state == "off" and sums["async_pf_queued"] == 0 and sums["async_pf_sync"] > 0
+    # Without the monitor's answer the scenario fails, and says why.
+    broken = copy.deepcopy(fixture(names[0]))
+    broken["runs"]["vmoff"]["files"]["hmp.txt"] = "QEMU 10.0.13 monitor\r\n(qemu) "
+    checks, _, _ = scenarios.evaluate("f", broken)
+    assert "vmoff: info async-pf says async-pf: off" in failed(checks)
