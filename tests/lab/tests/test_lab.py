@@ -171,14 +171,19 @@ def test_known_issue_marker():
     assert b["ok"] and not b.get("xfail") and "remove the marker" in b["detail"]
 
 
-def test_f_records_stale_vm_status_as_known_issue():
+def test_f_sees_the_run_time_switch_over_qmp():
     names = _fixtures_for("f")
     if not names:
         pytest.skip("no recorded results for scenario f")
     checks, _, _ = scenarios.evaluate("f", fixture(names[0]))
     assert failed(checks) == []
-    assert [c["name"] for c in checks if c.get("xfail")] == \
-        ["vmon: L1 apfctl status: VM async_pf false in phase 2"]
+    assert [c["name"] for c in checks if c.get("xfail")] == []
+    # An apfctl that reads the command line only (the old behaviour) fails.
+    stale = copy.deepcopy(fixture(names[0]))
+    vm = stale["runs"]["vmon"]["apfctl"]["status-phase2"]["json"]["host"]["vms"][0]
+    vm.update(async_pf=True, async_pf_source="cmdline")
+    checks, _, _ = scenarios.evaluate("f", stale)
+    assert "vmon: L1 apfctl status: VM async_pf false in phase 2" in failed(checks)
 
 
 def test_f_reads_info_async_pf_table():

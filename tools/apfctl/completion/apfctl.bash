@@ -23,7 +23,7 @@ _apfctl()
     _init_completion -s || return
 
     local commands="status stats trace export enable disable hook apply-config kexec"
-    local global="-j --json -p --pretty -V --version -h --help --sysroot"
+    local global="-j --json -p --pretty -V --version -h --help --sysroot --qmp-timeout"
     local cmd="" sysroot="" i
 
     # The command is the first word that is not a global option (or
@@ -32,6 +32,7 @@ _apfctl()
         case ${words[i]} in
             --sysroot) sysroot=${words[i + 1]}; ((i++)) ;;
             --sysroot=*) sysroot=${words[i]#--sysroot=} ;;
+            --qmp-timeout) ((i++)) ;;
             -*) ;;
             *) cmd=${words[i]}; break ;;
         esac
@@ -40,6 +41,8 @@ _apfctl()
     case $prev in
         --sysroot)
             _filedir -d
+            return ;;
+        --qmp-timeout)
             return ;;
         -L | --log-to | -o | --output | --qmp | --initrd)
             _filedir

@@ -21,6 +21,7 @@ enum {
 struct apf_global {
 	bool json;
 	bool pretty;
+	int qmp_timeout_ms;	/* --qmp-timeout; 0: each command's default */
 };
 
 extern struct apf_global apf_g;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -19,6 +20,9 @@ bool apf_global_opt(int c, const char *arg)
 	case APF_OPT_SYSROOT:
 		apf_use_sysroot(arg);
 		return true;
+	case APF_OPT_QMP_TIMEOUT:
+		apf_use_qmp_timeout(arg);
+		return true;
 	}
 	return false;
 }
@@ -29,4 +33,18 @@ void apf_use_sysroot(const char *dir)
 	if (!apf_is_dir(dir))
 		exit(apf_fail(APF_EXIT_USAGE, "--sysroot %s: not a directory", dir));
 	apf_sysroot_set(dir);
+}
+
+void apf_use_qmp_timeout(const char *ms)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(ms, &end, 10);
+	/* Nested or loaded hosts answer slowly; ten minutes is a typo. */
+	if (errno || end == ms || *end || v < 1 || v > 600000)
+		exit(apf_fail(APF_EXIT_USAGE,
+			      "--qmp-timeout %s: milliseconds from 1 to 600000", ms));
+	apf_g.qmp_timeout_ms = (int)v;
 }

@@ -262,6 +262,7 @@ int cmd_export(int argc, char **argv)
 	if (optind < argc)
 		return apf_fail(APF_EXIT_USAGE, "export: unexpected argument '%s'",
 				argv[optind]);
+	cfg.qmp_timeout_ms = apf_g.qmp_timeout_ms;
 	s = apf_sampler_open(&cfg, &err);
 	if (!s)
 		return apf_fail(APF_EXIT_RUNTIME, "export: %s", strerror(-err));

@@ -174,6 +174,7 @@ int cmd_stats(int argc, char **argv)
 		return apf_fail(apf_exit_for_errno(err) == APF_EXIT_PERM ?
 				APF_EXIT_PERM : APF_EXIT_RUNTIME,
 				"stats: cannot open log %s: %s", out.path, strerror(-err));
+	cfg.qmp_timeout_ms = apf_g.qmp_timeout_ms;
 	s = apf_sampler_open(&cfg, &err);
 	if (!s) {
 		stats_output_close(&out);

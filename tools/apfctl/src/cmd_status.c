@@ -2,19 +2,28 @@
 /* apfctl status: role, kernel support and current state. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "apfctl.h"
 #include "cli_opts.h"
 #include "fileio.h"
 #include "probe.h"
+#include "qmp.h"
 #include "sysroot.h"
 #include "vms.h"
+
+/* A VM's async-pf switch and where apfctl learned it. */
+struct vm_switch {
+	int on;			/* 1, 0, or -1 unknown */
+	const char *source;	/* "qmp", "cmdline" or NULL */
+};
 
 struct status {
 	struct apf_host_probe host;
 	struct apf_guest_probe guest;
 	struct apf_vm_list vms;
+	struct vm_switch *vm_apf;	/* one per vms.v[], or NULL */
 	bool is_host, is_guest;
 	char kernel[128];
 };
@@ -24,6 +33,45 @@ static const char *role_name(const struct status *s)
 	if (s->is_host && s->is_guest)
 		return "both";
 	return s->is_host ? "host" : s->is_guest ? "guest" : "neither";
+}
+
+/* The switch as it is now: asked over the VM's own QMP socket (apfctl
+ * disable --vm or a qom-set changes it at run time), else as the command
+ * line started it.  libvirt holds its domains' monitors: command line. */
+static struct vm_switch vm_switch_of(const struct apf_vm *vm)
+{
+	struct vm_switch r = { vm->qemu.async_pf, vm->qemu.async_pf >= 0 ? "cmdline" : NULL };
+	struct apf_qmp *q;
+	bool on;
+	int err;
+
+	if (vm->qemu.libvirt || !vm->qemu.qmp[0])
+		return r;
+	q = apf_qmp_open(vm->qemu.qmp, apf_g.qmp_timeout_ms ? apf_g.qmp_timeout_ms : 500, &err);
+	if (!q)
+		return r;
+	if (!apf_qmp_qom_get_bool(q, APF_QMP_ACCEL_PATH, APF_QMP_ASYNC_PF_PROP, &on)) {
+		r.on = on;
+		r.source = "qmp";
+	}
+	apf_qmp_close(q);
+	return r;
+}
+
+static void read_vm_switches(struct status *s)
+{
+	size_t i;
+
+	s->vm_apf = s->vms.n ? calloc(s->vms.n, sizeof(*s->vm_apf)) : NULL;
+	for (i = 0; s->vm_apf && i < s->vms.n; i++)
+		s->vm_apf[i] = vm_switch_of(&s->vms.v[i]);
+}
+
+static struct vm_switch vm_switch_at(const struct status *s, size_t i)
+{
+	const struct vm_switch unknown = { -1, NULL };
+
+	return s->vm_apf ? s->vm_apf[i] : unknown;
 }
 
 static bool feature(const struct apf_guest_probe *g, unsigned int bit)
@@ -122,10 +170,14 @@ static void json_host(json_writer_t *w, const struct status *s)
 			jsonw_string_field(w, "qmp", vm->qemu.qmp);
 		else
 			jsonw_null_field(w, "qmp");
-		if (vm->qemu.async_pf >= 0)
-			jsonw_bool_field(w, "async_pf", vm->qemu.async_pf);
+		if (vm_switch_at(s, i).on >= 0)
+			jsonw_bool_field(w, "async_pf", vm_switch_at(s, i).on);
 		else
 			jsonw_null_field(w, "async_pf");
+		if (vm_switch_at(s, i).source)
+			jsonw_string_field(w, "async_pf_source", vm_switch_at(s, i).source);
+		else
+			jsonw_null_field(w, "async_pf_source");
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);
@@ -202,14 +254,17 @@ static void text_host(const struct status *s)
 		printf("  switch:          absent (stock kernel; APF always on)\n");
 	printf("  VMs:             %zu\n", s->vms.n);
 	if (s->vms.n)
-		printf("    %8s  %5s  %-8s %s\n", "PID", "VCPUS", "MANAGER", "NAME");
+		printf("    %8s  %5s  %-8s %-9s %s\n", "PID", "VCPUS", "MANAGER", "ASYNC-PF", "NAME");
 	for (i = 0; i < s->vms.n; i++) {
 		const struct apf_vm *vm = &s->vms.v[i];
 
 		char name[APF_NAME_MAX];
 
-		printf("    %8d  %5u  %-8s %s\n", (int)vm->pid, vm->nr_vcpus,
+		int on = vm_switch_at(s, i).on;
+
+		printf("    %8d  %5u  %-8s %-9s %s\n", (int)vm->pid, vm->nr_vcpus,
 		       vm->qemu.libvirt ? "libvirt" : vm->qemu.is_qemu ? "qemu" : "-",
+		       on < 0 ? "-" : on ? "on" : "off",
 		       apf_printable(vm->name, name, sizeof(name)));
 	}
 }
@@ -299,6 +354,8 @@ int cmd_status(int argc, char **argv)
 	if (s.is_host && (err = apf_vms_discover(&s.vms)) &&
 	    err != -ENOENT && err != -EACCES)
 		apf_warn("cannot list VMs: %s", strerror(-err));
+	if (s.is_host)
+		read_vm_switches(&s);
 	if (apf_g.json) {
 		w = apf_json_open();
 		if (!w) {
@@ -333,6 +390,7 @@ int cmd_status(int argc, char **argv)
 	}
 	err = 0;
 out:
+	free(s.vm_apf);
 	apf_vms_free(&s.vms);
 	apf_host_probe_free(&s.host);
 	apf_guest_probe_free(&s.guest);

@@ -129,7 +129,7 @@ static int flip_vm(const char *sel, const char *qmp_path, bool on)
 				target, libvirt ? " (a libvirt domain: set "
 				"<apf:policy async-pf='on|off'/> in its metadata and let "
 				"the APF libvirt hook apply it)" : "");
-	q = apf_qmp_open(path, 2000, &err);
+	q = apf_qmp_open(path, apf_g.qmp_timeout_ms ? apf_g.qmp_timeout_ms : 2000, &err);
 	if (!q)
 		return err == -EACCES ? write_error(target, err) :
 		       apf_fail(APF_EXIT_RUNTIME, "%s: QMP %s: %s", target, path,

@@ -119,6 +119,8 @@ static void usage(FILE *f)
 		"  -j, --json          machine-readable JSON output\n"
 		"  -p, --pretty        indented JSON (implies --json)\n"
 		"      --sysroot DIR   read /sys, /proc and /dev from DIR (fixtures)\n"
+		"      --qmp-timeout MS  wait at most MS per QMP reply (default 1000;\n"
+		"                      500 in status; 2000 in enable/disable --vm)\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this help; 'apfctl COMMAND -h' for a command\n"
 		"\n"
@@ -132,6 +134,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "sysroot", required_argument, NULL, 'S' },
+		{ "qmp-timeout", required_argument, NULL, 'T' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -146,6 +149,7 @@ int main(int argc, char **argv)
 		case 'j': apf_g.json = true; break;
 		case 'p': apf_g.json = apf_g.pretty = true; break;
 		case 'S': sysroot = optarg; break;
+		case 'T': apf_use_qmp_timeout(optarg); break;
 		case 'V': printf("apfctl %s\n", APFCTL_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return APF_EXIT_USAGE;

@@ -160,3 +160,34 @@ def test_text_output_has_no_control_characters():
         out = run("status", sysroot=fixture(tree)).out
         assert not any(ord(ch) < 0x20 and ch not in "\n" for ch in out), tree
         assert "\x7f" not in out
+
+
+def test_vm_switch_from_command_line_when_qmp_does_not_answer():
+    vms = {v["name"]: v for v in
+           run("status", "-j", sysroot=fixture("patched-host")).json()["host"]["vms"]}
+    # -accel kvm,async-pf=off; its QMP socket is not there to ask.
+    assert vms["testvm"]["async_pf"] is False
+    assert vms["testvm"]["async_pf_source"] == "cmdline"
+    # libvirt's monitor is never asked; its command line has no -accel.
+    assert vms["web01"]["async_pf"] is None
+    assert vms["web01"]["async_pf_source"] is None
+    text = run("status", sysroot=fixture("patched-host")).out
+    assert "ASYNC-PF" in text
+    row = next(ln for ln in text.splitlines() if ln.split()[-1:] == ["testvm"])
+    assert row.split()[3] == "off"
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "abc", "10x", "600001", ""])
+def test_qmp_timeout_rejects_bad_values(value):
+    for args in (["--qmp-timeout", value, "status"], ["status", "--qmp-timeout", value]):
+        r = run(*args, sysroot=fixture("patched-host"))
+        assert r.rc == 2
+        assert "--qmp-timeout" in r.err and "milliseconds" in r.err
+
+
+def test_qmp_timeout_accepted_everywhere():
+    for args in (["--qmp-timeout", "250", "status", "-j"],
+                 ["stats", "-1", "-j", "--qmp-timeout", "3000"],
+                 ["export", "--qmp-timeout", "100"]):
+        r = run(*args, sysroot=fixture("patched-host"))
+        assert r.rc == 0, r.err

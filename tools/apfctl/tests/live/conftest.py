@@ -182,7 +182,7 @@ class QemuVM:
         return QmpClient(self.qmp, timeout=timeout)
 
 
-def start_qemu_vm(workdir, name="apftest", smp=1, mem_mb=64, extra=()):
+def start_qemu_vm(workdir, name="apftest", smp=1, mem_mb=64, extra=(), qemu=QEMU):
     """A tiny KVM VM (SeaBIOS with nothing to boot: it stays up and its
     vCPU counters move).  Returns a QemuVM; stop it with stop_qemu_vm."""
     require_root()
@@ -195,7 +195,7 @@ def start_qemu_vm(workdir, name="apftest", smp=1, mem_mb=64, extra=()):
     log = workdir / "qemu.log"
     # A unix socket path must fit in sun_path (108 bytes).
     assert len(str(qmp)) < 100, f"socket path too long: {qmp}"
-    cmd = [QEMU, "-enable-kvm", "-nodefaults", "-nographic",
+    cmd = [qemu, "-enable-kvm", "-nodefaults", "-nographic",
            "-m", str(mem_mb), "-smp", str(smp), "-name", name,
            "-qmp", f"unix:{qmp},server=on,wait=off",
            "-serial", "null", "-monitor", "none",

@@ -77,6 +77,32 @@ def test_status_lists_qemu_vm(qemu_vm):
     assert vm["vcpus"] == 1
     assert vm["qmp"] == str(qemu_vm.qmp)
     assert vm["libvirt"] is False
+    # Started without -accel ...,async-pf=: known only where QEMU has the
+    # property (the APF Suite QEMU) and answers on QMP.
+    if vm["async_pf_source"] is None:
+        assert vm["async_pf"] is None
+    else:
+        assert vm["async_pf_source"] == "qmp" and vm["async_pf"] is True
+
+
+OUR_QEMU = APFCTL_DIR.parent.parent / "qemu" / "build" / "x86_64" / "qemu-system-x86_64"
+
+
+def test_status_asks_our_qemu_for_the_live_switch(tmp_path):
+    """The APF Suite QEMU answers qom-get /machine/accel async-pf: status
+    reports that, not the command line (which says nothing here)."""
+    if not OUR_QEMU.exists():
+        pytest.skip("the APF Suite QEMU is not built (make -C qemu build)")
+    vm = start_qemu_vm(tmp_path / "q", name=f"apfours-{os.getpid()}", qemu=str(OUR_QEMU))
+    try:
+        vms = {v["pid"]: v for v in status()["host"]["vms"]}
+        assert vms[vm.pid]["async_pf"] is True
+        assert vms[vm.pid]["async_pf_source"] == "qmp"
+        r = run_apfctl("status")
+        line = next(ln for ln in r.stdout.splitlines() if ln.split()[:1] == [str(vm.pid)])
+        assert line.split()[3] == "on"
+    finally:
+        stop_qemu_vm(vm)
 
 
 def test_stats_qmp_counters_move(qemu_vm):
