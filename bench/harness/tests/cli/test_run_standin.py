@@ -1,0 +1,318 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""`apf-bench run` end to end with a STAND-IN for QEMU (standin-qemu: it
+replays a recorded serial log, see data/README.md) and a fixture sysroot.
+Unit-level: it checks the harness's bookkeeping, outputs and failure
+handling.  The real runs are the VM lab's (make bench-lab)."""
+import csv
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import APF_BENCH, STANDIN, WRAPPER, read_log, run, standin_env
+
+MODES = ["pv", "halt", "off", "baseline"]
+
+
+def bench(root, files, out, log, *args, scenario="ok", env=None, timeout=180):
+    k, i = files
+    e = standin_env(root, log, scenario)
+    e.update(env or {})
+    return run("run", "--kernel", k, "--initrd", i, "--qemu", STANDIN, "--out", out,
+               "--apfctl", "none", *args, sysroot=root, env=e, timeout=timeout)
+
+
+def results(out):
+    return json.loads((out / "results.json").read_text())
+
+
+def test_all_modes_ok(sysroot, files, tmp_path):
+    root, out, log = sysroot(), tmp_path / "out", tmp_path / "standin.jsonl"
+    r = bench(root, files, out, log, "--reps", "2", "--label", "stand-in run")
+    assert r.rc == 0, r.err
+    # The summary line, on stdout and first in summary.txt.
+    line = "pv/off 2.00  pv/halt 1.33  pv/baseline 0.91 (compute units/s medians; " \
+           "2 ok runs per mode; crashes 0, hangs 0)"
+    assert r.out.splitlines()[0] == line
+    assert (out / "summary.txt").read_text().splitlines()[0] == line
+    doc = results(out)
+    assert doc["summary"]["line"] == line
+    assert doc["params"]["modes"] == MODES
+    assert doc["params"]["label"] == "stand-in run"
+    assert doc["params"]["memory_max"] == "256M"
+    assert doc["params"]["apfwl"] == "-f,2,-c,2,-m,600,-t,30"
+    assert doc["params"]["off_method"] == "param: kvm.async_pf=N"
+    assert doc["machine"]["hostname"] == "fixturehost"
+    assert doc["machine"]["cpu_model"] == "Test CPU @ 3GHz"
+    assert doc["machine"]["nproc"] == 2
+    assert doc["machine"]["swaps"][0]["name"] == "/dev/vdb"
+    assert doc["machine"]["kvm_params"]["kvm"]["async_pf"] == "Y"
+    assert "stand-in" in doc["machine"]["qemu"]["version"]
+    assert doc["summary"]["ratios"]["fault_pages_per_s"]["pv/off"] == pytest.approx(1.25)
+    assert doc["summary"]["modes"]["pv"]["compute_units_per_s"]["median"] == 200
+    assert doc["summary"]["modes"]["pv"]["events_median"]["guest_page_not_present"] == 4242
+    # Interleaved and rotated: rep 2 starts with the second mode.
+    order = [(x["mode"], x["rep"], x["order"]) for x in doc["runs"]]
+    assert order == [("pv", 1, 1), ("halt", 1, 2), ("off", 1, 3), ("baseline", 1, 4),
+                     ("halt", 2, 5), ("off", 2, 6), ("baseline", 2, 7), ("pv", 2, 8)]
+    for x in doc["runs"]:
+        assert x["outcome"] == "ok", x
+        assert x["reason"] is None
+        assert x["fill_s"] == pytest.approx(0.408885)
+        assert x["elapsed_s"] == pytest.approx(4.004152)
+        assert x["start"]["mb"] == 64
+        assert len(x["intervals"]) == 3
+        assert x["bad_apfwl_lines"] == 0
+        assert x["tracepoints"] is None and "no tracefs" in x["tracepoints_error"]
+        assert x["vmstat"] == {"pswpin": 0, "pswpout": 0}
+        assert (out / x["serial_log"]).read_bytes().count(b"APFWL") == 8
+        assert "-accel" in x["qemu_argv"]
+    # What QEMU saw: its cgroup, the switch, the guest command line.
+    seen = read_log(log)
+    assert [s["mode"] for s in seen] == [x["mode"] for x in doc["runs"]]
+    for s, x in zip(seen, doc["runs"]):
+        assert s["cgroup"]["dir"] == f"{x['mode']}-{x['rep']}"
+        assert s["cgroup"]["cgroup.procs"] == "0"
+        assert s["cgroup"]["memory.swap.max"] == "max"
+        assert s["cgroup"]["memory.max"] == ("max" if x["mode"] == "baseline" else "268435456")
+        assert s["param"] == ("N" if x["mode"] == "off" else "Y")
+        append = s["argv"][s["argv"].index("-append") + 1]
+        assert ("no-kvmapf" in append.split()) == (x["mode"] == "halt")
+        assert "apfwl=-f,2,-c,2,-m,600,-t,30" in append.split()
+        assert s["argv"][s["argv"].index("-cpu") + 1] == "host"
+        assert s["pgid"] == s["pid"]               # its own process group
+    # Put back, and nothing left behind.
+    assert (root / "sys/module/kvm/parameters/async_pf").read_text().strip() == "Y"
+    assert not list((root / "sys/fs/cgroup").glob("apf-bench.*"))
+    # CSV: one row per run.
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert len(rows) == 8
+    assert rows[0]["mode"] == "pv" and rows[0]["outcome"] == "ok"
+    assert float(rows[0]["compute_units_per_s"]) == 200
+    assert float(rows[3]["fault_pages_per_s"]) == 3000
+    assert rows[0]["guest_page_not_present"] == "4242"
+    dat = (out / "summary.dat").read_text().splitlines()
+    assert dat[2].split()[:4] == ["0", "pv", "2", "200"]
+    assert dat[5].split()[:4] == ["3", "baseline", "2", "220"]
+    # The plot, when gnuplot is here (it is on the project's machines).
+    if subprocess.run(["sh", "-c", "command -v gnuplot"], capture_output=True).returncode == 0:
+        assert (out / "throughput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert b"<svg" in (out / "throughput.svg").read_bytes()
+        assert (out / "plot.gp").exists()
+
+
+def test_panic_is_a_crash(sysroot, files, tmp_path):
+    root, out, log = sysroot(), tmp_path / "out", tmp_path / "log"
+    r = bench(root, files, out, log, "--modes", "pv,halt", "--reps", "1", scenario="panic")
+    assert r.rc == 1
+    doc = results(out)
+    assert [x["outcome"] for x in doc["runs"]] == ["crash", "crash"]
+    assert doc["runs"][0]["reason"].startswith("BUG: [   21.000001] BUG: unable to handle page fault")
+    assert doc["summary"]["failures"]["crash"] == 2
+    assert doc["summary"]["modes"]["pv"]["failures"]["crash"] == 1
+    assert doc["summary"]["modes"]["pv"]["compute_units_per_s"]["n"] == 0
+    assert "crashes 2, hangs 0" in doc["summary"]["line"]
+    assert "pv/halt n/a" in doc["summary"]["line"]
+    assert "failed runs (not in the figures above):" in (out / "summary.txt").read_text()
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert [x["outcome"] for x in rows] == ["crash", "crash"]
+    assert "no mode has an ok run" in r.err
+    assert not list((root / "sys/fs/cgroup").glob("apf-bench.*"))
+
+
+def test_crash_after_result_still_a_crash(sysroot, files, tmp_path):
+    root, out, log = sysroot(), tmp_path / "out", tmp_path / "log"
+    r = bench(root, files, out, log, "--modes", "pv", "--reps", "1", scenario="oops-after-result")
+    assert r.rc == 1
+    x = results(out)["runs"][0]
+    assert x["outcome"] == "crash"
+    assert x["crash_line"].startswith("[   30.1] Oops: 0000")
+    assert x["compute_units_per_s"] == 200      # kept in the record
+
+
+def test_silence_is_a_hang_and_qemu_group_is_killed(sysroot, files, tmp_path):
+    root, out, log = sysroot(), tmp_path / "out", tmp_path / "log"
+    t0 = time.monotonic()
+    r = bench(root, files, out, log, "--modes", "pv,off", "--reps", "1",
+              "--silence-timeout", "3", scenario="silent")
+    took = time.monotonic() - t0
+    assert r.rc == 1, r.err
+    assert took < 40, took
+    doc = results(out)
+    assert [x["outcome"] for x in doc["runs"]] == ["hang", "hang"]
+    assert doc["runs"][0]["reason"] == "no console output for 3 s (--silence-timeout)"
+    assert doc["summary"]["failures"]["hang"] == 2
+    assert "crashes 0, hangs 2" in doc["summary"]["line"]
+    for s in read_log(log):
+        for pid in (s["pid"], s["child"]):
+            assert not Path(f"/proc/{pid}").exists() or \
+                Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    assert (root / "sys/module/kvm/parameters/async_pf").read_text().strip() == "Y"
+    assert not list((root / "sys/fs/cgroup").glob("apf-bench.*"))
+
+
+def test_no_result_within_timeout_is_a_hang(sysroot, files, tmp_path):
+    out = tmp_path / "out"
+    r = bench(sysroot(), files, out, tmp_path / "log", "--modes", "halt", "--reps", "1",
+              "--timeout", "4", scenario="chatty")
+    assert r.rc == 1
+    x = results(out)["runs"][0]
+    assert x["outcome"] == "hang"
+    assert x["reason"] == "no result within --timeout 4 s"
+    assert 4 <= x["wall_s"] < 15
+
+
+def test_no_boot_on_first_run_stops_with_exit_3(sysroot, files, tmp_path):
+    out = tmp_path / "out"
+    r = bench(sysroot(), files, out, tmp_path / "log", "--reps", "3",
+              "--boot-timeout", "2", scenario="noboot")
+    assert r.rc == 3, r.err
+    assert ("the guest did not boot within 2 s under this /dev/kvm (a PVM or otherwise "
+            "restricted KVM cannot run ordinary guests; use make bench-lab)") in r.err
+    doc = results(out)
+    assert len(doc["runs"]) == 1
+    assert doc["runs"][0]["outcome"] == "hang"
+
+
+def test_qemu_failing_on_first_run_stops(sysroot, files, tmp_path):
+    out = tmp_path / "out"
+    r = bench(sysroot(), files, out, tmp_path / "log", scenario="fail")
+    assert r.rc == 1
+    assert "the first run failed before the guest booted" in r.err
+    assert "failed to initialize kvm" in r.err
+    doc = results(out)
+    assert len(doc["runs"]) == 1
+    assert doc["runs"][0]["outcome"] == "error"
+    assert "failed to initialize kvm" in (out / doc["runs"][0]["stderr_log"]).read_text()
+
+
+def test_workload_error_line(sysroot, files, tmp_path):
+    out = tmp_path / "out"
+    r = bench(sysroot(), files, out, tmp_path / "log", "--modes", "pv", "--reps", "1",
+              scenario="error")
+    assert r.rc == 1
+    x = results(out)["runs"][0]
+    assert x["outcome"] == "error"
+    assert x["reason"] == "workload: mmap 600 MiB: Cannot allocate memory"
+    assert x["done_rc"] == 1
+
+
+def test_garbled_lines_are_counted_not_fatal(sysroot, files, tmp_path):
+    out = tmp_path / "out"
+    r = bench(sysroot(), files, out, tmp_path / "log", "--modes", "pv", "--reps", "1",
+              scenario="garbage")
+    assert r.rc == 0, r.err
+    x = results(out)["runs"][0]
+    assert x["outcome"] == "ok"
+    assert x["bad_apfwl_lines"] == 2
+
+
+def test_off_through_qemu_property(sysroot, files, tmp_path):
+    root, out, log = sysroot(param=None), tmp_path / "out", tmp_path / "log"
+    r = bench(root, files, out, log, "--modes", "pv,off", "--reps", "1",
+              env={"STANDIN_ASYNC_PF": "1"})
+    assert r.rc == 0, r.err
+    seen = {s["mode"]: s for s in read_log(log)}
+    assert seen["off"]["argv"][seen["off"]["argv"].index("-accel") + 1] == "kvm,async-pf=off"
+    assert seen["pv"]["argv"][seen["pv"]["argv"].index("-accel") + 1] == "kvm"
+    assert results(out)["params"]["off_method"] == "qemu: -accel kvm,async-pf=off"
+
+
+def test_off_skipped_without_a_switch(sysroot, files, tmp_path):
+    root, out, log = sysroot(param=None), tmp_path / "out", tmp_path / "log"
+    r = bench(root, files, out, log, "--reps", "1")
+    assert r.rc == 0, r.err
+    assert "mode off skipped: no way to switch APF off" in r.err
+    doc = results(out)
+    assert doc["params"]["modes"] == ["pv", "halt", "baseline"]
+    assert doc["params"]["requested_modes"] == MODES
+    assert "no way to switch APF off" in doc["skipped"]["off"]
+    assert doc["summary"]["line"].startswith("pv/halt 1.33  pv/baseline 0.91 (")
+    assert doc["summary"]["line"].endswith("; skipped: off)")
+    r = bench(root, files, tmp_path / "out2", log, "--modes", "off")
+    assert r.rc == 3
+    assert "no mode left to run" in r.err
+
+
+def test_param_n_is_switched_on_for_pv_and_put_back(sysroot, files, tmp_path):
+    root, out, log = sysroot(param="N"), tmp_path / "out", tmp_path / "log"
+    r = bench(root, files, out, log, "--modes", "pv,off", "--reps", "1")
+    assert r.rc == 0, r.err
+    assert {s["mode"]: s["param"] for s in read_log(log)} == {"pv": "Y", "off": "N"}
+    assert (root / "sys/module/kvm/parameters/async_pf").read_text().strip() == "N"
+
+
+def test_apfctl_stats_taken_while_the_vm_lives(sysroot, files, tmp_path):
+    root, out, log = sysroot(), tmp_path / "out", tmp_path / "log"
+    fake = tmp_path / "apfctl-standin"
+    # A STAND-IN apfctl: records its argv and whether QEMU was stopped.
+    fake.write_text("#!/bin/sh\n"
+                    "state=$(awk '{print $3}' /proc/$9/stat 2>/dev/null)\n"
+                    "printf '{\"stand_in\":true,\"argv\":\"%s\",\"qemu_state\":\"%s\"}\\n'"
+                    " \"$*\" \"$state\"\n")
+    fake.chmod(0o755)
+    k, i = files
+    r = run("run", "--kernel", k, "--initrd", i, "--qemu", STANDIN, "--out", out,
+            "--modes", "pv", "--reps", "1", "--apfctl", fake, sysroot=root,
+            env=standin_env(root, log))
+    assert r.rc == 0, r.err
+    x = results(out)["runs"][0]
+    pid = read_log(log)[0]["pid"]
+    assert x["apfctl"]["argv"] == f"--sysroot {root} stats -1 -s 0.2 -j -p {pid}"
+    assert x["apfctl"]["qemu_state"] == "T"      # stopped while counted
+    assert results(out)["params"]["apfctl"] == str(fake)
+    r = run("run", "--kernel", k, "--initrd", i, "--qemu", STANDIN, "--out", out,
+            "--apfctl", tmp_path / "none-such", sysroot=root, env=standin_env(root, log))
+    assert r.rc == 2 and "--apfctl" in r.err
+
+
+def test_sigint_stops_cleans_up_and_restores(sysroot, files, tmp_path):
+    root, out, log = sysroot(), tmp_path / "out", tmp_path / "log"
+    k, i = files
+    cmd = list(WRAPPER) + [APF_BENCH, "run", "--kernel", str(k), "--initrd", str(i),
+                           "--qemu", str(STANDIN), "--out", str(out), "--apfctl", "none",
+                           "--modes", "off", "--sysroot", str(root)]
+    env = dict(os.environ)
+    env.update(standin_env(root, log, "silent"))
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (log.exists() and log.read_text()):
+        time.sleep(0.1)
+    time.sleep(1)
+    assert (root / "sys/module/kvm/parameters/async_pf").read_text().strip() == "N"
+    p.send_signal(signal.SIGINT)
+    o, e = p.communicate(timeout=30)
+    assert p.returncode == 1, e
+    assert "interrupted" in e
+    assert (root / "sys/module/kvm/parameters/async_pf").read_text().strip() == "Y"
+    assert not list((root / "sys/fs/cgroup").glob("apf-bench.*"))
+    doc = results(out)
+    assert [x["outcome"] for x in doc["runs"]] == ["interrupted"]
+    s = read_log(log)[0]
+    assert not Path(f"/proc/{s['pid']}").exists() or \
+        Path(f"/proc/{s['pid']}/stat").read_text().split()[2] == "Z"
+
+
+def test_plot_remakes_outputs(sysroot, files, tmp_path):
+    root, out, log = sysroot(), tmp_path / "out", tmp_path / "log"
+    r = bench(root, files, out, log, "--modes", "pv,halt", "--reps", "1")
+    assert r.rc == 0
+    for f in ("summary.txt", "summary.dat", "results.csv"):
+        (out / f).unlink()
+    if subprocess.run(["sh", "-c", "command -v gnuplot"], capture_output=True).returncode == 0:
+        (out / "throughput.png").unlink()
+        r = run("plot", out)
+        assert r.rc == 0, r.err
+        assert r.out.splitlines()[0].startswith("pv/halt 1.33 (")
+        assert (out / "throughput.png").exists()
+    # Without gnuplot: the summary files still come back, and it says so.
+    r = run("plot", out, env={"APF_BENCH_GNUPLOT": str(tmp_path / "no-gnuplot")})
+    assert r.rc == 3
+    assert "gnuplot is not installed" in r.err and "gnuplot-nox" in r.err
+    for f in ("summary.txt", "summary.dat", "results.csv"):
+        assert (out / f).exists()
