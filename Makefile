@@ -105,3 +105,45 @@ deb rpm repo:
 	$(MAKE) -C packaging $@
 packaging-check packaging-clean:
 	$(MAKE) -C packaging $(@:packaging-%=%)
+
+# --- tests/fleet (issue 5): the Ansible collection against 3 lab VMs ---
+# Not in `make check`: tens of minutes of emulated boots.  The suite's
+# repository (make repo, with the guest kernel of make kernel-deb) served
+# over http; 3 Debian VMs under QEMU TCG (image cached in
+# $$APF_FLEET_CACHE, default /var/tmp/apf-fleet); rollout.yml for real,
+# again for idempotence, then a failing health check on the second host.
+# FLEET_TIMEOUT bounds the test (seconds); see tests/fleet/README.md.
+.PHONY: fleet-check
+FLEET_TIMEOUT ?= 3600
+FLEET_GUEST_KERNEL = linux-image-$(shell sed -n 's/^KERNEL_VERSION *:= *//p' kernel/base.mk)-apf-guest
+fleet-check:
+	@ls kernel/build/packages/$(FLEET_GUEST_KERNEL)_*.deb >/dev/null 2>&1 || { \
+		echo "fleet-check: no $(FLEET_GUEST_KERNEL) .deb in kernel/build/packages: run make kernel-deb" >&2; \
+		exit 1; }
+	$(MAKE) repo
+	tests/fleet/build-image
+	timeout -k 30 $$(( $(FLEET_TIMEOUT) + 120 )) env APF_FLEET_CHECK=1 \
+		FLEET_TIMEOUT=$(FLEET_TIMEOUT) /usr/bin/python3 -m pytest -q -s \
+		-p no:cacheprovider tests/fleet
+
+# --- bench/ (issue 9): overcommitted-guest throughput, APF on/halt/off ---
+# bench: a short run with apf-bench on this host (needs a KVM that boots
+# guests, cgroup v2 and swap on a disk; apf-bench says what is missing).
+# bench-lab: the natapov configuration inside the VM lab with our kernels
+# and QEMU; results and plot in bench/results/<date>-lab/ (bench/results/README.md).
+.PHONY: bench bench-lab
+bench:
+	$(MAKE) -C bench bench
+bench-lab:
+	$(MAKE) -C kernel lab
+	-$(MAKE) -C qemu build
+	$(MAKE) -C bench lab
+
+# --- ansible/ (issue 5): the apf_suite.fleet collection ---
+# ansible-check: ansible-lint (production profile), --syntax-check of every
+# playbook, collection build/install, the lock and fact tasks for real on
+# localhost (ansible/tests).  The rollout itself runs in the fleet test.
+.PHONY: ansible-check
+check: ansible-check
+ansible-check: all
+	$(MAKE) -C ansible/tests check

@@ -103,7 +103,13 @@ def test_ansible_galaxy_finds_collection(root, debs):
     ns = re.search(r"^namespace:\s*(\S+)", galaxy, re.M).group(1)
     name = re.search(r"^name:\s*(\S+)", galaxy, re.M).group(1)
     out = root.run("ansible-galaxy collection list 2>&1").stdout
-    assert f"{ns}.{name}" in out, out
+    assert re.search(rf"^{ns}\.{name}\s+{re.escape(version())}\s*$", out, re.M), out
+    assert "/usr/share/ansible/collections/ansible_collections" in out, out
+    # Its playbooks and module resolve from the package, by name.
+    for pb in ("rollout", "site", "enable", "disable", "bench", "unlock"):
+        root.run(f"cd /tmp && ansible-playbook --syntax-check {ns}.{name}.{pb}")
+    doc = root.run(f"ansible-doc -t module {ns}.{name}.rollout_lock").stdout
+    assert "slots" in doc, doc
 
 
 def test_installed_files(root):
