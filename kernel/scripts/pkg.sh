@@ -34,6 +34,8 @@ localver=-apf-$role
 pkgver=$KERNEL_VERSION-apf$APF_RELEASE
 kflags=(LOCALVERSION="$localver" KBUILD_BUILD_VERSION="$APF_RELEASE"
 	KBUILD_BUILD_USER=apf-suite KBUILD_BUILD_HOST=apf-suite.invalid)
+# The Maintainer field of the .debs (scripts/package/mkdebian).
+export DEBFULLNAME="APF Suite Maintainers" DEBEMAIL=maintainers@apf-suite.invalid
 
 # Reconfigure only when the base config, the fragment or the series changed.
 key=$(cat "$tree/.apf-series" "$frag" "/usr/src/$CFG_PKG/$base" | sha256sum)
