@@ -75,9 +75,9 @@ ops-check: all
 
 # --- qemu/ (issue 7): APF patches on QEMU 10.0, qemu-system-x86_64 for the lab, .debs ---
 # qemu-check: fresh unpack + series, checkpatch, compile of the touched objects.
-.PHONY: qemu-check qemu-source qemu-apply qemu-build qemu-test qemu-deb
+.PHONY: qemu-check qemu-source qemu-apply qemu-build qemu-test qemu-deb qemu-rpm
 check: qemu-check
-qemu-check qemu-source qemu-apply qemu-build qemu-test qemu-deb:
+qemu-check qemu-source qemu-apply qemu-build qemu-test qemu-deb qemu-rpm:
 	$(MAKE) -C qemu $(@:qemu-%=%)
 
 # --- tests/lab (issue 8): nested KVM under QEMU's emulator, real async PFs ---

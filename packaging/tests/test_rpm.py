@@ -79,7 +79,7 @@ def test_requires_provides(rpms):
     host = qlist(rpms["apf-host"], "-R")
     kver = pin("kernel/base.mk", "KERNEL_VERSION")
     assert f"kernel-{kver}-apf-host" in host, host
-    assert f"qemu-system-x86 >= {pin('qemu/base.mk', 'QEMU_VERSION')}" in host, host
+    assert f"qemu-system-x86-apf >= 2:{pin('qemu/base.mk', 'QEMU_VERSION')}" in host, host
     assert f"apfctl = {v}" in host and f"apf-libvirt-hooks = {v}" in host
     guest = qlist(rpms["apf-guest"], "-R")
     assert f"kernel-{kver}-apf-guest" in guest and f"apfctl = {v}" in guest

@@ -124,8 +124,8 @@ else
 fi
 
 out=$BUILD/packages
-rm -rf "$out"
-mkdir -p "$out"
+# build/packages also holds the RPMs of `make rpm` and times.log.
+rm -rf "$out/dbgsym" "$out"/*.deb "$out"/*.dsc "$out"/*.debian.tar.* "$out"/*.orig.tar.* "$out/Packages"
 mkdir -p "$out/dbgsym"
 mv "$D"/*-dbgsym_*.deb "$out/dbgsym/"
 mv "$D"/*.deb "$out/"
