@@ -12,6 +12,7 @@ virtio disk, and an L2 workload that overcommits it.  See README.md.
   lab.py smoke                              scenario a, stock kernels
   lab.py check                              scenarios b-f, our kernels
   lab.py table [SCENARIO...]                the table of the last results
+  lab.py bench [CONFIG...] [--swap-iops L]  the throughput benchmark (bench/) in L1
 """
 import argparse
 import atexit
@@ -34,6 +35,7 @@ import time
 from pathlib import Path
 
 from scenarios import SCENARIOS, evaluate, table_row, TABLE_HEAD
+import benchlab
 
 LAB = Path(__file__).resolve().parent
 REPO = LAB.parent.parent
@@ -512,6 +514,15 @@ FATAL_RE = re.compile(
     r"rcu_(?:sched|preempt)? ?.*detected stalls|self-detected stall|"
     r"blocked for more than \d+ seconds|double fault|stack guard page|"
     r"L1LAB: FAIL L2 (?:crashed|QEMU exited)|L1LAB: FATAL")
+
+
+def is_fatal_line(line):
+    """Does a console line end the attempt as a crash?  apf-bench's output
+    (prefixed L1BENCH: by l1-bench.sh) reports L2 crashes per benchmark
+    run, which its results record: not a crash of the attempt."""
+    return bool(FATAL_RE.search(line)) and not line.startswith("L1BENCH: ")
+
+
 WARN_RE = re.compile(r"WARNING: CPU: |------------\[ cut here \]")
 
 
@@ -553,6 +564,14 @@ def make_cfg_tar(path, scn, imgs, params):
             env[f"RUN_{n}_SWITCHCMD"] = r["switchcmd"]
         if r.get("hostapf"):
             env[f"RUN_{n}_HOSTAPF"] = r["hostapf"]
+    write_cfg_tar(path, env, GUEST / "l1-run.sh",
+                  {"l2-kernel": imgs["kernels"]["l2"], "l2-initrd": imgs["l2_initrd"]})
+    return env
+
+
+def write_cfg_tar(path, env, driver, files):
+    """The config disk: lab.env (shell assignments), the L1 driver as
+    run.sh, the helpers it sources, and files (name -> source path)."""
     text = "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items())
     with tarfile.open(path, "w", format=tarfile.USTAR_FORMAT) as t:
         def add(name, data=None, src=None):
@@ -562,13 +581,25 @@ def make_cfg_tar(path, scn, imgs, params):
             ti.size, ti.mode = len(data), 0o755
             t.addfile(ti, io.BytesIO(data))
         add("lab.env", text.encode())
-        add("run.sh", src=GUEST / "l1-run.sh")
-        add("l2-kernel", src=imgs["kernels"]["l2"])
-        add("l2-initrd", src=imgs["l2_initrd"])
-    return env
+        add("run.sh", src=driver)
+        add("l1-common.sh", src=GUEST / "l1-common.sh")
+        for name, src in files.items():
+            add(name, src=src)
 
 
-def boot_l1(att, imgs, scn, params, progress):
+def swap_drive(path, params):
+    """The -drive option of L1's swap disk.  params["swap_throttle"] (a dict
+    of QEMU throttling.* options, e.g. {"iops-total": 500}) gives the disk
+    a latency: the lab's swap is otherwise the host page cache."""
+    opts = f"file={path},if=none,id=swap,format=raw,cache=unsafe"
+    for k, v in sorted((params.get("swap_throttle") or {}).items()):
+        opts += f",throttling.{k}={v}"
+    return opts
+
+
+def boot_l1(att, imgs, scn, params, progress, cfg_maker=None):
+    """One L1 boot.  cfg_maker(path, scn, imgs, params) writes the config
+    disk and returns its environment (default: a scenario's)."""
     adir = att.dir
     adir.mkdir(parents=True, exist_ok=True)
     swap, cfg, res = adir / "swap.img", adir / "cfg.tar", adir / "results.img"
@@ -577,8 +608,8 @@ def boot_l1(att, imgs, scn, params, progress):
     with open(swap, "wb") as f:
         f.truncate(params["swap_mb"] << 20)
     with open(res, "wb") as f:
-        f.truncate(64 << 20)
-    att.env = make_cfg_tar(cfg, scn, imgs, params)
+        f.truncate(params.get("res_mb", 64) << 20)
+    att.env = (cfg_maker or make_cfg_tar)(cfg, scn, imgs, params)
     append = "console=ttyS0 loglevel=5 panic=-1 mitigations=off"
     tsc = l1_tsc_khz()
     if tsc:
@@ -588,7 +619,7 @@ def boot_l1(att, imgs, scn, params, progress):
     cmd = [HOST_QEMU, "-accel", "tcg", "-cpu", "EPYC,+svm", "-m", params["l1_mem"],
            "-smp", "2", "-kernel", str(imgs["kernels"]["l1"]), "-initrd", str(imgs["l1_initrd"]),
            "-append", append,
-           "-drive", f"file={swap},if=none,id=swap,format=raw,cache=unsafe",
+           "-drive", swap_drive(swap, params),
            "-device", "virtio-blk-pci,drive=swap,serial=labswap",
            "-drive", f"file={cfg},if=none,id=cfg,format=raw,readonly=on",
            "-device", "virtio-blk-pci,drive=cfg,serial=labcfg",
@@ -620,10 +651,10 @@ def boot_l1(att, imgs, scn, params, progress):
                 for raw in lines:
                     line = raw.decode(errors="replace").rstrip("\r")
                     logf.write(f"[{now - t0:7.1f}] {line}\n")
-                    if VERBOSE or re.search(r"L1LAB: (?!hb)|LABWL |L2LAB: ", line):
+                    if VERBOSE or re.search(r"L1LAB: (?!hb)|LABWL |L2LAB: |L1BENCH: ", line):
                         shown = re.sub(r"\x1b(?:\[[0-9;?]*[A-Za-z]|c)|^.*\x1bc", "", line)
                         progress(f"[{now - t0:5.0f}s] {shown.strip()[:150]}")
-                    if FATAL_RE.search(line) and not att.fatal_line:
+                    if is_fatal_line(line) and not att.fatal_line:
                         att.fatal_line = line.strip()
                         # L1 itself ends a crashed L2 and still writes its
                         # results; only a crashed L1 is stopped from here.
@@ -704,7 +735,9 @@ def boot_l1(att, imgs, scn, params, progress):
 
 
 TIMELINE_RE = re.compile(r"^\[ *([0-9.]+)\] .*?((?:L1LAB: (?:up|run \w+:|run \w+ done|results written))|"
-                         r"L2LAB: up|LABWL (?:fill done|phase=\d+ start|done))")
+                         r"L2LAB: up|LABWL (?:fill done|phase=\d+ start|done)|"
+                         r"L1LAB: bench \S+: apf-bench (?:run|exited \d+)|"
+                         r"apf-bench: \[\d+/\d+\] \w+ rep \d+: [a-z]+)")
 
 
 def timeline(serial):
@@ -888,7 +921,10 @@ DEFAULT_PARAMS = {
 
 
 def print_table(results, title):
-    rows = [TABLE_HEAD] + [table_row(r) for r in results]
+    print_rows([TABLE_HEAD] + [table_row(r) for r in results], title)
+
+
+def print_rows(rows, title):
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     print(f"\n{title}")
     for i, r in enumerate(rows):
@@ -915,6 +951,223 @@ def cmd_run(args, names, kind, title):
     return 1 if bad else 0
 
 
+# --------------------------------------------------------------- bench --
+BENCH = REPO / "bench"
+
+
+def build_bench():
+    """bench/workload's initramfs and bench/harness's apf-bench: static for
+    L1's busybox world, dynamic for plotting here.  Their Makefiles know
+    what to rebuild."""
+    for d, targets in (("workload", ["all", "initrd"]), ("harness", ["all", "static"])):
+        if not (BENCH / d / "Makefile").exists():
+            die(f"bench/{d}/Makefile is missing: the benchmark needs bench/{d} (issue 9)")
+        r = run(["make", "-s", "-C", str(BENCH / d), *targets], capture_output=True,
+                text=True, check=False)
+        if r.returncode:
+            sys.stderr.write((r.stdout + r.stderr)[-4000:])
+            die(f"building bench/{d} failed: make -C bench/{d} {' '.join(targets)}")
+    art = {"initrd": BENCH / "workload/build/apf-workload-initrd.cpio.gz",
+           "static": BENCH / "harness/build/apf-bench-static",
+           "apf_bench": BENCH / "harness/build/apf-bench"}
+    if os.environ.get("LAB_APF_BENCH"):     # diagnostics: another static apf-bench for L1
+        art["static"] = Path(os.environ["LAB_APF_BENCH"]).resolve()
+    for k, p in art.items():
+        if not p.exists():
+            die(f"{p.relative_to(REPO)} was not built (its Makefile's targets changed?)")
+    if not is_static_elf(art["static"]):
+        die(f"{art['static'].relative_to(REPO)} is not static: L1 has no shared libraries")
+    return art
+
+
+def bench_cfg_maker(c, art, label):
+    """The config disk of a benchmark L1: l1-bench.sh as run.sh, apf-bench,
+    the workload initramfs and our L2 kernel; apf-bench's arguments in
+    lab.env.  Our QEMU (/usr/bin/qemu-apf, in the L1 initramfs when built)
+    runs L2 when present: mode off is then -accel kvm,async-pf=off."""
+    def make(path, scn, imgs, params):
+        qemu = "/usr/bin/qemu-apf" if imgs["our_qemu"] else "/usr/bin/qemu-system-x86_64"
+        env = {"BENCH_CONFIG": label,
+               "BENCH_ARGS": "\n".join(benchlab.apf_bench_args(c, qemu, label)),
+               "BENCH_TIMEOUT": str(benchlab.bench_timeout(c)),
+               "HB_CGROUPS": "/sys/fs/cgroup/apf-bench.*"}
+        write_cfg_tar(path, env, GUEST / "l1-bench.sh",
+                      {"apf-bench": art["static"], "workload-initrd": art["initrd"],
+                       "l2-kernel": imgs["kernels"]["l2"]})
+        return env
+    return make
+
+
+def first_line(cmd):
+    try:
+        r = run(cmd, capture_output=True, text=True, check=False, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"({e})"
+    return (r.stdout or r.stderr).strip().splitlines()[0] if (r.stdout or r.stderr).strip() else "?"
+
+
+def machine_txt(imgs, params, c, throttle, rdir, load_before):
+    """L0's facts and how the levels were set up (machine.txt)."""
+    info = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"^model name\s*:\s*(.*)$", info, re.M)
+    mem = re.search(r"^MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text(), re.M)
+    commit = first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty", "--abbrev=12"])
+    l1 = {}
+    for f in ("versions.txt", "host.txt"):
+        p = rdir / f
+        if p.exists():
+            for line in p.read_text(errors="replace").splitlines():
+                k, _, v = line.partition(" ")
+                l1.setdefault(k, []).append(v)
+    lines = [
+        "# The machine and stack of this lab benchmark.  L0 runs L1 under QEMU's",
+        "# emulator (TCG); L1 runs L2 under KVM (nested SVM).  Lab timings are",
+        "# emulated: compare modes within this directory, not absolute speeds.",
+        f"date_utc {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}",
+        f"repo {commit}",
+        f"l0_cpu {model.group(1) if model else '?'}",
+        f"l0_cpus {os.cpu_count()}",
+        f"l0_mem_kb {mem.group(1) if mem else '?'}",
+        f"l0_kernel {os.uname().release}",
+        f"l0_loadavg_before {load_before}",
+        f"l0_qemu {first_line([HOST_QEMU, '--version'])} (TCG, runs L1)",
+        f"l1_machine -accel tcg -cpu EPYC,+svm -smp 2 -m {params['l1_mem']}",
+        f"l1_kernel {imgs['kernels']['l1']} ({', '.join(l1.get('l1_kernel', ['?']))})",
+        f"l1_cmdline {', '.join(l1.get('cmdline', ['?']))}",
+    ]
+    for q in l1.get("l1_qemu", []):
+        lines.append(f"l1_qemu {q}")
+    used = "/usr/bin/qemu-apf" if imgs["our_qemu"] else "/usr/bin/qemu-system-x86_64"
+    lines += [
+        f"l2_qemu {used}" + (f" (APF Suite QEMU from {imgs['our_qemu']})" if imgs["our_qemu"] else ""),
+        f"l2_kernel {imgs['kernels']['l2']}",
+        f"l1_swap_disk virtio-blk, {params['swap_mb']} MB sparse raw file, cache=unsafe "
+        f"(host page cache behind it)",
+        "l1_swap_throttle " + (", ".join(f"throttling.{k}={v}" for k, v in sorted(throttle.items()))
+                               or "none (swap I/O nearly free)"),
+        f"l1_swap_readahead page_cluster={', '.join(l1.get('page_cluster', ['?']))}",
+        f"apf_bench {', '.join(l1.get('apf_bench', ['?']))}",
+        f"config {c['name']}: smp {c['smp']}, guest_mem {c['guest_mem']} MB, memory_max "
+        f"{c['memory_max']}, workload '{c['workload']}', modes {c['modes']}, reps {c['reps']}",
+    ]
+    for p in ("async_pf", "npt", "nested", "nrips"):
+        for k, v in l1.items():
+            if k.endswith(f"/parameters/{p}"):
+                lines.append(f"l1_{p} {v[0]}")
+    return "\n".join(lines) + "\n"
+
+
+def publish_bench(rdir, out, art, imgs, params, c, throttle, rec, load_before, progress):
+    """Copy apf-bench's results from an attempt to out, add machine.txt,
+    lab.json and L1's own facts, and plot with the host's apf-bench."""
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(rdir / "bench", out)
+    (out / "l1").mkdir(exist_ok=True)
+    for f in ("host.txt", "versions.txt", "swaps.txt", "bench-rc"):
+        if (rdir / f).exists():
+            shutil.copy(rdir / f, out / "l1" / f)
+    (out / "machine.txt").write_text(machine_txt(imgs, params, c, throttle, rdir, load_before))
+    (out / "lab.json").write_text(json.dumps(rec, indent=1) + "\n")
+    r = run([str(art["apf_bench"]), "plot", str(out)], capture_output=True, text=True,
+            check=False)
+    if r.returncode:
+        progress(f"warning: apf-bench plot {out} exited {r.returncode}: "
+                 f"{(r.stderr or r.stdout).strip()[-300:]}")
+    for f in ("throughput.png", "throughput.svg"):
+        if not (out / f).exists():
+            progress(f"warning: no {f} in {out}")
+
+
+def run_bench(c, iops, imgs, art, args, root, progress):
+    label = benchlab.result_dir_name(c["name"], iops)
+    throttle = benchlab.swap_throttle(iops, args.swap_bps)
+    params = dict(DEFAULT_PARAMS, swap_throttle=throttle, res_mb=256,
+                  timeout=args.timeout or benchlab.l1_timeout(c))
+    scn = {"name": f"bench-{label}", "title": c["title"], "runs": []}
+    out = root / label
+    rec = {"config": c, "label": label, "swap_throttle": throttle,
+           "l1_timeout_s": params["timeout"], "our_qemu": bool(imgs["our_qemu"]),
+           "attempts": [], "complete": False}
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    t0 = time.monotonic()
+    best = None
+    progress(f"bench {label}: {c['title']}; {benchlab.nruns(c)} runs, swap throttle "
+             f"{throttle or 'none'}, L1 bound {params['timeout']}s")
+    for n in range(1, args.attempts + 1):
+        adir = BUILD / "runs" / f"{stamp}-bench-{label}" / f"attempt{n}"
+        att = Attempt(scn, n, adir)
+        progress(f"bench {label} attempt {n}/{args.attempts}")
+        rdir = boot_l1(att, imgs, scn, params, progress,
+                       cfg_maker=bench_cfg_maker(c, art, label))
+        rc = benchlab.read_rc(rdir / "bench-rc")
+        done = benchlab.results_progress(rdir / "bench" / "results.json")
+        has = done is not None
+        outcome, reason = benchlab.attempt_outcome(att.outcome, att.reason, rc, done)
+        rec["attempts"].append({"n": n, "outcome": outcome, "reason": reason,
+                                "apf_bench_rc": rc, "wall_s": round(att.wall, 1),
+                                "log": str(adir / "serial.log"), "warnings": att.warnings,
+                                "timeline": att.timeline, "runs_made_planned": done})
+        if has:
+            best = rdir
+        if outcome == "ok":
+            rec["complete"] = True
+            break
+        progress(f"bench {label} attempt {n}: {outcome.upper()}: {reason}")
+        progress(f"  serial log: {adir / 'serial.log'}; relevant part:")
+        for line in relevant_log(adir / "serial.log", att):
+            progress("  | " + line[:200])
+        if outcome == "error":
+            break
+    rec["wall_s"] = round(time.monotonic() - t0, 1)
+    summary = {}
+    if best:
+        publish_bench(best, out, art, imgs, params, c, throttle, rec, " ".join(load_before),
+                      progress)
+        summary = benchlab.summarize(out / "results.json")
+        progress(f"bench {label}: {'' if rec['complete'] else 'PARTIAL '}results in "
+                 f"{out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
+        if summary.get("line"):
+            progress(f"bench {label}: {summary['line']}")
+        for m, v in (summary.get("modes") or {}).items():
+            progress(f"  {m:8} ok {v['ok']}  failures {v['failures']}  median {v['median']}  "
+                     f"APF events (median) {json.dumps(v['events'])}")
+    else:
+        progress(f"bench {label}: no results ({len(rec['attempts'])} attempt(s))")
+    rec["summary"] = summary
+    (BUILD / "results").mkdir(parents=True, exist_ok=True)
+    (BUILD / "results" / f"bench-{label}.json").write_text(json.dumps(rec, indent=1) + "\n")
+    return rec
+
+
+def cmd_bench(args):
+    try:
+        iops = benchlab.parse_iops(args.swap_iops)
+        cfgs = [benchlab.bench_config(n, args.reps, args.modes, args.workload, args.run_bound)
+                for n in (args.configs or ["natapov"])]
+    except benchlab.ConfigError as e:
+        die(str(e), 2)
+    imgs = build("ours", want_our_qemu=True)
+    if not imgs["our_qemu"]:
+        log("note: no APF Suite QEMU (make -C qemu build): L2 runs under Debian's QEMU, "
+            "mode off uses the host's kvm.async_pf=N")
+    art = build_bench()
+    root = Path(args.out) if args.out else \
+        BENCH / "results" / f"{time.strftime('%Y-%m-%d', time.gmtime())}-lab"
+    t0 = time.monotonic()
+
+    def progress(msg):
+        print(f"lab: {msg}", flush=True)
+    recs = [run_bench(c, n, imgs, art, args, root, progress) for c in cfgs for n in iops]
+    wall = time.monotonic() - t0
+    rows = [benchlab.TABLE_HEAD] + [
+        benchlab.table_row(r["label"], ", ".join(f"{k}={v}" for k, v in r["swap_throttle"].items()),
+                           r["summary"], r["attempts"], r["wall_s"]) for r in recs]
+    print_rows(rows, f"lab bench ({len(recs)} configuration(s)), wall time {wall / 60:.1f} min "
+               f"({wall:.0f} s)")
+    return 0 if all(r["complete"] for r in recs) else 1
+
+
 def main():
     global VERBOSE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -932,6 +1185,23 @@ def main():
         p.add_argument("--timeout", type=int, default=0, help="per L1 boot, s")
     t = sub.add_parser("table")
     t.add_argument("scenarios", nargs="*")
+    bt = sub.add_parser("bench-table", help="bench/results/README.md table rows")
+    bt.add_argument("dirs", nargs="*", help="results directories (default: every lab one)")
+    bp = sub.add_parser("bench", help="the throughput benchmark (bench/) in the lab")
+    bp.add_argument("configs", nargs="*", metavar="CONFIG",
+                    help=f"of {', '.join(benchlab.CONFIGS)} (default natapov)")
+    bp.add_argument("--swap-iops", default=benchlab.DEFAULT_SWAP_IOPS,
+                    help="IOPS limits of L1's swap disk to sweep, e.g. '0 100 40' (0: none; "
+                    f"default {benchlab.DEFAULT_SWAP_IOPS})")
+    bp.add_argument("--swap-bps", type=int, default=0, help="bytes/s limit of the swap disk")
+    bp.add_argument("--reps", type=int, help="repetitions per mode (config's default)")
+    bp.add_argument("--modes", help="comma-separated of pv,halt,off,baseline")
+    bp.add_argument("--workload", help="apf-workload options instead of the config's")
+    bp.add_argument("--run-bound", type=int, help="apf-bench --timeout per run, s")
+    bp.add_argument("--attempts", type=int, default=2,
+                    help="bounded retries of a crashed or hung L1")
+    bp.add_argument("--timeout", type=int, default=0, help="per L1 boot, s (default derived)")
+    bp.add_argument("--out", help="results root (default bench/results/<date>-lab)")
     args = ap.parse_args()
     VERBOSE = args.verbose
     os.environ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin:" + os.environ.get("PATH", "")
@@ -946,6 +1216,16 @@ def main():
         res = [read_json(BUILD / "results" / f"{n}.json") for n in names
                if (BUILD / "results" / f"{n}.json").exists()]
         print_table(res, "last results")
+        return 0
+    if args.cmd == "bench":
+        return cmd_bench(args)
+    if args.cmd == "bench-table":
+        dirs = [Path(d) for d in args.dirs] or \
+            sorted(p.parent for p in (BENCH / "results").glob("*-lab/*/results.json"))
+        for d in dirs:
+            d = d.resolve()
+            name = d.relative_to(BENCH / "results") if d.is_relative_to(BENCH / "results") else d
+            print(benchlab.markdown_row(name, d / "results.json", d / "lab.json"))
         return 0
     if args.cmd == "smoke":
         return cmd_run(args, ["a"], "stock", "lab-smoke")

@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=sh
+# Helpers shared by the L1 drivers (l1-run.sh: scenarios; l1-bench.sh: the
+# throughput benchmark), sourced from the config disk.  /init defines
+# disk(); the driver sets R (its results directory) before sourcing.
+: "${R:=/results}"
+mkdir -p "$R"
+say() { echo "L1LAB: $*"; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+status=ok
+fail() {	# first failure wins; the run goes on to cleanup
+	say "FAIL $*"
+	[ "$status" = ok ] && status="fail: $*"
+	return 1
+}
+
+# Heartbeat: the host runner treats a silent console as a hang.
+# It also says what a stall looks like from L1: per-CPU local timer
+# interrupts, KVM exits and async PFs so far, the L2 QEMU's major faults
+# (summed over the cgroups HB_CGROUPS matches).
+: "${HB_CGROUPS:=/sys/fs/cgroup/lab-*}"
+hb_line() {
+	loc=$(awk '/^ *LOC:/{s=""; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s = s (s ? "/" : "") $i; print s}' /proc/interrupts)
+	ex=$(cat /sys/kernel/debug/kvm/exits 2>/dev/null)
+	apf=$(cat /sys/kernel/debug/kvm/async_pf_queued 2>/dev/null)
+	# shellcheck disable=SC2086
+	mf=$(cat $HB_CGROUPS/memory.stat 2>/dev/null | awk '/^pgmajfault/{s += $2; n++} END{if (n) print s}')
+	echo "up=$(uptime_s) swap_used_kb=$(awk '/SwapTotal/{t=$2}/SwapFree/{f=$2}END{print t-f}' /proc/meminfo) loc=$loc exits=${ex:--} apf_queued=${apf:--} l2_majflt=${mf:--}"
+}
+start_heartbeat() {
+	( while :; do sleep 15; say "hb $(hb_line)"; done ) &
+	hb=$!
+}
+
+param_w() {	# write $1 to the kvm.async_pf switch if this kernel has it
+	if [ -w /sys/module/kvm/parameters/async_pf ]; then
+		echo "$1" >/sys/module/kvm/parameters/async_pf && say "kvm.async_pf <- $1"
+	fi
+}
+
+# Swap on the virtio disk "labswap" only: zram swaps in synchronously and
+# produces no async page faults.  Sets sw (the device) for swapoff.
+setup_swap() {
+	sw=$(disk labswap) || { fail "no swap disk"; return 1; }
+	case $sw in *zram*) fail "refusing swap on zram ($sw): zram swaps in synchronously, no async faults"; return 1 ;; esac
+	if grep -q zram /proc/swaps; then
+		fail "a zram swap device is active: the lab needs disk swap only"; return 1
+	fi
+	mkswap "$sw" >/dev/null && swapon "$sw" || { fail "swapon $sw"; return 1; }
+	cat /proc/swaps >"$R/swaps.txt"
+	say "swap on $sw: $(awk 'NR==2{print $3" kB"}' /proc/swaps)"
+}
+
+host_info() {
+	{
+		echo "kernel $(uname -r)"
+		echo "cmdline $(cat /proc/cmdline)"
+		for p in /sys/module/kvm/parameters/async_pf /sys/module/kvm_amd/parameters/npt \
+			 /sys/module/kvm_amd/parameters/nested /sys/module/kvm_amd/parameters/nrips; do
+			[ -f $p ] && echo "$p $(cat $p)"
+		done
+		# shellcheck disable=SC2010
+		ls /sys/kernel/tracing/events/kvm 2>/dev/null | grep -E 'async|inj_exception' | sed 's/^/tracepoint /'
+		# shellcheck disable=SC2010
+		ls /sys/kernel/debug/kvm 2>/dev/null | grep async_pf | sed 's/^/debugfs /'
+	} >"$R/host.txt"
+	ls -l /dev/kvm >>"$R/host.txt" 2>&1
+}
+
+# The results tree as a tar at the start of the disk "labres" (the host
+# runner extracts it).  Also used for checkpoints during long runs, so a
+# crash later still leaves what was done so far.
+write_results() {
+	res=$(disk labres) || { say "FATAL no results disk"; return 1; }
+	tar -cf "$res" -C "$R" . && sync
+}
+
+# The end of every driver: status file, results tar, power off.
+finish() {
+	[ -n "${hb:-}" ] && kill "$hb" 2>/dev/null
+	dmesg >"$R/dmesg.txt"
+	echo "$status" >"$R/status"
+	write_results && say "results written ($status)"
+	poweroff -f
+}
