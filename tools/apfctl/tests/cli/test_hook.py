@@ -300,7 +300,10 @@ def test_stdin_that_never_closes_hits_the_deadline(lab):
         assert p.returncode == 0, (op, err)
         assert out == b""
         assert "deadline" in err
-        assert 0.7 < dt < 1.0, dt
+        # It waited for the 800 ms deadline and then gave up by itself;
+        # the upper bound only catches a hang (a loaded CI machine adds
+        # process start-up time, which is not the hook's to bound).
+        assert 0.7 < dt < 3.0, dt
 
 
 # ---------------------------------------------------------------- migrate / restore / others
