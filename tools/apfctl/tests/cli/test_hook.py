@@ -115,8 +115,10 @@ class Lab:
                            timeout=timeout)
         dt = time.monotonic() - t0
         assert p.returncode != VALGRIND_ERROR, p.stderr.decode()
+        # The hook bounds itself (APF_HOOK_DEADLINE_MS, 800 ms); this only
+        # catches a hang.  Its latency is benchmarked, not asserted here.
         if not UNDER_CHECKER:
-            assert dt < 1.0, f"hook {args} took {dt:.3f} s"
+            assert dt < 3.0, f"hook {args} took {dt:.3f} s"
         return p.returncode, p.stdout, p.stderr.decode(errors="replace")
 
     def call(self, name, op, xml, subop="begin"):
