@@ -131,7 +131,12 @@ fleet-check:
 # guests, cgroup v2 and swap on a disk; apf-bench says what is missing).
 # bench-lab: the natapov configuration inside the VM lab with our kernels
 # and QEMU; results and plot in bench/results/<date>-lab/ (bench/results/README.md).
-.PHONY: bench bench-lab
+# bench-check (in make check): the workload's and apf-bench's own tests
+# (cmocka, pytest, ASan/UBSan, valgrind, cppcheck, clang-tidy; no KVM).
+.PHONY: bench bench-lab bench-check
+check: bench-check
+bench-check:
+	$(MAKE) -C bench check
 bench:
 	$(MAKE) -C bench bench
 bench-lab:

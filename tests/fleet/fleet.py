@@ -102,6 +102,7 @@ class VM:
             "-m", str(MEM_MB), "-smp", "1", "-no-reboot",
             "-nodefaults", "-no-user-config", "-display", "none",
             "-monitor", "none", "-serial", f"file:{self.serial}",
+            "-pidfile", str(self.dir / "qemu.pid"),
             "-kernel", str(OPS / "boot" / "A.vmlinuz"),
             "-initrd", str(OPS / "boot" / "A.initrd"),
             "-append", f"{APPEND} systemd.hostname={self.name}",
@@ -187,6 +188,29 @@ class VM:
         self.proc = None
 
 
+def qemu_running(pidfile):
+    try:
+        pid = int(pidfile.read_text().strip())
+        return "qemu" in Path(f"/proc/{pid}/comm").read_text()
+    except (OSError, ValueError):
+        return False
+
+
+def prune_runs(keep=3):
+    """Earlier runs: disks of runs whose VMs are gone (a run killed with
+    SIGKILL could not remove them; FLEET_KEEP runs still running stay),
+    and all but the last `keep` runs' logs."""
+    runs = sorted(p for p in (CACHE / "runs").iterdir() if p.is_dir())
+    for i, run in enumerate(runs):
+        if any(qemu_running(p) for p in run.glob("*/qemu.pid")):
+            continue
+        if i < len(runs) - keep:
+            shutil.rmtree(run, ignore_errors=True)
+            continue
+        for disk in run.glob("*/disk.qcow2"):
+            disk.unlink(missing_ok=True)
+
+
 class Fleet:
     """N VMs, the repository's http server, a run directory."""
 
@@ -195,6 +219,7 @@ class Fleet:
             raise FleetError(f"no fleet image in {CACHE}: run tests/fleet/build-image")
         self.deadline = deadline
         (CACHE / "runs").mkdir(parents=True, exist_ok=True)
+        prune_runs()
         self.workdir = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"),
                                              dir=CACHE / "runs"))
         self.known_hosts = self.workdir / "known_hosts"
@@ -298,7 +323,3 @@ class Fleet:
         for vm in self.vms:
             vm.overlay.unlink(missing_ok=True)
         shutil.rmtree(self.workdir / "cp", ignore_errors=True)
-        # Only the logs of the last few failed runs stay.
-        old = sorted((CACHE / "runs").iterdir())[:-3]
-        for d in old:
-            shutil.rmtree(d, ignore_errors=True)

@@ -68,13 +68,14 @@ def check(name, ok, detail=""):
     assert ok, f"{name}: {detail}"
 
 
-class Interrupted(BaseException):
+class Interrupted(KeyboardInterrupt):
     pass
 
 
 def _on_signal(signum, _frame):
-    # SIGTERM (timeout(1), make) and SIGALRM (our own deadline) unwind like
-    # Ctrl-C, so pytest runs the fixture's cleanup.
+    # SIGTERM (timeout(1), make) and SIGALRM (our own deadline) end the
+    # session like Ctrl-C: pytest stops and runs the fixture's cleanup.
+    STATE["interrupted"] = signal.Signals(signum).name
     raise Interrupted(f"signal {signal.Signals(signum).name}: stopping, "
                       f"cleaning up (FLEET_TIMEOUT={TIMEOUT})")
 
@@ -114,7 +115,7 @@ def fleet(request):
         STATE["url"] = f.serve(REPO_DIR)
         setup_ansible(f)
         yield f
-        ok = request.session.testsfailed == 0
+        ok = request.session.testsfailed == 0 and "interrupted" not in STATE
     finally:
         signal.alarm(0)
         STATE["wall"] = time.monotonic() - t0

@@ -62,11 +62,12 @@ CONFIGS = {
     },
 }
 
-# The swap IOPS limit of `make bench-lab`.  Unthrottled, a swap-in made L2
-# wait ~13 ms for its page (guest APF wait / not-present, measured), about
-# 1 ms on real hardware at the emulator's ~13x: SSD-like.  40 IOPS gave
-# ~50 ms, ~4 ms real: disk-like, the kind of storage Natapov's 2010 numbers
-# came from.  Sweep 0 and others with --swap-iops.
+# The swap IOPS limit of `make bench-lab`.  Measured (2026-11-21): at 40
+# IOPS the disk, not the emulator, sets the fault rate (58-61 pages/s in
+# every limited mode and run), so modes compare at the same I/O; a pv fault
+# waited ~48 ms, ~20 of the lab's compute units (a disk-like wait: a unit
+# is ~1 ms natively).  Unthrottled the rate wandered with the emulator's
+# load (260-550 pages/s) at a 5-13 ms wait.  Sweep others: --swap-iops.
 DEFAULT_SWAP_IOPS = "40"
 
 # L1 boot and swap setup before apf-bench starts, and the results tar
