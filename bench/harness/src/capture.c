@@ -13,22 +13,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child_signals.h"
 #include "clock.h"
 
 /* Between fork and exec: async-signal-safe calls only. */
 static void child(const char *const argv[], int in, int out, int err, int status_fd)
 {
-	struct sigaction sa;
-	sigset_t none;
 	int e;
 
 	setpgid(0, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		sigaction(s, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	child_reset_signals();
 	dup2(in, 0);
 	dup2(out, 1);
 	dup2(err, 2);

@@ -16,6 +16,7 @@
 #include "apfwl.h"
 #include "capture.h"
 #include "cgroup.h"
+#include "child_signals.h"
 #include "clock.h"
 #include "console.h"
 #include "fileio.h"
@@ -261,8 +262,6 @@ gone:
 static void child(const char *procs, int procs_flags, const char *const argv[],
 		  int out, int err, int st)
 {
-	struct sigaction sa;
-	sigset_t none;
 	int e[2], fd, null;
 
 	setpgid(0, 0);
@@ -275,12 +274,7 @@ static void child(const char *procs, int procs_flags, const char *const argv[],
 		_exit(126);
 	}
 	close(fd);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		sigaction(s, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	child_reset_signals();
 	null = open("/dev/null", O_RDONLY);
 	dup2(null, 0);
 	dup2(out, 1);
