@@ -114,7 +114,7 @@ packaging-check packaging-clean:
 # again for idempotence, then a failing health check on the second host.
 # FLEET_TIMEOUT bounds the test (seconds); see tests/fleet/README.md.
 .PHONY: fleet-check
-FLEET_TIMEOUT ?= 3600
+FLEET_TIMEOUT ?= 5400
 FLEET_GUEST_KERNEL = linux-image-$(shell sed -n 's/^KERNEL_VERSION *:= *//p' kernel/base.mk)-apf-guest
 fleet-check:
 	@ls kernel/build/packages/$(FLEET_GUEST_KERNEL)_*.deb >/dev/null 2>&1 || { \

@@ -58,9 +58,11 @@ def test_intervals_and_per_thread():
               "--unit-iters", "10000")
     _, result = check_stream(res)
     ivals = res.of("interval")
-    # At 1 s and 2 s; the 3 s mark is the result itself.
+    # At 1 s and 2 s; the 3 s mark is the result itself. Deadlines are
+    # absolute, so a record is never early; under a checker it may be late.
     assert len(ivals) == 2
-    assert [round(i["t"]) for i in ivals] == [1, 2]
+    assert [int(i["t"]) for i in ivals] == [1, 2] or (
+        WRAPPER and ivals[0]["t"] >= 1 and ivals[1]["t"] >= 2)
     for i in ivals:
         assert i["fault_pages_per_s"] > 0 and i["compute_units_per_s"] > 0
     per = result["per_thread"]
