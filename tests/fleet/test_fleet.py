@@ -328,7 +328,8 @@ def check_facts(fleet):
     kernel creates no /sys/kernel/kvm_async_pf (only under KVM).  Under
     KVM the same kernel would report guest.sysfs true and APF on."""
     env = dict(STATE["env"], ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-               ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_CALLBACKS_ENABLED="")
+               ANSIBLE_STDOUT_CALLBACK="json",
+               ANSIBLE_CALLBACKS_ENABLED="ansible.builtin.json")
     p = fleet.spawn(["ansible", "apf_hosts", "-m", "ansible.builtin.setup",
                      "-a", "filter=ansible_local"], fleet.workdir / "setup.json",
                     env=env, cwd=fleet.workdir, errlog=fleet.workdir / "setup.err")
