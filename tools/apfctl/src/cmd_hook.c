@@ -554,16 +554,15 @@ static void spawn_watcher(const char *name, const struct apf_domain_policy *p)
 	if (use_systemd) {
 		int left = deadline_left_ms() - 150;
 
-		rr = malloc(sizeof(*rr));
-		if (!rr) {
-			hook_log(LOG_ERR, "out of memory");
-			return;
-		}
+		/* Static, not on the heap: the deadline handler may _exit()
+		 * while systemd-run hangs, and must leave nothing behind. */
+		static struct apf_run_result run_result;
+
+		rr = &run_result;
 		err = apf_run(argv, left > 50 ? left : 50, rr);
 		if (!err && rr->status == 0) {
 			hook_log(LOG_INFO, "policy async-pf=%s handed to unit %s.service",
 				 policy, unit + strlen("--unit="));
-			free(rr);
 			return;
 		}
 		apf_last_line(rr->errout, desc, sizeof(desc));
@@ -573,7 +572,6 @@ static void spawn_watcher(const char *name, const struct apf_domain_policy *p)
 			snprintf(esc, sizeof(esc), "exit status %d", rr->status);
 		hook_log(LOG_WARNING, "systemd-run failed (%s%s%s); using a detached "
 			 "child instead", esc, desc[0] ? ": " : "", desc);
-		free(rr);
 	}
 	err = apf_spawn_detached(argv + w0);
 	if (err)
