@@ -43,9 +43,11 @@ clean:
 	$(MAKE) -C $(APFCTL_DIR) clean
 
 # --- kernel/ (issue 2): host and guest APF series, lab kernels, packages ---
-.PHONY: kernel-check kernel-source kernel-apply kernel-lab kernel-deb kernel-rpm
+.PHONY: kernel-check kernel-source kernel-apply kernel-lab kernel-deb kernel-rpm \
+	kernel-pkg-check
 check: kernel-check
-kernel-check kernel-source kernel-apply kernel-lab kernel-deb kernel-rpm:
+kernel-check kernel-source kernel-apply kernel-lab kernel-deb kernel-rpm \
+kernel-pkg-check:
 	$(MAKE) -C kernel $(@:kernel-%=%)
 
 # libvirt hook, systemd units, kexec helper (issue 4).  The hook's logic is
