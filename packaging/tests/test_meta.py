@@ -53,6 +53,10 @@ def test_apf_host_installs(repo, root_factory):
         missing.append("qemu-system-x86 +apf (make -C qemu deb, issue 7)")
     if missing:
         pytest.skip("not built yet: " + "; ".join(missing))
-    root, _ = install_meta(root_factory, repo, "apf-host")
+    root, r = install_meta(root_factory, repo, "apf-host")
     print(root.run("dpkg-query -W -f='${Package} ${Version} ${Installed-Size}\\n'"
-                   " 'linux-image-*' 'qemu-system-x86' apfctl apf-libvirt-hooks apf-host").stdout)
+                   " 'linux-image-*' 'qemu-system-x86' qemu-system-common seabios"
+                   " ipxe-qemu libvirt-daemon-system apfctl apf-libvirt-hooks apf-host").stdout)
+    # What apt pulled in, for the record: count and size of the new packages.
+    print([line for line in r.stdout.splitlines()
+           if "newly installed" in line or "additional disk space" in line])

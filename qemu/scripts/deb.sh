@@ -132,6 +132,8 @@ mv "$D"/*.deb "$out/"
 cp "$D"/*.dsc "$D"/*.debian.tar.* "$out/"
 ln -sf "$DL/qemu_${QEMU_UPSTREAM_DS}.orig.tar.xz" "$out/"
 (cd "$out" && dpkg-scanpackages -m . /dev/null >Packages 2>/dev/null)
+# The seabios qemu-system-x86 needs, from bookworm-backports (rescans Packages).
+"$(dirname "$0")"/firmware-debs.sh
 
 # The binary must say what it is.
 x=$(ls "$out"/qemu-system-x86_"${APF_DEB_VERSION#*:}"_*.deb) || die "no qemu-system-x86 package"
