@@ -66,3 +66,28 @@ apply_series() {
 		log "applied ${p#"$QDIR"/}"
 	done
 }
+
+# debian_download SUITE PKG[=VERSION|/SUITE]: Debian's own .deb from another
+# suite than the host's (trixie, bookworm-backports) into $DL, through a
+# private apt state under $BUILD/apt-SUITE so the host's sources stay as
+# they are.  The file is named as in the pool, without the epoch's %3a.
+debian_download() {
+	local suite=$1 spec=$2 d=$BUILD/apt-$1 f base
+	local opts=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o APT::Architectures::=amd64
+		-o Debug::NoLocking=1)
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$DL"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
+		>"$d/sources.list"
+	if ! { apt-get -q "${opts[@]}" update >"$d/apt.log" 2>&1 &&
+		(cd "$DL" && apt-get -q "${opts[@]}" download "$spec" >>"$d/apt.log" 2>&1); }; then
+		cat "$d/apt.log" >&2
+		die "cannot download $spec from $suite"
+	fi
+	for f in "$DL"/*%3a*.deb; do
+		[ -e "$f" ] || continue
+		base=${f##*/}
+		mv "$f" "$DL/${base%%_*}_${base#*%3a}"
+	done
+	return 0
+}

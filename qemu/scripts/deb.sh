@@ -104,24 +104,10 @@ step "built"
 step "packaged"
 
 # --- qemu-system-data of the same version, from Debian ------------------------
-apt=$D/apt
-mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" \
-	>"$apt/sources.list"
-aptopts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
-	-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache" -o APT::Architectures::=amd64
-	-o Debug::NoLocking=1)
 data=qemu-system-data_${QEMU_DEB_NOEPOCH}_all.deb
-if [ -f "$BUILD/dl/$data" ]; then
-	cp "$BUILD/dl/$data" "$D/"
-else
-	apt-get -q "${aptopts[@]}" update >"$D/apt.log" 2>&1 &&
-		(cd "$D" && apt-get -q "${aptopts[@]}" download "qemu-system-data=$QEMU_DEB_VERSION" >>"$D/apt.log" 2>&1) ||
-		{ cat "$D/apt.log" >&2; die "cannot download $data"; }
-	# apt-get download writes the epoch as %3a
-	mv "$D"/qemu-system-data_*"${QEMU_DEB_NOEPOCH}"_all.deb "$D/$data" 2>/dev/null || true
-	cp "$D/$data" "$BUILD/dl/"
-fi
+[ -f "$DL/$data" ] || debian_download trixie "qemu-system-data=$QEMU_DEB_VERSION"
+[ -f "$DL/$data" ] || die "apt-get download gave no $data"
+cp "$DL/$data" "$D/"
 
 out=$BUILD/packages
 # build/packages also holds the RPMs of `make rpm` and times.log.
@@ -131,9 +117,9 @@ mv "$D"/*-dbgsym_*.deb "$out/dbgsym/"
 mv "$D"/*.deb "$out/"
 cp "$D"/*.dsc "$D"/*.debian.tar.* "$out/"
 ln -sf "$DL/qemu_${QEMU_UPSTREAM_DS}.orig.tar.xz" "$out/"
-(cd "$out" && dpkg-scanpackages -m . /dev/null >Packages 2>/dev/null)
-# The seabios qemu-system-x86 needs, from bookworm-backports (rescans Packages).
+# The seabios qemu-system-x86 needs, from bookworm-backports.
 "$(dirname "$0")"/firmware-debs.sh
+(cd "$out" && dpkg-scanpackages -m . /dev/null >Packages 2>/dev/null)
 
 # The binary must say what it is.
 x=$(ls "$out"/qemu-system-x86_"${APF_DEB_VERSION#*:}"_*.deb) || die "no qemu-system-x86 package"
