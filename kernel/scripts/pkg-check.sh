@@ -21,9 +21,8 @@ fail() { echo "kernel: pkg-check: FAIL: $*" >&2; exit 1; }
 must_exist() { [ -e "$1" ] || fail "$2: ${1#"$3"} missing"; }
 
 check_deb() {
-	local flavour=$1 ver=$2 report=$3 root=$OUT/$1-root image headers t0
-	image=$(deb_of "$ver")
-	headers=$(ls "$BUILD"/packages/linux-headers-"$ver"_*.deb 2>/dev/null | tail -1)
+	local flavour=$1 ver=$2 report=$3 image=$4 root=$OUT/$1-root headers t0
+	headers=$(deb_of linux-headers "$ver")
 	{ echo "## dpkg -I $(basename "$image")"; dpkg -I "$image"; echo; } >>"$report"
 	t0=$(now)
 	"$PKGSCRIPTS"/bookworm-root "$root"
@@ -56,25 +55,26 @@ check_deb() {
 }
 
 check_rpm() {
-	local flavour=$1 ver=$2 report=$3 root=$OUT/$1-rpmroot rpmf
-	rpmf=$(rpm_of "$ver")
+	local flavour=$1 ver=$2 report=$3 rpmf=$4 root=$OUT/$1-rpmroot name
+	name=$(rpm -qp --qf '%{NAME}' "$rpmf" 2>/dev/null)
 	{ echo; echo "## rpm -qip $(basename "$rpmf")"; rpm -qip "$rpmf" 2>/dev/null; } >>"$report"
 	rm -rf "$root"
 	mkdir -p "$root"
 	rpm -i --root "$root" --nodeps --noscripts "$rpmf" >"$OUT/$flavour-rpm.log" 2>&1 ||
 		{ cat "$OUT/$flavour-rpm.log" >&2; fail "rpm -i --root of $(basename "$rpmf") failed"; }
-	rpm --root "$root" -q "$(rpm -qp --qf '%{NAME}' "$rpmf" 2>/dev/null)" >/dev/null ||
+	rpm --root "$root" -q "$name" >/dev/null ||
 		fail "rpm -q in the root does not know the package"
 	must_exist "$root/lib/modules/$ver/kernel" "rpm layout" "$root"
 	# binrpm-pkg ships the image in /lib/modules/$ver; %post copies it to /boot.
 	must_exist "$root/lib/modules/$ver/vmlinuz" "rpm layout" "$root"
-	echo "rpm -i --root: $(rpm --root "$root" -ql "$(rpm -qp --qf '%{NAME}' "$rpmf" 2>/dev/null)" | wc -l) files," \
+	echo "rpm -i --root: $(rpm --root "$root" -ql "$name" | wc -l) files," \
 		"$(find "$root/lib/modules/$ver" -name '*.ko*' | wc -l) modules" >>"$report"
 	rm -rf "$root"
 }
 
-# The package files of a flavour, empty when not built.
-deb_of() { ls "$BUILD"/packages/linux-image-"$1"_*.deb 2>/dev/null | tail -1; }
+# The newest package file, empty when not built: deb_of NAME VERSION
+# (linux-image, linux-headers), rpm_of VERSION (the kernel RPM).
+deb_of() { ls "$BUILD/packages/$1-$2"_*.deb 2>/dev/null | tail -1; }
 rpm_of() { ls "$BUILD"/packages/kernel-"${1//-/_}"-*.x86_64.rpm 2>/dev/null | tail -1; }
 
 flavours=("$@")
@@ -86,12 +86,16 @@ for flavour in "${flavours[@]}"; do
 	report=$OUT/$flavour.txt
 	: >"$report"
 	for kind in deb rpm; do
-		if [ -z "$("${kind}_of" "$ver")" ]; then
+		case $kind in
+		deb) file=$(deb_of linux-image "$ver") ;;
+		rpm) file=$(rpm_of "$ver") ;;
+		esac
+		if [ -z "$file" ]; then
 			log "pkg-check: $flavour: no $kind package yet (make -C kernel $kind-$flavour)"
 			continue
 		fi
 		# Not under `if`: errexit must stay on inside.
-		"check_$kind" "$flavour" "$ver" "$report"
+		"check_$kind" "$flavour" "$ver" "$report" "$file"
 		log "pkg-check: $flavour $kind: ok"
 		checked=$((checked + 1))
 	done
