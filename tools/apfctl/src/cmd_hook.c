@@ -498,7 +498,6 @@ static void spawn_watcher(const char *name, const struct apf_domain_policy *p)
 	const char *argv[64];
 	const char *policy = p->status == APF_POLICY_OK ?
 			     apf_policy_value_name(p->async_pf) : "none";
-	struct apf_run_result *rr;
 	size_t a = 0, w0, i, ne = 0;
 	bool use_systemd;
 	int err;
@@ -556,20 +555,19 @@ static void spawn_watcher(const char *name, const struct apf_domain_policy *p)
 
 		/* Static, not on the heap: the deadline handler may _exit()
 		 * while systemd-run hangs, and must leave nothing behind. */
-		static struct apf_run_result run_result;
+		static struct apf_run_result rr;
 
-		rr = &run_result;
-		err = apf_run(argv, left > 50 ? left : 50, rr);
-		if (!err && rr->status == 0) {
+		err = apf_run(argv, left > 50 ? left : 50, &rr);
+		if (!err && rr.status == 0) {
 			hook_log(LOG_INFO, "policy async-pf=%s handed to unit %s.service",
 				 policy, unit + strlen("--unit="));
 			return;
 		}
-		apf_last_line(rr->errout, desc, sizeof(desc));
+		apf_last_line(rr.errout, desc, sizeof(desc));
 		if (err)
 			snprintf(esc, sizeof(esc), "%s", strerror(-err));
 		else
-			snprintf(esc, sizeof(esc), "exit status %d", rr->status);
+			snprintf(esc, sizeof(esc), "exit status %d", rr.status);
 		hook_log(LOG_WARNING, "systemd-run failed (%s%s%s); using a detached "
 			 "child instead", esc, desc[0] ? ": " : "", desc);
 	}
