@@ -17,6 +17,7 @@ help:
 	@echo "make check     every test tier that runs on this machine"
 	@echo "make install   install into DESTDIR/PREFIX"
 	@echo "make bench-apfctl  apfctl's own latency benchmark (bench/results/)"
+	@echo "make rebase    move the kernel and QEMU bases to Debian's newest (see README)"
 
 # Debian packages for building and testing (idempotent).
 deps:
@@ -44,11 +45,20 @@ clean:
 
 # --- kernel/ (issue 2): host and guest APF series, lab kernels, packages ---
 .PHONY: kernel-check kernel-source kernel-apply kernel-lab kernel-deb kernel-rpm \
-	kernel-pkg-check
+	kernel-pkg-check kernel-rebase kernel-configs
 check: kernel-check
 kernel-check kernel-source kernel-apply kernel-lab kernel-deb kernel-rpm \
-kernel-pkg-check:
+kernel-pkg-check kernel-rebase kernel-configs:
 	$(MAKE) -C kernel $(@:kernel-%=%)
+
+# --- bases (issue 13): follow Debian's security updates ---
+# rebase: move every pinned base (kernel/base.mk + kernel/configs/debian/,
+# qemu/base.mk + the carried firmware) to the newest version in the archive,
+# the series applied with fuzz 0 first; prints what changed.  make check
+# keeps working when a pinned base has left the archive (it warns); the
+# release targets (kernel-deb, qemu-deb, ...) fail until the rebase.
+.PHONY: rebase
+rebase: kernel-rebase qemu-rebase
 
 # libvirt hook, systemd units, kexec helper (issue 4).  The hook's logic is
 # apfctl's (its tests run in check-apfctl); these check the files around it.
@@ -77,9 +87,9 @@ ops-check: all
 
 # --- qemu/ (issue 7): APF patches on QEMU 10.0, qemu-system-x86_64 for the lab, .debs ---
 # qemu-check: fresh unpack + series, checkpatch, compile of the touched objects.
-.PHONY: qemu-check qemu-source qemu-apply qemu-build qemu-test qemu-deb qemu-rpm
+.PHONY: qemu-check qemu-source qemu-apply qemu-build qemu-test qemu-deb qemu-rpm qemu-rebase
 check: qemu-check
-qemu-check qemu-source qemu-apply qemu-build qemu-test qemu-deb qemu-rpm:
+qemu-check qemu-source qemu-apply qemu-build qemu-test qemu-deb qemu-rpm qemu-rebase:
 	$(MAKE) -C qemu $(@:qemu-%=%)
 
 # --- tests/lab (issue 8): nested KVM under QEMU's emulator, real async PFs ---

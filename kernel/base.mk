@@ -10,6 +10,6 @@
 # APF_RELEASE: bumped for every release of the suite's kernel packages
 #   (new patches, config changes, rebase); goes into the package versions
 #   <KERNEL_VERSION>-apf<APF_RELEASE>.
-KERNEL_DEB_VERSION := 6.12.117-1~deb12u1
-KERNEL_VERSION     := 6.12.117
+KERNEL_DEB_VERSION := 6.12.118-1~deb12u1
+KERNEL_VERSION     := 6.12.118
 APF_RELEASE        := 1

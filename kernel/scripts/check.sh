@@ -3,6 +3,9 @@
 # make -C kernel check:
 #  1. fresh unpack of the pinned source into build/check/linux, apply the
 #     whole series (fails on the first patch that does not apply exactly);
+#     when the pinned base has left the archive, the newest linux-source-6.12
+#     instead, with a warning (source.sh newest): the series is still checked
+#     on every fresh machine, and `make rebase` moves the pin;
 #  2. scripts/checkpatch.pl --strict on every patch;
 #  3. W=1 build of the objects the series touches (x86_64_defconfig + KVM,
 #     KVM_INTEL, KVM_AMD as modules, KVM_GUEST): no warning may be new (the
@@ -13,8 +16,10 @@
 T0=$(now)
 step() { log "[$(( $(now) - T0 ))s] $*"; }
 
-"$KDIR/scripts/source.sh"
-step "source ready"
+"$KDIR/scripts/source.sh" newest
+BASE=$(base_version)
+SRC_TAR=$DL/$SRC_PKG-$BASE.tar.xz
+step "source ready ($SRC_PKG $BASE)"
 
 CHK=$BUILD/check
 # Delete the previous check tree in the background: removing 1.7 GB of
@@ -130,4 +135,9 @@ if [ -n "$selftests" ]; then
 	step "selftests built:$(for s in $selftests; do printf ' %s' "${s%.c}"; done)"
 fi
 
-log "check passed in $(( $(now) - T0 ))s"
+if [ "$BASE" = "$KERNEL_DEB_VERSION" ]; then
+	log "check passed in $(( $(now) - T0 ))s on the pinned base $BASE"
+else
+	log "check passed in $(( $(now) - T0 ))s on $BASE"
+	warn "pinned $KERNEL_DEB_VERSION is gone from the archive; checked against $BASE; run make rebase"
+fi

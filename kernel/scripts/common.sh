@@ -12,15 +12,139 @@ KERNEL_VERSION=$(sed -n 's/^KERNEL_VERSION *:= *//p' "$KDIR/base.mk")
 APF_RELEASE=$(sed -n 's/^APF_RELEASE *:= *//p' "$KDIR/base.mk")
 SRC_PKG=linux-source-6.12
 CFG_PKG=linux-config-6.12
-SRC_TAR=/usr/src/$SRC_PKG.tar.xz
+# Downloads (never installed: nothing on the host changes, no root needed).
+DL=$BUILD/dl
 SRC_DIR=$BUILD/src/$SRC_PKG
+# Debian's configs the packages start from, carried in the repository:
+# linux-config-6.12 is arch-specific and bookworm-security keeps only its
+# newest build (see configs/debian/PROVENANCE).
+DEBCFG=$KDIR/configs/debian
 # checkpatch's SPDX check needs python3-ply and python3-git from Debian;
 # a python3 earlier on PATH (pyenv) may lack them.
 export PATH=/usr/bin:/bin:$PATH
 
 log() { echo "kernel: $*" >&2; }
+warn() { echo "kernel: WARNING: $*" >&2; }
 die() { echo "kernel: error: $*" >&2; exit 1; }
 now() { date +%s; }
+
+# take_lock NAME: hold $BUILD/.lock-NAME until this script exits, so that
+# concurrent makes (make -j2 kernel-deb kernel-rpm) do not race on a path.
+take_lock() {
+	mkdir -p "$BUILD"
+	exec 9>"$BUILD/.lock-$1"
+	flock 9
+}
+
+# apt options: APF_APT_PREFERENCES=FILE adds a preferences file (Pin-Priority
+# -1 hides a version), to rehearse the archive dropping the pinned base.
+apt_opts() {
+	[ -z "${APF_APT_PREFERENCES:-}" ] || echo "-o Dir::Etc::Preferences=$APF_APT_PREFERENCES"
+	[ "$(id -u)" != 0 ] || echo "-o APT::Sandbox::User=root"
+}
+
+# Versions of package $1 that apt offers (priority >= 0), newest first.
+apt_versions() {
+	# shellcheck disable=SC2046
+	apt-cache $(apt_opts) policy "$1" 2>/dev/null |
+		sed -n '/Version table:/,$p' | sed -nE 's/^ (\*\*\*| {3}) ([^ ]+) ([0-9]+)$/\2/p'
+}
+
+# Is version $2 of package $1 offered by apt (and not hidden)?
+apt_has() {
+	apt_versions "$1" | grep -qxF "$2"
+}
+
+# Refresh the host's apt lists once per run where we can (root); a fresh
+# machine's `make deps` did it already.
+apt_refresh() {
+	if [ "$(id -u)" = 0 ]; then
+		log "apt-get update"
+		apt-get update -q >"$BUILD/apt-update.log" 2>&1 ||
+			{ tail -5 "$BUILD/apt-update.log" >&2; die "apt-get update failed"; }
+	else
+		warn "not root: using the apt lists as they are (run apt-get update for newer ones)"
+	fi
+}
+
+# fetch_deb PKG VERSION: Debian's .deb into $DL (apt-get download); prints
+# its path.
+fetch_deb() {
+	local pkg=$1 ver=$2 f
+	mkdir -p "$DL"
+	f=$(ls "$DL/${pkg}_${ver}"_*.deb 2>/dev/null | head -1)
+	if [ -z "$f" ]; then
+		# shellcheck disable=SC2046
+		(cd "$DL" && apt-get -q $(apt_opts) download "$pkg=$ver" >"$DL/download.log" 2>&1) ||
+			{ tail -5 "$DL/download.log" >&2; die "cannot download $pkg $ver"; }
+		f=$(ls "$DL/${pkg}_${ver}"_*.deb 2>/dev/null | head -1)
+	fi
+	[ -n "$f" ] || die "apt-get download gave no ${pkg}_${ver} .deb"
+	echo "$f"
+}
+
+# The linux-source tarball of Debian version $1, extracted from its .deb
+# once (the .deb is then deleted); prints its path.
+source_tarball() {
+	local ver=$1 tar=$DL/$SRC_PKG-$1.tar.xz deb
+	if [ ! -s "$tar" ]; then
+		deb=$(fetch_deb "$SRC_PKG" "$ver")
+		dpkg-deb --fsys-tarfile "$deb" | tar -xOf - "./usr/src/$SRC_PKG.tar.xz" >"$tar.tmp" ||
+			die "no $SRC_PKG.tar.xz in ${deb##*/}"
+		dpkg-deb --fsys-tarfile "$deb" |
+			tar -xOf - "./usr/share/doc/$SRC_PKG/changelog.Debian.gz" >"$DL/changelog-$ver.gz" || true
+		mv "$tar.tmp" "$tar"
+		rm -f "$deb"
+	fi
+	echo "$tar"
+}
+
+# The base this build uses: the pinned one, or (mode "newest", for checks
+# and the lab) the newest linux-source-6.12 when the pinned one has left the
+# archive.  Release packages use mode "exact" and fail instead.
+# Prints the Debian version.
+choose_base() {
+	local mode=$1 newest
+	if [ -s "$DL/$SRC_PKG-$KERNEL_DEB_VERSION.tar.xz" ] || apt_has "$SRC_PKG" "$KERNEL_DEB_VERSION"; then
+		echo "$KERNEL_DEB_VERSION"
+		return 0
+	fi
+	apt_refresh
+	if apt_has "$SRC_PKG" "$KERNEL_DEB_VERSION"; then
+		echo "$KERNEL_DEB_VERSION"
+		return 0
+	fi
+	newest=$(apt_versions "$SRC_PKG" | head -1)
+	if [ "$mode" = exact ]; then
+		die "pinned $SRC_PKG $KERNEL_DEB_VERSION is gone from the archive${newest:+ (newest: $newest)}; release packages build exactly what is pinned: run make rebase"
+	fi
+	[ -n "$newest" ] || die "apt offers no $SRC_PKG at all (bookworm-security in the apt sources?)"
+	warn "pinned $KERNEL_DEB_VERSION is gone from the archive; checked against $newest; run make rebase"
+	echo "$newest"
+}
+
+# Debian's configs that the packages start from (configs/debian/), as
+# carried for version $1 (default: the pinned base): PROVENANCE names the
+# version and the sha256 of each file.
+DEBCFG_FILES="config.amd64_none_amd64 config.amd64_none_cloud-amd64"
+check_debian_configs() {
+	local ver=${1:-$KERNEL_DEB_VERSION} f want
+	[ "$(sed -n 's/^Version: //p' "$DEBCFG/PROVENANCE" 2>/dev/null)" = "$ver" ] ||
+		die "configs/debian/ is not from $CFG_PKG $ver (PROVENANCE); run make -C kernel configs"
+	for f in $DEBCFG_FILES; do
+		want=$(sed -n "s/^SHA256 $f: //p" "$DEBCFG/PROVENANCE")
+		[ -n "$want" ] && [ "$(sha256sum <"$DEBCFG/$f" | cut -d' ' -f1)" = "$want" ] ||
+			die "configs/debian/$f does not match its sha256 in PROVENANCE"
+	done
+}
+
+# Upstream version of a Debian version: 6.12.118-1~deb12u1 -> 6.12.118
+upstream_of() { echo "${1%%-*}"; }
+
+# The base build/src holds (source.sh writes it).
+base_version() {
+	cat "$BUILD/src/.unpacked" 2>/dev/null || die "no unpacked source; run make source"
+}
 
 # The series, in the order it is applied: host, then guest.
 series() {
@@ -41,7 +165,7 @@ series_files() {
 series_key() {
 	local p
 	{
-		echo "$KERNEL_DEB_VERSION"
+		base_version
 		for p in $(series); do sed -n '/^diff --git /,$p' "$p"; done
 	} | sha256sum | cut -d' ' -f1
 }

@@ -3,8 +3,12 @@
 # bzImages for the VM lab: tinyconfig + configs/lab-<role>.config, built
 # from build/tree (patched) in build/lab-<role>; results in build/lab/.
 # Usage: lab.sh [host] [guest]   (default: both).  Cached: a role is only
-# rebuilt when the series, the fragment or base.mk changed.
+# rebuilt when the series, the fragment or the base changed.  The lab takes
+# the newest 6.12 base, with a warning, when the pinned one has left the
+# archive (apply.sh newest).
 . "$(dirname "$0")/common.sh"
+
+"$KDIR/scripts/apply.sh" newest
 
 tree=$BUILD/tree
 out=$BUILD/lab

@@ -3,18 +3,22 @@
 # Kernel packages from build/tree: pkg.sh deb|rpm host|guest
 #  host:  Debian's amd64 config       + configs/host.config,  LOCALVERSION -apf-host
 #  guest: Debian's cloud-amd64 config + configs/guest.config, LOCALVERSION -apf-guest
+#  (Debian's configs as carried in configs/debian/, for the pinned base)
 # deb: make bindeb-pkg (linux-image-, linux-headers-, linux-libc-dev), package
 #      version <KERNEL_VERSION>-apf<APF_RELEASE>.
 # rpm: make binrpm-pkg (kernel, kernel-headers, kernel-devel), RPM release
 #      <APF_RELEASE>.
-# Both share build/pkg-<role>, so whichever runs second is incremental.
+# Release packages: exactly the pinned base, or an error.  deb and rpm of
+# one role share the objects in build/pkg-<role>/obj (the rpm then takes
+# minutes, not another hour) and take turns on them under a lock; each role
+# has its own directory, so make -j2 builds host and guest side by side.
 # Results in build/packages/, build times in build/packages/times.log.
 . "$(dirname "$0")/common.sh"
 
 kind=$1 role=$2
 case $role in
-host) base=config.amd64_none_amd64.xz ;;
-guest) base=config.amd64_none_cloud-amd64.xz ;;
+host) base=config.amd64_none_amd64 ;;
+guest) base=config.amd64_none_cloud-amd64 ;;
 *) die "role must be host or guest" ;;
 esac
 case $kind in
@@ -23,12 +27,15 @@ rpm) command -v rpmbuild >/dev/null || die "rpmbuild missing (apt-get install rp
 *) die "kind must be deb or rpm" ;;
 esac
 
-"$KDIR/scripts/source.sh"
+"$KDIR/scripts/apply.sh" exact
+[ "$(base_version)" = "$KERNEL_DEB_VERSION" ] || die "build/src is $(base_version), base.mk pins $KERNEL_DEB_VERSION"
+check_debian_configs
 tree=$BUILD/tree
-[ -f "$tree/.apf-series" ] || die "no patched tree; run make apply"
 frag=$KDIR/configs/$role.config
-obj=$BUILD/pkg-$role
+dir=$BUILD/pkg-$role
+obj=$dir/obj
 out=$BUILD/packages
+take_lock "pkg-$role"
 mkdir -p "$obj" "$out"
 localver=-apf-$role
 pkgver=$KERNEL_VERSION-apf$APF_RELEASE
@@ -38,9 +45,9 @@ kflags=(LOCALVERSION="$localver" KBUILD_BUILD_VERSION="$APF_RELEASE"
 export DEBFULLNAME="APF Suite Maintainers" DEBEMAIL=maintainers@apf-suite.invalid
 
 # Reconfigure only when the base config, the fragment or the series changed.
-key=$(cat "$tree/.apf-series" "$frag" "/usr/src/$CFG_PKG/$base" | sha256sum)
+key=$(cat "$tree/.apf-series" "$frag" "$DEBCFG/$base" | sha256sum)
 if [ "$(cat "$obj/.apf-key" 2>/dev/null)" != "$key" ]; then
-	xz -dc "/usr/src/$CFG_PKG/$base" >"$obj/.config"
+	cp "$DEBCFG/$base" "$obj/.config"
 	merge_fragment "$obj" "$tree" "$frag"
 	echo "$key" >"$obj/.apf-key"
 fi
@@ -48,11 +55,16 @@ fi
 t0=$(now)
 log "building $kind packages for $role ($base + ${frag#"$KDIR"/}), -j$JOBS; log in ${obj#"$KDIR"/}/$kind.log"
 if [ "$kind" = deb ]; then
-	rm -f "$BUILD"/*.deb "$BUILD"/*.buildinfo "$BUILD"/*.changes
+	rm -f "$dir"/*.deb "$dir"/*.buildinfo "$dir"/*.changes
 	make -C "$tree" O="$obj" -j"$JOBS" "${kflags[@]}" KDEB_PKGVERSION="$pkgver" \
 		bindeb-pkg >"$obj/deb.log" 2>&1 || { tail -40 "$obj/deb.log" >&2; die "bindeb-pkg failed"; }
-	# bindeb-pkg writes next to the O= directory.
-	mv "$BUILD"/*.deb "$BUILD"/*.buildinfo "$BUILD"/*.changes "$out"/
+	# bindeb-pkg writes next to the O= directory: this role's own $dir.
+	mv "$dir"/*.deb "$out"/
+	# .buildinfo/.changes are named linux-upstream_<version> for both roles.
+	for f in "$dir"/*.buildinfo "$dir"/*.changes; do
+		b=${f##*/}
+		mv "$f" "$out/${b%.*}-$role.${b##*.}"
+	done
 else
 	rm -rf "$obj/rpmbuild/RPMS"
 	# The RPM release is the build number that scripts/build-version

@@ -1,33 +1,30 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Install the pinned linux-source-6.12 (+ linux-config-6.12) with apt and
-# unpack it into build/src (cached: done once per pinned version).
+# source.sh [exact|newest]: Debian's linux-source-6.12 at the pinned
+# version, downloaded with apt (not installed) and unpacked into build/src
+# (cached: done once per version).  "newest" (make check, the lab) falls
+# back, with a warning, to the newest 6.12 in the archive when the pinned
+# one is gone; "exact" (the default, release packages) fails instead.
 . "$(dirname "$0")/common.sh"
 
-installed() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
+mode=${1:-exact}
+case $mode in exact | newest) ;; *) die "source.sh: mode must be exact or newest" ;; esac
 
-if [ "$(installed $SRC_PKG)" != "$KERNEL_DEB_VERSION" ] ||
-   [ "$(installed $CFG_PKG)" != "$KERNEL_DEB_VERSION" ] || [ ! -f "$SRC_TAR" ]; then
-	[ "$(id -u)" = 0 ] || die "need $SRC_PKG=$KERNEL_DEB_VERSION installed; run as root (apt-get)"
-	log "installing $SRC_PKG $CFG_PKG $KERNEL_DEB_VERSION"
-	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-cache show "$SRC_PKG=$KERNEL_DEB_VERSION" >/dev/null 2>&1; then
-		apt-get update -q
+unpack() {
+	local ver stamp=$BUILD/src/.unpacked tar got
+	ver=$(choose_base "$mode")
+	if [ "$(cat "$stamp" 2>/dev/null)" = "$ver" ] && [ -f "$SRC_DIR/Makefile" ]; then
+		return 0
 	fi
-	apt-cache show "$SRC_PKG=$KERNEL_DEB_VERSION" >/dev/null 2>&1 ||
-		die "$SRC_PKG $KERNEL_DEB_VERSION is not in the apt sources (bookworm-security); rebase and bump base.mk"
-	apt-get install -y -q --no-install-recommends --allow-downgrades \
-		"$SRC_PKG=$KERNEL_DEB_VERSION" "$CFG_PKG=$KERNEL_DEB_VERSION"
-fi
-
-stamp=$BUILD/src/.unpacked
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$KERNEL_DEB_VERSION" ] && [ -f "$SRC_DIR/Makefile" ]; then
-	exit 0
-fi
-log "unpacking $SRC_TAR into ${BUILD#"$KDIR"/}/src"
-rm -rf "$BUILD/src"
-mkdir -p "$BUILD/src"
-tar -C "$BUILD/src" -xf "$SRC_TAR"
-ver=$(make -s --no-print-directory -C "$SRC_DIR" kernelversion)
-[ "$ver" = "$KERNEL_VERSION" ] || die "$SRC_TAR is $ver, base.mk says $KERNEL_VERSION"
-echo "$KERNEL_DEB_VERSION" >"$stamp"
+	tar=$(source_tarball "$ver")
+	log "unpacking $SRC_PKG $ver into ${BUILD#"$KDIR"/}/src"
+	rm -rf "$BUILD/src"
+	mkdir -p "$BUILD/src"
+	tar -C "$BUILD/src" -xf "$tar"
+	got=$(make -s --no-print-directory -C "$SRC_DIR" kernelversion)
+	[ "$got" = "$(upstream_of "$ver")" ] || die "$SRC_PKG $ver unpacks to Linux $got"
+	echo "$ver" >"$stamp"
+}
+# Concurrent makes (kernel-deb beside kernel-rpm) unpack once.
+take_lock source
+unpack
