@@ -5,10 +5,18 @@
 # is hard-linked, so files the series does not touch keep their inode and
 # mtime and an existing build directory (make build) rebuilds only what the
 # series changed.
+# The base: the pinned one, or the fallback (source.sh) when Debian has
+# dropped it.  apply.sh --if-changed (make build) keeps a tree that is
+# already this series on this base.
 . "$(dirname "$0")/common.sh"
 
-"$QDIR/scripts/source.sh"
+"$QDIR/scripts/source.sh" "${QEMU_BASE_MODE:-fallback}"
+load_base
 tree=$BUILD/tree/qemu
+want=$( (echo "$BASE_DEB_VERSION"; series | xargs cat "$QDIR/base.mk") | sha256sum)
+if [ "${1:-}" = --if-changed ] && [ -f "$tree/VERSION" ] && [ "$(cat "$BUILD/tree/.apf-series" 2>/dev/null)" = "$want" ]; then
+	exit 0
+fi
 rm -rf "$tree" "$tree.tmp"
 mkdir -p "$BUILD/tree"
 cp -al "$SRC_DIR" "$tree.tmp"
@@ -21,6 +29,7 @@ for f in $(series_files); do
 done
 apply_series "$tree.tmp"
 mv "$tree.tmp" "$tree"
-# Stamp for make: the tree matches this series on this base.
-series | xargs cat "$QDIR/base.mk" | sha256sum >"$BUILD/tree/.apf-series"
-log "tree ready: ${tree#"$QDIR"/} ($(series | wc -l) patches)"
+# The tree matches this series on this base (build.sh reads the base).
+cp "$BUILD/src/base" "$BUILD/tree/base"
+echo "$want" >"$BUILD/tree/.apf-series"
+log "tree ready: ${tree#"$QDIR"/} (qemu $BASE_DEB_VERSION + $(series | wc -l) patches)"

@@ -11,6 +11,9 @@ T0=$(now)
 tree=$BUILD/tree/qemu
 obj=$BUILD/x86_64
 [ -f "$tree/VERSION" ] || die "no ${tree#"$QDIR"/}; run make apply"
+# The base the tree was made from: the pinned one, or the fallback, which
+# the version string marks (~unpinned).
+load_base_from "$BUILD/tree/base"
 
 # Firmware comes from Debian's seabios and ipxe-qemu packages, as in
 # Debian's own build; the +ds source has no ROMs.

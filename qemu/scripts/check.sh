@@ -3,7 +3,9 @@
 # make -C qemu check (part of the top-level make check):
 #  1. fresh unpack of the pinned Debian source into build/check/qemu and the
 #     whole series on top (fails on the first patch that does not apply
-#     exactly, without fuzz);
+#     exactly, without fuzz).  If Debian has dropped the pinned version
+#     (and build/dl has no copy), the newest of the same stable line, with
+#     a warning (source.sh fallback; QEMU_BASE_MODE=exact refuses instead);
 #  2. QEMU's scripts/checkpatch.pl on every patch;
 #  3. a minimal configure (x86_64-softmmu, no optional features) and a
 #     compile of the objects the series touches, with QEMU's -Werror;
@@ -14,8 +16,9 @@
 T0=$(now)
 step() { log "[$(( $(now) - T0 ))s] $*"; }
 
-"$QDIR/scripts/source.sh"
-step "source ready"
+"$QDIR/scripts/source.sh" "${QEMU_BASE_MODE:-fallback}"
+load_base
+step "source ready: qemu $BASE_DEB_VERSION ($BASE_MODE)"
 
 CHK=$BUILD/check
 rm -rf "$CHK"
@@ -109,4 +112,8 @@ for f in $(series_files); do
 done
 step "functional tests compile"
 
-log "check passed in $(( $(now) - T0 ))s"
+if [ "$BASE_DEB_VERSION" = "$QEMU_DEB_VERSION" ]; then
+	log "check passed in $(( $(now) - T0 ))s"
+else
+	log "check passed in $(( $(now) - T0 ))s, against $BASE_DEB_VERSION: NOT the pinned $QEMU_DEB_VERSION (gone from the archive); run make rebase"
+fi

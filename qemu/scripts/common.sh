@@ -11,6 +11,8 @@ JOBS=${JOBS:-2}
 QEMU_DEB_VERSION=$(sed -n 's/^QEMU_DEB_VERSION *:= *//p' "$QDIR/base.mk")
 QEMU_VERSION=$(sed -n 's/^QEMU_VERSION *:= *//p' "$QDIR/base.mk")
 APF_RELEASE=$(sed -n 's/^APF_RELEASE *:= *//p' "$QDIR/base.mk")
+SEABIOS_DEB_VERSION=$(sed -n 's/^SEABIOS_DEB_VERSION *:= *//p' "$QDIR/base.mk")
+SEABIOS_SHA256=$(sed -n 's/^SEABIOS_SHA256 *:= *//p' "$QDIR/base.mk")
 # Debian's file names carry no epoch: 10.0.13+ds-0+deb13u1
 QEMU_DEB_NOEPOCH=${QEMU_DEB_VERSION#*:}
 QEMU_UPSTREAM_DS=${QEMU_DEB_NOEPOCH%-*}
@@ -42,16 +44,50 @@ series_files() {
 	series | xargs -r sed -n 's|^+++ b/||p' | sort -u
 }
 
-# Unpack the pinned Debian source package into $1 (with Debian's own
-# patches applied, as dpkg-source does).
+# The base in use (set_base VERSION): the pinned one, or under source.sh's
+# fallback the newest of the same line.  BASE_VERSION is the upstream
+# version its VERSION file must say.
+set_base() {
+	BASE_DEB_VERSION=$1
+	BASE_NOEPOCH=${1#*:}
+	BASE_UPSTREAM_DS=${BASE_NOEPOCH%-*}
+	BASE_VERSION=${BASE_UPSTREAM_DS%%+*}
+	BASE_DSC=$DL/qemu_${BASE_NOEPOCH}.dsc
+}
+set_base "$QEMU_DEB_VERSION"
+# The stable line the series follows (10.0 for 10.0.13).
+QEMU_LINE=${QEMU_VERSION%.*}
+
+# load_base: the base that source.sh last unpacked into build/src/qemu
+# ($BUILD/src/base: "MODE VERSION"); the callers of source.sh use this.
+# load_base_from FILE: the same from another copy (build/tree/base).
+# Both set BASE_* and APF_PKGVERSION.
+load_base() {
+	load_base_from "$BUILD/src/base"
+}
+load_base_from() {
+	local mode ver f=$1
+	read -r mode ver <"$f" || die "no ${f#"$QDIR"/}; run source.sh"
+	set_base "$ver"
+	BASE_MODE=$mode
+	if [ "$BASE_DEB_VERSION" = "$QEMU_DEB_VERSION" ]; then
+		APF_PKGVERSION="${QEMU_DEB_VERSION}+apf${APF_RELEASE}, APF Suite build"
+	else
+		# Not a release: say so in `qemu-system-x86_64 --version`.
+		APF_PKGVERSION="${BASE_DEB_VERSION}+apf${APF_RELEASE}~unpinned, APF Suite build"
+	fi
+}
+
+# Unpack the Debian source package of the base (set_base) into $1 (with
+# Debian's own patches applied, as dpkg-source does).
 unpack_to() {
 	local dest=$1
 	rm -rf "$dest"
 	mkdir -p "$(dirname "$dest")"
-	dpkg-source --no-check -x "$DL/qemu_${QEMU_DEB_NOEPOCH}.dsc" "$dest" >/dev/null ||
-		die "dpkg-source -x failed"
-	[ "$(cat "$dest/VERSION")" = "$QEMU_VERSION" ] ||
-		die "$dest/VERSION is $(cat "$dest/VERSION"), base.mk says $QEMU_VERSION"
+	dpkg-source --no-check -x "$BASE_DSC" "$dest" >/dev/null ||
+		die "dpkg-source -x ${BASE_DSC##*/} failed"
+	[ "$(cat "$dest/VERSION")" = "$BASE_VERSION" ] ||
+		die "$dest/VERSION is $(cat "$dest/VERSION"), expected $BASE_VERSION (from $BASE_DEB_VERSION)"
 }
 
 # Apply the whole series to the tree in $1 (which has Debian's patches
@@ -67,23 +103,205 @@ apply_series() {
 	done
 }
 
-# debian_download SUITE PKG[=VERSION|/SUITE]: Debian's own .deb from another
-# suite than the host's (trixie, bookworm-backports) into $DL, through a
-# private apt state under $BUILD/apt-SUITE so the host's sources stay as
-# they are.  The file is named as in the pool, without the epoch's %3a.
-debian_download() {
-	local suite=$1 spec=$2 d=$BUILD/apt-$1 f base
-	local opts=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null
-		-o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o APT::Architectures::=amd64
-		-o Debug::NoLocking=1)
-	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$DL"
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
-		>"$d/sources.list"
-	if ! { apt-get -q "${opts[@]}" update >"$d/apt.log" 2>&1 &&
-		(cd "$DL" && apt-get -q "${opts[@]}" download "$spec" >>"$d/apt.log" 2>&1); }; then
-		cat "$d/apt.log" >&2
-		die "cannot download $spec from $suite"
+# --- building the Debian packages ------------------------------------------------
+# deb_build DSC DIR: dpkg-source -x DSC in DIR (fresh), dpkg-buildpackage -b;
+# the .debs land in DIR (deb.sh, repro-check.sh).  Build options:
+# DEB_BUILD_OPTIONS nocheck and the nocheck profile (no block test suite
+# and its build dependencies), which do not change the packages.
+deb_build() {
+	local dsc=$1 dir=$2 tree nc=
+	tree=$dir/$(sed -n 's/^Version: \([0-9]*:\)\{0,1\}\([^-+]*\).*/qemu-\2/p' "$dsc")
+	if [ "${QEMU_DEB_RESUME:-0}" = 1 ] && [ -f "$tree/debian/rules" ]; then
+		log "resuming in ${tree#"$QDIR"/} (QEMU_DEB_RESUME=1: not for release)"
+		nc=-nc
+	else
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		dpkg-source -x "$dsc" "$tree" >"$dir/extract.log" 2>&1 ||
+			{ cat "$dir/extract.log" >&2; die "dpkg-source -x ${dsc##*/} failed"; }
 	fi
+	"$QDIR/scripts/deb-deps.sh" "$tree"
+	log "dpkg-buildpackage -b in ${tree#"$QDIR"/}: $(cd "$tree" && dh_listpackages | tr '\n' ' ')(log: ${dir#"$QDIR"/}/build.log)"
+	# shellcheck disable=SC2086
+	(cd "$tree" && DEB_BUILD_OPTIONS="nocheck parallel=$JOBS" DEB_BUILD_PROFILES=nocheck \
+		dpkg-buildpackage -b -uc -us $nc >"$dir/build.log" 2>&1) ||
+		{ tail -60 "$dir/build.log" >&2; die "dpkg-buildpackage failed (log: ${dir#"$QDIR"/}/build.log)"; }
+}
+# --- Debian's archive through private apt states ----------------------------
+# Everything from other suites than the host's (trixie's qemu source and
+# qemu-system-data, bookworm-backports' seabios) goes through an apt state
+# of its own under $BUILD/apt/NAME: the host's /etc/apt and its lists stay
+# as they are, and no root is needed.  The host's apt.conf (a proxy) still
+# applies.
+#
+# APF_APT_SOURCES=FILE: more one-line sources for every private state (a
+#   mirror, or snapshot.debian.org to build a version that left the archive).
+# APF_APT_PREFERENCES=FILE: an apt_preferences(5) file for the private
+#   states; versions with a negative Pin-Priority count as gone from the
+#   archive (apt_hidden).  apt-get source and apt-get download PKG=VERSION
+#   ignore pins, so the scripts choose versions themselves and honour this
+#   file there too.  It simulates drift: hide the pinned versions and the
+#   scripts behave as on a fresh machine after Debian dropped them (the
+#   copies cached in build/dl are not used for hidden versions either).
+
+# apt_state_sources NAME: the one-line sources of private state NAME.
+apt_state_sources() {
+	local k='[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]'
+	local deb=http://deb.debian.org/debian sec=http://deb.debian.org/debian-security
+	case $1 in
+	trixie-src) # the qemu source package
+		echo "deb-src $k $deb trixie main"
+		echo "deb-src $k $deb trixie-updates main"
+		echo "deb-src $k $sec trixie-security main" ;;
+	trixie) # qemu-system-data
+		echo "deb $k $deb trixie main"
+		echo "deb $k $deb trixie-updates main"
+		echo "deb $k $sec trixie-security main" ;;
+	bookworm-backports) # seabios (make rebase)
+		echo "deb $k $deb bookworm-backports main" ;;
+	*) die "no private apt state $1" ;;
+	esac
+	if [ -n "${APF_APT_SOURCES:-}" ]; then
+		[ -f "$APF_APT_SOURCES" ] || die "APF_APT_SOURCES=$APF_APT_SOURCES: no such file"
+		grep -E "^$( [ "$1" = trixie-src ] && echo deb-src || echo deb) " "$APF_APT_SOURCES" || true
+	fi
+}
+
+# papt NAME apt-get|apt-cache ARGS...: run apt in private state NAME.
+papt() {
+	local d=$BUILD/apt/$1 tool=$2 prefs=${APF_APT_PREFERENCES:-/dev/null}
+	shift 2
+	[ -f "$prefs" ] || [ "$prefs" = /dev/null ] || die "APF_APT_PREFERENCES=$prefs: no such file"
+	"$tool" -q -o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+		-o "Dir::Etc::Preferences=$prefs" -o "Dir::Etc::PreferencesParts=$d/preferences.d" \
+		-o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o Dir::State::status=/dev/null \
+		-o APT::Architectures::=amd64 -o Acquire::Languages=none -o Debug::NoLocking=1 "$@"
+}
+
+# apt_update NAME [force]: refresh the lists of private state NAME when
+# its sources changed, they are older than an hour, or on `force`.
+apt_update() {
+	local name=$1 d=$BUILD/apt/$1 want
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/preferences.d"
+	want=$(apt_state_sources "$name")
+	if [ "${2:-}" != force ] && [ -f "$d/updated" ] && [ "$(cat "$d/sources.list" 2>/dev/null)" = "$want" ] &&
+		[ -z "$(find "$d/updated" -mmin +60)" ]; then
+		return 0
+	fi
+	echo "$want" >"$d/sources.list"
+	rm -f "$d/updated"
+	papt "$name" apt-get update >"$d/update.log" 2>&1 ||
+		{ cat "$d/update.log" >&2; die "apt-get update (private state ${d#"$QDIR"/}) failed"; }
+	touch "$d/updated"
+}
+
+# apt_hidden PKG VERSION [SOURCE]: does APF_APT_PREFERENCES give this
+# version (of binary PKG built from SOURCE, or of source PKG) a negative
+# priority?  Stanzas: Package (names, src:NAME, globs), Pin: version V
+# (globs), Pin-Priority.
+apt_hidden() {
+	[ -n "${APF_APT_PREFERENCES:-}" ] || return 1
+	awk -v pkg="$1" -v ver="$2" -v src="${3:-$1}" '
+	function glob(p) { gsub(/[.+^$()|]/, "\\\\&", p); gsub(/\*/, ".*", p); gsub(/\?/, ".", p); return "^" p "$" }
+	function done_() {
+		if (pr != "" && pr + 0 < 0 && vp != "" && ver ~ glob(vp)) {
+			n = split(pk, a, /[ \t]+/)
+			for (i = 1; i <= n; i++)
+				if (a[i] != "" && (pkg ~ glob(a[i]) || ("src:" src) ~ glob(a[i]))) hit = 1
+		}
+		pk = vp = pr = ""
+	}
+	/^[ \t]*$/ { done_(); next }
+	/^Package:/ { sub(/^Package:[ \t]*/, ""); pk = $0 }
+	/^Pin:[ \t]*version[ \t]/ { sub(/^Pin:[ \t]*version[ \t]+/, ""); sub(/[ \t]+$/, ""); vp = $0 }
+	/^Pin-Priority:/ { pr = $2 }
+	END { done_(); exit !hit }' "$APF_APT_PREFERENCES"
+}
+
+# source_versions: the versions of the qemu source package in the
+# private trixie-src state, not hidden, newest first.
+source_versions() {
+	local v
+	papt trixie-src apt-cache showsrc qemu 2>/dev/null | sed -n 's/^Version: //p' | sort -u |
+		while read -r v; do apt_hidden qemu "$v" || echo "$v"; done |
+		sort_versions
+}
+
+# sort_versions: versions on stdin, newest first (dpkg's order).
+sort_versions() {
+	"$PYTHON" -c '
+import functools, subprocess, sys
+def cmp(a, b):
+    if a == b: return 0
+    return -1 if subprocess.run(["dpkg", "--compare-versions", a, "lt", b]).returncode == 0 else 1
+vs = [l.strip() for l in sys.stdin if l.strip()]
+if vs:
+    print("\n".join(sorted(vs, key=functools.cmp_to_key(cmp), reverse=True)))'
+}
+
+# in_line VERSION: is this Debian version of qemu in the series' stable
+# line (upstream $QEMU_LINE.*)?
+in_line() {
+	local up=${1#*:}
+	up=${up%-*}
+	case ${up%%+*} in "$QEMU_LINE".*) return 0 ;; *) return 1 ;; esac
+}
+
+# line_versions: the qemu sources of the stable line, newest first.
+line_versions() {
+	local v
+	source_versions | while read -r v; do
+		if in_line "$v"; then echo "$v"; fi
+	done
+}
+
+# newest_in_line: the newest qemu source of the stable line (empty if none).
+# (sed, not head: with pipefail, a writer cut off by head fails the pipe.)
+newest_in_line() {
+	line_versions | sed -n 1p
+}
+
+# listed VERSION: does the archive (private trixie-src lists) list this
+# qemu source version (not hidden)?
+listed() {
+	local all
+	all=$(source_versions)
+	grep -qxF "$1" <<<"$all"
+}
+
+# download_source VERSION: the qemu source package VERSION into $DL; fails
+# (status 1, apt's output in build/apt/trixie-src/source.log) when the
+# archive lists it but does not have its files (seen: trixie-security's
+# 10.0.2, a 404).
+download_source() {
+	mkdir -p "$DL"
+	(cd "$DL" && papt trixie-src apt-get source --download-only "qemu=$1" >"$BUILD/apt/trixie-src/source.log" 2>&1)
+}
+
+# first_downloadable VERSION...: download the first of these that the
+# archive really has; print it (nothing if none).
+first_downloadable() {
+	local v
+	for v in "$@"; do
+		if download_source "$v"; then
+			echo "$v"
+			return 0
+		fi
+		log "note: qemu $v is listed in the archive but cannot be downloaded; skipped ($(grep -m1 -o '[0-9][0-9][0-9] *Not Found' "$BUILD/apt/trixie-src/source.log" || echo 'see build/apt/trixie-src/source.log'))"
+	done
+}
+
+# debian_download STATE PKG=VERSION: Debian's own .deb from a private apt
+# state (trixie, bookworm-backports) into $DL, named as in the pool without
+# the epoch's %3a.  An exact version, checked against APF_APT_PREFERENCES.
+debian_download() {
+	local name=$1 spec=$2 d=$BUILD/apt/$1 f base
+	case $spec in *=*) ;; *) die "debian_download $spec: no version" ;; esac
+	apt_hidden "${spec%%=*}" "${spec#*=}" qemu && die "$spec is hidden by APF_APT_PREFERENCES"
+	apt_update "$name"
+	mkdir -p "$DL"
+	(cd "$DL" && papt "$name" apt-get download "$spec" >"$d/download.log" 2>&1) ||
+		{ cat "$d/download.log" >&2; die "cannot download $spec ($name)"; }
 	for f in "$DL"/*%3a*.deb; do
 		[ -e "$f" ] || continue
 		base=${f##*/}

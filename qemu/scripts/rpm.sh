@@ -26,6 +26,9 @@ out=$BUILD/packages
 resume=${QEMU_RPM_RESUME:-0}
 command -v rpmbuild >/dev/null || die "rpmbuild missing (apt-get install rpm)"
 [ -f "$spec_in" ] || die "no ${spec_in#"$TOP"/}"
+# Release package: exactly the pinned base, never a fallback (first: it
+# fails early, before anything is installed or built).
+"$QDIR/scripts/source.sh" exact
 
 # The x86 option ROMs are built with gcc -m32 and link 32-bit libgcc.a.
 gccv=$(gcc -dumpversion | cut -d. -f1)
@@ -38,7 +41,6 @@ if [ ! -f "$(dirname "$(gcc -print-libgcc-file-name)")/32/libgcc.a" ]; then
 		{ cat "$R/apt.log" >&2; die "cannot install lib32gcc-$gccv-dev"; }
 fi
 
-"$QDIR/scripts/source.sh"
 tarball=$DL/qemu_${QEMU_UPSTREAM_DS}.orig.tar.xz
 [ -f "$tarball" ] || die "no ${tarball#"$QDIR"/} after make source"
 
