@@ -1,9 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # make -C qemu deb-install-test: install build/packages into a throwaway
-# Debian 12 root (debootstrap minbase, cached as a tarball in build/dl) with
-# apt resolving the dependencies from bookworm and bookworm-backports (for
-# seabios >= 1.16.3), then run the installed qemu-system-x86_64 there:
+# Debian 12 root (debootstrap minbase, cached as a tarball in build/dl):
+# plain bookworm (bookworm, bookworm-updates, bookworm-security; NO
+# bookworm-backports, the case the carried seabios is for) plus
+# build/packages as a local apt repository, then `apt-get install
+# qemu-system-x86=<pinned>+apf<N>`: apt must find qemu-system-data and
+# seabios (>> 1.16.3-1~) there.  Then run the installed qemu-system-x86_64:
 # version string, /machine/accel, and "info async-pf" under TCG.
 # Needs root.  The package tier of tests/ does the full install test.
 . "$(dirname "$0")/common.sh"
@@ -12,7 +15,12 @@ T0=$(now)
 step() { log "[$(( $(now) - T0 ))s] $*"; }
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot)"
 pk=$BUILD/packages
-ls "$pk"/qemu-system-x86_*.deb >/dev/null 2>&1 || die "no packages; run make deb"
+# Release test: exactly what base.mk pins.
+x86=$pk/qemu-system-x86_${APF_DEB_VERSION#*:}_amd64.deb
+[ -f "$x86" ] || die "no ${x86#"$QDIR"/} (base.mk pins $APF_DEB_VERSION): run make deb"
+if [ ! -f "$pk/seabios_${SEABIOS_DEB_VERSION}_all.deb" ] || [ ! -f "$pk/Packages" ]; then
+	die "${pk#"$QDIR"/} has no seabios $SEABIOS_DEB_VERSION or no Packages index: run make deb"
+fi
 root=$BUILD/deb-root
 tgz=$BUILD/dl/bookworm-minbase.tgz
 cleanup() {
@@ -36,25 +44,28 @@ cat >"$root/etc/apt/sources.list" <<'SRC'
 deb http://deb.debian.org/debian bookworm main
 deb http://deb.debian.org/debian bookworm-updates main
 deb http://deb.debian.org/debian-security bookworm-security main
-deb http://deb.debian.org/debian bookworm-backports main
+deb [trusted=yes] file:/srv/apf ./
 SRC
-mkdir -p "$root/tmp/apf"
-cp "$pk"/*.deb "$root/tmp/apf/"
+mkdir -p "$root/srv/apf"
+cp "$pk"/*.deb "$pk/Packages" "$root/srv/apf/"
 mount -t proc proc "$root/proc"
 mount --bind /dev "$root/dev"
 in_root() { chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"; }
 in_root apt-get update -q >"$BUILD/deb-root-apt.log" 2>&1 ||
 	{ tail -20 "$BUILD/deb-root-apt.log" >&2; die "apt-get update failed"; }
-# The seabios that qemu-system-x86 needs is only in bookworm-backports.
-if ! in_root apt-get install -y -q --no-install-recommends -t bookworm-backports seabios \
-	>>"$BUILD/deb-root-apt.log" 2>&1 ||
-   ! in_root sh -c 'apt-get install -y -q --no-install-recommends /tmp/apf/qemu-system-x86_*.deb \
-	/tmp/apf/qemu-system-common_*.deb /tmp/apf/qemu-system-data_*.deb' >>"$BUILD/deb-root-apt.log" 2>&1; then
+# No bookworm-backports: seabios (>> 1.16.3-1~) can only come from the
+# carried one in our repository, qemu-system-data from Debian's copy there.
+if ! in_root apt-get install -y -q --no-install-recommends "qemu-system-x86=$APF_DEB_VERSION" \
+	>>"$BUILD/deb-root-apt.log" 2>&1; then
 	tail -30 "$BUILD/deb-root-apt.log" >&2
-	die "apt-get install of the packages failed"
+	die "apt-get install qemu-system-x86=$APF_DEB_VERSION failed (plain bookworm + build/packages)"
 fi
-step "apt-get install ./qemu-system-x86_*.deb (+ common, data): ok"
-in_root dpkg-query -W -f '${Package} ${Version}\n' qemu-system-x86 qemu-system-common qemu-system-data seabios >&2
+step "apt-get install qemu-system-x86=$APF_DEB_VERSION (plain bookworm + build/packages): ok"
+# shellcheck disable=SC2016  # dpkg-query's format
+in_root dpkg-query -W -f '${Package} ${Version}\n' qemu-system-x86 qemu-system-common qemu-system-data seabios ipxe-qemu >&2
+# shellcheck disable=SC2016
+[ "$(in_root dpkg-query -W -f '${Version}' seabios)" = "$SEABIOS_DEB_VERSION" ] ||
+	die "seabios installed is not the carried $SEABIOS_DEB_VERSION"
 
 ver=$(in_root qemu-system-x86_64 --version | head -1)
 echo "$ver" | grep -qF "+apf$APF_RELEASE" || die "installed: $ver"
