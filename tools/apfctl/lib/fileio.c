@@ -34,6 +34,44 @@ static int read_more(int fd, char *buf, size_t cap, size_t *off)
 	return 0;
 }
 
+int apf_check_regular(const struct stat *st)
+{
+	if (S_ISREG(st->st_mode))
+		return 0;
+	return S_ISDIR(st->st_mode) ? -EISDIR : -APF_EFTYPE;
+}
+
+int apf_open_regular_at(int dirfd, const char *path, off_t limit)
+{
+	struct stat st;
+	int fd, err;
+
+	/* Look before opening: open() alone has effects on some devices
+	 * (a tape rewinds, a watchdog arms).  The fstat() below closes the
+	 * race with a file swapped in between. */
+	if (fstatat(dirfd, path, &st, 0) < 0)
+		return neg_errno();
+	err = apf_check_regular(&st);
+	if (err)
+		return err;
+	fd = openat(dirfd, path, APF_O_READ);
+	if (fd < 0)
+		return neg_errno();
+	if (fstat(fd, &st) < 0)
+		err = neg_errno();
+	else
+		err = apf_check_regular(&st);
+	/* procfs, sysfs and debugfs report 0; a real file over the limit
+	 * is refused before reading any of it. */
+	if (!err && limit > 0 && st.st_size > limit)
+		err = -EFBIG;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 ssize_t apf_read_file(const char *path, char *buf, size_t cap)
 {
 	size_t off = 0;
@@ -41,9 +79,9 @@ ssize_t apf_read_file(const char *path, char *buf, size_t cap)
 
 	if (!cap)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = apf_open_regular_at(AT_FDCWD, path, 0);
 	if (fd < 0)
-		return neg_errno();
+		return fd;
 	err = read_more(fd, buf, cap, &off);
 	close(fd);
 	if (err)
@@ -52,16 +90,13 @@ ssize_t apf_read_file(const char *path, char *buf, size_t cap)
 	return (ssize_t)off;
 }
 
-ssize_t apf_slurp(const char *path, size_t limit, char **out)
+/* Read fd to EOF into a malloc'd buffer of at most limit bytes. */
+static ssize_t slurp_fd(int fd, size_t limit, char **out)
 {
 	size_t cap = 4096, off = 0;
 	char *buf = NULL;
-	int fd, err = 0;
+	int err = 0;
 
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return neg_errno();
 	/* procfs/sysfs report size 0: grow the buffer until EOF, i.e. until
 	 * a read leaves room to spare. */
 	for (;;) {
@@ -81,7 +116,6 @@ ssize_t apf_slurp(const char *path, size_t limit, char **out)
 		}
 		cap = cap * 2 > limit ? limit : cap * 2;
 	}
-	close(fd);
 	if (err) {
 		free(buf);
 		return err;
@@ -89,6 +123,49 @@ ssize_t apf_slurp(const char *path, size_t limit, char **out)
 	buf[off] = '\0';
 	*out = buf;
 	return (ssize_t)off;
+}
+
+ssize_t apf_slurp(const char *path, size_t limit, char **out)
+{
+	ssize_t n;
+	int fd;
+
+	*out = NULL;
+	fd = apf_open_regular_at(AT_FDCWD, path, (off_t)limit);
+	if (fd < 0)
+		return fd;
+	n = slurp_fd(fd, limit, out);
+	close(fd);
+	return n;
+}
+
+ssize_t apf_slurp_input(const char *path, size_t limit, char **out)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return neg_errno();
+	if (fstat(fd, &st) < 0)
+		n = neg_errno();
+	else if (S_ISDIR(st.st_mode))
+		n = -EISDIR;
+	else
+		n = slurp_fd(fd, limit, out);
+	close(fd);
+	return n;
+}
+
+const char *apf_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	if (err == APF_EFTYPE)
+		return "Not a regular file";
+	return strerror(err);
 }
 
 int apf_parse_u64(const char *s, uint64_t *out)
@@ -173,12 +250,19 @@ int apf_read_u64(const char *path, uint64_t *out)
 int apf_write_file(const char *path, const char *s)
 {
 	size_t len = strlen(s);
+	struct stat st;
 	ssize_t w;
 	int fd, err = 0;
 
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	/* Non-blocking: a FIFO without a reader fails (ENXIO) at once. */
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return neg_errno();
+	err = fstat(fd, &st) < 0 ? neg_errno() : apf_check_regular(&st);
+	if (err) {
+		close(fd);
+		return err;
+	}
 	w = write(fd, s, len);
 	if (w < 0)
 		err = neg_errno();
@@ -194,6 +278,13 @@ bool apf_is_file(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+bool apf_is_regular(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 bool apf_is_dir(const char *path)

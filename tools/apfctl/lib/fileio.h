@@ -3,6 +3,7 @@
 #ifndef APF_FILEIO_H
 #define APF_FILEIO_H
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,17 +12,44 @@
 /* All functions take real (already sysroot-resolved) paths and return
  * 0 / a length on success or a negative errno; they never abort. */
 
+/* "Not a regular file": a FIFO, socket or device node where a kernel file
+ * is expected.  Linux has no EFTYPE; this value is outside its errno range
+ * and apf_strerror() names it. */
+#define APF_EFTYPE 4079
+
+/* Flags for every read of a kernel file: a FIFO never blocks the open or
+ * the read, a tty never becomes ours, no fd leaks into spawned tools. */
+#define APF_O_READ (O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+
+struct stat;
+/* 0 for a regular file, -EISDIR for a directory, -APF_EFTYPE otherwise:
+ * procfs, sysfs, debugfs and tracefs files are all S_ISREG. */
+int apf_check_regular(const struct stat *st);
+/* Open path (relative to dirfd, or AT_FDCWD) for reading if it is a
+ * regular file no larger than limit bytes (0: any size); the fd or -errno
+ * (-EISDIR, -APF_EFTYPE, -EFBIG, or open's). */
+int apf_open_regular_at(int dirfd, const char *path, off_t limit);
+/* strerror() that also names APF_EFTYPE; takes err or -err. */
+const char *apf_strerror(int err);
+
 /* Read at most cap-1 bytes and NUL-terminate.  Returns bytes read. */
 ssize_t apf_read_file(const char *path, char *buf, size_t cap);
 /* Read a whole file of any size into a malloc'd NUL-terminated buffer,
  * refusing files over limit bytes (-EFBIG).  Caller frees *out. */
 ssize_t apf_slurp(const char *path, size_t limit, char **out);
+/* apf_slurp() for a file the operator names (a config file, "<(cmd)"):
+ * read like cat(1), so a FIFO or /dev/stdin works and blocks until its
+ * writer is done; only a directory is refused. */
+ssize_t apf_slurp_input(const char *path, size_t limit, char **out);
 /* Read one unsigned decimal value (debugfs/sysfs style). */
 int apf_read_u64(const char *path, uint64_t *out);
 /* Write s to path (sysfs switch); maps short writes to -EIO. */
 int apf_write_file(const char *path, const char *s);
 bool apf_is_file(const char *path);
 bool apf_is_dir(const char *path);
+/* A regular file, as every procfs/sysfs/debugfs file is (apf_is_file() is
+ * anything but a directory: /dev/kvm is a character device). */
+bool apf_is_regular(const char *path);
 
 /* Strict parsers used by every reader (fuzzed):
  * decimal u64, optional leading blanks, optional trailing whitespace,

@@ -25,6 +25,7 @@ const char *apf_debugfs_state_name(enum apf_debugfs_state s)
 	case APF_DEBUGFS_UNLISTABLE: return "unlistable";
 	case APF_DEBUGFS_STATS_EPERM: return "stats-eperm";
 	case APF_DEBUGFS_READABLE: return "readable";
+	case APF_DEBUGFS_STATS_UNREADABLE: return "stats-unreadable";
 	}
 	return "unknown";
 }
@@ -85,7 +86,7 @@ static void read_lockdown(struct apf_host_probe *h)
 	}
 }
 
-static enum apf_debugfs_state probe_debugfs(void)
+static enum apf_debugfs_state probe_debugfs(int *read_err)
 {
 	struct apf_counters c = { 0 };
 	char path[APF_PATH_MAX];
@@ -107,7 +108,14 @@ static enum apf_debugfs_state probe_debugfs(void)
 	}
 	err = apf_debugfs_read_stats("", false, &c);
 	apf_counters_free(&c);
-	return err == -EPERM ? APF_DEBUGFS_STATS_EPERM : APF_DEBUGFS_READABLE;
+	if (err == -EPERM)
+		return APF_DEBUGFS_STATS_EPERM;
+	/* 0 stats read is a kernel without the known names: readable. */
+	if (err < 0) {
+		*read_err = err;
+		return APF_DEBUGFS_STATS_UNREADABLE;
+	}
+	return APF_DEBUGFS_READABLE;
 }
 
 int apf_host_probe(struct apf_host_probe *h)
@@ -134,7 +142,7 @@ int apf_host_probe(struct apf_host_probe *h)
 		return err;
 	}
 	read_lockdown(h);
-	h->debugfs = probe_debugfs();
+	h->debugfs = probe_debugfs(&h->debugfs_err);
 	/* The listing works even under lockdown, so presence is reliable. */
 	h->counters = apf_debugfs_has_stat("async_pf_queued");
 	h->switch_present = !apf_host_switch_get(&h->switch_on);

@@ -77,7 +77,7 @@ int apf_kexec_find(const char *bootdir, const char *want,
 	}
 	d = opendir(bootdir);
 	if (!d) {
-		snprintf(err, errcap, "%s: %s", bootdir, strerror(errno));
+		snprintf(err, errcap, "%s: %s", bootdir, apf_strerror(errno));
 		return -ENOENT;
 	}
 	while ((de = readdir(d))) {

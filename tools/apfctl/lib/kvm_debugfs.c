@@ -143,22 +143,29 @@ struct read_state {
 /* Read one stat file relative to the directory fd: openat() skips the
  * path walk, which dominates when sampling hundreds of VMs.  A missing or
  * non-numeric file is skipped quietly (older kernels lack some stats;
- * histograms are not counters). */
+ * histograms are not counters), and so is a directory (vcpuN/ when listing
+ * all).  Anything else that is not a regular file (a FIFO, socket or
+ * device: never in debugfs) is an error, read no further: open is
+ * non-blocking and the type is checked on the open fd, so no hang. */
 static int read_one(int dfd, const char *name, struct apf_counters *c,
 		    struct read_state *st)
 {
+	struct stat sb;
 	char buf[64];
 	uint64_t v;
-	ssize_t n;
+	ssize_t n = 0;
 	int fd, err;
 
-	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+	fd = openat(dfd, name, APF_O_READ);
 	if (fd < 0) {
-		err = -errno;
-		n = 0;
+		/* open(2) of a socket (or of a device without a driver). */
+		err = errno == ENXIO ? -APF_EFTYPE : -errno;
 	} else {
-		n = read(fd, buf, sizeof(buf) - 1);
-		err = n < 0 ? -errno : 0;
+		err = fstat(fd, &sb) < 0 ? -errno : apf_check_regular(&sb);
+		if (!err) {
+			n = read(fd, buf, sizeof(buf) - 1);
+			err = n < 0 ? -errno : 0;
+		}
 		close(fd);
 	}
 	if (err == -EISDIR || err == -ENOENT)
@@ -225,5 +232,5 @@ bool apf_debugfs_has_stat(const char *name)
 	char path[APF_PATH_MAX];
 
 	return !apf_path(path, sizeof(path), KVM_DEBUGFS "/%s", name) &&
-	       apf_is_file(path);
+	       apf_is_regular(path);
 }

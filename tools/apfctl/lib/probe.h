@@ -17,6 +17,8 @@ enum apf_debugfs_state {
 	APF_DEBUGFS_UNLISTABLE,		/* kvm/ not listable (not root) */
 	APF_DEBUGFS_STATS_EPERM,	/* listable, stat files refused */
 	APF_DEBUGFS_READABLE,
+	APF_DEBUGFS_STATS_UNREADABLE,	/* stat files fail otherwise (e.g.
+					 * not regular files): debugfs_err */
 };
 
 struct apf_param {
@@ -32,6 +34,7 @@ struct apf_host_probe {
 	struct apf_param *params;	/* kvm and vendor module parameters */
 	size_t nparams;
 	enum apf_debugfs_state debugfs;
+	int debugfs_err;		/* -errno behind STATS_UNREADABLE */
 	char lockdown[24];		/* none/integrity/confidentiality/"" */
 	bool counters;			/* our async_pf_* stats exist */
 	bool switch_present;		/* /sys/module/kvm/parameters/async_pf */

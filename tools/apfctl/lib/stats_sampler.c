@@ -281,7 +281,7 @@ static void sample_vm(struct apf_sampler *s, const struct apf_vm *vm,
 	}
 	if (qmp && !s->cfg.no_qmp && !st->warned && warn) {
 		snprintf(msg, sizeof(msg), "VM %d (%s): QMP %s: %s; using other sources",
-			 (int)vm->pid, vm->name, qmp, strerror(-err));
+			 (int)vm->pid, vm->name, qmp, apf_strerror(-err));
 		warn(msg);
 		st->warned = true;
 	}

@@ -32,7 +32,7 @@ static int switch_set(const char *where, const char *value)
 		return err;
 	/* Check existence first: open(O_WRONLY) on a missing sysfs file
 	 * fails with EACCES for non-root, hiding "unsupported". */
-	if (!apf_is_file(path))
+	if (!apf_is_regular(path))
 		return -ENOENT;
 	return apf_write_file(path, value);
 }

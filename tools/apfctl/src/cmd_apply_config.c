@@ -60,7 +60,7 @@ static void apply_one(struct outcome *o, sw_get get, sw_set set, bool check)
 		return;
 	}
 	o->result = err == -EACCES || err == -EPERM ? "denied" : "error";
-	snprintf(o->detail, sizeof(o->detail), "%s: %s", o->path, strerror(-err));
+	snprintf(o->detail, sizeof(o->detail), "%s: %s", o->path, apf_strerror(-err));
 }
 
 static void print_text(const struct outcome *o)
@@ -131,10 +131,10 @@ int cmd_apply_config(int argc, char **argv)
 		file = argv[optind];
 	/* The config file is a real path, never under --sysroot: only the
 	 * switches it sets are (so fixture tests can watch the writes). */
-	n = apf_slurp(file, APF_CONF_MAX, &text);
+	n = apf_slurp_input(file, APF_CONF_MAX, &text);
 	if (n < 0)
 		return apf_fail(APF_EXIT_RUNTIME, "apply-config: %s: %s", file,
-				n == -EFBIG ? "too large" : strerror((int)-n));
+				n == -EFBIG ? "too large" : apf_strerror((int)-n));
 	if (strlen(text) != (size_t)n) {
 		free(text);
 		return apf_fail(APF_EXIT_RUNTIME, "apply-config: %s: NUL byte in the file", file);

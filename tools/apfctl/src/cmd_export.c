@@ -10,6 +10,7 @@
 
 #include "apfctl.h"
 #include "cli_opts.h"
+#include "fileio.h"
 #include "probe.h"
 #include "prom.h"
 #include "stats_sampler.h"
@@ -265,7 +266,7 @@ int cmd_export(int argc, char **argv)
 	cfg.qmp_timeout_ms = apf_g.qmp_timeout_ms;
 	s = apf_sampler_open(&cfg, &err);
 	if (!s)
-		return apf_fail(APF_EXIT_RUNTIME, "export: %s", strerror(-err));
+		return apf_fail(APF_EXIT_RUNTIME, "export: %s", apf_strerror(-err));
 	err = apf_sampler_take(s, &prev, NULL);
 	if (!err) {
 		struct timespec ts = { window_ms / 1000, (window_ms % 1000) * 1000000L };
@@ -277,7 +278,7 @@ int cmd_export(int argc, char **argv)
 	}
 	apf_sampler_close(s);
 	if (err)
-		return apf_fail(APF_EXIT_RUNTIME, "export: %s", strerror(-err));
+		return apf_fail(APF_EXIT_RUNTIME, "export: %s", apf_strerror(-err));
 	if (out) {
 		/* Same directory, then rename: the collector never reads a
 		 * half-written file. */
@@ -303,6 +304,6 @@ done:
 	if (err)
 		return apf_fail(apf_exit_for_errno(err) == APF_EXIT_PERM ?
 				APF_EXIT_PERM : APF_EXIT_RUNTIME, "export: %s: %s",
-				out ? out : "stdout", strerror(-err));
+				out ? out : "stdout", apf_strerror(-err));
 	return APF_EXIT_OK;
 }

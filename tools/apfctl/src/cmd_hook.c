@@ -565,7 +565,7 @@ static void spawn_watcher(const char *name, const struct apf_domain_policy *p)
 		}
 		apf_last_line(rr.errout, desc, sizeof(desc));
 		if (err)
-			snprintf(esc, sizeof(esc), "%s", strerror(-err));
+			snprintf(esc, sizeof(esc), "%s", apf_strerror(-err));
 		else
 			snprintf(esc, sizeof(esc), "exit status %d", rr.status);
 		hook_log(LOG_WARNING, "systemd-run failed (%s%s%s); using a detached "
@@ -574,7 +574,7 @@ static void spawn_watcher(const char *name, const struct apf_domain_policy *p)
 	err = apf_spawn_detached(argv + w0);
 	if (err)
 		hook_log(LOG_ERR, "cannot start the policy applier: %s; policy "
-			 "async-pf=%s not applied", strerror(-err), policy);
+			 "async-pf=%s not applied", apf_strerror(-err), policy);
 	else
 		hook_log(LOG_INFO, "policy async-pf=%s handed to a detached applier",
 			 policy);
@@ -722,7 +722,7 @@ static void hook_release(const char *name, const struct apf_domain_policy *p)
 		 sum[0] ? sum : "no counts (TCG domain, or no counter source)");
 	if (err)
 		hook_log(LOG_ERR, "%s; cannot write record %s: %s", msg, rpath,
-			 strerror(-err));
+			 apf_strerror(-err));
 	else
 		hook_logr(LOG_INFO, rpath, "%s; record %s", msg, rpath);
 	if (!err)
@@ -775,7 +775,7 @@ static void watch_save(struct watch *w)
 	int err = write_json_atomic(w->path, w->st);
 
 	if (err)
-		hook_log(LOG_ERR, "cannot write %s: %s", w->path, strerror(-err));
+		hook_log(LOG_ERR, "cannot write %s: %s", w->path, apf_strerror(-err));
 }
 
 static pid_t find_qemu_pid(const char *name)
@@ -823,7 +823,7 @@ static int virsh_qmp(const char *name, const char *cmd, struct json_object **ret
 
 		apf_last_line(rr->errout, line, sizeof(line));
 		snprintf(err, errcap, "%s: %s", cfg.virsh,
-			 rc ? strerror(-rc) : line[0] ? line : "failed");
+			 rc ? apf_strerror(-rc) : line[0] ? line : "failed");
 		free(rr);
 		return rc ? rc : -EIO;
 	}
@@ -997,7 +997,7 @@ static void watch_open_counters(struct watch *w)
 		note(w, "no KVM async-PF tracepoints (tracefs missing or kvm not loaded)");
 	else if (!(w->perf = apf_tp_counter_open(&w->tracefs, w->qemu, &err)))
 		note(w, "cannot count tracepoints on pid %d: %s", (int)w->qemu,
-		     strerror(-err));
+		     apf_strerror(-err));
 	/* KVM's binary stats through libvirt (never QMP: libvirt owns the
 	 * monitor), or debugfs; perf is ours above. */
 	snprintf(sel, sizeof(sel), "%d", (int)w->qemu);
@@ -1006,7 +1006,7 @@ static void watch_open_counters(struct watch *w)
 	sc.no_perf = true;
 	w->sampler = apf_sampler_open(&sc, &err);
 	if (!w->sampler)
-		note(w, "no KVM stats source for pid %d: %s", (int)w->qemu, strerror(-err));
+		note(w, "no KVM stats source for pid %d: %s", (int)w->qemu, apf_strerror(-err));
 }
 
 static int sys_pidfd_open(pid_t pid)
@@ -1144,10 +1144,10 @@ static int hook_check(const char *file)
 	char *xml = NULL, shown[120];
 	ssize_t n;
 
-	n = file && strcmp(file, "-") ? apf_slurp(file, STDIN_MAX, &xml) : read_all(0, &xml);
+	n = file && strcmp(file, "-") ? apf_slurp_input(file, STDIN_MAX, &xml) : read_all(0, &xml);
 	if (n < 0)
 		return apf_fail(APF_EXIT_RUNTIME, "hook: %s: %s", file ? file : "stdin",
-				strerror((int)-n));
+				apf_strerror((int)-n));
 	apf_domain_policy_parse(xml, (size_t)n, &p);
 	free(xml);
 	apf_xml_cleanup();
@@ -1200,7 +1200,7 @@ static int hook_main(const char *name, const char *op)
 	if (!strcmp(op, "migrate") || !strcmp(op, "restore")) {
 		if (n < 0) {
 			/* Printing nothing keeps libvirt's XML as it is. */
-			hook_log(LOG_ERR, "cannot read the domain XML: %s", strerror((int)-n));
+			hook_log(LOG_ERR, "cannot read the domain XML: %s", apf_strerror((int)-n));
 			return APF_EXIT_OK;
 		}
 		/* Half an XML would be worse than a failed migration: a
@@ -1221,7 +1221,7 @@ static int hook_main(const char *name, const char *op)
 	}
 	if (n < 0) {
 		hook_log(LOG_ERR, "cannot read the domain XML: %s; ignoring the "
-			 "APF policy", strerror((int)-n));
+			 "APF policy", apf_strerror((int)-n));
 		return APF_EXIT_OK;
 	}
 	apf_domain_policy_parse(xml, (size_t)n, &p);

@@ -33,7 +33,7 @@ static bool secure_boot_on(void)
 	/* efivarfs: 4 bytes of attributes, then the value (1 = on). */
 	if (apf_path(path, sizeof(path), SECUREBOOT_VAR))
 		return false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = apf_open_regular_at(AT_FDCWD, path, 0);
 	if (fd < 0)
 		return false;
 	n = read(fd, b, sizeof(b));
@@ -69,7 +69,7 @@ static int run_tool(const char *const argv[], int timeout_ms, char *why, size_t 
 		err = -EIO;
 	} else if (err) {
 		snprintf(why, cap, "%s: %s", argv[0], err == -ENOENT ?
-			 "not installed (kexec-tools)" : strerror(-err));
+			 "not installed (kexec-tools)" : apf_strerror(-err));
 	}
 	free(r);
 	return err;

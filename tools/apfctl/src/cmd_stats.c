@@ -10,6 +10,7 @@
 
 #include "apfctl.h"
 #include "cli_opts.h"
+#include "fileio.h"
 #include "stats_output.h"
 #include "stats_sampler.h"
 
@@ -173,7 +174,7 @@ int cmd_stats(int argc, char **argv)
 	if (err)
 		return apf_fail(apf_exit_for_errno(err) == APF_EXIT_PERM ?
 				APF_EXIT_PERM : APF_EXIT_RUNTIME,
-				"stats: cannot open log %s: %s", out.path, strerror(-err));
+				"stats: cannot open log %s: %s", out.path, apf_strerror(-err));
 	cfg.qmp_timeout_ms = apf_g.qmp_timeout_ms;
 	s = apf_sampler_open(&cfg, &err);
 	if (!s) {
@@ -181,7 +182,7 @@ int cmd_stats(int argc, char **argv)
 		if (err == -ESRCH)
 			return apf_fail(APF_EXIT_RUNTIME, "stats: no running VM '%s'",
 					cfg.select);
-		return apf_fail(APF_EXIT_RUNTIME, "stats: %s", strerror(-err));
+		return apf_fail(APF_EXIT_RUNTIME, "stats: %s", apf_strerror(-err));
 	}
 	install_signals();
 	err = apf_sampler_take(s, &prev, warn_once);
@@ -213,6 +214,6 @@ int cmd_stats(int argc, char **argv)
 	if (err == -ESRCH)
 		return apf_fail(APF_EXIT_RUNTIME, "stats: VM '%s' exited", cfg.select);
 	if (err)
-		return apf_fail(APF_EXIT_RUNTIME, "stats: %s", strerror(-err));
+		return apf_fail(APF_EXIT_RUNTIME, "stats: %s", apf_strerror(-err));
 	return APF_EXIT_OK;
 }

@@ -138,6 +138,8 @@ static void json_host(json_writer_t *w, const struct status *s)
 	else
 		jsonw_null_field(w, "lockdown");
 	jsonw_string_field(w, "debugfs", apf_debugfs_state_name(h->debugfs));
+	if (h->debugfs == APF_DEBUGFS_STATS_UNREADABLE)
+		jsonw_string_field(w, "debugfs_error", apf_strerror(h->debugfs_err));
 	jsonw_bool_field(w, "tracefs", h->tracefs.found);
 	jsonw_name(w, "tracepoints");
 	jsonw_start_array(w);
@@ -237,9 +239,12 @@ static void text_host(const struct status *s)
 	printf("  modules:         kvm%s%s%s\n", h->kvm_module ? "" : " (absent)",
 	       h->vendor_module[0] ? ", " : "", h->vendor_module);
 	printf("  lockdown:        %s\n", lockdown_text(h));
-	printf("  debugfs:         %s%s\n", apf_debugfs_state_name(h->debugfs),
-	       h->debugfs == APF_DEBUGFS_STATS_EPERM ?
-	       " (KVM stat files refused; using QMP, libvirt and tracepoints)" : "");
+	printf("  debugfs:         %s", apf_debugfs_state_name(h->debugfs));
+	if (h->debugfs == APF_DEBUGFS_STATS_EPERM)
+		printf(" (KVM stat files refused; using QMP, libvirt and tracepoints)");
+	if (h->debugfs == APF_DEBUGFS_STATS_UNREADABLE)
+		printf(" (KVM stat files: %s)", apf_strerror(h->debugfs_err));
+	putchar('\n');
 	printf("  tracepoints:     ");
 	if (!h->tracefs.found)
 		printf("tracefs not found\n");
@@ -344,16 +349,16 @@ int cmd_status(int argc, char **argv)
 	if (err) {
 		apf_host_probe_free(&s.host);
 		apf_guest_probe_free(&s.guest);
-		return apf_fail(APF_EXIT_RUNTIME, "status: %s", strerror(-err));
+		return apf_fail(APF_EXIT_RUNTIME, "status: %s", apf_strerror(-err));
 	}
 	if (s.guest.cpuid_err && s.guest.cpuid_err != -ENOTSUP)
 		apf_warn("cannot read CPUID: %s; guest role not detected",
-			 strerror(-s.guest.cpuid_err));
+			 apf_strerror(-s.guest.cpuid_err));
 	s.is_host = apf_is_host(&s.host);
 	s.is_guest = apf_is_guest(&s.guest);
 	if (s.is_host && (err = apf_vms_discover(&s.vms)) &&
 	    err != -ENOENT && err != -EACCES)
-		apf_warn("cannot list VMs: %s", strerror(-err));
+		apf_warn("cannot list VMs: %s", apf_strerror(-err));
 	if (s.is_host)
 		read_vm_switches(&s);
 	if (apf_g.json) {
@@ -394,5 +399,5 @@ out:
 	apf_vms_free(&s.vms);
 	apf_host_probe_free(&s.host);
 	apf_guest_probe_free(&s.guest);
-	return err ? apf_fail(APF_EXIT_RUNTIME, "status: %s", strerror(-err)) : 0;
+	return err ? apf_fail(APF_EXIT_RUNTIME, "status: %s", apf_strerror(-err)) : 0;
 }

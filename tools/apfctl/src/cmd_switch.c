@@ -6,6 +6,7 @@
 
 #include "apfctl.h"
 #include "cli_opts.h"
+#include "fileio.h"
 #include "probe.h"
 #include "qmp.h"
 #include "vms.h"
@@ -55,7 +56,7 @@ static int write_error(const char *target, int err)
 	if (err == -EACCES || err == -EPERM)
 		return apf_fail(APF_EXIT_PERM, "%s: permission denied: changing the "
 				"switch needs root (try sudo)", target);
-	return apf_fail(APF_EXIT_RUNTIME, "%s: %s", target, strerror(-err));
+	return apf_fail(APF_EXIT_RUNTIME, "%s: %s", target, apf_strerror(-err));
 }
 
 /* A sysfs switch of DESIGN.md and what to say where the kernel lacks it. */
@@ -133,7 +134,7 @@ static int flip_vm(const char *sel, const char *qmp_path, bool on)
 	if (!q)
 		return err == -EACCES ? write_error(target, err) :
 		       apf_fail(APF_EXIT_RUNTIME, "%s: QMP %s: %s", target, path,
-				strerror(-err));
+				apf_strerror(-err));
 	err = apf_qmp_qom_get_bool(q, APF_QMP_ACCEL_PATH, "async-pf", &r.before);
 	if (!err)
 		err = apf_qmp_qom_set_bool(q, APF_QMP_ACCEL_PATH, "async-pf", on);
@@ -144,7 +145,7 @@ static int flip_vm(const char *sel, const char *qmp_path, bool on)
 				"(the APF Suite QEMU adds it, with a host kernel that has "
 				"the per-VM opt-out); %s", target, host_alternatives);
 	if (err)
-		return apf_fail(APF_EXIT_RUNTIME, "%s: QMP: %s", target, strerror(-err));
+		return apf_fail(APF_EXIT_RUNTIME, "%s: QMP: %s", target, apf_strerror(-err));
 	return report(&r);
 }
 

@@ -310,11 +310,11 @@ static int perf_exit(int err, const char *what)
 {
 	if (err == -EACCES || err == -EPERM)
 		return apf_fail(APF_EXIT_PERM, "trace: needs root or CAP_PERFMON "
-				"(%s: %s)", what, strerror(-err));
+				"(%s: %s)", what, apf_strerror(-err));
 	if (err == -ENOENT || err == -ENODEV || err == -EOPNOTSUPP || err == -ENOSYS)
 		return apf_fail(APF_EXIT_UNSUPPORTED, "trace: perf tracepoints not "
-				"supported here (%s: %s)", what, strerror(-err));
-	return apf_fail(APF_EXIT_RUNTIME, "trace: %s: %s", what, strerror(-err));
+				"supported here (%s: %s)", what, apf_strerror(-err));
+	return apf_fail(APF_EXIT_RUNTIME, "trace: %s: %s", what, apf_strerror(-err));
 }
 
 
@@ -362,12 +362,12 @@ static int run_trace(struct apf_fault_matcher *c, const struct apf_tracefs *t, l
 	sigaction(SIGTERM, &old_term, NULL);
 
 	if (r < 0)
-		return apf_fail(APF_EXIT_RUNTIME, "trace: poll: %s", strerror(-r));
+		return apf_fail(APF_EXIT_RUNTIME, "trace: poll: %s", apf_strerror(-r));
 	if (c->err)
-		return apf_fail(APF_EXIT_RUNTIME, "trace: %s", strerror(-c->err));
+		return apf_fail(APF_EXIT_RUNTIME, "trace: %s", apf_strerror(-c->err));
 	apf_fault_match_finish(c);
 	if (c->err)
-		return apf_fail(APF_EXIT_RUNTIME, "trace: %s", strerror(-c->err));
+		return apf_fail(APF_EXIT_RUNTIME, "trace: %s", apf_strerror(-c->err));
 	if (apf_g.json)
 		return print_json(c, t, secs, lost) ? apf_fail(APF_EXIT_RUNTIME, "trace: out of memory")
 						     : APF_EXIT_OK;
@@ -427,7 +427,7 @@ int cmd_trace(int argc, char **argv)
 	err = apf_tracefs_discover(t);
 	if (err == -EACCES || err == -EPERM) {
 		rc = apf_fail(APF_EXIT_PERM, "trace: needs root to read tracefs "
-			      "(/sys/kernel/tracing: %s)", strerror(-err));
+			      "(/sys/kernel/tracing: %s)", apf_strerror(-err));
 		goto out;
 	}
 	if (err || !t->found) {

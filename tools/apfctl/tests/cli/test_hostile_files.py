@@ -1,0 +1,229 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Files apfctl reads, replaced by what a hostile or broken filesystem puts
+there: a FIFO (an open or read of it blocks forever in blocking mode), a
+socket, a character device (mknod, or a link to /dev/null or /dev/zero), a
+directory, and a file that vanished between listing and reading (a dangling
+link: readdir lists it, open says ENOENT).
+
+Every command that reads the tree must finish (a subprocess timeout turns a
+hang into a failure, not a stuck run), exit with a DESIGN.md code, and where
+it names the problem say "Not a regular file".  Git cannot store any of
+these, so each test builds them in a copy of a fixture (tests/fixtures/
+README.md, "What git cannot store").
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import stat
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conftest import WRAPPER, fixture, run
+
+# A hang fails the test after this long (valgrind runs ~30x slower).
+TIMEOUT = 120 if WRAPPER else 20
+
+COMMANDS = {
+    "stats": ["stats", "-1", "-s", "0.05"],
+    "stats-json": ["stats", "-1", "-s", "0.05", "-j"],
+    "export": ["export", "-d", "0.05"],
+    "status": ["status"],
+    "status-json": ["status", "-j"],
+}
+
+KINDS = ["fifo", "socket", "chardev", "devnull-link", "devzero-link",
+         "directory", "vanished"]
+
+TREES = ["patched-host", "patched-guest", "both"]
+
+
+def _can_mknod():
+    if os.geteuid() != 0:
+        return False
+    d = tempfile.mkdtemp(prefix="apfctl-mknod-")
+    try:
+        os.mknod(os.path.join(d, "n"), stat.S_IFCHR | 0o600, os.makedev(1, 3))
+        return True
+    except OSError:
+        return False
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+CAN_MKNOD = _can_mknod()
+
+
+def make_hostile(path, kind, scratch):
+    """Replace the regular file at path by kind."""
+    path = Path(path)
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "socket":
+        # sun_path holds 108 bytes: bind short, then move into place.
+        tmp = os.path.join(scratch, "s")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(tmp)
+        s.close()
+        os.rename(tmp, path)
+    elif kind == "chardev":
+        os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    elif kind == "devnull-link":
+        os.symlink("/dev/null", path)
+    elif kind == "devzero-link":
+        os.symlink("/dev/zero", path)
+    elif kind == "directory":
+        os.mkdir(path)
+    elif kind == "vanished":
+        os.symlink(path.name + ".gone", path)
+    else:
+        raise ValueError(kind)
+
+
+def read_files(tree):
+    """Every regular file apfctl may read: all but dev/kvm, which is looked
+    at, never read (a character device on a real host)."""
+    return sorted(p for p in Path(tree).rglob("*")
+                  if p.is_file() and not p.is_symlink()
+                  and p.relative_to(tree).as_posix() != "dev/kvm")
+
+
+def file_class(rel):
+    """Group files read the same way: one debugfs stat file stands for all
+    of its directory, digits do not matter."""
+    c = re.sub(r"[0-9]+", "N", rel)
+    c = re.sub(r"(debug/kvm(/N-N(/vcpuN)?)?)/[^/]+$", r"\1/*", c)
+    c = re.sub(r"(tracing/events/kvm)/[^/]+/", r"\1/EV/", c)
+    c = re.sub(r"(parameters)/[^/]+$", r"\1/*", c)
+    return c
+
+
+def classes(tree_name):
+    tree = fixture(tree_name)
+    out = {}
+    for p in read_files(tree):
+        out.setdefault(file_class(p.relative_to(tree).as_posix()), []).append(
+            p.relative_to(tree).as_posix())
+    return out
+
+
+def build_tree(base, name, kind, rels=None):
+    if kind == "chardev" and not CAN_MKNOD:
+        pytest.skip("mknod of a character device needs root (and a "
+                    "filesystem that allows device nodes); the /dev/null "
+                    "and /dev/zero links cover devices")
+    dst = base / name
+    shutil.copytree(fixture(name), dst, symlinks=True)
+    files = read_files(dst) if rels is None else [dst / r for r in rels]
+    for f in files:
+        make_hostile(f, kind, str(base))
+    return dst
+
+
+@pytest.fixture
+def hostile_tree():
+    made = []
+
+    def build(name, kind, rels=None):
+        base = Path(tempfile.mkdtemp(prefix="apfctl-hx-"))
+        made.append(base)
+        return build_tree(base, name, kind, rels)
+
+    yield build
+    for base in made:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def check_finishes(tree, cmd):
+    r = run(*COMMANDS[cmd], sysroot=tree, timeout=TIMEOUT)
+    assert r.rc in (0, 1, 3, 4), f"{cmd}: rc {r.rc}: {r.err}"
+    assert "Unknown error" not in r.err, r.err
+    if cmd.endswith("json") and r.rc == 0:
+        for line in r.out.splitlines():
+            json.loads(line)
+    return r
+
+
+# Under valgrind (~1.5 s a run) one tree that is host and guest at once.
+ALL_TREES = ["both"] if WRAPPER else TREES
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("tree", ALL_TREES)
+def test_every_file_at_once(hostile_tree, tree, kind):
+    t = hostile_tree(tree, kind)
+    for cmd in COMMANDS:
+        check_finishes(t, cmd)
+
+
+# One class of files at a time, so reads that only happen after others
+# succeeded (a VM's stat files once it was found, a tracepoint's format
+# after its id) are reached too.  FIFOs only: they are what hangs.
+# Each class once, in the first tree that has it; the text and JSON forms
+# of a command read the same files, so one of each command.
+CLASS_CASES = []
+for _t in TREES:
+    CLASS_CASES += [(_t, c) for c in sorted(classes(_t))
+                    if all(c != k for _, k in CLASS_CASES)]
+CLASS_COMMANDS = ["stats-json", "export", "status-json"]
+
+
+@pytest.mark.skipif(bool(WRAPPER), reason="per-class matrix (~300 runs) runs "
+                    "natively and under ASan; under valgrind it would take "
+                    "many minutes, and test_every_file_at_once covers every "
+                    "read path there")
+@pytest.mark.parametrize("tree,cls", CLASS_CASES,
+                         ids=[f"{t}:{c}" for t, c in CLASS_CASES])
+def test_one_class_as_fifo(hostile_tree, tree, cls):
+    t = hostile_tree(tree, "fifo", classes(tree)[cls])
+    for cmd in CLASS_COMMANDS:
+        check_finishes(t, cmd)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "socket", "devnull-link",
+                                  "devzero-link"])
+def test_debugfs_stats_not_regular_named(hostile_tree, kind):
+    """The status line says why debugfs gives nothing, and stats reads no
+    counter out of a non-file (it would have blocked on a FIFO)."""
+    cls = classes("patched-host")
+    rels = [r for c, v in cls.items() if "debug/kvm" in c for r in v]
+    t = hostile_tree("patched-host", kind, rels)
+    r = check_finishes(t, "status")
+    assert "stats-unreadable (KVM stat files: Not a regular file)" in r.out
+    r = check_finishes(t, "status-json")
+    assert r.json()["host"]["debugfs_error"] == "Not a regular file"
+    r = check_finishes(t, "stats-json")
+    doc = r.json()
+    assert doc["vms"] and all(v["source"] == "none" for v in doc["vms"])
+
+
+def test_debugfs_directory_in_place_of_a_stat_is_skipped(hostile_tree):
+    """A directory is what `stats -a` meets for vcpuN/: skipped quietly,
+    the other stat files still read."""
+    t = hostile_tree("patched-host", "directory",
+                     ["sys/kernel/debug/kvm/async_pf_ready"])
+    r = check_finishes(t, "stats-json")
+    total = r.json()["total"]
+    assert total["source"] == "debugfs"
+    assert "async_pf_ready" not in total["counters"]
+    assert "async_pf_queued" in total["counters"]
+
+
+def test_guest_interrupts_fifo_is_not_a_hyp_count(hostile_tree):
+    t = hostile_tree("stock-guest", "fifo", ["proc/interrupts"])
+    r = check_finishes(t, "stats-json")
+    assert "hyp_interrupts" not in json.dumps(r.json())
+
+
+def test_vm_cmdline_fifo_keeps_the_vm(hostile_tree):
+    """The VM is still listed (from debugfs), only unnamed."""
+    t = hostile_tree("patched-host", "fifo",
+                     ["proc/4242/cmdline", "proc/4242/comm"])
+    r = check_finishes(t, "status-json")
+    vms = {v["pid"]: v for v in r.json()["host"]["vms"]}
+    assert vms[4242]["name"] == "?"
+    assert vms[5151]["name"] == "testvm"

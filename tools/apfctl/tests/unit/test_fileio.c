@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* lib/fileio.c readers against what is not a regular file: each must fail
+ * at once with a named error, never block (a FIFO without a writer blocks
+ * a blocking open or read forever; this test would hang, not fail). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "counters.h"
+#include "fileio.h"
+#include "kvm_debugfs.h"
+#include "sysroot.h"
+
+static char dir[PATH_MAX];
+
+static const char *at(const char *name)
+{
+	static char path[PATH_MAX];
+
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) <
+		    sizeof(path));
+	return path;
+}
+
+static void put(const char *name, const char *text)
+{
+	FILE *f = fopen(at(name), "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void make_socket(const char *name)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(s >= 0);
+	assert_true(strlen(at(name)) < sizeof(a.sun_path));
+	strcpy(a.sun_path, at(name));
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	close(s);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/apf-fileio-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	put("regular", "42\n");
+	if (mkfifo(at("fifo"), 0600) || mkdir(at("dir"), 0700) ||
+	    symlink("/dev/null", at("devnull")) ||
+	    symlink("/dev/zero", at("devzero")) ||
+	    symlink("gone", at("vanished")))
+		return -1;
+	make_socket("socket");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	static const char *const names[] = {
+		"regular", "fifo", "devnull", "devzero", "vanished", "socket",
+		"big",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
+		unlink(at(names[i]));
+	rmdir(at("dir"));
+	rmdir(dir);
+	return 0;
+}
+
+/* Each reader on each kind of non-file. */
+static void expect_all(const char *name, int want)
+{
+	char buf[32], *text = (char *)"unchanged";
+	uint64_t v;
+
+	assert_int_equal(apf_read_file(at(name), buf, sizeof(buf)), want);
+	assert_int_equal(apf_slurp(at(name), 1 << 16, &text), want);
+	assert_null(text);
+	assert_int_equal(apf_read_u64(at(name), &v), want);
+	assert_int_equal(apf_open_regular_at(AT_FDCWD, at(name), 0), want);
+}
+
+static void test_regular(void **state)
+{
+	char buf[32], *text;
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(apf_read_file(at("regular"), buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "42\n");
+	assert_int_equal(apf_slurp(at("regular"), 64, &text), 3);
+	assert_string_equal(text, "42\n");
+	free(text);
+	assert_int_equal(apf_read_u64(at("regular"), &v), 0);
+	assert_int_equal(v, 42);
+	assert_true(apf_is_regular(at("regular")));
+}
+
+static void test_fifo(void **state)
+{
+	(void)state;
+	expect_all("fifo", -APF_EFTYPE);
+	assert_false(apf_is_regular(at("fifo")));
+	/* No reader: a blocking open for writing would wait forever. */
+	assert_int_equal(apf_write_file(at("fifo"), "1"), -ENXIO);
+}
+
+static void test_socket(void **state)
+{
+	(void)state;
+	expect_all("socket", -APF_EFTYPE);
+}
+
+static void test_devices(void **state)
+{
+	(void)state;
+	expect_all("devnull", -APF_EFTYPE);
+	/* /dev/zero would fill every buffer up to its limit. */
+	expect_all("devzero", -APF_EFTYPE);
+	assert_int_equal(apf_write_file(at("devnull"), "1"), -APF_EFTYPE);
+}
+
+static void test_directory_and_vanished(void **state)
+{
+	(void)state;
+	expect_all("dir", -EISDIR);
+	expect_all("vanished", -ENOENT);
+}
+
+static void test_size_bound(void **state)
+{
+	char *text = NULL;
+	char big[200];
+
+	(void)state;
+	memset(big, '7', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	put("big", big);
+	assert_int_equal(apf_slurp(at("big"), 100, &text), -EFBIG);
+	assert_null(text);
+	assert_int_equal(apf_open_regular_at(AT_FDCWD, at("big"), 100), -EFBIG);
+}
+
+static void test_strerror(void **state)
+{
+	(void)state;
+	assert_string_equal(apf_strerror(-APF_EFTYPE), "Not a regular file");
+	assert_string_equal(apf_strerror(APF_EFTYPE), "Not a regular file");
+	assert_string_equal(apf_strerror(-ENOENT), strerror(ENOENT));
+}
+
+/* debugfs: a FIFO among the stat files is an error of that file only; the
+ * others still read, and a directory where all are FIFOs names why. */
+#define KVM "sys/kernel/debug/kvm"
+static void test_debugfs_fifo(void **state)
+{
+	static const char *const dirs[] = {
+		"sys", "sys/kernel", "sys/kernel/debug", KVM,
+	};
+	struct apf_counters c = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(dirs) / sizeof(*dirs); i++)
+		assert_int_equal(mkdir(at(dirs[i]), 0700), 0);
+	assert_int_equal(mkfifo(at(KVM "/async_pf_ready"), 0600), 0);
+	apf_sysroot_set(dir);
+	assert_int_equal(apf_debugfs_read_stats("", false, &c), -APF_EFTYPE);
+	apf_counters_free(&c);
+	put(KVM "/async_pf_queued", "5\n");
+	put(KVM "/exits", "7\n");
+	assert_int_equal(apf_debugfs_read_stats("", false, &c), 2);
+	assert_non_null(apf_counters_find(&c, "async_pf_queued"));
+	assert_null(apf_counters_find(&c, "async_pf_ready"));
+	apf_counters_free(&c);
+	assert_int_equal(apf_debugfs_read_stats("", true, &c), 2);
+	apf_counters_free(&c);
+	assert_false(apf_debugfs_has_stat("async_pf_ready"));
+	assert_true(apf_debugfs_has_stat("async_pf_queued"));
+	apf_sysroot_set(NULL);
+	unlink(at(KVM "/async_pf_ready"));
+	unlink(at(KVM "/async_pf_queued"));
+	unlink(at(KVM "/exits"));
+	for (i = sizeof(dirs) / sizeof(*dirs); i > 0; i--)
+		rmdir(at(dirs[i - 1]));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_regular),
+		cmocka_unit_test(test_fifo),
+		cmocka_unit_test(test_socket),
+		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_directory_and_vanished),
+		cmocka_unit_test(test_size_bound),
+		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_debugfs_fifo),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
