@@ -1,24 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Install the build dependencies of `make deb` (Debian's qemu packaging,
-# arch-dependent part) on bookworm, as root.  Debian's list is for trixie;
-# on bookworm:
-#  - meson >= 1.5 comes from bookworm-backports, and libudev-dev too where
-#    bookworm-backports' QEMU upgraded libudev1;
-#  - libblkio-dev does not exist (deb.sh configures with --disable-blkio);
-#  - libbrlapi-dev is not needed (--disable-brlapi);
-#  - libxen-dev is only for qemu-system-xen, which deb.sh does not build.
+# Install the build dependencies of `make deb` on bookworm, as root: those
+# of our source package (Debian's, reduced to the x86 build by
+# debian-x86.py, which also drops the ones bookworm lacks), as
+# dpkg-buildpackage checks them with the nocheck profile.  On bookworm
+# meson >= 1.5 comes from bookworm-backports, and libudev-dev too where
+# bookworm-backports' QEMU upgraded libudev1.
 # Usage: deb-deps.sh UNPACKED_SOURCE_DIR
 . "$(dirname "$0")/common.sh"
 
 src=$1
-missing=$(cd "$src" && dpkg-checkbuilddeps -B 2>&1 | sed -n 's/.*Unmet build dependencies: //p') || true
+missing=$(cd "$src" && dpkg-checkbuilddeps -P nocheck 2>&1 | sed -n 's/.*Unmet build dependencies: //p') || true
 [ -n "$missing" ] || exit 0
 pkgs=""
 # dpkg-checkbuilddeps prints "pkg (>> ver) pkg:native ..."
 for p in $(echo "$missing" | sed -E 's/\([^)]*\)//g; s/:native//g; s/\|//g'); do
 	case $p in
-	libblkio-dev | libxen-dev | libbrlapi-dev) continue ;;
 	meson) p="$p/bookworm-backports" ;;
 	libudev-dev)
 		# must match the installed libudev1, which bookworm-backports'
