@@ -55,6 +55,15 @@ apt_has() {
 	apt_versions "$1" | grep -qxF "$2"
 }
 
+# Is version $2 of package $1 hidden (a negative Pin-Priority)?  A hidden
+# version counts as gone, also when build/dl has it: a rehearsal of the
+# archive moving on behaves as a fresh machine would.
+apt_hidden() {
+	# shellcheck disable=SC2046
+	apt-cache $(apt_opts) policy "$1" 2>/dev/null | sed -n '/Version table:/,$p' |
+		awk -v v="$2" '($1 == v || ($1 == "***" && $2 == v)) && $NF < 0 { hidden = 1 } END { exit !hidden }'
+}
+
 # Refresh the host's apt lists once per run where we can (root); a fresh
 # machine's `make deps` did it already.
 apt_refresh() {
@@ -105,7 +114,8 @@ source_tarball() {
 # Prints the Debian version.
 choose_base() {
 	local mode=$1 newest
-	if [ -s "$DL/$SRC_PKG-$KERNEL_DEB_VERSION.tar.xz" ] || apt_has "$SRC_PKG" "$KERNEL_DEB_VERSION"; then
+	if ! apt_hidden "$SRC_PKG" "$KERNEL_DEB_VERSION" &&
+		{ [ -s "$DL/$SRC_PKG-$KERNEL_DEB_VERSION.tar.xz" ] || apt_has "$SRC_PKG" "$KERNEL_DEB_VERSION"; }; then
 		echo "$KERNEL_DEB_VERSION"
 		return 0
 	fi
