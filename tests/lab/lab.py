@@ -36,6 +36,7 @@ from pathlib import Path
 
 from scenarios import SCENARIOS, evaluate, table_row, TABLE_HEAD
 import benchlab
+import stresslab
 
 LAB = Path(__file__).resolve().parent
 REPO = LAB.parent.parent
@@ -43,6 +44,9 @@ BUILD = Path(os.environ.get("LAB_BUILD", LAB / "build")).resolve()
 GUEST = LAB / "guest"
 SRC = LAB / "src"
 HOST_QEMU = "/usr/bin/qemu-system-x86_64"
+# L0: the emulator that runs L1.  LAB_L0_QEMU picks another build (e.g. one
+# with diagnostics); L1's own QEMU, in its initramfs, stays HOST_QEMU.
+L0_QEMU = os.environ.get("LAB_L0_QEMU", HOST_QEMU)
 BUSYBOX = "/bin/busybox"
 ROMS = ["bios-256k.bin", "vgabios-stdvga.bin", "kvmvapic.bin",
         "linuxboot_dma.bin", "linuxboot.bin"]
@@ -180,12 +184,13 @@ def add_binary_with_libs(cpio, src, dest):
 
 # ----------------------------------------------------------- builders --
 def build_static_tools():
-    """labmon and labwl, static (they run in initramfs without libraries)."""
+    """labmon, labwl and labexit, static (they run in initramfs without
+    libraries)."""
     out = {}
     bindir = BUILD / "bin"
     bindir.mkdir(parents=True, exist_ok=True)
     cc_ver = run(["gcc", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-    for name, extra in (("labmon", []), ("labwl", ["-pthread"])):
+    for name, extra in (("labmon", []), ("labwl", ["-pthread"]), ("labexit", ["-pthread"])):
         src = SRC / f"{name}.c"
         dst = bindir / name
         k = key_of(src, cc_ver, extra)
@@ -616,7 +621,7 @@ def boot_l1(att, imgs, scn, params, progress, cfg_maker=None):
         append += f" tsc_early_khz={tsc}"
     if os.environ.get("LAB_L1_APPEND"):     # diagnostics: extra L1 command line
         append += " " + os.environ["LAB_L1_APPEND"]
-    cmd = [HOST_QEMU, "-accel", "tcg", "-cpu", "EPYC,+svm", "-m", params["l1_mem"],
+    cmd = [L0_QEMU, "-accel", "tcg", "-cpu", "EPYC,+svm", "-m", params["l1_mem"],
            "-smp", "2", "-kernel", str(imgs["kernels"]["l1"]), "-initrd", str(imgs["l1_initrd"]),
            "-append", append,
            "-drive", swap_drive(swap, params),
@@ -1168,6 +1173,74 @@ def cmd_bench(args):
     return 0 if all(r["complete"] for r in recs) else 1
 
 
+# -------------------------------------------------------------- stress --
+def stress_cfg_maker(labexit, args):
+    """The config disk of a stress trial: l1-stress.sh as run.sh, labexit,
+    and for --mode linux the L2 kernel and initramfs."""
+    def make(path, scn, imgs, params):
+        env = {"STRESS_MODE": args.mode, "STRESS_SECS": str(args.secs),
+               "STRESS_VCPUS": str(args.vcpus), "STRESS_SYSCALLS": str(args.syscalls),
+               "STRESS_L2_SMP": str(args.l2_smp), "STRESS_L2_SECS": str(args.l2_secs),
+               "STRESS_WL": args.wl, "HB_CGROUPS": "/nonexistent"}
+        write_cfg_tar(path, env, GUEST / "l1-stress.sh",
+                      {"labexit": labexit, "l2-kernel": imgs["kernels"]["l2"],
+                       "l2-initrd": imgs["l2_initrd"]})
+        return env
+    return make
+
+
+def cmd_stress(args):
+    """N trials, each one L1 boot running labexit for --secs: the L1 crash
+    rate of the nested SVM state switch under L0_QEMU.  Results (summary,
+    per-trial records, the serial excerpt of every crash) go to --out."""
+    imgs = build(args.kernels, want_our_qemu=False)
+    labexit = build_static_tools()["labexit"]
+    config = {"mode": args.mode, "secs": args.secs, "vcpus": args.vcpus,
+              "syscalls": args.syscalls, "l2_smp": args.l2_smp, "l2_secs": args.l2_secs,
+              "wl": args.wl,
+              "kernels": imgs["kernels"]["kind"], "l1": imgs["kernels"]["version"],
+              "l0_qemu": L0_QEMU, "l0_version": first_line([L0_QEMU, "--version"]),
+              "load_before": os.getloadavg()}
+    out = Path(args.out) if args.out else LAB / "results" / \
+        f"{time.strftime('%Y-%m-%d', time.gmtime())}-stress-{args.label}"
+    (out / "crashes").mkdir(parents=True, exist_ok=True)
+    scn = {"name": "stress", "title": f"stress ({args.mode})", "runs": []}
+    params = dict(DEFAULT_PARAMS, timeout=args.secs + 300, idle_timeout=90)
+    maker = stress_cfg_maker(labexit, args)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    trials = []
+
+    def progress(msg):
+        print(f"lab: {msg}", flush=True)
+    for i in range(1, args.trials + 1):
+        adir = BUILD / "runs" / f"{stamp}-stress" / f"trial{i}"
+        att = Attempt(scn, i, adir)
+        rdir = boot_l1(att, imgs, scn, params, progress, cfg_maker=maker)
+        serial = adir / "serial.log"
+        text = serial.read_text(errors="replace")
+        lx = rdir / "labexit.txt"
+        rec = stresslab.trial_record(i, att, text, lx.read_text() if lx.exists() else "")
+        if att.outcome != "ok" or rec["svmdbg"]:
+            lines = relevant_log(serial, att, n=120)
+            lines += [ln for ln in text.splitlines() if "SVMDBG" in ln][:200]
+            (out / "crashes" / f"trial{i:03d}.txt").write_text("\n".join(lines) + "\n")
+            rec["excerpt"] = f"crashes/trial{i:03d}.txt"
+        trials.append(rec)
+        with open(out / "trials.jsonl", "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        progress(f"stress trial {i}/{args.trials}: {att.outcome} {att.reason[:120]} "
+                 f"{rec['labexit'].get('io_exits', '-')} exits, svmdbg {rec['svmdbg']}")
+        if att.outcome == "error":
+            progress("stress: stopped: the lab itself failed (not a crash of L1)")
+            break
+    summ = stresslab.summary(trials, args.label, config)
+    summ["load_after"] = os.getloadavg()
+    (out / "summary.json").write_text(json.dumps(summ, indent=1) + "\n")
+    progress(f"stress {args.label}: {summ['crash'] + summ['hang']} of {summ['trials']} trials "
+             f"crashed or hung (95% CI {summ['rate_ci95']}); {out}")
+    return 0 if summ["error"] == 0 else 1
+
+
 def main():
     global VERBOSE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1202,6 +1275,20 @@ def main():
                     help="bounded retries of a crashed or hung L1")
     bp.add_argument("--timeout", type=int, default=0, help="per L1 boot, s (default derived)")
     bp.add_argument("--out", help="results root (default bench/results/<date>-lab)")
+    sp = sub.add_parser("stress", help="L1 crash rate under nested SVM exit stress (labexit)")
+    sp.add_argument("--trials", type=int, default=50, help="L1 boots (default 50)")
+    sp.add_argument("--secs", type=int, default=60, help="labexit run per trial, s")
+    sp.add_argument("--vcpus", type=int, default=2, help="labexit vCPU threads (own VMs)")
+    sp.add_argument("--syscalls", type=int, default=1, help="labexit syscall threads")
+    sp.add_argument("--mode", choices=("exits", "linux"), default="linux",
+                    help="exits: labexit's tiny VMs; linux: L2 Linux boots with labwl")
+    sp.add_argument("--l2-smp", type=int, default=2, help="L2 vCPUs (linux)")
+    sp.add_argument("--l2-secs", type=int, default=60, help="bound of one L2 boot, s (linux)")
+    sp.add_argument("--wl", default="--mb,64,--writers,1,--compute,2,--phases,1,--phase-secs,20",
+                    help="labwl arguments in L2, ',' for ' ' (linux)")
+    sp.add_argument("--kernels", choices=("stock", "ours"), default="ours")
+    sp.add_argument("--label", default="l0", help="names the results directory")
+    sp.add_argument("--out", help="results directory (default tests/lab/results/<date>-stress-LABEL)")
     args = ap.parse_args()
     VERBOSE = args.verbose
     os.environ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin:" + os.environ.get("PATH", "")
@@ -1219,6 +1306,8 @@ def main():
         return 0
     if args.cmd == "bench":
         return cmd_bench(args)
+    if args.cmd == "stress":
+        return cmd_stress(args)
     if args.cmd == "bench-table":
         dirs = [Path(d) for d in args.dirs] or \
             sorted(p.parent for p in (BENCH / "results").glob("*-lab/*/results.json"))

@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=sh
+# The stress driver inside the L1 host (lab.py stress), sourced by /init
+# from the config disk instead of l1-run.sh.  One L1 boot is one trial: the
+# runner counts the crashes.  lab.env (written by lab.py):
+#   STRESS_MODE      exits: labexit (src/labexit.c), tiny VMs that exit to L1
+#                    as often as the emulator allows, beside syscall threads;
+#                    linux: L2 Linux guests booted one after the other, each
+#                    running labwl for STRESS_L2_SECS at most
+#   STRESS_SECS      how long, s
+#   STRESS_VCPUS, STRESS_SYSCALLS   labexit's -v, -s (exits)
+#   STRESS_L2_SMP, STRESS_L2_SECS, STRESS_WL   L2 vCPUs, bound, labwl args (linux)
+# shellcheck disable=SC1091
+. /lab/lab.env
+R=/results
+# shellcheck source=l1-common.sh
+. /lab/l1-common.sh
+start_heartbeat
+host_info
+
+stress_exits() {
+	say "stress: labexit -t $STRESS_SECS -v $STRESS_VCPUS -s $STRESS_SYSCALLS"
+	if /lab/labexit -t "$STRESS_SECS" -v "$STRESS_VCPUS" -s "$STRESS_SYSCALLS" >"$R/labexit.txt" 2>&1; then
+		say "stress: $(cat "$R/labexit.txt")"
+	else
+		fail "labexit exited $?: $(head -c 300 "$R/labexit.txt")"
+	fi
+}
+
+# One L2 boot with labwl, ended when labwl is done or after STRESS_L2_SECS.
+l2_cycle() {
+	log=$R/l2-$1.log
+	qemu-system-x86_64 -enable-kvm -cpu host -m 256 -smp "$STRESS_L2_SMP" -nodefaults \
+		-display none -no-reboot -serial "file:$log" -kernel /lab/l2-kernel \
+		-initrd /lab/l2-initrd -append "console=ttyS0 loglevel=4 lab.wl=$STRESS_WL" \
+		>"$R/qemu-$1.log" 2>&1 &
+	q=$!
+	n=0
+	while [ $n -lt "$STRESS_L2_SECS" ] && kill -0 $q 2>/dev/null; do
+		grep -q 'LABWL done' "$log" 2>/dev/null && break
+		sleep 1
+		n=$((n + 1))
+	done
+	kill $q 2>/dev/null
+	wait $q 2>/dev/null
+	if grep -qE 'Kernel panic|BUG: |Oops|soft lockup|general protection' "$log" 2>/dev/null; then
+		say "stress: L2 cycle $1 crashed: $(grep -m1 -E 'Kernel panic|BUG: |Oops|soft lockup|general protection' "$log")"
+		echo "$1 crash" >>"$R/l2-outcomes"
+	elif grep -q 'LABWL done' "$log"; then
+		echo "$1 done" >>"$R/l2-outcomes"
+	else
+		say "stress: L2 cycle $1 ended without labwl done after ${n}s: $(tail -c 200 "$log" | tr '\n' ' ')"
+		echo "$1 incomplete" >>"$R/l2-outcomes"
+	fi
+}
+
+stress_linux() {
+	say "stress: L2 Linux boots for ${STRESS_SECS}s (smp $STRESS_L2_SMP, labwl $STRESS_WL)"
+	t_end=$(( $(cut -d. -f1 /proc/uptime) + STRESS_SECS ))
+	c=0
+	while [ "$(cut -d. -f1 /proc/uptime)" -lt $t_end ]; do
+		c=$((c + 1))
+		l2_cycle $c
+	done
+	say "stress: LABEXIT: l2_cycles=$c l2_done=$(grep -c done "$R/l2-outcomes") l2_crash=$(grep -c crash "$R/l2-outcomes")"
+	echo "LABEXIT: l2_cycles=$c l2_done=$(grep -c done "$R/l2-outcomes") l2_crash=$(grep -c crash "$R/l2-outcomes")" >"$R/labexit.txt"
+}
+
+case ${STRESS_MODE:-exits} in
+exits) stress_exits ;;
+linux) stress_linux ;;
+*) fail "unknown STRESS_MODE $STRESS_MODE" ;;
+esac
+finish

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The L1 crash rate of `lab.py stress`: trial records, the summary and
+its confidence interval.  One trial is one L1 boot running labexit."""
+import math
+import re
+
+LABEXIT_RE = re.compile(r"LABEXIT: (.*)")
+SVMDBG_RE = re.compile(r"SVMDBG: (.*)")
+
+
+def clopper_pearson(k, n, conf=0.95):
+    """Exact two-sided interval of a binomial proportion k/n, by bisection
+    on the binomial tail (Python's standard library only)."""
+    if n == 0:
+        return (0.0, 1.0)
+    a = (1 - conf) / 2
+
+    def cdf(x, p):   # P(X <= x), X ~ Bin(n, p); falls as p grows
+        return sum(math.comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(x + 1))
+
+    def bisect(pred):   # the p in [0, 1] where pred turns from True to False
+        lo, hi = 0.0, 1.0
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if pred(mid) else (lo, mid)
+        return (lo + hi) / 2
+    lower = 0.0 if k == 0 else bisect(lambda p: 1 - cdf(k - 1, p) < a)
+    upper = 1.0 if k == n else bisect(lambda p: cdf(k, p) > a)
+    return (lower, upper)
+
+
+def trial_record(i, att, serial_text, labexit_txt):
+    """What one trial (an Attempt after boot_l1) says."""
+    m = LABEXIT_RE.search(labexit_txt or "")
+    stats = dict(kv.split("=", 1) for kv in m.group(1).split()) if m else {}
+    return {"trial": i, "outcome": att.outcome, "reason": att.reason,
+            "wall_s": round(att.wall, 1), "labexit": stats,
+            "svmdbg": len(SVMDBG_RE.findall(serial_text))}
+
+
+def summary(trials, label, config):
+    n = len(trials)
+    bad = [t for t in trials if t["outcome"] in ("crash", "hang")]
+    k = len(bad)
+    lo, hi = clopper_pearson(k, n)
+    exits = [int(t["labexit"].get("io_exits", 0)) for t in trials if t["labexit"]]
+    return {"label": label, "config": config, "trials": n,
+            "ok": sum(t["outcome"] == "ok" for t in trials),
+            "crash": sum(t["outcome"] == "crash" for t in trials),
+            "hang": sum(t["outcome"] == "hang" for t in trials),
+            "error": sum(t["outcome"] == "error" for t in trials),
+            "crash_or_hang_rate": round(k / n, 4) if n else None,
+            "rate_ci95": [round(lo, 4), round(hi, 4)],
+            "trials_with_svmdbg": sum(t["svmdbg"] > 0 for t in trials),
+            "io_exits_median": sorted(exits)[len(exits) // 2] if exits else None}

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""lab.py stress without a VM: the exact binomial interval of the crash
+rate (against published Clopper-Pearson values), trial records from a
+serial log and labexit's line, and the summary's counts."""
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+LAB = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(LAB))
+import stresslab  # noqa: E402
+
+
+@pytest.mark.parametrize("k,n,lo,hi", [
+    (0, 50, 0.0, 0.0711),      # the rule of three's exact cousin
+    (1, 50, 0.0005, 0.1065),
+    (25, 50, 0.3553, 0.6447),
+    (5, 11, 0.1675, 0.7662),
+    (50, 50, 0.9289, 1.0),
+])
+def test_clopper_pearson(k, n, lo, hi):
+    got = stresslab.clopper_pearson(k, n)
+    assert got[0] == pytest.approx(lo, abs=2e-4)
+    assert got[1] == pytest.approx(hi, abs=2e-4)
+
+
+def test_clopper_pearson_no_trials():
+    assert stresslab.clopper_pearson(0, 0) == (0.0, 1.0)
+
+
+def att(outcome, reason=""):
+    return SimpleNamespace(outcome=outcome, reason=reason, wall=12.34)
+
+
+def test_trial_record_reads_labexit_and_svmdbg():
+    serial = "[ 1.0] SVMDBG: host kernel entered\n[ 1.1] SVMDBG:   R cpu0\nL1LAB: up\n"
+    rec = stresslab.trial_record(3, att("ok"), serial,
+                                 "LABEXIT: vcpus=2 secs=60 io_exits=21436 sweeps=2679\n")
+    assert rec["trial"] == 3 and rec["outcome"] == "ok" and rec["wall_s"] == 12.3
+    assert rec["labexit"]["io_exits"] == "21436"
+    assert rec["svmdbg"] == 2
+
+
+def test_trial_record_without_results():
+    rec = stresslab.trial_record(1, att("crash", "BUG: TASK stack guard page was hit"), "", "")
+    assert rec["labexit"] == {} and rec["svmdbg"] == 0
+
+
+def test_summary_counts_crashes_and_hangs():
+    trials = [stresslab.trial_record(i, att(o), "", "LABEXIT: io_exits=%d" % (i * 10))
+              for i, o in enumerate(["ok", "crash", "ok", "hang", "error", "ok"], 1)]
+    s = stresslab.summary(trials, "x", {"mode": "exits"})
+    assert (s["trials"], s["ok"], s["crash"], s["hang"], s["error"]) == (6, 3, 1, 1, 1)
+    assert s["crash_or_hang_rate"] == round(2 / 6, 4)
+    lo, hi = s["rate_ci95"]
+    assert lo < 2 / 6 < hi
+    assert s["io_exits_median"] == 40
