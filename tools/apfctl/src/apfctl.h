@@ -36,6 +36,10 @@ void apf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 json_writer_t *apf_json_open(void);
 /* Map -errno from a switch write to an exit code. */
 int apf_exit_for_errno(int err);
+/* errno of the first failed write to stdout, where a command noticed it
+ * (a flush that failed loses it); close_stdout() reports it at exit. */
+extern int apf_stdout_errno;
+
 /* Parse a duration in seconds ("0.5", "2") into milliseconds; -1 if bad. */
 long apf_parse_seconds(const char *s);
 

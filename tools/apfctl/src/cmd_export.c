@@ -301,6 +301,8 @@ int cmd_export(int argc, char **argv)
 done:
 	apf_sample_free(&prev);
 	apf_sample_free(&cur);
+	if (err && !out && apf_stdout_errno)
+		return APF_EXIT_RUNTIME;	/* close_stdout(): "write error" */
 	if (err)
 		return apf_fail(apf_exit_for_errno(err) == APF_EXIT_PERM ?
 				APF_EXIT_PERM : APF_EXIT_RUNTIME, "export: %s: %s",

@@ -122,7 +122,7 @@ int cmd_stats(int argc, char **argv)
 	long delay_ms = 1000, count = 0, taken = 0;
 	const char *pid = NULL, *name = NULL;
 	bool once = false;
-	int c, err;
+	int c, err, werr = 0;
 
 	while ((c = getopt_long(argc, argv, "1s:n:p:g:zavlL:cjh", opts, NULL)) != -1) {
 		if (apf_global_opt(c, optarg))
@@ -201,16 +201,27 @@ int cmd_stats(int argc, char **argv)
 				break;
 			}
 		}
-		stats_output_sample(&out, &cur, &prev);
+		werr = stats_output_sample(&out, &cur, &prev);
 		apf_sample_free(&prev);
 		prev = cur;
+		if (werr)
+			break;
 		taken++;
 		if (once || (count && taken >= count))
 			break;
 	}
 	apf_sample_free(&prev);
 	apf_sampler_close(s);
+	if (werr && !out.path) {
+		/* close_stdout() says "write error" at exit. */
+		if (!apf_stdout_errno)
+			apf_stdout_errno = -werr;
+		return APF_EXIT_RUNTIME;
+	}
 	stats_output_close(&out);
+	if (werr)
+		return apf_fail(APF_EXIT_RUNTIME, "stats: write error: %s: %s",
+				out.path, apf_strerror(werr));
 	if (err == -ESRCH)
 		return apf_fail(APF_EXIT_RUNTIME, "stats: VM '%s' exited", cfg.select);
 	if (err)

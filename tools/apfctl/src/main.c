@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apfctl.h"
 #include "cli_opts.h"
@@ -89,6 +90,88 @@ const char *apf_printable(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+int apf_stdout_errno;
+
+/* stdout's writes, through a cookie stream so that the errno of the first
+ * failed write is kept: stdio sets only the error flag, and the write that
+ * failed may have been an implicit flush many calls earlier. */
+static ssize_t stdout_write(void *cookie, const char *buf, size_t len)
+{
+	size_t done = 0;
+
+	(void)cookie;
+	while (done < len) {
+		ssize_t w = write(STDOUT_FILENO, buf + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			if (!apf_stdout_errno)
+				apf_stdout_errno = errno;
+			return done ? (ssize_t)done : -1;
+		}
+		done += (size_t)w;
+	}
+	return (ssize_t)done;
+}
+
+static FILE *plain_stdout;
+
+static void track_stdout(void)
+{
+	static const cookie_io_functions_t io = { .write = stdout_write };
+	FILE *f;
+
+	fflush(stdout);
+	f = fopencookie(NULL, "w", io);
+	if (!f)
+		return;	/* plain stdout: errors still seen, as EIO */
+	/* As stdio would: line-buffered on a terminal, else in blocks. */
+	setvbuf(f, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ);
+	plain_stdout = stdout;
+	stdout = f;
+}
+
+/* Back to the plain stdout, for the hook: its forked watchers and
+ * appliers end in _exit() and must hold nothing on the heap. */
+static void untrack_stdout(void)
+{
+	FILE *f = stdout;
+
+	if (!plain_stdout)
+		return;
+	fflush(f);
+	if (ferror(f) && !apf_stdout_errno)
+		apf_stdout_errno = EIO;
+	stdout = plain_stdout;
+	plain_stdout = NULL;
+	fclose(f);
+}
+
+/* util-linux close_stdout(): output that never reached its file (a full
+ * disk, a closed stdout) is an error, not exit 0.  EPIPE is left alone as
+ * util-linux does: a reader that stopped early (| head) is not a failure. */
+static void close_stdout(void)
+{
+	int err = 0;
+	bool failed;
+
+	errno = 0;
+	failed = fflush(stdout) != 0;
+	err = failed ? errno : 0;
+	failed |= ferror(stdout) != 0 || apf_stdout_errno != 0;
+	if (fclose(stdout) != 0 && !failed && errno != EBADF) {
+		failed = true;
+		err = errno;
+	}
+	if (!failed || err == EPIPE || apf_stdout_errno == EPIPE)
+		return;
+	if (!err)
+		err = apf_stdout_errno ? apf_stdout_errno : EIO;
+	fprintf(stderr, "apfctl: write error: %s\n", strerror(err));
+	_exit(APF_EXIT_RUNTIME);
+}
+
 long apf_parse_seconds(const char *s)
 {
 	char *end;
@@ -143,6 +226,8 @@ int main(int argc, char **argv)
 	size_t i;
 	int c;
 
+	track_stdout();
+	atexit(close_stdout);
 	/* "+": stop at the command, whose own options follow it. */
 	while ((c = getopt_long(argc, argv, "+jpVh", opts, NULL)) != -1) {
 		switch (c) {
@@ -167,6 +252,8 @@ int main(int argc, char **argv)
 		argc -= optind;
 		argv += optind;
 		optind = 0;	/* reset getopt for the command's parser */
+		if (commands[i].fn == cmd_hook)
+			untrack_stdout();
 		return commands[i].fn(argc, argv);
 	}
 	return apf_fail(APF_EXIT_USAGE, "unknown command '%s' (try 'apfctl --help')",

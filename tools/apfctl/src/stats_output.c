@@ -374,11 +374,10 @@ static void text_sample(struct stats_output *o, const struct apf_sample *cur,
 		text_table(o, &cur->guest_counters, &prev->guest_counters, dt, "  ");
 	}
 	fputc('\n', o->f);
-	fflush(o->f);
 }
 
-void stats_output_sample(struct stats_output *o, const struct apf_sample *cur,
-			 const struct apf_sample *prev)
+int stats_output_sample(struct stats_output *o, const struct apf_sample *cur,
+			const struct apf_sample *prev)
 {
 	if (o->json)
 		json_sample(o, cur, prev);
@@ -388,5 +387,8 @@ void stats_output_sample(struct stats_output *o, const struct apf_sample *cur,
 		log_sample(o, cur, prev);
 	else
 		text_sample(o, cur, prev);
-	fflush(o->f);
+	errno = 0;
+	if (fflush(o->f) || ferror(o->f))
+		return errno ? -errno : -EIO;
+	return 0;
 }

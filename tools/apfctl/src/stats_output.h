@@ -18,8 +18,9 @@ struct stats_output {
 int stats_output_open(struct stats_output *o);
 /* Reopen the log file after logrotate moved it (SIGHUP). */
 int stats_output_reopen(struct stats_output *o);
-void stats_output_sample(struct stats_output *o, const struct apf_sample *cur,
-			 const struct apf_sample *prev);
+/* 0, or -errno when the output failed (a full disk): the loop stops. */
+int stats_output_sample(struct stats_output *o, const struct apf_sample *cur,
+			const struct apf_sample *prev);
 void stats_output_close(struct stats_output *o);
 
 #endif
