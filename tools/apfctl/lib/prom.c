@@ -4,8 +4,15 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "sanitize.h"
+
 void apf_prom_label_value(FILE *f, const char *s)
 {
+	char safe[1024];
+
+	/* Label values must be UTF-8; controls are encoded as everywhere
+	 * else, and the backslash of "\xHH" escaped below as "\\". */
+	s = apf_safe_encode(s, safe, sizeof(safe), APF_SAN_NL);
 	putc('"', f);
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')

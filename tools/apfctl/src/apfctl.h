@@ -43,9 +43,13 @@ extern int apf_stdout_errno;
 /* Parse a duration in seconds ("0.5", "2") into milliseconds; -1 if bad. */
 long apf_parse_seconds(const char *s);
 
-/* Copy s into buf with control characters replaced by '?': VM names come
- * from whoever started QEMU and must not drive the operator's terminal. */
-const char *apf_printable(const char *s, char *buf, size_t len);
+/* s encoded by apf_safe_encode() (lib/sanitize.h) for a printf argument in
+ * text output: VM names, paths and file contents come from whoever
+ * started QEMU or made the file and must not drive the operator's
+ * terminal.  The result lives until 8 more calls (a ring of buffers);
+ * longer results are cut at a character boundary. */
+#define APF_SAFE_MAX 1024
+const char *apf_safe(const char *s);
 
 /* Subcommands: argv[0] is the subcommand name; getopt-style parsing. */
 int cmd_status(int argc, char **argv);

@@ -98,7 +98,7 @@ static const char *guest_state(const struct apf_guest_probe *g, bool *on)
 
 static const char *lockdown_text(const struct apf_host_probe *h)
 {
-	return h->lockdown[0] ? h->lockdown : "unknown (securityfs not mounted)";
+	return h->lockdown[0] ? apf_safe(h->lockdown) : "unknown (securityfs not mounted)";
 }
 
 static const char *counters_text(const struct apf_host_probe *h)
@@ -237,7 +237,7 @@ static void text_host(const struct status *s)
 	printf("Host:\n");
 	printf("  /dev/kvm:        %s\n", h->dev_kvm ? "present" : "absent");
 	printf("  modules:         kvm%s%s%s\n", h->kvm_module ? "" : " (absent)",
-	       h->vendor_module[0] ? ", " : "", h->vendor_module);
+	       h->vendor_module[0] ? ", " : "", apf_safe(h->vendor_module));
 	printf("  lockdown:        %s\n", lockdown_text(h));
 	printf("  debugfs:         %s", apf_debugfs_state_name(h->debugfs));
 	if (h->debugfs == APF_DEBUGFS_STATS_EPERM)
@@ -249,7 +249,7 @@ static void text_host(const struct status *s)
 	if (!h->tracefs.found)
 		printf("tracefs not found\n");
 	for (i = 0; i < ntp; i++)
-		printf("%s%s", h->tracefs.tp[i].name, i + 1 < ntp ? ", " : "\n");
+		printf("%s%s", apf_safe(h->tracefs.tp[i].name), i + 1 < ntp ? ", " : "\n");
 	if (h->tracefs.found && !ntp)
 		printf("none\n");
 	printf("  counters:        %s\n", counters_text(h));
@@ -262,15 +262,12 @@ static void text_host(const struct status *s)
 		printf("    %8s  %5s  %-8s %-9s %s\n", "PID", "VCPUS", "MANAGER", "ASYNC-PF", "NAME");
 	for (i = 0; i < s->vms.n; i++) {
 		const struct apf_vm *vm = &s->vms.v[i];
-
-		char name[APF_NAME_MAX];
-
 		int on = vm_switch_at(s, i).on;
 
 		printf("    %8d  %5u  %-8s %-9s %s\n", (int)vm->pid, vm->nr_vcpus,
 		       vm->qemu.libvirt ? "libvirt" : vm->qemu.is_qemu ? "qemu" : "-",
 		       on < 0 ? "-" : on ? "on" : "off",
-		       apf_printable(vm->name, name, sizeof(name)));
+		       apf_safe(vm->name));
 	}
 }
 
@@ -283,7 +280,8 @@ static void text_guest(const struct status *s)
 
 	printf("Guest:\n");
 	printf("  hypervisor:      %s (CPUID %#x)\n",
-	       g->cpuid.signature[0] ? g->cpuid.signature : "none", g->cpuid.base);
+	       g->cpuid.signature[0] ? apf_safe(g->cpuid.signature) : "none",
+	       g->cpuid.base);
 	printf("  CPUID features:  ASYNC_PF=%d ASYNC_PF_INT=%d ASYNC_PF_VMEXIT=%d\n",
 	       feature(g, APF_KVM_FEATURE_ASYNC_PF),
 	       feature(g, APF_KVM_FEATURE_ASYNC_PF_INT),
@@ -297,7 +295,7 @@ static void text_guest(const struct status *s)
 	printf("  sysfs:           %s\n", g->sysfs ?
 	       "/sys/kernel/kvm_async_pf (APF Suite kernel)" : "absent (stock kernel)");
 	for (i = 0; i < g->counters.n; i++)
-		printf("    %-18s %llu\n", g->counters.v[i].name,
+		printf("    %-18s %llu\n", apf_safe(g->counters.v[i].name),
 		       (unsigned long long)g->counters.v[i].value);
 	why = guest_state(g, &on);
 	printf("  async PF:        %s%s%s\n", on ? "on" : "off", on ? "" : ": ", why);
@@ -382,10 +380,8 @@ int cmd_status(int argc, char **argv)
 		jsonw_end_object(w);
 		jsonw_destroy(&w);
 	} else {
-		char kernel[sizeof(s.kernel)];
-
 		printf("Role:    %s\nKernel:  %s\n", role_name(&s), s.kernel[0] ?
-		       apf_printable(s.kernel, kernel, sizeof(kernel)) : "unknown");
+		       apf_safe(s.kernel) : "unknown");
 		if (s.is_host)
 			text_host(&s);
 		if (s.is_guest)

@@ -29,12 +29,12 @@ static int report(const struct switch_result *r)
 
 	if (!apf_g.json) {
 		if (r->before == r->after)
-			printf("%s: async PF already %s (%s)\n", r->target,
-			       r->after ? "enabled" : "disabled", r->what);
+			printf("%s: async PF already %s (%s)\n", apf_safe(r->target),
+			       r->after ? "enabled" : "disabled", apf_safe(r->what));
 		else
-			printf("%s: async PF %s -> %s (%s)\n", r->target,
+			printf("%s: async PF %s -> %s (%s)\n", apf_safe(r->target),
 			       r->before ? "enabled" : "disabled",
-			       r->after ? "enabled" : "disabled", r->what);
+			       r->after ? "enabled" : "disabled", apf_safe(r->what));
 		return APF_EXIT_OK;
 	}
 	w = apf_json_open();

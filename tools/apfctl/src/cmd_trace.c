@@ -231,7 +231,8 @@ static void print_text(struct apf_fault_matcher *c, const struct apf_tracefs *t,
 	size_t i;
 
 	printf("Async page fault latency, %s -> %s, %.2f s\n",
-	       t->tp[c->np_idx].name, t->tp[c->ready_idx].name, secs);
+	       apf_safe(t->tp[c->np_idx].name), apf_safe(t->tp[c->ready_idx].name),
+	       secs);
 	printf("events: not_present %" PRIu64 ", ready %" PRIu64
 	       ", ready broadcast %" PRIu64 ", lost %" PRIu64 "\n",
 	       c->not_present, c->ready_n, c->ready_broadcast, lost);
@@ -240,9 +241,10 @@ static void print_text(struct apf_fault_matcher *c, const struct apf_tracefs *t,
 		       "counts and matches are incomplete\n", lost);
 	for (i = 0; i < c->nvm; i++) {
 		struct apf_fault_vm *v = &c->vm[i];
-		char title[APF_NAME_MAX + 48];
+		char title[APF_SAFE_MAX + 48];
 
-		snprintf(title, sizeof(title), "\nVM %s (pid %d)", v->name, (int)v->pid);
+		snprintf(title, sizeof(title), "\nVM %s (pid %d)", apf_safe(v->name),
+			 (int)v->pid);
 		print_summary(title, &v->hist, v->unmatched_np, v->unmatched_ready,
 			      v->ready_broadcast);
 		unp += v->unmatched_np;

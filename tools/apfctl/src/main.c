@@ -10,6 +10,7 @@
 
 #include "apfctl.h"
 #include "cli_opts.h"
+#include "sanitize.h"
 #include "sysroot.h"
 
 struct apf_global apf_g;
@@ -34,15 +35,30 @@ static const struct command commands[] = {
 	{ "kexec",   cmd_kexec,   "load the newest kernel for `systemctl kexec`" },
 };
 
+/* One message line on stderr, encoded: its arguments are VM names, paths
+ * and file contents, which must not drive the terminal or add lines. */
+__attribute__((format(printf, 2, 0)))
+static void message(const char *prefix, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+
+	fputs(prefix, stderr);
+	if (vasprintf(&msg, fmt, ap) >= 0) {
+		apf_fputs_safe(msg, stderr, 0);
+		free(msg);
+	} else {
+		fputs("(out of memory formatting a message)", stderr);
+	}
+	fputc('\n', stderr);
+}
+
 int apf_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("apfctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	message("apfctl: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return code;
 }
 
@@ -50,11 +66,9 @@ void apf_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("apfctl: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	message("apfctl: warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 json_writer_t *apf_json_open(void)
@@ -78,16 +92,13 @@ int apf_exit_for_errno(int err)
 	}
 }
 
-const char *apf_printable(const char *s, char *buf, size_t len)
+const char *apf_safe(const char *s)
 {
-	size_t i;
+	static char ring[8][APF_SAFE_MAX];
+	static unsigned int next;
+	char *buf = ring[next++ % 8];
 
-	if (!len)
-		return "";
-	for (i = 0; s[i] && i + 1 < len; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	buf[i] = '\0';
-	return buf;
+	return apf_safe_encode(s ? s : "", buf, APF_SAFE_MAX, 0);
 }
 
 int apf_stdout_errno;

@@ -8,6 +8,7 @@
 
 #include "apfctl.h"
 #include "json_writer.h"
+#include "sanitize.h"
 
 int stats_output_open(struct stats_output *o)
 {
@@ -173,17 +174,34 @@ static void json_sample(struct stats_output *o, const struct apf_sample *cur,
 
 static void csv_field(FILE *f, const char *s)
 {
-	/* RFC 4180: quote when needed, double embedded quotes. */
+	const unsigned int keep = APF_SAN_NL | APF_SAN_TAB;	/* quoted */
+	const char *q;
+
+	/* RFC 4180: quote when needed, double embedded quotes; what is
+	 * between the quotes is encoded (a CSV goes to terminals too). */
 	if (!strpbrk(s, ",\"\n\r")) {
-		fputs(s, f);
+		apf_fputs_safe(s, f, keep);
 		return;
 	}
 	putc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			putc('"', f);
-		putc(*s, f);
+	while ((q = strchr(s, '"'))) {
+		char part[256];
+		size_t n = (size_t)(q - s);
+
+		/* Encode up to the quote; a name is far shorter than part. */
+		while (n) {
+			size_t k = n < sizeof(part) - 1 ? n : sizeof(part) - 1;
+
+			memcpy(part, s, k);
+			part[k] = '\0';
+			apf_fputs_safe(part, f, keep);
+			s += k;
+			n -= k;
+		}
+		fputs("\"\"", f);
+		s++;
 	}
+	apf_fputs_safe(s, f, keep);
 	putc('"', f);
 }
 
@@ -265,7 +283,9 @@ static void csv_rows(struct stats_output *o, const struct scope *sc)
 		fprintf(o->f, ",%s,", sc->source);
 		if (sc->vcpu >= 0)
 			fprintf(o->f, "%ld", sc->vcpu);
-		fprintf(o->f, ",%s,%" PRIu64 ",", c->name, c->value);
+		putc(',', o->f);
+		csv_field(o->f, c->name);
+		fprintf(o->f, ",%" PRIu64 ",", c->value);
 		if (apf_rate(sc->prev, c, sc->dt, &r))
 			fprintf(o->f, "%.3f", r);
 		putc('\n', o->f);
@@ -285,21 +305,19 @@ static void csv_sample(struct stats_output *o, const struct apf_sample *cur,
 /* One line per scope: "TIME scope pid=.. name=.. source=.. c=value(rate/s)". */
 static void log_line(struct stats_output *o, const struct scope *sc)
 {
-	char safe[160];
 	size_t i;
 	double r;
 
 	fprintf(o->f, "%s %s", sc->ts, sc->kind);
 	if (sc->pid)
-		fprintf(o->f, " pid=%d name=%s", (int)sc->pid,
-			apf_printable(sc->name, safe, sizeof(safe)));
+		fprintf(o->f, " pid=%d name=%s", (int)sc->pid, apf_safe(sc->name));
 	fprintf(o->f, " source=%s", sc->source);
 	for (i = 0; i < sc->cur->n; i++) {
 		const struct apf_counter *c = &sc->cur->v[i];
 
 		if (skip(o, c))
 			continue;
-		fprintf(o->f, " %s=%" PRIu64, c->name, c->value);
+		fprintf(o->f, " %s=%" PRIu64, apf_safe(c->name), c->value);
 		if (apf_rate(sc->prev, c, sc->dt, &r))
 			fprintf(o->f, "(%.1f/s)", r);
 	}
@@ -323,7 +341,7 @@ static void text_table(struct stats_output *o, const struct apf_counters *cur,
 	for (i = 0; i < cur->n; i++) {
 		if (skip(o, &cur->v[i]))
 			continue;
-		fprintf(o->f, "%s%-28s %20" PRIu64, indent, cur->v[i].name,
+		fprintf(o->f, "%s%-28s %20" PRIu64, indent, apf_safe(cur->v[i].name),
 			cur->v[i].value);
 		if (apf_rate(prev, &cur->v[i], dt, &r))
 			fprintf(o->f, " %12.1f/s\n", r);
@@ -347,12 +365,10 @@ static void text_sample(struct stats_output *o, const struct apf_sample *cur,
 		const struct apf_vm_row *v = &cur->vms[i];
 		const struct apf_vm_row *pv = apf_sample_vm(prev, v->pid);
 
-		char name[sizeof(v->name)];
-
 		fprintf(o->f, "VM %s (pid %d)  source: %s%s%s%s\n",
-			apf_printable(v->name, name, sizeof(name)),
-			(int)v->pid, apf_source_name(v->source),
-			v->detail[0] ? " (" : "", v->detail, v->detail[0] ? ")" : "");
+			apf_safe(v->name), (int)v->pid, apf_source_name(v->source),
+			v->detail[0] ? " (" : "", apf_safe(v->detail),
+			v->detail[0] ? ")" : "");
 		if (v->source == APF_SRC_NONE)
 			fprintf(o->f, "  no readable source (see apfctl status)\n");
 		text_table(o, &v->counters, pv ? &pv->counters : NULL, dt, "  ");
