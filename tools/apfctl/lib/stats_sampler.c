@@ -370,6 +370,7 @@ int apf_sampler_take(struct apf_sampler *s, struct apf_sample *out,
 		return err;
 	if (err)
 		vms.n = 0, vms.v = NULL;
+	out->vms_err = err;
 	for (i = 0; i < vms.n; i++)
 		any_libvirt |= vm_selected(s, &vms.v[i]) && vms.v[i].qemu.libvirt;
 	if (any_libvirt && !s->cfg.no_libvirt && s->libvirt_ok &&

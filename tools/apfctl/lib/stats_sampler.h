@@ -52,6 +52,7 @@ struct apf_sample {
 	double time;			/* CLOCK_MONOTONIC seconds */
 	struct apf_vm_row *vms;
 	size_t nvms;
+	int vms_err;			/* -EACCES: VMs could not be listed */
 	enum apf_source total_source;
 	struct apf_counters total;
 	bool guest;			/* this machine is a KVM guest */

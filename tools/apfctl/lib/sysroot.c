@@ -8,19 +8,22 @@
 
 static char sysroot_dir[APF_PATH_MAX / 2] = "";
 
-void apf_sysroot_set(const char *dir)
+int apf_sysroot_set(const char *dir)
 {
 	size_t n;
 
 	if (!dir || !strcmp(dir, "/")) {
 		sysroot_dir[0] = '\0';
-		return;
+		return 0;
 	}
+	if (strlen(dir) >= sizeof(sysroot_dir))
+		return -ENAMETOOLONG;
 	snprintf(sysroot_dir, sizeof(sysroot_dir), "%s", dir);
 	/* Drop trailing slashes so "%s%s" joins with exactly one. */
 	n = strlen(sysroot_dir);
 	while (n > 1 && sysroot_dir[n - 1] == '/')
 		sysroot_dir[--n] = '\0';
+	return 0;
 }
 
 const char *apf_sysroot(void)

@@ -8,8 +8,10 @@
 
 #define APF_PATH_MAX 512
 
-/* dir == NULL or "/" means the live system. */
-void apf_sysroot_set(const char *dir);
+/* dir == NULL or "/" means the live system.  -ENAMETOOLONG (and the
+ * sysroot unchanged) when dir does not fit: a cut path would read another
+ * tree. */
+int apf_sysroot_set(const char *dir);
 const char *apf_sysroot(void);
 bool apf_sysroot_is_live(void);
 

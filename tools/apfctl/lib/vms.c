@@ -40,6 +40,7 @@ static int scan_proc_fds(struct apf_vm_list *l, size_t *cap)
 {
 	char path[APF_PATH_MAX];
 	struct dirent *de;
+	bool denied = false;
 	DIR *proc;
 	int err = apf_path(path, sizeof(path), "/proc");
 
@@ -58,8 +59,11 @@ static int scan_proc_fds(struct apf_vm_list *l, size_t *cap)
 		    apf_path(fddir, sizeof(fddir), "/proc/%ld/fd", pid))
 			continue;
 		fds = opendir(fddir);
-		if (!fds)
-			continue;	/* gone, or another user's */
+		if (!fds) {
+			/* gone, or another user's */
+			denied |= errno == EACCES || errno == EPERM;
+			continue;
+		}
 		while ((fe = readdir(fds)) && !err) {
 			char link[APF_PATH_MAX], target[64];
 			ssize_t n;
@@ -79,6 +83,10 @@ static int scan_proc_fds(struct apf_vm_list *l, size_t *cap)
 		closedir(fds);
 	}
 	closedir(proc);
+	/* Nothing found where some processes could not be looked at: not
+	 * "no VMs" but "not allowed to see them". */
+	if (!err && !l->n && denied)
+		err = -EACCES;
 	return err;
 }
 

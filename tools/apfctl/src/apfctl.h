@@ -22,6 +22,7 @@ struct apf_global {
 	bool json;
 	bool pretty;
 	int qmp_timeout_ms;	/* --qmp-timeout; 0: each command's default */
+	bool json_started;	/* some JSON went to stdout */
 };
 
 extern struct apf_global apf_g;

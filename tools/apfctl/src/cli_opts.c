@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "apfctl.h"
 #include "cli_opts.h"
@@ -29,10 +31,18 @@ bool apf_global_opt(int c, const char *arg)
 
 void apf_use_sysroot(const char *dir)
 {
+	struct stat st;
+
 	/* A typo here would silently show an empty machine: refuse it. */
-	if (!apf_is_dir(dir))
-		exit(apf_fail(APF_EXIT_USAGE, "--sysroot %s: not a directory", dir));
-	apf_sysroot_set(dir);
+	if (stat(dir, &st))
+		exit(apf_fail(APF_EXIT_USAGE, "--sysroot %s: %s", dir,
+			      strerror(errno)));
+	if (!S_ISDIR(st.st_mode))
+		exit(apf_fail(APF_EXIT_USAGE, "--sysroot %s: %s", dir,
+			      strerror(ENOTDIR)));
+	if (apf_sysroot_set(dir))
+		exit(apf_fail(APF_EXIT_USAGE, "--sysroot: path longer than %d bytes",
+			      APF_PATH_MAX / 2 - 1));
 }
 
 void apf_use_qmp_timeout(const char *ms)

@@ -81,6 +81,23 @@ static int stats_usage(FILE *f, int code)
 	return code;
 }
 
+/* As a non-root user with nothing to show: VMs could not be listed (or
+ * none had a readable source) and there is no host or guest total.  An
+ * empty table with exit 0 would read as "no VMs here". */
+static bool nothing_readable(const struct apf_sample *smp)
+{
+	size_t i;
+
+	if (geteuid() == 0 || smp->total.n || smp->guest)
+		return false;
+	if (!smp->nvms)
+		return smp->vms_err == -EACCES || smp->vms_err == -EPERM;
+	for (i = 0; i < smp->nvms; i++)
+		if (smp->vms[i].source != APF_SRC_NONE)
+			return false;
+	return true;
+}
+
 static int parse_count(const char *s, long *out)
 {
 	char *end;
@@ -186,6 +203,15 @@ int cmd_stats(int argc, char **argv)
 	}
 	install_signals();
 	err = apf_sampler_take(s, &prev, warn_once);
+	if (!err && nothing_readable(&prev)) {
+		apf_sample_free(&prev);
+		apf_sampler_close(s);
+		stats_output_close(&out);
+		return apf_fail(APF_EXIT_PERM, "stats: nothing readable as uid %d: "
+				"listing VMs (/proc/PID/fd, /sys/kernel/debug/kvm), "
+				"their QMP sockets and perf tracepoints need root "
+				"(try sudo)", (int)geteuid());
+	}
 	while (!err && !stop_requested) {
 		sleep_ms(delay_ms);
 		if (stop_requested && taken)

@@ -367,7 +367,10 @@ int cmd_status(int argc, char **argv)
 		}
 		jsonw_start_object(w);
 		jsonw_string_field(w, "version", APFCTL_VERSION);
-		jsonw_string_field(w, "kernel", s.kernel);
+		if (s.kernel[0])
+			jsonw_string_field(w, "kernel", s.kernel);
+		else
+			jsonw_null_field(w, "kernel");	/* text: "unknown" */
 		jsonw_string_field(w, "role", role_name(&s));
 		if (s.is_host)
 			json_host(w, &s);

@@ -35,16 +35,37 @@ static const struct command commands[] = {
 	{ "kexec",   cmd_kexec,   "load the newest kernel for `systemctl kexec`" },
 };
 
+/* In JSON mode an error is JSON on stdout too, as bpftool does, so a
+ * script never parses an empty stdout: {"error": "..."}.  Not after the
+ * command's own document (hook --check -j reports "valid": false in it):
+ * stdout stays one document, or JSON lines of samples. */
+static void json_error(const char *msg)
+{
+	json_writer_t *w;
+
+	if (!apf_g.json || apf_g.json_started)
+		return;
+	w = apf_json_open();
+	if (!w)
+		return;
+	jsonw_start_object(w);
+	jsonw_string_field(w, "error", msg);
+	jsonw_end_object(w);
+	jsonw_destroy(&w);
+}
+
 /* One message line on stderr, encoded: its arguments are VM names, paths
  * and file contents, which must not drive the terminal or add lines. */
-__attribute__((format(printf, 2, 0)))
-static void message(const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0)))
+static void message(const char *prefix, bool error, const char *fmt, va_list ap)
 {
 	char *msg = NULL;
 
 	fputs(prefix, stderr);
 	if (vasprintf(&msg, fmt, ap) >= 0) {
 		apf_fputs_safe(msg, stderr, 0);
+		if (error)
+			json_error(msg);
 		free(msg);
 	} else {
 		fputs("(out of memory formatting a message)", stderr);
@@ -57,7 +78,7 @@ int apf_fail(int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	message("apfctl: ", fmt, ap);
+	message("apfctl: ", code != APF_EXIT_OK, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -67,7 +88,7 @@ void apf_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	message("apfctl: warning: ", fmt, ap);
+	message("apfctl: warning: ", false, fmt, ap);
 	va_end(ap);
 }
 
@@ -75,6 +96,7 @@ json_writer_t *apf_json_open(void)
 {
 	json_writer_t *w = jsonw_new(stdout);
 
+	apf_g.json_started = true;
 	if (w)
 		jsonw_pretty(w, apf_g.pretty);
 	return w;
@@ -235,7 +257,7 @@ int main(int argc, char **argv)
 	};
 	const char *sysroot = getenv("APFCTL_SYSROOT");
 	size_t i;
-	int c;
+	int c, rc;
 
 	track_stdout();
 	atexit(close_stdout);
@@ -248,13 +270,17 @@ int main(int argc, char **argv)
 		case 'T': apf_use_qmp_timeout(optarg); break;
 		case 'V': printf("apfctl %s\n", APFCTL_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return APF_EXIT_USAGE;
+		default:
+			usage(stderr);
+			json_error("usage error (see 'apfctl --help')");
+			return APF_EXIT_USAGE;
 		}
 	}
 	if (sysroot)
 		apf_use_sysroot(sysroot);
 	if (optind >= argc) {
 		usage(stderr);
+		json_error("no command (see 'apfctl --help')");
 		return APF_EXIT_USAGE;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -265,7 +291,14 @@ int main(int argc, char **argv)
 		optind = 0;	/* reset getopt for the command's parser */
 		if (commands[i].fn == cmd_hook)
 			untrack_stdout();
-		return commands[i].fn(argc, argv);
+		rc = commands[i].fn(argc, argv);
+		/* A failure that printed no JSON (a usage message from getopt,
+		 * a write error) still gives a script something to parse. */
+		if (rc != APF_EXIT_OK && !apf_stdout_errno)
+			json_error(rc == APF_EXIT_USAGE ?
+				   "usage error (see 'apfctl COMMAND --help')" :
+				   "failed (see stderr)");
+		return rc;
 	}
 	return apf_fail(APF_EXIT_USAGE, "unknown command '%s' (try 'apfctl --help')",
 			argv[optind]);

@@ -109,6 +109,8 @@ static void json_sample(struct stats_output *o, const struct apf_sample *cur,
 	double dt = cur->time - prev->time;
 	json_writer_t *w = jsonw_new(o->f);
 	char ts[32];
+
+	apf_g.json_started |= o->f == stdout;
 	size_t i, j;
 
 	if (!w)
