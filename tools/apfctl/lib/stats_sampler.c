@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "fileio.h"
@@ -254,15 +255,29 @@ static int sample_perf(struct apf_sampler *s, struct vm_state *st,
 	return read_perf(&s->tracefs, st->perf, &row->counters);
 }
 
+/* A QMP path from a fixture's command line lies under the sysroot like
+ * everything else; only a socket there (a test's fake QEMU) is asked, so
+ * trees without one stay quiet and never reach the host's sockets. */
+static const char *sysroot_socket(const char *qmp, char *buf, size_t len)
+{
+	struct stat sb;
+
+	if (apf_path(buf, len, "%s", qmp) || stat(buf, &sb) ||
+	    !S_ISSOCK(sb.st_mode))
+		return NULL;
+	return buf;
+}
+
 /* Try each source in order of fidelity: KVM's own binary stats through the
  * VMM first, then debugfs, then counting tracepoints. */
 static void sample_vm(struct apf_sampler *s, const struct apf_vm *vm,
 		      struct apf_libvirt_domain *doms, size_t ndoms,
-		      struct apf_vm_row *row, void (*warn)(const char *))
+		      double libvirt_time, struct apf_vm_row *row,
+		      void (*warn)(const char *))
 {
 	struct vm_state *st = state_for(s, vm->pid);
 	const char *qmp = vm->qemu.qmp[0] ? vm->qemu.qmp : NULL;
-	char msg[256];
+	char msg[256], qpath[108];	/* sun_path */
 	int err = -ENOENT;
 
 	memset(row, 0, sizeof(*row));
@@ -275,8 +290,11 @@ static void sample_vm(struct apf_sampler *s, const struct apf_vm *vm,
 		qmp = s->cfg.qmp;
 	else if (vm->qemu.libvirt)
 		qmp = NULL;	/* libvirtd owns that monitor: ask libvirt */
+	else if (qmp && !apf_sysroot_is_live())
+		qmp = sysroot_socket(qmp, qpath, sizeof(qpath));
 	if (qmp && !s->cfg.no_qmp && !(err = sample_qmp(s, st, qmp, row))) {
 		row->source = APF_SRC_QMP;
+		row->time = now_s();	/* the reply is in */
 		return;
 	}
 	if (qmp && !s->cfg.no_qmp && !st->warned && warn) {
@@ -288,20 +306,24 @@ static void sample_vm(struct apf_sampler *s, const struct apf_vm *vm,
 	if (vm->qemu.libvirt && ndoms &&
 	    !sample_libvirt(doms, ndoms, vm, s->cfg.vcpus, row)) {
 		row->source = APF_SRC_LIBVIRT;
+		row->time = libvirt_time;	/* one call for all domains */
 		return;
 	}
 	if (s->debugfs_vm_ok && !sample_debugfs(s, vm, row)) {
 		row->source = APF_SRC_DEBUGFS;
+		row->time = now_s();
 		return;
 	}
 	apf_counters_free(&row->counters);
 	if (!s->cfg.no_perf && !sample_perf(s, st, row)) {
 		row->source = APF_SRC_TRACEPOINTS;
+		row->time = now_s();
 		return;
 	}
 	apf_counters_free(&row->counters);
 	row->detail[0] = '\0';
 	row->source = APF_SRC_NONE;
+	row->time = now_s();
 }
 
 static bool vm_selected(const struct apf_sampler *s, const struct apf_vm *vm)
@@ -360,6 +382,7 @@ int apf_sampler_take(struct apf_sampler *s, struct apf_sample *out,
 	struct apf_vm_list vms;
 	size_t i, ndoms = 0;
 	bool any_libvirt = false;
+	double libvirt_time;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -379,6 +402,7 @@ int apf_sampler_take(struct apf_sampler *s, struct apf_sample *out,
 		if (warn)
 			warn("libvirt domain stats unavailable; using other sources");
 	}
+	libvirt_time = now_s();
 	out->vms = calloc(vms.n ? vms.n : 1, sizeof(*out->vms));
 	if (!out->vms) {
 		apf_libvirt_domains_free(doms, ndoms);
@@ -388,7 +412,8 @@ int apf_sampler_take(struct apf_sampler *s, struct apf_sample *out,
 	for (i = 0; i < vms.n; i++) {
 		if (!vm_selected(s, &vms.v[i]))
 			continue;
-		sample_vm(s, &vms.v[i], doms, ndoms, &out->vms[out->nvms], warn);
+		sample_vm(s, &vms.v[i], doms, ndoms, libvirt_time,
+			  &out->vms[out->nvms], warn);
 		out->nvms++;
 	}
 	apf_libvirt_domains_free(doms, ndoms);
@@ -409,9 +434,11 @@ int apf_sampler_take(struct apf_sampler *s, struct apf_sample *out,
 	}
 	if (!s->selected)
 		sample_total(s, out);
+	out->total_time = now_s();
 	apf_counters_sort(&out->total);
 	if (s->guest)
 		sample_guest(out);
+	out->guest_time = now_s();
 	return 0;
 }
 
@@ -459,8 +486,9 @@ struct apf_sampler *apf_sampler_open(const struct apf_sampler_cfg *cfg, int *err
 		s->perf_total = apf_tp_counter_open(&s->tracefs, 0, &perr);
 	}
 	if (!apf_sysroot_is_live()) {
-		/* A fixture tree has files only: no sockets, daemons or perf. */
-		s->cfg.no_perf = s->cfg.no_qmp = s->cfg.no_libvirt = true;
+		/* A fixture tree has no daemons or perf; QMP sockets only
+		 * where a test serves one (sysroot_socket()). */
+		s->cfg.no_perf = s->cfg.no_libvirt = true;
 	}
 	s->guest = !apf_guest_probe(&g) && apf_is_guest(&g);
 	apf_guest_probe_free(&g);
@@ -506,6 +534,39 @@ bool apf_rate(const struct apf_counters *prev, const struct apf_counter *cur,
 		return false;
 	*rate = (double)(cur->value - p->value) / dt;
 	return true;
+}
+
+double apf_vm_dt(const struct apf_vm_row *cur, const struct apf_vm_row *prev)
+{
+	return prev ? cur->time - prev->time : 0;
+}
+
+bool apf_total_rate(const struct apf_sample *cur, const struct apf_sample *prev,
+		    const struct apf_counter *c, double *rate)
+{
+	bool any = false;
+	size_t i;
+
+	if (cur->total_source != prev->total_source)
+		return false;
+	if (cur->total_source != APF_SRC_SUM)
+		return apf_rate(&prev->total, c, cur->total_time - prev->total_time,
+				rate);
+	*rate = 0;
+	for (i = 0; i < cur->nvms; i++) {
+		const struct apf_vm_row *v = &cur->vms[i];
+		const struct apf_vm_row *pv = apf_sample_vm(prev, v->pid);
+		const struct apf_counter *vc = apf_counters_find(&v->counters, c->name);
+		double r;
+
+		if (!vc || !pv || !apf_counters_find(&pv->counters, c->name))
+			continue;
+		if (!apf_rate(&pv->counters, vc, apf_vm_dt(v, pv), &r))
+			return false;	/* went down: no honest sum */
+		*rate += r;
+		any = true;
+	}
+	return any;
 }
 
 const struct apf_vm_row *apf_sample_vm(const struct apf_sample *smp, pid_t pid)

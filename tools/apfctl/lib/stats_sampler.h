@@ -46,18 +46,21 @@ struct apf_vm_row {
 	struct apf_counters counters;
 	struct apf_vcpu_row *vcpus;
 	size_t nvcpus;
+	double time;			/* CLOCK_MONOTONIC s this VM was read */
 };
 
 struct apf_sample {
-	double time;			/* CLOCK_MONOTONIC seconds */
+	double time;			/* CLOCK_MONOTONIC seconds, sample end */
 	struct apf_vm_row *vms;
 	size_t nvms;
 	int vms_err;			/* -EACCES: VMs could not be listed */
 	enum apf_source total_source;
 	struct apf_counters total;
+	double total_time;		/* when the total was read */
 	bool guest;			/* this machine is a KVM guest */
 	enum apf_source guest_source;	/* SYSFS, or NONE: HYP row only */
 	struct apf_counters guest_counters;
+	double guest_time;
 };
 
 struct apf_sampler;
@@ -76,5 +79,15 @@ void apf_sampler_close(struct apf_sampler *s);
 bool apf_rate(const struct apf_counters *prev, const struct apf_counter *cur,
 	      double dt, double *rate);
 const struct apf_vm_row *apf_sample_vm(const struct apf_sample *smp, pid_t pid);
+/* Seconds between the reads of one VM in two samples (0 without prev):
+ * rates use each VM's own read times, so a VM slow to answer does not
+ * stretch or squeeze the interval of the VMs read before it. */
+double apf_vm_dt(const struct apf_vm_row *cur, const struct apf_vm_row *prev);
+/* Rate of counter c of the host total.  A total the kernel gives (debugfs,
+ * tracepoints) uses its own read times; a total summed over the VM rows
+ * is the sum of each VM's rate over its own interval (VMs in both
+ * samples).  false when there is no rate. */
+bool apf_total_rate(const struct apf_sample *cur, const struct apf_sample *prev,
+		    const struct apf_counter *c, double *rate);
 
 #endif

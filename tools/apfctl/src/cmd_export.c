@@ -111,13 +111,15 @@ static void export_tp_rates(FILE *f, const struct apf_sample *cur,
 			    const struct apf_sample *prev)
 {
 	const char *metric = "apf_tracepoint_events_per_second";
-	double dt = cur->time - prev->time, r;
+	double r;
 	bool header = false;
 	size_t i, j;
 
 	for (i = 0; i <= cur->nvms; i++) {
 		const struct apf_counters *c, *p;
 		const struct apf_vm_row *v = i < cur->nvms ? &cur->vms[i] : NULL;
+		const struct apf_vm_row *pv;
+		double dt;
 
 		if (v && v->source != APF_SRC_TRACEPOINTS)
 			continue;
@@ -125,8 +127,11 @@ static void export_tp_rates(FILE *f, const struct apf_sample *cur,
 		    cur->total_source != APF_SRC_DEBUGFS_TP)
 			continue;
 		c = v ? &v->counters : &cur->total;
-		p = v ? (apf_sample_vm(prev, v->pid) ?
-			 &apf_sample_vm(prev, v->pid)->counters : NULL) : &prev->total;
+		pv = v ? apf_sample_vm(prev, v->pid) : NULL;
+		p = v ? (pv ? &pv->counters : NULL) : &prev->total;
+		/* Each scope over the times it was read (a slow VM does not
+		 * bend the others' rates). */
+		dt = v ? apf_vm_dt(v, pv) : cur->total_time - prev->total_time;
 		for (j = 0; j < c->n; j++) {
 			if (!is_tracepoint(c->v[j].name) || !apf_rate(p, &c->v[j], dt, &r))
 				continue;

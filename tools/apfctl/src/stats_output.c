@@ -64,11 +64,58 @@ static bool skip(const struct stats_output *o, const struct apf_counter *c)
 	return o->skip_zero && !c->value;
 }
 
+/* Where a scope's rates come from: its previous counters over its own
+ * interval, or (sum != NULL) the host total summed over the VM rows. */
+struct rates {
+	const struct apf_counters *prev;
+	double dt;
+	const struct apf_sample *sum_cur, *sum_prev;
+};
+
+static bool rate_of(const struct rates *rs, const struct apf_counter *c,
+		    double *r)
+{
+	if (rs->sum_cur)
+		return apf_total_rate(rs->sum_cur, rs->sum_prev, c, r);
+	return apf_rate(rs->prev, c, rs->dt, r);
+}
+
+static struct rates vm_rates(const struct apf_vm_row *v,
+			     const struct apf_vm_row *pv,
+			     const struct apf_counters *prev)
+{
+	struct rates rs = { prev, apf_vm_dt(v, pv), NULL, NULL };
+
+	return rs;
+}
+
+static struct rates total_rates(const struct apf_sample *cur,
+				const struct apf_sample *prev)
+{
+	struct rates rs = { prev->total_source == cur->total_source ?
+			    &prev->total : NULL,
+			    cur->total_time - prev->total_time, NULL, NULL };
+
+	if (cur->total_source == APF_SRC_SUM) {
+		rs.sum_cur = cur;
+		rs.sum_prev = prev;
+	}
+	return rs;
+}
+
+static struct rates guest_rates(const struct apf_sample *cur,
+				const struct apf_sample *prev)
+{
+	struct rates rs = { &prev->guest_counters,
+			    cur->guest_time - prev->guest_time, NULL, NULL };
+
+	return rs;
+}
+
 /* --- JSON ----------------------------------------------------------- */
 
 static void json_counters(json_writer_t *w, const struct stats_output *o,
-			  const struct apf_counters *cur,
-			  const struct apf_counters *prev, double dt)
+			  const struct apf_counters *cur, const struct rates *rs)
 {
 	size_t i;
 	double r;
@@ -84,7 +131,7 @@ static void json_counters(json_writer_t *w, const struct stats_output *o,
 	for (i = 0; i < cur->n; i++) {
 		if (skip(o, &cur->v[i]))
 			continue;
-		if (apf_rate(prev, &cur->v[i], dt, &r))
+		if (rate_of(rs, &cur->v[i], &r))
 			jsonw_float_field(w, cur->v[i].name, r);
 		else
 			jsonw_null_field(w, cur->v[i].name);
@@ -125,21 +172,28 @@ static void json_sample(struct stats_output *o, const struct apf_sample *cur,
 	for (i = 0; i < cur->nvms; i++) {
 		const struct apf_vm_row *v = &cur->vms[i];
 		const struct apf_vm_row *pv = apf_sample_vm(prev, v->pid);
+		struct rates rs = vm_rates(v, pv, pv ? &pv->counters : NULL);
 
 		jsonw_start_object(w);
 		jsonw_int_field(w, "pid", v->pid);
 		jsonw_string_field(w, "name", v->name);
 		jsonw_string_field(w, "source", apf_source_name(v->source));
 		jsonw_string_field(w, "source_detail", v->detail);
-		json_counters(w, o, &v->counters, pv ? &pv->counters : NULL, dt);
+		if (pv)
+			jsonw_float_field(w, "interval_s", rs.dt);
+		else
+			jsonw_null_field(w, "interval_s");
+		json_counters(w, o, &v->counters, &rs);
 		if (v->nvcpus) {
 			jsonw_name(w, "vcpus");
 			jsonw_start_array(w);
 			for (j = 0; j < v->nvcpus; j++) {
 				jsonw_start_object(w);
+				struct rates vrs = vm_rates(v, pv,
+					prev_vcpu(pv, v->vcpus[j].index));
+
 				jsonw_uint_field(w, "index", v->vcpus[j].index);
-				json_counters(w, o, &v->vcpus[j].counters,
-					      prev_vcpu(pv, v->vcpus[j].index), dt);
+				json_counters(w, o, &v->vcpus[j].counters, &vrs);
 				jsonw_end_object(w);
 			}
 			jsonw_end_array(w);
@@ -150,10 +204,10 @@ static void json_sample(struct stats_output *o, const struct apf_sample *cur,
 	if (cur->total_source != APF_SRC_NONE) {
 		jsonw_name(w, "total");
 		jsonw_start_object(w);
+		struct rates rs = total_rates(cur, prev);
+
 		jsonw_string_field(w, "source", apf_source_name(cur->total_source));
-		json_counters(w, o, &cur->total,
-			      prev->total_source == cur->total_source ?
-			      &prev->total : NULL, dt);
+		json_counters(w, o, &cur->total, &rs);
 		jsonw_end_object(w);
 	} else {
 		jsonw_null_field(w, "total");
@@ -161,9 +215,11 @@ static void json_sample(struct stats_output *o, const struct apf_sample *cur,
 	if (cur->guest) {
 		jsonw_name(w, "guest");
 		jsonw_start_object(w);
+		struct rates rs = guest_rates(cur, prev);
+
 		jsonw_string_field(w, "source", cur->guest_source == APF_SRC_SYSFS ?
 				   "sysfs" : "interrupts");
-		json_counters(w, o, &cur->guest_counters, &prev->guest_counters, dt);
+		json_counters(w, o, &cur->guest_counters, &rs);
 		jsonw_end_object(w);
 	} else {
 		jsonw_null_field(w, "guest");
@@ -213,8 +269,8 @@ struct scope {
 	const char *ts, *kind, *name, *source;
 	pid_t pid;
 	long vcpu;		/* -1 unless kind is "vcpu" */
-	const struct apf_counters *cur, *prev;
-	double dt;
+	const struct apf_counters *cur;
+	struct rates rates;
 };
 
 typedef void (*scope_fn)(struct stats_output *o, const struct scope *sc);
@@ -223,7 +279,7 @@ typedef void (*scope_fn)(struct stats_output *o, const struct scope *sc);
 static void for_each_scope(struct stats_output *o, const struct apf_sample *cur,
 			   const struct apf_sample *prev, bool vcpus, scope_fn fn)
 {
-	struct scope sc = { .dt = cur->time - prev->time, .vcpu = -1 };
+	struct scope sc = { .vcpu = -1 };
 	char ts[32];
 	size_t i, j;
 
@@ -238,13 +294,13 @@ static void for_each_scope(struct stats_output *o, const struct apf_sample *cur,
 		sc.name = v->name;
 		sc.source = apf_source_name(v->source);
 		sc.cur = &v->counters;
-		sc.prev = pv ? &pv->counters : NULL;
+		sc.rates = vm_rates(v, pv, pv ? &pv->counters : NULL);
 		fn(o, &sc);
 		for (j = 0; vcpus && j < v->nvcpus; j++) {
 			sc.kind = "vcpu";
 			sc.vcpu = v->vcpus[j].index;
 			sc.cur = &v->vcpus[j].counters;
-			sc.prev = prev_vcpu(pv, v->vcpus[j].index);
+			sc.rates = vm_rates(v, pv, prev_vcpu(pv, v->vcpus[j].index));
 			fn(o, &sc);
 		}
 		sc.vcpu = -1;
@@ -255,14 +311,14 @@ static void for_each_scope(struct stats_output *o, const struct apf_sample *cur,
 		sc.kind = "total";
 		sc.source = apf_source_name(cur->total_source);
 		sc.cur = &cur->total;
-		sc.prev = prev->total_source == cur->total_source ? &prev->total : NULL;
+		sc.rates = total_rates(cur, prev);
 		fn(o, &sc);
 	}
 	if (cur->guest) {
 		sc.kind = "guest";
 		sc.source = cur->guest_source == APF_SRC_SYSFS ? "sysfs" : "interrupts";
 		sc.cur = &cur->guest_counters;
-		sc.prev = &prev->guest_counters;
+		sc.rates = guest_rates(cur, prev);
 		fn(o, &sc);
 	}
 }
@@ -288,7 +344,7 @@ static void csv_rows(struct stats_output *o, const struct scope *sc)
 		putc(',', o->f);
 		csv_field(o->f, c->name);
 		fprintf(o->f, ",%" PRIu64 ",", c->value);
-		if (apf_rate(sc->prev, c, sc->dt, &r))
+		if (rate_of(&sc->rates, c, &r))
 			fprintf(o->f, "%.3f", r);
 		putc('\n', o->f);
 	}
@@ -320,7 +376,7 @@ static void log_line(struct stats_output *o, const struct scope *sc)
 		if (skip(o, c))
 			continue;
 		fprintf(o->f, " %s=%" PRIu64, apf_safe(c->name), c->value);
-		if (apf_rate(sc->prev, c, sc->dt, &r))
+		if (rate_of(&sc->rates, c, &r))
 			fprintf(o->f, "(%.1f/s)", r);
 	}
 	putc('\n', o->f);
@@ -335,7 +391,7 @@ static void log_sample(struct stats_output *o, const struct apf_sample *cur,
 /* --- text ------------------------------------------------------------ */
 
 static void text_table(struct stats_output *o, const struct apf_counters *cur,
-		       const struct apf_counters *prev, double dt, const char *indent)
+		       const struct rates *rs, const char *indent)
 {
 	size_t i;
 	double r;
@@ -345,7 +401,7 @@ static void text_table(struct stats_output *o, const struct apf_counters *cur,
 			continue;
 		fprintf(o->f, "%s%-28s %20" PRIu64, indent, apf_safe(cur->v[i].name),
 			cur->v[i].value);
-		if (apf_rate(prev, &cur->v[i], dt, &r))
+		if (rate_of(rs, &cur->v[i], &r))
 			fprintf(o->f, " %12.1f/s\n", r);
 		else
 			fprintf(o->f, " %14s\n", "-");
@@ -356,6 +412,7 @@ static void text_sample(struct stats_output *o, const struct apf_sample *cur,
 			const struct apf_sample *prev)
 {
 	double dt = cur->time - prev->time;
+	struct rates rs;
 	char ts[32];
 	size_t i, j;
 
@@ -373,23 +430,24 @@ static void text_sample(struct stats_output *o, const struct apf_sample *cur,
 			v->detail[0] ? ")" : "");
 		if (v->source == APF_SRC_NONE)
 			fprintf(o->f, "  no readable source (see apfctl status)\n");
-		text_table(o, &v->counters, pv ? &pv->counters : NULL, dt, "  ");
+		rs = vm_rates(v, pv, pv ? &pv->counters : NULL);
+		text_table(o, &v->counters, &rs, "  ");
 		for (j = 0; j < v->nvcpus; j++) {
 			fprintf(o->f, "  vCPU %u\n", v->vcpus[j].index);
-			text_table(o, &v->vcpus[j].counters,
-				   prev_vcpu(pv, v->vcpus[j].index), dt, "    ");
+			rs = vm_rates(v, pv, prev_vcpu(pv, v->vcpus[j].index));
+			text_table(o, &v->vcpus[j].counters, &rs, "    ");
 		}
 	}
 	if (cur->total_source != APF_SRC_NONE) {
 		fprintf(o->f, "Host total  source: %s\n", apf_source_name(cur->total_source));
-		text_table(o, &cur->total,
-			   prev->total_source == cur->total_source ? &prev->total : NULL,
-			   dt, "  ");
+		rs = total_rates(cur, prev);
+		text_table(o, &cur->total, &rs, "  ");
 	}
 	if (cur->guest) {
 		fprintf(o->f, "Guest  source: %s\n", cur->guest_source == APF_SRC_SYSFS ?
 			"/sys/kernel/kvm_async_pf" : "/proc/interrupts");
-		text_table(o, &cur->guest_counters, &prev->guest_counters, dt, "  ");
+		rs = guest_rates(cur, prev);
+		text_table(o, &cur->guest_counters, &rs, "  ");
 	}
 	fputc('\n', o->f);
 }

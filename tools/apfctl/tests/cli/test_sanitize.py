@@ -106,3 +106,24 @@ def test_hostile_counter_names_are_encoded(tmp_path):
         assert r.rc == 0, r.err
         assert_clean(r.out, args)
         assert "x\\x1b]0;pwn\\x07" in r.out
+
+
+def test_qmp_warning(tmp_path):
+    """The QMP warning names the VM: encoded like everything else.  The
+    socket is there but nobody listens (ECONNREFUSED)."""
+    import socket
+
+    from fake_qmp import vm_tree
+    base = Path(tempfile.mkdtemp(prefix="apfs-"))
+    try:
+        tree = vm_tree(base, {1000: (EVIL, "/run/dead.qmp")})
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(str(tree / "run/dead.qmp"))
+        s.close()
+        r = run("stats", "-1", "-s", "0.05", sysroot=tree)
+        assert r.rc == 0, r.err
+        assert_clean(r.err, "warning")
+        assert f"apfctl: warning: VM 1000 ({EVIL_SHOWN}): QMP " in r.err
+        assert "Connection refused; using other sources" in r.err
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

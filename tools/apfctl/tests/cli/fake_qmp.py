@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""A fake QEMU monitor on a unix socket, for apfctl stats in a sysroot
+(the sampler asks a QMP socket found under --sysroot).  It answers
+qmp_capabilities, query-cpus-fast and query-stats with one vCPU whose
+async_pf_queued rises at exactly `rate` per second of CLOCK_MONOTONIC,
+computed when the reply is written; `delays[n]` seconds are slept before
+the n-th query-stats (target vm), to play a monitor slow to answer.
+Threads, not processes: the test owns everything it starts."""
+import json
+import os
+import socket
+import threading
+import time
+
+
+class FakeQmp:
+    def __init__(self, path, rate=0.0, delays=()):
+        self.path = str(path)
+        self.rate = rate
+        self.delays = list(delays)
+        self.queries = 0
+        self.t0 = time.monotonic()
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(self.path)
+        self.sock.listen(8)
+        self.conns = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def value(self):
+        return int(self.rate * (time.monotonic() - self.t0))
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            threading.Thread(target=self._serve, args=(conn,),
+                             daemon=True).start()
+
+    def _reply(self, req):
+        cmd = req.get("execute")
+        if cmd == "qmp_capabilities":
+            return {}
+        if cmd == "query-cpus-fast":
+            return [{"qom-path": "/machine/unattached/device[0]",
+                     "cpu-index": 0}]
+        if cmd == "query-stats":
+            if req.get("arguments", {}).get("target") == "vm":
+                n = self.queries
+                self.queries += 1
+                if n < len(self.delays):
+                    time.sleep(self.delays[n])
+                return [{"provider": "kvm", "stats": [
+                    {"name": "async_pf_sync", "value": 0}]}]
+            return [{"provider": "kvm",
+                     "qom-path": "/machine/unattached/device[0]",
+                     "stats": [{"name": "async_pf_queued",
+                                "value": self.value()}]}]
+        return None
+
+    def _serve(self, conn):
+        try:
+            conn.sendall(b'{"QMP": {"version": {"qemu": {"micro": 0, '
+                         b'"minor": 0, "major": 10}, "package": ""}, '
+                         b'"capabilities": []}}\r\n')
+            for line in conn.makefile("rb"):
+                req = json.loads(line)
+                ret = self._reply(req)
+                if ret is None:
+                    out = {"error": {"class": "CommandNotFound",
+                                     "desc": "not in the fake"}}
+                else:
+                    out = {"return": ret}
+                if "id" in req:
+                    out["id"] = req["id"]
+                conn.sendall(json.dumps(out).encode() + b"\r\n")
+        except (OSError, ValueError):
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+def vm_tree(base, vms):
+    """A sysroot with the given VMs {pid: (name, qmp_rel_path)}: a debugfs
+    directory per VM (no stat files: QMP is the source), /proc/PID/cmdline
+    of a QEMU with -qmp unix:PATH."""
+    kvm = base / "sys/kernel/debug/kvm"
+    kvm.mkdir(parents=True)
+    (base / "proc").mkdir()
+    (base / "proc/cmdline").write_text("ro quiet\n")
+    (base / "dev").mkdir()
+    (base / "dev/kvm").write_text("")
+    for pid, (name, qmp) in vms.items():
+        (kvm / f"{pid}-11").mkdir()
+        (kvm / f"{pid}-11/vcpu0").mkdir()
+        p = base / f"proc/{pid}"
+        p.mkdir()
+        argv = ["qemu-system-x86_64", "-accel", "kvm", "-m", "512",
+                "-name", name, "-qmp", f"unix:{qmp},server=on,wait=off"]
+        (p / "cmdline").write_bytes(b"\0".join(a.encode() for a in argv) + b"\0")
+        (p / "comm").write_text("qemu-system-x86\n")
+    (base / "run").mkdir()
+    return base

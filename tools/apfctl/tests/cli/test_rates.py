@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Rates come from when each VM was read, not from the end of the whole
+sample: a VM beside one whose monitor is slow to answer keeps its exact
+rate (issue 17: 1799/s shown for a true 1000/s)."""
+import json
+import tempfile
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import WRAPPER, run
+from fake_qmp import FakeQmp, vm_tree
+
+RATE = 100000.0		# async_pf_queued per second of the fast VM
+SLOW = 0.8		# the slow VM's first answer, seconds
+# Scheduling noise between the fake stamping a value and apfctl stamping
+# its read, over a ~1.8 s interval; valgrind adds its own.
+TOL = 0.05 if WRAPPER else 0.01
+
+
+@pytest.fixture
+def two_vms():
+    base = Path(tempfile.mkdtemp(prefix="apfr-"))
+    tree = vm_tree(base, {1000: ("fast", "/run/fast.qmp"),
+                          2000: ("slow", "/run/slow.qmp")})
+    fast = FakeQmp(tree / "run/fast.qmp", rate=RATE)
+    slow = FakeQmp(tree / "run/slow.qmp", delays=[SLOW])
+    yield tree, fast, slow
+    fast.close()
+    slow.close()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_rate_exact_beside_a_slow_vm(two_vms):
+    """Sample 1 reads fast at t, then waits SLOW for the slow VM; sample 2
+    reads both at once.  The old code divided the fast VM's growth over
+    SLOW + 1 s by the 1 s between sample ends: 1.8x the true rate."""
+    tree, fast, slow = two_vms
+    r = run("--qmp-timeout", "5000", "stats", "-1", "-s", "1", "-j",
+            sysroot=tree, timeout=180 if WRAPPER else 30)
+    assert r.rc == 0, r.err
+    doc = r.json()
+    vms = {v["name"]: v for v in doc["vms"]}
+    assert vms["fast"]["source"] == "qmp" and vms["slow"]["source"] == "qmp"
+    assert slow.queries == 2
+    rate = vms["fast"]["rates"]["async_pf_queued"]
+    assert abs(rate - RATE) <= TOL * RATE, (rate, vms["fast"]["interval_s"])
+    # The fast VM's own interval spans the slow answer; the sample's not.
+    assert vms["fast"]["interval_s"] >= 1.0 + SLOW * 0.9
+    assert doc["interval_s"] < vms["fast"]["interval_s"]
+    assert vms["slow"]["rates"]["async_pf_queued"] == 0
+    # The host total, summed over the VMs, is the sum of their rates.
+    total = doc["total"]
+    assert total["source"] == "sum"
+    assert abs(total["rates"]["async_pf_queued"] - RATE) <= TOL * RATE
+
+
+@pytest.mark.parametrize("mode", [[], ["-l"], ["-c"]])
+def test_text_modes_use_the_same_rates(two_vms, mode):
+    tree, fast, slow = two_vms
+    r = run("--qmp-timeout", "5000", "stats", "-1", "-s", "1", *mode,
+            sysroot=tree, timeout=180 if WRAPPER else 30)
+    assert r.rc == 0, r.err
+    line = next(l for l in r.out.splitlines()
+                if "async_pf_queued" in l and ("fast" in l or "," not in l))
+    if mode == ["-c"]:
+        rate = float(line.rsplit(",", 1)[1])
+    elif mode == ["-l"]:
+        rate = float(line.split("async_pf_queued=")[1].split("(")[1].split("/")[0])
+    else:
+        rate = float(line.split()[-1].rstrip("/s"))
+    assert abs(rate - RATE) <= TOL * RATE, line
