@@ -25,7 +25,25 @@ struct vm_state {
 	struct apf_qmp *qmp;
 	struct apf_tp_counter *perf;
 	bool warned, seen;
+	unsigned int qmp_fails;		/* in a row; 0 after an answer */
+	double qmp_retry_at;		/* no QMP before (CLOCK_MONOTONIC) */
 };
+
+/* After a failed QMP sample, wait 1, 2, 4 ... 64 s before asking again: a
+ * silent or dripping monitor costs its full timeout each time, and N of
+ * them would add N timeouts to every sample. */
+#define QMP_BACKOFF_MAX_S 64.0
+
+static void qmp_backoff(struct vm_state *st, double now)
+{
+	double wait = 1.0;
+	unsigned int i;
+
+	for (i = 1; i < st->qmp_fails && wait < QMP_BACKOFF_MAX_S; i++)
+		wait *= 2;
+	st->qmp_fails++;
+	st->qmp_retry_at = now + (wait < QMP_BACKOFF_MAX_S ? wait : QMP_BACKOFF_MAX_S);
+}
 
 struct apf_sampler {
 	struct apf_sampler_cfg cfg;
@@ -292,11 +310,16 @@ static void sample_vm(struct apf_sampler *s, const struct apf_vm *vm,
 		qmp = NULL;	/* libvirtd owns that monitor: ask libvirt */
 	else if (qmp && !apf_sysroot_is_live())
 		qmp = sysroot_socket(qmp, qpath, sizeof(qpath));
+	if (qmp && st->qmp_fails && now_s() < st->qmp_retry_at)
+		qmp = NULL;	/* backing off: the other sources this time */
 	if (qmp && !s->cfg.no_qmp && !(err = sample_qmp(s, st, qmp, row))) {
 		row->source = APF_SRC_QMP;
 		row->time = now_s();	/* the reply is in */
+		st->qmp_fails = 0;
 		return;
 	}
+	if (qmp && !s->cfg.no_qmp)
+		qmp_backoff(st, now_s());
 	if (qmp && !s->cfg.no_qmp && !st->warned && warn) {
 		snprintf(msg, sizeof(msg), "VM %d (%s): QMP %s: %s; using other sources",
 			 (int)vm->pid, vm->name, qmp, apf_strerror(-err));

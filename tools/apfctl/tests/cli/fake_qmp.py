@@ -14,8 +14,10 @@ import time
 
 
 class FakeQmp:
-    def __init__(self, path, rate=0.0, delays=()):
+    def __init__(self, path, rate=0.0, delays=(), silent=False):
         self.path = str(path)
+        self.silent = silent		# accept, never greet (a busy monitor)
+        self.accepted = 0
         self.rate = rate
         self.delays = list(delays)
         self.queries = 0
@@ -37,6 +39,7 @@ class FakeQmp:
             except OSError:
                 return
             self.conns.append(conn)
+            self.accepted += 1
             threading.Thread(target=self._serve, args=(conn,),
                              daemon=True).start()
 
@@ -63,6 +66,10 @@ class FakeQmp:
 
     def _serve(self, conn):
         try:
+            if self.silent:
+                while conn.recv(4096):
+                    pass
+                return
             conn.sendall(b'{"QMP": {"version": {"qemu": {"micro": 0, '
                          b'"minor": 0, "major": 10}, "package": ""}, '
                          b'"capabilities": []}}\r\n')

@@ -71,3 +71,33 @@ def test_text_modes_use_the_same_rates(two_vms, mode):
     else:
         rate = float(line.split()[-1].rstrip("/s"))
     assert abs(rate - RATE) <= TOL * RATE, line
+
+
+def test_silent_monitor_backs_off():
+    """A monitor that accepts and never answers costs its timeout once, then
+    is left alone for 1, 2, 4 ... s; the VM beside it keeps its rate."""
+    base = Path(tempfile.mkdtemp(prefix="apfr-"))
+    tree = vm_tree(base, {1000: ("fast", "/run/fast.qmp"),
+                          2000: ("busy", "/run/busy.qmp")})
+    fast = FakeQmp(tree / "run/fast.qmp", rate=RATE)
+    busy = FakeQmp(tree / "run/busy.qmp", silent=True)
+    try:
+        r = run("--qmp-timeout", "300", "stats", "-s", "0.2", "-n", "6", "-j",
+                sysroot=tree, timeout=180 if WRAPPER else 30)
+        assert r.rc == 0, r.err
+        docs = r.json_lines()
+        assert len(docs) == 6
+        # 7 samples over ~1.5 s: without backoff 7 connections, each a
+        # 0.3 s timeout; with it the first, and one retry after 1 s.
+        assert busy.accepted <= 2, busy.accepted
+        assert r.err.count("apfctl: warning: VM 2000 (busy): QMP") == 1
+        for d in docs:
+            vms = {v["name"]: v for v in d["vms"]}
+            assert vms["fast"]["source"] == "qmp"
+            assert vms["busy"]["source"] == "none"
+            rate = vms["fast"]["rates"]["async_pf_queued"]
+            assert abs(rate - RATE) <= 4 * TOL * RATE, rate
+    finally:
+        fast.close()
+        busy.close()
+        shutil.rmtree(base, ignore_errors=True)
