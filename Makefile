@@ -87,9 +87,13 @@ ops-check: all
 
 # --- qemu/ (issue 7): APF patches on QEMU 10.0, qemu-system-x86_64 for the lab, .debs ---
 # qemu-check: fresh unpack + series, checkpatch, compile of the touched objects.
-.PHONY: qemu-check qemu-source qemu-apply qemu-build qemu-test qemu-deb qemu-rpm qemu-rebase
+# qemu-repro-check: two clean package builds compared (~40 min); qemu-drift-test:
+# the pinned base hidden, a newer one simulated, check/deb/rebase (~6 min).
+.PHONY: qemu-check qemu-source qemu-apply qemu-build qemu-test qemu-deb qemu-rpm qemu-rebase \
+	qemu-repro-check qemu-drift-test qemu-deb-install-test
 check: qemu-check
-qemu-check qemu-source qemu-apply qemu-build qemu-test qemu-deb qemu-rpm qemu-rebase:
+qemu-check qemu-source qemu-apply qemu-build qemu-test qemu-deb qemu-rpm qemu-rebase \
+qemu-repro-check qemu-drift-test qemu-deb-install-test:
 	$(MAKE) -C qemu $(@:qemu-%=%)
 
 # --- tests/lab (issue 8): nested KVM under QEMU's emulator, real async PFs ---
