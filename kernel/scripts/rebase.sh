@@ -48,6 +48,9 @@ log "base.mk: KERNEL_DEB_VERSION $old -> $new, KERNEL_VERSION $(upstream_of "$ol
 cl=$DL/changelog-$new.gz
 if [ -s "$cl" ]; then
 	log "Debian's changelog since $old (first 40 lines):"
-	zcat "$cl" | sed "/^linux-6.12 (${old//~/\\~})/,\$d" | grep -v '^$' | head -40 | sed 's/^/    /' >&2
+	# awk stops by itself (no head): a closed pipe would fail the rebase
+	# under pipefail after the pins were written.
+	zcat "$cl" | awk -v old="linux-6.12 ($old)" 'index($0, old) == 1 { exit }
+		NF && n++ < 40 { print "    " $0 }' >&2 || true
 fi
 log "next: make kernel-check, then commit kernel/base.mk kernel/configs/debian/"
