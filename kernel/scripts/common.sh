@@ -15,6 +15,8 @@ CFG_PKG=linux-config-6.12
 # Downloads (never installed: nothing on the host changes, no root needed).
 DL=$BUILD/dl
 SRC_DIR=$BUILD/src/$SRC_PKG
+# scripts/diffconfig comes from here (rebase points it at the new tree).
+DIFFCONFIG_TREE=${DIFFCONFIG_TREE:-$SRC_DIR}
 # Debian's configs the packages start from, carried in the repository:
 # linux-config-6.12 is arch-specific and bookworm-security keeps only its
 # newest build (see configs/debian/PROVENANCE).
@@ -42,6 +44,12 @@ apt_opts() {
 	[ -z "${APF_APT_PREFERENCES:-}" ] || echo "-o Dir::Etc::Preferences=$APF_APT_PREFERENCES"
 	[ "$(id -u)" != 0 ] || echo "-o APT::Sandbox::User=root"
 }
+# apt reads a relative preferences path from /etc/apt and skips a missing
+# file: a rehearsal would then hide nothing and pass.
+if [ -n "${APF_APT_PREFERENCES:-}" ]; then
+	[ -f "$APF_APT_PREFERENCES" ] || { echo "kernel: error: APF_APT_PREFERENCES=$APF_APT_PREFERENCES: no such file" >&2; exit 2; }
+	APF_APT_PREFERENCES=$(realpath "$APF_APT_PREFERENCES")
+fi
 
 # Versions of package $1 that apt offers (priority >= 0), newest first.
 apt_versions() {
@@ -68,6 +76,7 @@ apt_hidden() {
 # machine's `make deps` did it already.
 apt_refresh() {
 	if [ "$(id -u)" = 0 ]; then
+		mkdir -p "$BUILD"
 		log "apt-get update"
 		apt-get update -q >"$BUILD/apt-update.log" 2>&1 ||
 			{ tail -5 "$BUILD/apt-update.log" >&2; die "apt-get update failed"; }
@@ -125,6 +134,9 @@ choose_base() {
 		return 0
 	fi
 	newest=$(apt_versions "$SRC_PKG" | head -1)
+	if [ -n "$newest" ] && dpkg --compare-versions "$newest" lt "$KERNEL_DEB_VERSION"; then
+		warn "apt offers nothing as new as the pin (newest: $newest): apt lists older than the pin? run apt-get update"
+	fi
 	if [ "$mode" = exact ]; then
 		die "pinned $SRC_PKG $KERNEL_DEB_VERSION is gone from the archive${newest:+ (newest: $newest)}; release packages build exactly what is pinned: run make rebase"
 	fi

@@ -44,7 +44,7 @@ for f in $DEBCFG_FILES; do
 	if [ -f "$DEBCFG/$f" ]; then
 		log "configs/debian/$f: changed (scripts/diffconfig, old -> new):"
 		# diffconfig ships in the kernel tree; any unpacked one will do.
-		/usr/bin/python3 "$SRC_DIR/scripts/diffconfig" "$DEBCFG/$f" "$x/$f" 2>/dev/null | sed 's/^/    /' >&2 ||
+		/usr/bin/python3 "$DIFFCONFIG_TREE/scripts/diffconfig" "$DEBCFG/$f" "$x/$f" 2>/dev/null | sed 's/^/    /' >&2 ||
 			diff "$DEBCFG/$f" "$x/$f" | grep '^[<>] CONFIG' | sed 's/^/    /' >&2 || true
 	else
 		log "configs/debian/$f: new"

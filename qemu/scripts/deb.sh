@@ -35,6 +35,9 @@ out=${1:-$BUILD/packages}
 # Release packages: exactly the pinned base, never a fallback.
 "$QDIR/scripts/source.sh" exact
 load_base
+# A concurrent fallback run may have unpacked another base since.
+[ "$BASE_DEB_VERSION" = "$QEMU_DEB_VERSION" ] ||
+	die "build/src holds $BASE_DEB_VERSION, base.mk pins $QEMU_DEB_VERSION: run make deb alone"
 D=$BUILD/deb
 S=$D/source
 srcname=qemu-${QEMU_UPSTREAM_DS%+ds}
