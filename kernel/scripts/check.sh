@@ -139,5 +139,5 @@ if [ "$BASE" = "$KERNEL_DEB_VERSION" ]; then
 	log "check passed in $(( $(now) - T0 ))s on the pinned base $BASE"
 else
 	log "check passed in $(( $(now) - T0 ))s on $BASE"
-	warn "pinned $KERNEL_DEB_VERSION is gone from the archive; checked against $BASE; run make rebase"
+	warn_gone "$BASE"
 fi

@@ -107,12 +107,14 @@ source_tarball() {
 	local ver=$1 tar=$DL/$SRC_PKG-$1.tar.xz deb
 	if [ ! -s "$tar" ]; then
 		deb=$(fetch_deb "$SRC_PKG" "$ver")
-		dpkg-deb --fsys-tarfile "$deb" | tar -xOf - "./usr/src/$SRC_PKG.tar.xz" >"$tar.tmp" ||
-			die "no $SRC_PKG.tar.xz in ${deb##*/}"
-		dpkg-deb --fsys-tarfile "$deb" |
-			tar -xOf - "./usr/share/doc/$SRC_PKG/changelog.Debian.gz" >"$DL/changelog-$ver.gz" || true
-		mv "$tar.tmp" "$tar"
-		rm -f "$deb"
+		# One pass over the 150 MB .deb: the tarball and the changelog.
+		rm -rf "$DL/x-$ver" && mkdir -p "$DL/x-$ver"
+		dpkg-deb --fsys-tarfile "$deb" | tar -xf - -C "$DL/x-$ver" "./usr/src/$SRC_PKG.tar.xz" \
+			"./usr/share/doc/$SRC_PKG/changelog.Debian.gz" ||
+			die "no $SRC_PKG.tar.xz or changelog in ${deb##*/}"
+		mv "$DL/x-$ver/usr/share/doc/$SRC_PKG/changelog.Debian.gz" "$DL/changelog-$ver.gz"
+		mv "$DL/x-$ver/usr/src/$SRC_PKG.tar.xz" "$tar"
+		rm -rf "$DL/x-$ver" "$deb"
 	fi
 	echo "$tar"
 }
@@ -141,7 +143,7 @@ choose_base() {
 		die "pinned $SRC_PKG $KERNEL_DEB_VERSION is gone from the archive${newest:+ (newest: $newest)}; release packages build exactly what is pinned: run make rebase"
 	fi
 	[ -n "$newest" ] || die "apt offers no $SRC_PKG at all (bookworm-security in the apt sources?)"
-	warn "pinned $KERNEL_DEB_VERSION is gone from the archive; checked against $newest; run make rebase"
+	warn_gone "$newest"
 	echo "$newest"
 }
 
@@ -158,6 +160,11 @@ check_debian_configs() {
 		[ -n "$want" ] && [ "$(sha256sum <"$DEBCFG/$f" | cut -d' ' -f1)" = "$want" ] ||
 			die "configs/debian/$f does not match its sha256 in PROVENANCE"
 	done
+}
+
+# The one line scripts and people grep for: the pin left the archive.
+warn_gone() {
+	warn "pinned $KERNEL_DEB_VERSION is gone from the archive; checked against $1; run make rebase"
 }
 
 # Upstream version of a Debian version: 6.12.118-1~deb12u1 -> 6.12.118
