@@ -1181,7 +1181,9 @@ def stress_cfg_maker(labexit, args):
         env = {"STRESS_MODE": args.mode, "STRESS_SECS": str(args.secs),
                "STRESS_VCPUS": str(args.vcpus), "STRESS_SYSCALLS": str(args.syscalls),
                "STRESS_L2_SMP": str(args.l2_smp), "STRESS_L2_SECS": str(args.l2_secs),
-               "STRESS_WL": args.wl, "HB_CGROUPS": "/nonexistent"}
+               "STRESS_WL": args.wl, "STRESS_L2_MEM": str(args.l2_mem),
+               "STRESS_MEMMAX": args.memory_max,
+               "HB_CGROUPS": "/sys/fs/cgroup/lab-stress" if args.mode == "swap" else "/nonexistent"}
         write_cfg_tar(path, env, GUEST / "l1-stress.sh",
                       {"labexit": labexit, "l2-kernel": imgs["kernels"]["l2"],
                        "l2-initrd": imgs["l2_initrd"]})
@@ -1197,7 +1199,7 @@ def cmd_stress(args):
     labexit = build_static_tools()["labexit"]
     config = {"mode": args.mode, "secs": args.secs, "vcpus": args.vcpus,
               "syscalls": args.syscalls, "l2_smp": args.l2_smp, "l2_secs": args.l2_secs,
-              "wl": args.wl,
+              "wl": args.wl, "l2_mem": args.l2_mem, "memory_max": args.memory_max,
               "kernels": imgs["kernels"]["kind"], "l1": imgs["kernels"]["version"],
               "l0_qemu": L0_QEMU, "l0_version": first_line([L0_QEMU, "--version"]),
               "load_before": os.getloadavg()}
@@ -1280,8 +1282,12 @@ def main():
     sp.add_argument("--secs", type=int, default=60, help="labexit run per trial, s")
     sp.add_argument("--vcpus", type=int, default=2, help="labexit vCPU threads (own VMs)")
     sp.add_argument("--syscalls", type=int, default=1, help="labexit syscall threads")
-    sp.add_argument("--mode", choices=("exits", "linux"), default="linux",
-                    help="exits: labexit's tiny VMs; linux: L2 Linux boots with labwl")
+    sp.add_argument("--l2-mem", type=int, default=256, help="L2 memory, MB (linux, swap)")
+    sp.add_argument("--memory-max", default="160M",
+                    help="memory.max of the L2 QEMUs' cgroup in L1 (swap)")
+    sp.add_argument("--mode", choices=("exits", "linux", "swap"), default="linux",
+                    help="exits: labexit's tiny VMs; linux: L2 Linux boots with labwl; "
+                         "swap: as linux, L2 in a memory cgroup over L1's swap")
     sp.add_argument("--l2-smp", type=int, default=2, help="L2 vCPUs (linux)")
     sp.add_argument("--l2-secs", type=int, default=60, help="bound of one L2 boot, s (linux)")
     sp.add_argument("--wl", default="--mb,64,--writers,1,--compute,2,--phases,1,--phase-secs,20",

@@ -52,4 +52,8 @@ def summary(trials, label, config):
             "crash_or_hang_rate": round(k / n, 4) if n else None,
             "rate_ci95": [round(lo, 4), round(hi, 4)],
             "trials_with_svmdbg": sum(t["svmdbg"] > 0 for t in trials),
-            "io_exits_median": sorted(exits)[len(exits) // 2] if exits else None}
+            "io_exits_median": sorted(exits)[len(exits) // 2] if exits else None,
+            # L2 boots (linux, swap): a crash is an oops in L2's log, an
+            # incomplete one ended without labwl's last line (a silent reset)
+            **{k: sum(int(t["labexit"].get(k, 0)) for t in trials)
+               for k in ("l2_cycles", "l2_done", "l2_crash", "l2_incomplete")}}

@@ -7,9 +7,13 @@
 #                    as often as the emulator allows, beside syscall threads;
 #                    linux: L2 Linux guests booted one after the other, each
 #                    running labwl for STRESS_L2_SECS at most
+#                    swap: as linux, with each L2 QEMU in a memory cgroup
+#                    (STRESS_MEMMAX) over L1's swap disk, so L1 reclaims and
+#                    swaps L2's memory while L2 runs (the benchmark's load)
 #   STRESS_SECS      how long, s
 #   STRESS_VCPUS, STRESS_SYSCALLS   labexit's -v, -s (exits)
 #   STRESS_L2_SMP, STRESS_L2_SECS, STRESS_WL   L2 vCPUs, bound, labwl args (linux)
+#   STRESS_L2_MEM, STRESS_MEMMAX   L2 memory (MB), the cgroup's memory.max (swap)
 # shellcheck disable=SC1091
 . /lab/lab.env
 R=/results
@@ -30,7 +34,7 @@ stress_exits() {
 # One L2 boot with labwl, ended when labwl is done or after STRESS_L2_SECS.
 l2_cycle() {
 	log=$R/l2-$1.log
-	qemu-system-x86_64 -enable-kvm -cpu host -m 256 -smp "$STRESS_L2_SMP" -nodefaults \
+	$L2_WRAP qemu-system-x86_64 -enable-kvm -cpu host -m "${STRESS_L2_MEM:-256}" -smp "$STRESS_L2_SMP" -nodefaults \
 		-display none -no-reboot -serial "file:$log" -kernel /lab/l2-kernel \
 		-initrd /lab/l2-initrd -append "console=ttyS0 loglevel=4 lab.wl=$STRESS_WL" \
 		>"$R/qemu-$1.log" 2>&1 &
@@ -62,13 +66,32 @@ stress_linux() {
 		c=$((c + 1))
 		l2_cycle $c
 	done
-	say "stress: LABEXIT: l2_cycles=$c l2_done=$(grep -c done "$R/l2-outcomes") l2_crash=$(grep -c crash "$R/l2-outcomes")"
-	echo "LABEXIT: l2_cycles=$c l2_done=$(grep -c done "$R/l2-outcomes") l2_crash=$(grep -c crash "$R/l2-outcomes")" >"$R/labexit.txt"
+	line="LABEXIT: l2_cycles=$c l2_done=$(grep -c ' done' "$R/l2-outcomes") l2_crash=$(grep -c ' crash' "$R/l2-outcomes") l2_incomplete=$(grep -c ' incomplete' "$R/l2-outcomes")"
+	say "stress: $line"
+	echo "$line" >"$R/labexit.txt"
+}
+
+# L2 QEMUs started through a script that first joins the memory cgroup.
+stress_swap() {
+	setup_swap || return
+	cg=/sys/fs/cgroup/lab-stress
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+	if ! mkdir -p $cg || ! echo "$STRESS_MEMMAX" >$cg/memory.max; then
+		fail "memory cgroup $cg"
+		return
+	fi
+	printf '#!/bin/sh\necho $$ >%s/cgroup.procs || exit 1\nexec "$@"\n' $cg >/tmp/l2-in-cgroup
+	chmod +x /tmp/l2-in-cgroup
+	L2_WRAP=/tmp/l2-in-cgroup
+	say "stress: L2 in $cg, memory.max $STRESS_MEMMAX, L2 ${STRESS_L2_MEM}M"
+	stress_linux
+	say "stress: swap: $(awk '/SwapTotal/{t=$2}/SwapFree/{f=$2}END{print t-f}' /proc/meminfo) kB used at the end, pswpin $(awk '/pswpin/{print $2}' /proc/vmstat)"
 }
 
 case ${STRESS_MODE:-exits} in
 exits) stress_exits ;;
 linux) stress_linux ;;
+swap) stress_swap ;;
 *) fail "unknown STRESS_MODE $STRESS_MODE" ;;
 esac
 finish
