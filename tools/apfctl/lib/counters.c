@@ -68,27 +68,56 @@ static struct apf_counter *counters_slot(struct apf_counters *c,
 	}
 	memcpy(c->v[c->n].name, name, len + 1);
 	c->v[c->n].value = 0;
+	c->v[c->n].kind = APF_COUNTER_CUMULATIVE;
 	return &c->v[c->n++];
+}
+
+static int counters_put(struct apf_counters *c, const char *name,
+			uint64_t value, enum apf_counter_kind kind)
+{
+	int err;
+	struct apf_counter *s = counters_slot(c, name, &err);
+
+	if (s) {
+		s->value = value;
+		s->kind = kind;
+	}
+	return err;
 }
 
 int apf_counters_set(struct apf_counters *c, const char *name, uint64_t value)
 {
-	int err;
-	struct apf_counter *s = counters_slot(c, name, &err);
-
-	if (s)
-		s->value = value;
-	return err;
+	return counters_put(c, name, value, APF_COUNTER_CUMULATIVE);
 }
 
-int apf_counters_add(struct apf_counters *c, const char *name, uint64_t value)
+int apf_counters_set_window(struct apf_counters *c, const char *name,
+			    uint64_t value)
+{
+	return counters_put(c, name, value, APF_COUNTER_WINDOW);
+}
+
+int apf_counters_add(struct apf_counters *c, const char *name, uint64_t value,
+		     enum apf_counter_kind kind)
 {
 	int err;
 	struct apf_counter *s = counters_slot(c, name, &err);
 
-	if (s)
+	if (s) {
 		s->value += value;	/* u64 wrap matches the kernel's own */
+		if (kind == APF_COUNTER_WINDOW)
+			s->kind = APF_COUNTER_WINDOW;
+	}
 	return err;
+}
+
+bool apf_counters_have_window(const struct apf_counters *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->v[i].kind == APF_COUNTER_WINDOW)
+			return true;
+	return false;
 }
 
 const struct apf_counter *apf_counters_find(const struct apf_counters *c,

@@ -9,9 +9,19 @@
 
 #define APF_COUNTER_NAME_MAX 64
 
+/* What a value counts.  KVM's statistics (QMP, libvirt, debugfs) and the
+ * guest's counters are cumulative: since the VM (or boot) began.  A
+ * tracepoint count is what apfctl itself counted since it opened the perf
+ * counter: a window, not a total, and shown apart from the totals. */
+enum apf_counter_kind {
+	APF_COUNTER_CUMULATIVE = 0,
+	APF_COUNTER_WINDOW,
+};
+
 struct apf_counter {
 	char name[APF_COUNTER_NAME_MAX];
 	uint64_t value;
+	enum apf_counter_kind kind;
 };
 
 struct apf_counters {
@@ -29,9 +39,16 @@ extern const size_t apf_context_counter_count;
 extern const char *const apf_guest_counter_names[];
 extern const size_t apf_guest_counter_count;
 
-/* Set (replace) or add to a counter; -ENOMEM or -ENAMETOOLONG on error. */
+/* Set (replace) or add to a counter; -ENOMEM or -ENAMETOOLONG on error.
+ * A counter set or added is cumulative; apf_counters_set_window() sets a
+ * window count, and a sum with any window count in it is a window count. */
 int apf_counters_set(struct apf_counters *c, const char *name, uint64_t value);
-int apf_counters_add(struct apf_counters *c, const char *name, uint64_t value);
+int apf_counters_set_window(struct apf_counters *c, const char *name,
+			    uint64_t value);
+int apf_counters_add(struct apf_counters *c, const char *name, uint64_t value,
+		     enum apf_counter_kind kind);
+/* Whether any counter of c is a window count. */
+bool apf_counters_have_window(const struct apf_counters *c);
 const struct apf_counter *apf_counters_find(const struct apf_counters *c,
 					    const char *name);
 bool apf_counter_is_shown(const char *name, bool all);

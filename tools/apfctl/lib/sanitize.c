@@ -97,6 +97,15 @@ const char *apf_safe_encode(const char *s, char *buf, size_t cap,
 	return buf;
 }
 
+const char *apf_safe(const char *s)
+{
+	static char ring[8][APF_SAFE_MAX];
+	static unsigned int next;
+	char *buf = ring[next++ % 8];
+
+	return apf_safe_encode(s ? s : "", buf, APF_SAFE_MAX, 0);
+}
+
 int apf_fputs_safe(const char *s, FILE *f, unsigned int flags)
 {
 	while (*s) {

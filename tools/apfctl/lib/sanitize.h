@@ -28,6 +28,13 @@ size_t apf_safe_char(const char *s, unsigned int flags);
  * "\xHH"; never cuts an escape or a character in half.  Returns buf. */
 const char *apf_safe_encode(const char *s, char *buf, size_t cap,
 			 unsigned int flags);
+/* s encoded for a printf argument in text output: VM names, paths and
+ * file contents come from whoever started QEMU or made the file and must
+ * not drive the operator's terminal.  The result lives until 8 more calls
+ * (a ring of buffers; not thread-safe); longer results are cut at a
+ * character boundary. */
+#define APF_SAFE_MAX 1024
+const char *apf_safe(const char *s);
 /* Write s to f encoded; the return of fputs(). */
 int apf_fputs_safe(const char *s, FILE *f, unsigned int flags);
 

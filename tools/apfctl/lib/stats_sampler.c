@@ -24,6 +24,7 @@ struct vm_state {
 	enum apf_source source;
 	struct apf_qmp *qmp;
 	struct apf_tp_counter *perf;
+	double perf_since;		/* when perf was opened */
 	bool warned, seen;
 	unsigned int qmp_fails;		/* in a row; 0 after an answer */
 	double qmp_retry_at;		/* no QMP before (CLOCK_MONOTONIC) */
@@ -55,6 +56,7 @@ struct apf_sampler {
 	bool debugfs_total_ok;
 	bool libvirt_ok;		/* libvirt answered last time */
 	struct apf_tp_counter *perf_total;
+	double perf_total_since;
 	bool guest;
 	struct apf_vm_list known;	/* last discovery, reused for names */
 	unsigned int samples;
@@ -131,7 +133,7 @@ static void tp_values_to_counters(const struct apf_tracefs *t,
 	size_t i;
 
 	for (i = 0; i < t->ntp; i++)
-		apf_counters_set(c, t->tp[i].name, v[i]);
+		apf_counters_set_window(c, t->tp[i].name, v[i]);
 }
 
 static int read_perf(const struct apf_tracefs *t, struct apf_tp_counter *pc,
@@ -171,7 +173,8 @@ static void sum_vcpus(struct apf_counters *dst, const struct apf_qmp_vcpu_stats 
 	for (i = 0; i < n; i++)
 		for (j = 0; j < v[i].counters.n; j++)
 			apf_counters_add(dst, v[i].counters.v[j].name,
-					 v[i].counters.v[j].value);
+					 v[i].counters.v[j].value,
+					 v[i].counters.v[j].kind);
 }
 
 static int sample_qmp(struct apf_sampler *s, struct vm_state *st,
@@ -262,10 +265,13 @@ static int sample_perf(struct apf_sampler *s, struct vm_state *st,
 
 	if (!s->tracefs.ntp)
 		return -ENOENT;
-	if (!st->perf)
+	if (!st->perf) {
 		st->perf = apf_tp_counter_open(&s->tracefs, st->pid, &err);
+		st->perf_since = now_s();
+	}
 	if (!st->perf)
 		return err;
+	row->window_since = st->perf_since;
 	/* Counts since apfctl opened them; events the kernel raises in
 	 * worker threads (kvm_async_pf_completed) are in the total only. */
 	snprintf(row->detail, sizeof(row->detail), "threads of pid %d",
@@ -364,20 +370,28 @@ static void sample_total(struct apf_sampler *s, struct apf_sample *out)
 		/* A stock kernel's debugfs has no APF counters: the tracepoints
 		 * are the only place its async faults show up. */
 		if (s->perf_total &&
-		    !read_perf(&s->tracefs, s->perf_total, &out->total))
+		    !read_perf(&s->tracefs, s->perf_total, &out->total)) {
 			out->total_source = APF_SRC_DEBUGFS_TP;
+			out->total_window_since = s->perf_total_since;
+		}
 		return;
 	}
 	apf_counters_free(&out->total);
 	if (s->perf_total && !read_perf(&s->tracefs, s->perf_total, &out->total)) {
 		out->total_source = APF_SRC_TRACEPOINTS;
+		out->total_window_since = s->perf_total_since;
 		return;
 	}
 	apf_counters_free(&out->total);
-	for (i = 0; i < out->nvms; i++)
+	for (i = 0; i < out->nvms; i++) {
+		/* A sum over window counts began with the latest of them. */
+		if (out->vms[i].window_since > out->total_window_since)
+			out->total_window_since = out->vms[i].window_since;
 		for (j = 0; j < out->vms[i].counters.n; j++)
 			apf_counters_add(&out->total, out->vms[i].counters.v[j].name,
-					 out->vms[i].counters.v[j].value);
+					 out->vms[i].counters.v[j].value,
+					 out->vms[i].counters.v[j].kind);
+	}
 	out->total_source = APF_SRC_SUM;
 }
 
@@ -507,6 +521,7 @@ struct apf_sampler *apf_sampler_open(const struct apf_sampler_cfg *cfg, int *err
 		int perr;
 
 		s->perf_total = apf_tp_counter_open(&s->tracefs, 0, &perr);
+		s->perf_total_since = now_s();
 	}
 	if (!apf_sysroot_is_live()) {
 		/* A fixture tree has no daemons or perf; QMP sockets only

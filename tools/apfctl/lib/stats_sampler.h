@@ -47,6 +47,7 @@ struct apf_vm_row {
 	struct apf_vcpu_row *vcpus;
 	size_t nvcpus;
 	double time;			/* CLOCK_MONOTONIC s this VM was read */
+	double window_since;		/* window counts (tracepoints) began */
 };
 
 struct apf_sample {
@@ -57,6 +58,7 @@ struct apf_sample {
 	enum apf_source total_source;
 	struct apf_counters total;
 	double total_time;		/* when the total was read */
+	double total_window_since;	/* the total's window counts began */
 	bool guest;			/* this machine is a KVM guest */
 	enum apf_source guest_source;	/* SYSFS, or NONE: HYP row only */
 	struct apf_counters guest_counters;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "json_writer.h"
+#include "sanitize.h"	/* apf_safe() for printf arguments */
 
 /* Exit codes (DESIGN.md, apfctl). */
 enum {
@@ -43,14 +44,6 @@ extern int apf_stdout_errno;
 
 /* Parse a duration in seconds ("0.5", "2") into milliseconds; -1 if bad. */
 long apf_parse_seconds(const char *s);
-
-/* s encoded by apf_safe_encode() (lib/sanitize.h) for a printf argument in
- * text output: VM names, paths and file contents come from whoever
- * started QEMU or made the file and must not drive the operator's
- * terminal.  The result lives until 8 more calls (a ring of buffers);
- * longer results are cut at a character boundary. */
-#define APF_SAFE_MAX 1024
-const char *apf_safe(const char *s);
 
 /* Subcommands: argv[0] is the subcommand name; getopt-style parsing. */
 int cmd_status(int argc, char **argv);

@@ -114,15 +114,6 @@ int apf_exit_for_errno(int err)
 	}
 }
 
-const char *apf_safe(const char *s)
-{
-	static char ring[8][APF_SAFE_MAX];
-	static unsigned int next;
-	char *buf = ring[next++ % 8];
-
-	return apf_safe_encode(s ? s : "", buf, APF_SAFE_MAX, 0);
-}
-
 int apf_stdout_errno;
 
 /* stdout's writes, through a cookie stream so that the errno of the first

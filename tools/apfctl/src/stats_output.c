@@ -114,8 +114,15 @@ static struct rates guest_rates(const struct apf_sample *cur,
 
 /* --- JSON ----------------------------------------------------------- */
 
+/* Seconds a window count spans (since its perf counter was opened). */
+static double window_s(double now, double since)
+{
+	return since > 0 && now > since ? now - since : 0.0;
+}
+
 static void json_counters(json_writer_t *w, const struct stats_output *o,
-			  const struct apf_counters *cur, const struct rates *rs)
+			  const struct apf_counters *cur, const struct rates *rs,
+			  double now, double window_since)
 {
 	size_t i;
 	double r;
@@ -136,6 +143,20 @@ static void json_counters(json_writer_t *w, const struct stats_output *o,
 		else
 			jsonw_null_field(w, cur->v[i].name);
 	}
+	jsonw_end_object(w);
+	/* Which of the counters are apfctl's own tracepoint counts over a
+	 * window, not KVM's totals: scripts must not add the two kinds. */
+	if (!apf_counters_have_window(cur))
+		return;
+	jsonw_name(w, "tracepoint_window");
+	jsonw_start_object(w);
+	jsonw_float_field(w, "seconds", window_s(now, window_since));
+	jsonw_name(w, "counters");
+	jsonw_start_array(w);
+	for (i = 0; i < cur->n; i++)
+		if (cur->v[i].kind == APF_COUNTER_WINDOW && !skip(o, &cur->v[i]))
+			jsonw_string(w, cur->v[i].name);
+	jsonw_end_array(w);
 	jsonw_end_object(w);
 }
 
@@ -183,7 +204,7 @@ static void json_sample(struct stats_output *o, const struct apf_sample *cur,
 			jsonw_float_field(w, "interval_s", rs.dt);
 		else
 			jsonw_null_field(w, "interval_s");
-		json_counters(w, o, &v->counters, &rs);
+		json_counters(w, o, &v->counters, &rs, v->time, v->window_since);
 		if (v->nvcpus) {
 			jsonw_name(w, "vcpus");
 			jsonw_start_array(w);
@@ -193,7 +214,8 @@ static void json_sample(struct stats_output *o, const struct apf_sample *cur,
 					prev_vcpu(pv, v->vcpus[j].index));
 
 				jsonw_uint_field(w, "index", v->vcpus[j].index);
-				json_counters(w, o, &v->vcpus[j].counters, &vrs);
+				json_counters(w, o, &v->vcpus[j].counters, &vrs,
+					      v->time, v->window_since);
 				jsonw_end_object(w);
 			}
 			jsonw_end_array(w);
@@ -207,7 +229,8 @@ static void json_sample(struct stats_output *o, const struct apf_sample *cur,
 		struct rates rs = total_rates(cur, prev);
 
 		jsonw_string_field(w, "source", apf_source_name(cur->total_source));
-		json_counters(w, o, &cur->total, &rs);
+		json_counters(w, o, &cur->total, &rs, cur->total_time,
+			      cur->total_window_since);
 		jsonw_end_object(w);
 	} else {
 		jsonw_null_field(w, "total");
@@ -219,7 +242,7 @@ static void json_sample(struct stats_output *o, const struct apf_sample *cur,
 
 		jsonw_string_field(w, "source", cur->guest_source == APF_SRC_SYSFS ?
 				   "sysfs" : "interrupts");
-		json_counters(w, o, &cur->guest_counters, &rs);
+		json_counters(w, o, &cur->guest_counters, &rs, cur->guest_time, 0);
 		jsonw_end_object(w);
 	} else {
 		jsonw_null_field(w, "guest");
@@ -271,7 +294,19 @@ struct scope {
 	long vcpu;		/* -1 unless kind is "vcpu" */
 	const struct apf_counters *cur;
 	struct rates rates;
+	double window;		/* seconds the window counts span */
 };
+
+/* The source of one counter of a scope: a debugfs+tracepoints total has
+ * its totals from debugfs and its window counts from tracepoints. */
+static const char *counter_source(const struct scope *sc,
+				  const struct apf_counter *c)
+{
+	if (strcmp(sc->source, apf_source_name(APF_SRC_DEBUGFS_TP)))
+		return sc->source;
+	return apf_source_name(c->kind == APF_COUNTER_WINDOW ?
+			       APF_SRC_TRACEPOINTS : APF_SRC_DEBUGFS);
+}
 
 typedef void (*scope_fn)(struct stats_output *o, const struct scope *sc);
 
@@ -295,6 +330,7 @@ static void for_each_scope(struct stats_output *o, const struct apf_sample *cur,
 		sc.source = apf_source_name(v->source);
 		sc.cur = &v->counters;
 		sc.rates = vm_rates(v, pv, pv ? &pv->counters : NULL);
+		sc.window = window_s(v->time, v->window_since);
 		fn(o, &sc);
 		for (j = 0; vcpus && j < v->nvcpus; j++) {
 			sc.kind = "vcpu";
@@ -312,6 +348,7 @@ static void for_each_scope(struct stats_output *o, const struct apf_sample *cur,
 		sc.source = apf_source_name(cur->total_source);
 		sc.cur = &cur->total;
 		sc.rates = total_rates(cur, prev);
+		sc.window = window_s(cur->total_time, cur->total_window_since);
 		fn(o, &sc);
 	}
 	if (cur->guest) {
@@ -319,6 +356,7 @@ static void for_each_scope(struct stats_output *o, const struct apf_sample *cur,
 		sc.source = cur->guest_source == APF_SRC_SYSFS ? "sysfs" : "interrupts";
 		sc.cur = &cur->guest_counters;
 		sc.rates = guest_rates(cur, prev);
+		sc.window = 0;
 		fn(o, &sc);
 	}
 }
@@ -338,7 +376,7 @@ static void csv_rows(struct stats_output *o, const struct scope *sc)
 			fprintf(o->f, "%d", (int)sc->pid);
 		putc(',', o->f);
 		csv_field(o->f, sc->name);
-		fprintf(o->f, ",%s,", sc->source);
+		fprintf(o->f, ",%s,", counter_source(sc, c));
 		if (sc->vcpu >= 0)
 			fprintf(o->f, "%ld", sc->vcpu);
 		putc(',', o->f);
@@ -360,24 +398,35 @@ static void csv_sample(struct stats_output *o, const struct apf_sample *cur,
 	for_each_scope(o, cur, prev, true, csv_rows);
 }
 
-/* One line per scope: "TIME scope pid=.. name=.. source=.. c=value(rate/s)". */
-static void log_line(struct stats_output *o, const struct scope *sc)
+static void log_counters(struct stats_output *o, const struct scope *sc,
+			 enum apf_counter_kind kind)
 {
 	size_t i;
 	double r;
 
-	fprintf(o->f, "%s %s", sc->ts, sc->kind);
-	if (sc->pid)
-		fprintf(o->f, " pid=%d name=%s", (int)sc->pid, apf_safe(sc->name));
-	fprintf(o->f, " source=%s", sc->source);
 	for (i = 0; i < sc->cur->n; i++) {
 		const struct apf_counter *c = &sc->cur->v[i];
 
-		if (skip(o, c))
+		if (c->kind != kind || skip(o, c))
 			continue;
 		fprintf(o->f, " %s=%" PRIu64, apf_safe(c->name), c->value);
 		if (rate_of(&sc->rates, c, &r))
 			fprintf(o->f, "(%.1f/s)", r);
+	}
+}
+
+/* One line per scope: "TIME scope pid=.. name=.. source=.. c=value(rate/s)",
+ * then apfctl's own tracepoint counts after "window=SECs". */
+static void log_line(struct stats_output *o, const struct scope *sc)
+{
+	fprintf(o->f, "%s %s", sc->ts, sc->kind);
+	if (sc->pid)
+		fprintf(o->f, " pid=%d name=%s", (int)sc->pid, apf_safe(sc->name));
+	fprintf(o->f, " source=%s", sc->source);
+	log_counters(o, sc, APF_COUNTER_CUMULATIVE);
+	if (apf_counters_have_window(sc->cur)) {
+		fprintf(o->f, " window=%.1fs", sc->window);
+		log_counters(o, sc, APF_COUNTER_WINDOW);
 	}
 	putc('\n', o->f);
 }
@@ -390,22 +439,69 @@ static void log_sample(struct stats_output *o, const struct apf_sample *cur,
 
 /* --- text ------------------------------------------------------------ */
 
-static void text_table(struct stats_output *o, const struct apf_counters *cur,
-		       const struct rates *rs, const char *indent)
+/* Column widths of the text tables, kvm_stat's layout: the event, its
+ * total, and the average per second over this interval. */
+#define EVENT_W 28
+#define VALUE_W 20
+#define RATE_W 14
+
+/* The rows of one kind (totals, or apfctl's own tracepoint counts). */
+static size_t text_rows(struct stats_output *o, const struct apf_counters *cur,
+			const struct rates *rs, const char *indent,
+			enum apf_counter_kind kind, const struct apf_counters *prev)
 {
-	size_t i;
+	size_t i, shown = 0;
 	double r;
 
 	for (i = 0; i < cur->n; i++) {
-		if (skip(o, &cur->v[i]))
+		const struct apf_counter *c = &cur->v[i];
+		const struct apf_counter *p;
+
+		if (c->kind != kind || skip(o, c))
 			continue;
-		fprintf(o->f, "%s%-28s %20" PRIu64, indent, apf_safe(cur->v[i].name),
-			cur->v[i].value);
-		if (rate_of(rs, &cur->v[i], &r))
-			fprintf(o->f, " %12.1f/s\n", r);
+		if (!shown++) {
+			if (kind == APF_COUNTER_CUMULATIVE)
+				fprintf(o->f, "%s%-*s %*s %*s\n", indent, EVENT_W,
+					"Event", VALUE_W, "Total", RATE_W, "CurAvg/s");
+			else
+				fprintf(o->f, "%s%-*s %*s %*s %*s\n", indent, EVENT_W,
+					"Event", VALUE_W, "Counted", VALUE_W,
+					"This interval", RATE_W, "CurAvg/s");
+		}
+		fprintf(o->f, "%s%-*s %*" PRIu64, indent, EVENT_W, apf_safe(c->name),
+			VALUE_W, c->value);
+		if (kind == APF_COUNTER_WINDOW) {
+			p = prev ? apf_counters_find(prev, c->name) : NULL;
+			if (p && p->value <= c->value)
+				fprintf(o->f, " %*" PRIu64, VALUE_W, c->value - p->value);
+			else
+				fprintf(o->f, " %*s", VALUE_W, "-");
+		}
+		if (rate_of(rs, c, &r))
+			fprintf(o->f, " %*.1f\n", RATE_W, r);
 		else
-			fprintf(o->f, " %14s\n", "-");
+			fprintf(o->f, " %*s\n", RATE_W, "-");
 	}
+	return shown;
+}
+
+/* A scope's table: KVM's (or the guest's) cumulative counters first; then,
+ * apart and labelled, what apfctl counted on tracepoints itself, which is a
+ * count over apfctl's own window and not a total since the VM started. */
+static void text_table(struct stats_output *o, const struct apf_counters *cur,
+		       const struct rates *rs, const char *indent,
+		       double now, double window_since)
+{
+	size_t shown = text_rows(o, cur, rs, indent, APF_COUNTER_CUMULATIVE, NULL);
+
+	if (!apf_counters_have_window(cur))
+		return;
+	if (shown)
+		fprintf(o->f, "%s\n", indent);
+	fprintf(o->f, "%sTracepoints counted by apfctl over the last %.1f s "
+		"(a window, not totals):\n", indent,
+		window_since > 0 && now > window_since ? now - window_since : 0.0);
+	text_rows(o, cur, rs, indent, APF_COUNTER_WINDOW, rs->prev);
 }
 
 static void text_sample(struct stats_output *o, const struct apf_sample *cur,
@@ -431,23 +527,25 @@ static void text_sample(struct stats_output *o, const struct apf_sample *cur,
 		if (v->source == APF_SRC_NONE)
 			fprintf(o->f, "  no readable source (see apfctl status)\n");
 		rs = vm_rates(v, pv, pv ? &pv->counters : NULL);
-		text_table(o, &v->counters, &rs, "  ");
+		text_table(o, &v->counters, &rs, "  ", v->time, v->window_since);
 		for (j = 0; j < v->nvcpus; j++) {
 			fprintf(o->f, "  vCPU %u\n", v->vcpus[j].index);
 			rs = vm_rates(v, pv, prev_vcpu(pv, v->vcpus[j].index));
-			text_table(o, &v->vcpus[j].counters, &rs, "    ");
+			text_table(o, &v->vcpus[j].counters, &rs, "    ", v->time,
+				   v->window_since);
 		}
 	}
 	if (cur->total_source != APF_SRC_NONE) {
 		fprintf(o->f, "Host total  source: %s\n", apf_source_name(cur->total_source));
 		rs = total_rates(cur, prev);
-		text_table(o, &cur->total, &rs, "  ");
+		text_table(o, &cur->total, &rs, "  ", cur->total_time,
+			   cur->total_window_since);
 	}
 	if (cur->guest) {
 		fprintf(o->f, "Guest  source: %s\n", cur->guest_source == APF_SRC_SYSFS ?
 			"/sys/kernel/kvm_async_pf" : "/proc/interrupts");
 		rs = guest_rates(cur, prev);
-		text_table(o, &cur->guest_counters, &rs, "  ");
+		text_table(o, &cur->guest_counters, &rs, "  ", cur->guest_time, 0);
 	}
 	fputc('\n', o->f);
 }

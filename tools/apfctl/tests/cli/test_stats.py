@@ -34,6 +34,20 @@ def test_patched_host_text_shows_all_six_counters():
     assert "source: debugfs" in r.out
 
 
+def test_text_tables_have_kvm_stat_headers():
+    """Every table starts with a header naming its columns (kvm_stat's
+    Event, Total, CurAvg/s), and a fixture has no tracepoint window."""
+    r = run("stats", "-1", "-v", *FAST, sysroot=fixture("patched-host"))
+    assert r.rc == 0, r.err
+    lines = r.out.splitlines()
+    heads = [i for i, l in enumerate(lines) if l.split() == ["Event", "Total", "CurAvg/s"]]
+    scopes = [i for i, l in enumerate(lines)
+              if l.startswith(("VM ", "Host total")) or l.strip().startswith("vCPU ")]
+    assert scopes and len(heads) == len(scopes)
+    assert all(lines[h - 1] in {lines[s] for s in scopes} for h in heads)
+    assert "Tracepoints counted" not in r.out
+
+
 def test_patched_host_json_values_match_debugfs():
     tree = fixture("patched-host")
     smp = run("stats", "-1", "-j", *FAST, sysroot=tree).json()

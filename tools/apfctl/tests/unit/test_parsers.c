@@ -725,15 +725,26 @@ static void test_counters(void **state)
 
 	(void)state;
 	assert_int_equal(apf_counters_set(&c, "exits", 5), 0);
-	assert_int_equal(apf_counters_add(&c, "exits", 7), 0);
+	assert_int_equal(apf_counters_add(&c, "exits", 7, APF_COUNTER_CUMULATIVE), 0);
 	assert_int_equal(apf_counters_find(&c, "exits")->value, 12);
 	assert_null(apf_counters_find(&c, "nope"));
+	/* Window counts stay marked; a sum with one in it is a window. */
+	assert_false(apf_counters_have_window(&c));
+	assert_int_equal(apf_counters_set_window(&c, "kvm_async_pf_ready", 3), 0);
+	assert_int_equal(apf_counters_find(&c, "kvm_async_pf_ready")->kind,
+			 APF_COUNTER_WINDOW);
+	assert_int_equal(apf_counters_find(&c, "exits")->kind, APF_COUNTER_CUMULATIVE);
+	assert_true(apf_counters_have_window(&c));
+	assert_int_equal(apf_counters_add(&c, "exits", 1, APF_COUNTER_WINDOW), 0);
+	assert_int_equal(apf_counters_find(&c, "exits")->kind, APF_COUNTER_WINDOW);
+	assert_int_equal(apf_counters_set(&c, "exits", 12), 0);
+	assert_int_equal(apf_counters_find(&c, "exits")->kind, APF_COUNTER_CUMULATIVE);
 	/* Growth past the first allocation keeps every entry. */
 	for (i = 0; i < 100; i++) {
 		snprintf(name, sizeof(name), "c%d", i);
 		assert_int_equal(apf_counters_set(&c, name, (uint64_t)i), 0);
 	}
-	assert_int_equal(c.n, 101);
+	assert_int_equal(c.n, 102);
 	assert_int_equal(apf_counters_find(&c, "c99")->value, 99);
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
