@@ -2,6 +2,7 @@
 #include "domain_policy.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 #include <libxml/xmlversion.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
+
+#include "number.h"
 
 #define APF_XMLNS_PREFIX "apf-suite.invalid/xmlns/"
 
@@ -96,12 +99,9 @@ static void read_identity(const xmlNode *root, struct apf_domain_policy *p)
 	xmlFree(v);
 	v = xmlGetNoNsProp(root, (const xmlChar *)"id");
 	if (v) {
-		char *end;
 		long id;
 
-		errno = 0;
-		id = strtol((const char *)v, &end, 10);
-		if (!errno && end != (const char *)v && !*end && id >= 0)
+		if (!apf_parse_int((const char *)v, 0, LONG_MAX, &id))
 			p->id = id;
 	}
 	xmlFree(v);

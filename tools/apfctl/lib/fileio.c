@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "fileio.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -166,72 +165,6 @@ const char *apf_strerror(int err)
 	if (err == APF_EFTYPE)
 		return "Not a regular file";
 	return strerror(err);
-}
-
-int apf_parse_u64(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	bool any = false;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		unsigned int d = (unsigned int)(*s - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-		any = true;
-	}
-	while (*s && isspace((unsigned char)*s))
-		s++;
-	if (!any || *s)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-int apf_parse_int(const char *s, long min, long max, long *out)
-{
-	bool neg = false;
-	uint64_t mag;
-	long v;
-	int err;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s == '-' || *s == '+')
-		neg = *s++ == '-';
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	err = apf_parse_u64(s, &mag);
-	if (err)
-		return err;
-	if (mag > (uint64_t)LONG_MAX + neg)
-		return -ERANGE;
-	/* -(mag - 1) - 1 reaches LONG_MIN without overflowing. */
-	v = neg && mag ? -(long)(mag - 1) - 1 : (long)mag;
-	if (v < min || v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
-}
-
-int apf_parse_bool(const char *s, bool *out)
-{
-	size_t n = strcspn(s, " \t\n");
-
-	if (s[n] && s[n + strspn(s + n, " \t\n")])
-		return -EINVAL;
-	if (n == 1 && (s[0] == 'Y' || s[0] == 'y' || s[0] == '1')) {
-		*out = true;
-		return 0;
-	}
-	if (n == 1 && (s[0] == 'N' || s[0] == 'n' || s[0] == '0')) {
-		*out = false;
-		return 0;
-	}
-	return -EINVAL;
 }
 
 int apf_read_u64(const char *path, uint64_t *out)

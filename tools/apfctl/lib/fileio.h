@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "number.h"	/* the parsers every reader uses */
+
 /* All functions take real (already sysroot-resolved) paths and return
  * 0 / a length on success or a negative errno; they never abort. */
 
@@ -50,14 +52,5 @@ bool apf_is_dir(const char *path);
 /* A regular file, as every procfs/sysfs/debugfs file is (apf_is_file() is
  * anything but a directory: /dev/kvm is a character device). */
 bool apf_is_regular(const char *path);
-
-/* Strict parsers used by every reader (fuzzed):
- * decimal u64, optional leading blanks, optional trailing whitespace,
- * -ERANGE past 2^64-1, -EINVAL for anything else. */
-int apf_parse_u64(const char *s, uint64_t *out);
-/* Same for signed decimal int in [min, max]. */
-int apf_parse_int(const char *s, long min, long max, long *out);
-/* Sysfs boolean: Y/N/1/0 (module params print Y/N). */
-int apf_parse_bool(const char *s, bool *out);
 
 #endif

@@ -88,11 +88,11 @@ int apf_kvm_cpuid_parse(const char *text, struct apf_kvm_cpuid *out)
 
 	while (line && *line) {
 		const char *nl = strchr(line, '\n');
-		unsigned long v[5];
+		uint64_t v[5];
 		char buf[160];
 		size_t len = nl ? (size_t)(nl - line) : strlen(line);
 		int i;
-		char *p, *end;
+		const char *p;
 
 		if (len >= sizeof(buf))
 			return -EINVAL;
@@ -103,11 +103,9 @@ int apf_kvm_cpuid_parse(const char *text, struct apf_kvm_cpuid *out)
 		if (!*p || *p == '#')
 			continue;
 		for (i = 0; i < 5; i++) {
-			errno = 0;
-			v[i] = strtoul(p, &end, 16);
-			if (end == p || errno || v[i] > UINT32_MAX)
+			p += strspn(p, " \t");
+			if (apf_parse_digits(&p, 16, UINT32_MAX, &v[i]))
 				return -EINVAL;
-			p = end;
 		}
 		if (*(p + strspn(p, " \t")) || t.n == MAX_LEAVES)
 			return -EINVAL;

@@ -27,6 +27,8 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "number.h"
+
 static struct {
 	void *h;
 	virConnectPtr (*open_ro)(const char *);
@@ -237,10 +239,11 @@ static int fill_domain(struct apf_libvirt_domain *d,
 		} else if (!strncmp(f, "vcpu.", 5) && f[5] >= '0' &&
 			   f[5] <= '9') {
 			struct apf_qmp_vcpu_stats *vc;
-			char *end;
-			unsigned long idx = strtoul(f + 5, &end, 10);
+			const char *end = f + 5;
+			uint64_t idx;
 
-			if (*end != '.' || idx >= APF_QMP_MAX_VCPUS ||
+			if (apf_parse_digits(&end, 10, APF_QMP_MAX_VCPUS - 1, &idx) ||
+			    *end != '.' ||
 			    !strip_suffix(end + 1, &(size_t){ 0 }))
 				continue;
 			vc = vcpu_slot(d, (int)idx, &r);

@@ -47,22 +47,17 @@ int apf_cpu_list_parse(const char *s, int **cpus, size_t *n)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	for (;;) {
-		unsigned long a, b;
-		char *end;
+		uint64_t a, b;
 
-		if (!isdigit((unsigned char)*s))
+		if (apf_parse_digits(&s, 10, CPU_ID_MAX, &a))
 			goto inval;
-		a = strtoul(s, &end, 10);
-		s = end;
 		b = a;
 		if (*s == '-') {
 			s++;
-			if (!isdigit((unsigned char)*s))
+			if (apf_parse_digits(&s, 10, CPU_ID_MAX, &b))
 				goto inval;
-			b = strtoul(s, &end, 10);
-			s = end;
 		}
-		if (a > CPU_ID_MAX || b > CPU_ID_MAX || a > b)
+		if (a > b)
 			goto inval;
 		for (; a <= b; a++) {
 			if (cnt == cap) {
@@ -127,10 +122,10 @@ static int live_tids(pid_t pid, int **tids, size_t *n)
 	if (!d)
 		return errno == ENOENT ? -ESRCH : -errno;
 	while ((de = readdir(d))) {
-		char *end;
-		long tid = strtol(de->d_name, &end, 10);
+		const char *p = de->d_name;
+		uint64_t tid;
 
-		if (*end || tid <= 0 || tid > INT_MAX || !isdigit((unsigned char)de->d_name[0]))
+		if (apf_parse_digits(&p, 10, INT_MAX, &tid) || *p || !tid)
 			continue;
 		if (cnt == cap) {
 			size_t nc = cap ? cap * 2 : 16;

@@ -47,13 +47,10 @@ void apf_use_sysroot(const char *dir)
 
 void apf_use_qmp_timeout(const char *ms)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(ms, &end, 10);
 	/* Nested or loaded hosts answer slowly; ten minutes is a typo. */
-	if (errno || end == ms || *end || v < 1 || v > 600000)
+	if (apf_parse_int(ms, 1, 600000, &v))
 		exit(apf_fail(APF_EXIT_USAGE,
 			      "--qmp-timeout %s: milliseconds from 1 to 600000", ms));
 	apf_g.qmp_timeout_ms = (int)v;

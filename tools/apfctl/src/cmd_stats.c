@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* apfctl stats: counters and per-second rates, in the manner of kvm_stat. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,19 +99,6 @@ static bool nothing_readable(const struct apf_sample *smp)
 	return true;
 }
 
-static int parse_count(const char *s, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -153,7 +141,7 @@ int cmd_stats(int argc, char **argv)
 						"stats: bad delay '%s' (seconds, > 0)", optarg);
 			break;
 		case 'n':
-			if (parse_count(optarg, &count))
+			if (apf_parse_int(optarg, 1, LONG_MAX, &count))
 				return apf_fail(APF_EXIT_USAGE,
 						"stats: bad count '%s'", optarg);
 			break;

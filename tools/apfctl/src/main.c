@@ -10,6 +10,7 @@
 
 #include "apfctl.h"
 #include "cli_opts.h"
+#include "number.h"
 #include "sanitize.h"
 #include "sysroot.h"
 
@@ -198,14 +199,10 @@ static void close_stdout(void)
 
 long apf_parse_seconds(const char *s)
 {
-	char *end;
-	double v;
+	uint64_t ms;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0) || v > 86400.0)
-		return -1;
-	return (long)(v * 1000.0 + 0.5) ? (long)(v * 1000.0 + 0.5) : 1;
+	/* At most a day, at least a millisecond. */
+	return apf_parse_milli(s, 86400 * 1000, &ms) ? -1 : (long)ms;
 }
 
 static void usage(FILE *f)

@@ -714,6 +714,83 @@ static void test_cpuid_garbage(void **state)
 	assert_int_equal(apf_kvm_cpuid_parse(big, &c), -EINVAL);
 }
 
+/* ---- apf_parse_digits / apf_parse_milli ---------------------------------- */
+
+static void test_digits(void **state)
+{
+	const char *s;
+	uint64_t v = 7;
+
+	(void)state;
+	s = "00a10f11 x";
+	assert_int_equal(apf_parse_digits(&s, 16, UINT32_MAX, &v), 0);
+	assert_int_equal(v, 0xa10f11);
+	assert_string_equal(s, " x");
+	s = "FFFFFFFF";
+	assert_int_equal(apf_parse_digits(&s, 16, UINT32_MAX, &v), 0);
+	assert_int_equal(v, 0xffffffffu);
+	/* Past max: -ERANGE, and the digits are consumed all the same. */
+	s = "1ffffffff,";
+	assert_int_equal(apf_parse_digits(&s, 16, UINT32_MAX, &v), -ERANGE);
+	assert_string_equal(s, ",");
+	s = "65536-2";
+	assert_int_equal(apf_parse_digits(&s, 10, 65535, &v), -ERANGE);
+	s = "12-34";
+	assert_int_equal(apf_parse_digits(&s, 10, 65535, &v), 0);
+	assert_int_equal(v, 12);
+	assert_string_equal(s, "-34");
+	/* No digit, a sign, a blank, "0x", a base we do not take. */
+	v = 7;
+	for (const char *const *b = (const char *const[]){ "", "-1", " 1", "x1",
+							     "+1", NULL }; *b; b++) {
+		s = *b;
+		assert_int_equal(apf_parse_digits(&s, 10, 100, &v), -EINVAL);
+		assert_ptr_equal(s, *b);
+	}
+	s = "0x10";
+	assert_int_equal(apf_parse_digits(&s, 16, 100, &v), 0);
+	assert_int_equal(v, 0);
+	assert_string_equal(s, "x10");
+	s = "1";
+	assert_int_equal(apf_parse_digits(&s, 8, 100, &v), -EINVAL);
+	s = "18446744073709551615";
+	assert_int_equal(apf_parse_digits(&s, 10, UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	s = "18446744073709551616";
+	assert_int_equal(apf_parse_digits(&s, 10, UINT64_MAX, &v), -ERANGE);
+}
+
+static void test_milli(void **state)
+{
+	static const char *const bad[] = { "", "abc", "-1", "1e3", "0x1",
+					   ".5", "5.", "1.2.3", "inf", "nan",
+					   "1,5", "1 s" };
+	uint64_t v;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(apf_parse_milli("2", 86400000, &v), 0);
+	assert_int_equal(v, 2000);
+	assert_int_equal(apf_parse_milli("0.5", 86400000, &v), 0);
+	assert_int_equal(v, 500);
+	assert_int_equal(apf_parse_milli(" 0.05\n", 86400000, &v), 0);
+	assert_int_equal(v, 50);
+	assert_int_equal(apf_parse_milli("1.001", 86400000, &v), 0);
+	assert_int_equal(v, 1001);
+	assert_int_equal(apf_parse_milli("0.0010", 86400000, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(apf_parse_milli("86400", 86400000, &v), 0);
+	assert_int_equal(v, 86400000);
+	/* Zero, finer than a millisecond, past the bound. */
+	assert_int_equal(apf_parse_milli("0", 86400000, &v), -ERANGE);
+	assert_int_equal(apf_parse_milli("0.000", 86400000, &v), -ERANGE);
+	assert_int_equal(apf_parse_milli("0.0004", 86400000, &v), -ERANGE);
+	assert_int_equal(apf_parse_milli("86400.001", 86400000, &v), -ERANGE);
+	assert_int_equal(apf_parse_milli("99999999999999999999", 86400000, &v), -ERANGE);
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		assert_int_equal(apf_parse_milli(bad[i], 86400000, &v), -EINVAL);
+}
+
 /* ---- counters ----------------------------------------------------------- */
 
 static void test_counters(void **state)
@@ -790,6 +867,8 @@ int main(void)
 		cmocka_unit_test(test_cpuid_kvm_behind_hyperv),
 		cmocka_unit_test(test_cpuid_garbage),
 		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_digits),
+		cmocka_unit_test(test_milli),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
