@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -89,13 +91,15 @@ ssize_t apf_read_file(const char *path, char *buf, size_t cap)
 	return (ssize_t)off;
 }
 
-/* Read fd to EOF into a malloc'd buffer of at most limit bytes. */
-static ssize_t slurp_fd(int fd, size_t limit, char **out)
+ssize_t apf_read_fd(int fd, size_t limit, char **out)
 {
-	size_t cap = 4096, off = 0;
+	/* Room for one byte past the limit: reading it means "too large". */
+	size_t most = limit < SIZE_MAX - 2 ? limit + 2 : SIZE_MAX;
+	size_t cap = most < 4096 ? most : 4096, off = 0;
 	char *buf = NULL;
 	int err = 0;
 
+	*out = NULL;
 	/* procfs/sysfs report size 0: grow the buffer until EOF, i.e. until
 	 * a read leaves room to spare. */
 	for (;;) {
@@ -107,13 +111,11 @@ static ssize_t slurp_fd(int fd, size_t limit, char **out)
 		}
 		buf = nb;
 		err = read_more(fd, buf, cap, &off);
+		if (!err && off > limit)
+			err = -EFBIG;
 		if (err || off + 1 < cap)
 			break;
-		if (cap >= limit) {
-			err = -EFBIG;
-			break;
-		}
-		cap = cap * 2 > limit ? limit : cap * 2;
+		cap = cap > most / 2 ? most : cap * 2;
 	}
 	if (err) {
 		free(buf);
@@ -133,7 +135,7 @@ ssize_t apf_slurp(const char *path, size_t limit, char **out)
 	fd = apf_open_regular_at(AT_FDCWD, path, (off_t)limit);
 	if (fd < 0)
 		return fd;
-	n = slurp_fd(fd, limit, out);
+	n = apf_read_fd(fd, limit, out);
 	close(fd);
 	return n;
 }
@@ -153,9 +155,73 @@ ssize_t apf_slurp_input(const char *path, size_t limit, char **out)
 	else if (S_ISDIR(st.st_mode))
 		n = -EISDIR;
 	else
-		n = slurp_fd(fd, limit, out);
+		n = apf_read_fd(fd, limit, out);
 	close(fd);
 	return n;
+}
+
+int apf_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? neg_errno() : -EIO;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int apf_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	static unsigned int seq;
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd = -1, err = 0, tries, dfd;
+
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (slash && slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	if (strlen(path) + 32 >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* A name of our own (pid and a counter), created exclusively: what
+	 * someone else put at a predictable name is never opened. */
+	for (tries = 0; tries < 16 && fd < 0; tries++) {
+		snprintf(tmp, sizeof(tmp), "%.*s.%s.%d.%u.tmp",
+			 slash ? (int)(slash - path + 1) : 0, path,
+			 slash ? slash + 1 : path, (int)getpid(), seq++);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW |
+			  O_NOCTTY, mode);
+		if (fd < 0 && errno != EEXIST)
+			return neg_errno();
+	}
+	if (fd < 0)
+		return -EEXIST;
+	err = apf_write_all(fd, data, len);
+	if (!err && fsync(fd))
+		err = neg_errno();
+	if (close(fd) && !err)
+		err = neg_errno();
+	if (!err && rename(tmp, path))
+		err = neg_errno();
+	if (err) {
+		unlink(tmp);
+		return err;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
 }
 
 const char *apf_strerror(int err)

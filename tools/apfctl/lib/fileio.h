@@ -43,6 +43,19 @@ ssize_t apf_slurp(const char *path, size_t limit, char **out);
  * read like cat(1), so a FIFO or /dev/stdin works and blocks until its
  * writer is done; only a directory is refused. */
 ssize_t apf_slurp_input(const char *path, size_t limit, char **out);
+/* Read fd to EOF into a malloc'd NUL-terminated buffer of at most limit
+ * bytes (-EFBIG past it); EINTR retried.  For stdin and fds already
+ * checked.  Caller frees *out. */
+ssize_t apf_read_fd(int fd, size_t limit, char **out);
+/* Write all len bytes to fd, retrying short writes and EINTR: 0 or
+ * -errno (-EIO for a write that wrote nothing). */
+int apf_write_all(int fd, const void *buf, size_t len);
+/* Replace path with len bytes of data atomically: a new file in the same
+ * directory, created exclusively (O_EXCL, so nothing already there, a FIFO
+ * or a link, is ever opened), written, fsync'ed and renamed over path, then
+ * the directory fsync'ed.  A reader sees the old or the new file, never
+ * half of one; on error path is unchanged.  mode: the new file's. */
+int apf_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* Read one unsigned decimal value (debugfs/sysfs style). */
 int apf_read_u64(const char *path, uint64_t *out);
 /* Write s to path (sysfs switch); maps short writes to -EIO. */

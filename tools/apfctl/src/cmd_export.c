@@ -210,7 +210,7 @@ static int export_usage(FILE *f, int code)
 	return code;
 }
 
-static int write_all(FILE *f, const struct apf_sample *cur,
+static int write_exposition(FILE *f, const struct apf_sample *cur,
 		     const struct apf_sample *prev, double took)
 {
 	export_state(f);
@@ -245,7 +245,6 @@ int cmd_export(int argc, char **argv)
 	struct apf_sample prev, cur;
 	struct apf_sampler *s;
 	const char *out = NULL;
-	char tmp[4096];
 	long window_ms = 1000;
 	FILE *f = stdout;
 	int c, err;
@@ -285,23 +284,25 @@ int cmd_export(int argc, char **argv)
 	if (err)
 		return apf_fail(APF_EXIT_RUNTIME, "export: %s", apf_strerror(-err));
 	if (out) {
-		/* Same directory, then rename: the collector never reads a
-		 * half-written file. */
-		snprintf(tmp, sizeof(tmp), "%s.%d.tmp", out, (int)getpid());
-		f = fopen(tmp, "we");
+		/* Built in memory, then written beside out and renamed over
+		 * it: the collector never reads a half-written file, and
+		 * nothing already at a temporary name is opened. */
+		char *text = NULL;
+		size_t len = 0;
+
+		f = open_memstream(&text, &len);
 		if (!f) {
 			err = -errno;
 			goto done;
 		}
-	}
-	err = write_all(f, &cur, &prev, cur.time - prev.time);
-	if (out) {
+		err = write_exposition(f, &cur, &prev, cur.time - prev.time);
 		if (fclose(f) && !err)
-			err = -errno;
-		if (!err && rename(tmp, out))
-			err = -errno;
-		if (err)
-			unlink(tmp);
+			err = -ENOMEM;
+		if (!err)
+			err = apf_write_atomic(out, text, len, 0644);
+		free(text);
+	} else {
+		err = write_exposition(f, &cur, &prev, cur.time - prev.time);
 	}
 done:
 	apf_sample_free(&prev);

@@ -10,7 +10,7 @@
 
 #include "apfctl.h"
 #include "cli_opts.h"
-#include "number.h"
+#include "fileio.h"
 #include "sanitize.h"
 #include "sysroot.h"
 
@@ -122,22 +122,15 @@ int apf_stdout_errno;
  * failed may have been an implicit flush many calls earlier. */
 static ssize_t stdout_write(void *cookie, const char *buf, size_t len)
 {
-	size_t done = 0;
+	int err = apf_write_all(STDOUT_FILENO, buf, len);
 
 	(void)cookie;
-	while (done < len) {
-		ssize_t w = write(STDOUT_FILENO, buf + done, len - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			if (!apf_stdout_errno)
-				apf_stdout_errno = errno;
-			return done ? (ssize_t)done : -1;
-		}
-		done += (size_t)w;
+	if (err) {
+		if (!apf_stdout_errno)
+			apf_stdout_errno = -err;
+		return -1;
 	}
-	return (ssize_t)done;
+	return (ssize_t)len;
 }
 
 static FILE *plain_stdout;

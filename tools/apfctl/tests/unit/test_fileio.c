@@ -10,7 +10,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +78,7 @@ static int teardown(void **state)
 {
 	static const char *const names[] = {
 		"regular", "fifo", "devnull", "devzero", "vanished", "socket",
-		"big",
+		"big", "out", "fifo2",
 	};
 	size_t i;
 
@@ -170,6 +172,71 @@ static void test_strerror(void **state)
 	assert_string_equal(apf_strerror(-ENOENT), strerror(ENOENT));
 }
 
+/* Nothing but the written files is left in the directory. */
+static size_t entries(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.' || strstr(de->d_name, ".tmp") != NULL;
+	closedir(d);
+	return n;
+}
+
+static void test_read_fd_and_write_all(void **state)
+{
+	char *text = NULL;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(apf_write_all(p[1], "abc\n", 4), 0);
+	close(p[1]);
+	assert_int_equal(apf_read_fd(p[0], 64, &text), 4);
+	assert_string_equal(text, "abc\n");
+	free(text);
+	close(p[0]);
+	/* Over the limit: refused, nothing returned. */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(apf_write_all(p[1], "0123456789", 10), 0);
+	close(p[1]);
+	assert_int_equal(apf_read_fd(p[0], 8, &text), -EFBIG);
+	assert_null(text);
+	close(p[0]);
+	/* A reader that went away: EPIPE (SIGPIPE ignored here). */
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	assert_int_equal(apf_write_all(p[1], "x", 1), -EPIPE);
+	close(p[1]);
+	signal(SIGPIPE, SIG_DFL);
+}
+
+static void test_write_atomic(void **state)
+{
+	char buf[32];
+	size_t before = entries();
+
+	(void)state;
+	assert_int_equal(apf_write_atomic(at("out"), "one\n", 4, 0600), 0);
+	assert_int_equal(apf_read_file(at("out"), buf, sizeof(buf)), 4);
+	assert_string_equal(buf, "one\n");
+	assert_int_equal(apf_write_atomic(at("out"), "two\n", 4, 0600), 0);
+	assert_int_equal(apf_read_file(at("out"), buf, sizeof(buf)), 4);
+	assert_string_equal(buf, "two\n");
+	/* A FIFO at the target is replaced, never opened (it would block). */
+	assert_int_equal(mkfifo(at("fifo2"), 0600), 0);
+	assert_int_equal(apf_write_atomic(at("fifo2"), "3\n", 2, 0600), 0);
+	assert_true(apf_is_regular(at("fifo2")));
+	/* A directory at the target: an error, and no temporary left. */
+	assert_int_equal(apf_write_atomic(at("dir"), "x", 1, 0600), -EISDIR);
+	assert_int_equal(apf_write_atomic("/nonexistent-apf/x", "x", 1, 0600), -ENOENT);
+	assert_int_equal(entries(), before + 2);
+}
+
 /* debugfs: a FIFO among the stat files is an error of that file only; the
  * others still read, and a directory where all are FIFOs names why. */
 #define KVM "sys/kernel/debug/kvm"
@@ -217,6 +284,8 @@ int main(void)
 		cmocka_unit_test(test_size_bound),
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_debugfs_fifo),
+		cmocka_unit_test(test_read_fd_and_write_all),
+		cmocka_unit_test(test_write_atomic),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
