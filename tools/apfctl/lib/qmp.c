@@ -6,6 +6,8 @@
  */
 #include "qmp.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -38,23 +40,6 @@ struct cpu_map {
 	size_t n;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int ms_left(int64_t deadline)
-{
-	int64_t left = deadline - now_ms();
-
-	if (left <= 0)
-		return 0;
-	return left > INT32_MAX ? INT32_MAX : (int)left;
-}
-
 /* Wait for events on fd until deadline: 0, -ETIMEDOUT or -errno. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
@@ -62,7 +47,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	int r;
 
 	for (;;) {
-		int left = ms_left(deadline);
+		int left = apf_ms_left(deadline);
 
 		if (!left)
 			return -ETIMEDOUT;
@@ -101,7 +86,7 @@ static int connect_unix(const char *path, int64_t deadline, int *fdp)
 		/* A full listen backlog gives EAGAIN on AF_UNIX: retry until
 		 * the deadline rather than fail at once. */
 		if (r == -EAGAIN) {
-			if (!ms_left(deadline)) {
+			if (!apf_ms_left(deadline)) {
 				r = -ETIMEDOUT;
 				goto fail;
 			}
@@ -314,7 +299,7 @@ int apf_qmp_execute(struct apf_qmp *q, const char *command,
 		return -ENOMEM;
 	}
 	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	deadline = now_ms() + q->timeout_ms;
+	deadline = apf_now_ms() + q->timeout_ms;
 	r = s ? send_all(q, s, strlen(s), deadline) : -ENOMEM;
 	if (!r)
 		r = send_all(q, "\n", 1, deadline);
@@ -394,7 +379,7 @@ struct apf_qmp *apf_qmp_open(const char *path, int timeout_ms, int *err)
 	}
 	q->fd = -1;
 	q->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
-	deadline = now_ms() + q->timeout_ms;
+	deadline = apf_now_ms() + q->timeout_ms;
 	r = connect_unix(path, deadline, &q->fd);
 	if (r)
 		goto fail;

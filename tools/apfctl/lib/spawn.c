@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "spawn.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -13,14 +15,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* In a child between fork and exec: async-signal-safe calls only. */
 static void child_fds(int in, int out, int err)
@@ -71,7 +65,7 @@ int apf_run(const char *const argv[], int timeout_ms, struct apf_run_result *r)
 {
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, ws;
 	size_t lo = 0, le = 0;
-	long long deadline = now_ms() + timeout_ms;
+	int64_t deadline = apf_now_ms() + timeout_ms;
 	bool open_o = true, open_e = true;
 	pid_t pid;
 
@@ -97,7 +91,7 @@ int apf_run(const char *const argv[], int timeout_ms, struct apf_run_result *r)
 	po[1] = pe[1] = -1;
 	while (open_o || open_e) {
 		struct pollfd p[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
-		long long left = deadline - now_ms();
+		long long left = deadline - apf_now_ms();
 		char buf[4096];
 		int i, n;
 
@@ -153,7 +147,7 @@ int apf_run(const char *const argv[], int timeout_ms, struct apf_run_result *r)
 			r->err = r->err ? r->err : -errno;
 			goto close_pipes;
 		}
-		if (now_ms() >= deadline) {
+		if (apf_now_ms() >= deadline) {
 			r->err = -ETIMEDOUT;
 			kill(pid, SIGKILL);
 			continue;

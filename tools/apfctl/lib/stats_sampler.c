@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
 #include "fileio.h"
 #include "kvm_debugfs.h"
 #include "libvirt_stats.h"
@@ -75,14 +76,6 @@ const char *apf_source_name(enum apf_source s)
 	case APF_SRC_SYSFS: return "sysfs";
 	}
 	return "unknown";
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static struct vm_state *state_for(struct apf_sampler *s, pid_t pid)
@@ -267,7 +260,7 @@ static int sample_perf(struct apf_sampler *s, struct vm_state *st,
 		return -ENOENT;
 	if (!st->perf) {
 		st->perf = apf_tp_counter_open(&s->tracefs, st->pid, &err);
-		st->perf_since = now_s();
+		st->perf_since = apf_now_s();
 	}
 	if (!st->perf)
 		return err;
@@ -316,16 +309,16 @@ static void sample_vm(struct apf_sampler *s, const struct apf_vm *vm,
 		qmp = NULL;	/* libvirtd owns that monitor: ask libvirt */
 	else if (qmp && !apf_sysroot_is_live())
 		qmp = sysroot_socket(qmp, qpath, sizeof(qpath));
-	if (qmp && st->qmp_fails && now_s() < st->qmp_retry_at)
+	if (qmp && st->qmp_fails && apf_now_s() < st->qmp_retry_at)
 		qmp = NULL;	/* backing off: the other sources this time */
 	if (qmp && !s->cfg.no_qmp && !(err = sample_qmp(s, st, qmp, row))) {
 		row->source = APF_SRC_QMP;
-		row->time = now_s();	/* the reply is in */
+		row->time = apf_now_s();	/* the reply is in */
 		st->qmp_fails = 0;
 		return;
 	}
 	if (qmp && !s->cfg.no_qmp)
-		qmp_backoff(st, now_s());
+		qmp_backoff(st, apf_now_s());
 	if (qmp && !s->cfg.no_qmp && !st->warned && warn) {
 		snprintf(msg, sizeof(msg), "VM %d (%s): QMP %s: %s; using other sources",
 			 (int)vm->pid, vm->name, qmp, apf_strerror(-err));
@@ -340,19 +333,19 @@ static void sample_vm(struct apf_sampler *s, const struct apf_vm *vm,
 	}
 	if (s->debugfs_vm_ok && !sample_debugfs(s, vm, row)) {
 		row->source = APF_SRC_DEBUGFS;
-		row->time = now_s();
+		row->time = apf_now_s();
 		return;
 	}
 	apf_counters_free(&row->counters);
 	if (!s->cfg.no_perf && !sample_perf(s, st, row)) {
 		row->source = APF_SRC_TRACEPOINTS;
-		row->time = now_s();
+		row->time = apf_now_s();
 		return;
 	}
 	apf_counters_free(&row->counters);
 	row->detail[0] = '\0';
 	row->source = APF_SRC_NONE;
-	row->time = now_s();
+	row->time = apf_now_s();
 }
 
 static bool vm_selected(const struct apf_sampler *s, const struct apf_vm *vm)
@@ -439,7 +432,7 @@ int apf_sampler_take(struct apf_sampler *s, struct apf_sample *out,
 		if (warn)
 			warn("libvirt domain stats unavailable; using other sources");
 	}
-	libvirt_time = now_s();
+	libvirt_time = apf_now_s();
 	out->vms = calloc(vms.n ? vms.n : 1, sizeof(*out->vms));
 	if (!out->vms) {
 		apf_libvirt_domains_free(doms, ndoms);
@@ -464,18 +457,18 @@ int apf_sampler_take(struct apf_sampler *s, struct apf_sample *out,
 		for (j = 0; j < out->vms[i].nvcpus; j++)
 			apf_counters_sort(&out->vms[i].vcpus[j].counters);
 	}
-	out->time = now_s();
+	out->time = apf_now_s();
 	if (s->selected && !out->nvms) {
 		apf_sample_free(out);
 		return -ESRCH;
 	}
 	if (!s->selected)
 		sample_total(s, out);
-	out->total_time = now_s();
+	out->total_time = apf_now_s();
 	apf_counters_sort(&out->total);
 	if (s->guest)
 		sample_guest(out);
-	out->guest_time = now_s();
+	out->guest_time = apf_now_s();
 	return 0;
 }
 
@@ -521,7 +514,7 @@ struct apf_sampler *apf_sampler_open(const struct apf_sampler_cfg *cfg, int *err
 		int perr;
 
 		s->perf_total = apf_tp_counter_open(&s->tracefs, 0, &perr);
-		s->perf_total_since = now_s();
+		s->perf_total_since = apf_now_s();
 	}
 	if (!apf_sysroot_is_live()) {
 		/* A fixture tree has no daemons or perf; QMP sockets only

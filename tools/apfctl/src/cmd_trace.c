@@ -18,6 +18,7 @@
 
 #include "apfctl.h"
 #include "cli_opts.h"
+#include "clock.h"
 #include "fileio.h"
 #include "fault_match.h"
 #include "histogram.h"
@@ -300,14 +301,6 @@ static const struct apf_tracepoint *find_tp(const struct apf_tracefs *t,
 	return NULL;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int perf_exit(int err, const char *what)
 {
 	if (err == -EACCES || err == -EPERM)
@@ -325,8 +318,9 @@ static int run_trace(struct apf_fault_matcher *c, const struct apf_tracefs *t, l
 	struct sigaction sa, old_int, old_term;
 	struct apf_tp_sampler *s;
 	size_t idx[2] = { c->np_idx, c->ready_idx };
-	uint64_t start, deadline, lost = 0;
-	double secs;
+	uint64_t lost = 0;
+	int64_t deadline;
+	double start, secs;
 	int err, r;
 
 	s = apf_tp_sampler_open(t, idx, 2, &err);
@@ -341,16 +335,15 @@ static int run_trace(struct apf_fault_matcher *c, const struct apf_tracefs *t, l
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 
-	start = now_ns();
-	deadline = start + (uint64_t)ms * 1000000u;
+	start = apf_now_s();
+	deadline = apf_now_ms() + ms;
 	r = 0;
 	while (!trace_stop && !c->err) {
-		uint64_t now = now_ns();
-		uint64_t left = now < deadline ? (deadline - now + 999999) / 1000000 : 0;
+		int left = apf_ms_left(deadline);
 
 		if (!left)
 			break;
-		r = apf_tp_sampler_poll(s, left < POLL_SLICE_MS ? (int)left : POLL_SLICE_MS,
+		r = apf_tp_sampler_poll(s, left < POLL_SLICE_MS ? left : POLL_SLICE_MS,
 					apf_fault_match_sample, c, &lost);
 		if (r < 0)
 			break;
@@ -358,7 +351,7 @@ static int run_trace(struct apf_fault_matcher *c, const struct apf_tracefs *t, l
 	/* Whatever arrived up to the end of the window still counts. */
 	if (r >= 0)
 		r = apf_tp_sampler_poll(s, 0, apf_fault_match_sample, c, &lost);
-	secs = (double)(now_ns() - start) / 1e9;
+	secs = apf_now_s() - start;
 	apf_tp_sampler_close(s);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);

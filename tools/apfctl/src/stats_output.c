@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "apfctl.h"
+#include "clock.h"
 #include "json_writer.h"
 #include "sanitize.h"
 
@@ -47,16 +48,6 @@ void stats_output_close(struct stats_output *o)
 	else if (o->f)
 		fflush(o->f);
 	o->f = NULL;
-}
-
-static void iso_time(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static bool skip(const struct stats_output *o, const struct apf_counter *c)
@@ -176,7 +167,7 @@ static void json_sample(struct stats_output *o, const struct apf_sample *cur,
 {
 	double dt = cur->time - prev->time;
 	json_writer_t *w = jsonw_new(o->f);
-	char ts[32];
+	char ts[APF_ISO_TIME_LEN];
 
 	apf_g.json_started |= o->f == stdout;
 	size_t i, j;
@@ -184,7 +175,7 @@ static void json_sample(struct stats_output *o, const struct apf_sample *cur,
 	if (!w)
 		return;
 	jsonw_pretty(w, o->pretty);
-	iso_time(ts, sizeof(ts));
+	apf_iso_time(ts, sizeof(ts), NULL, false);
 	jsonw_start_object(w);
 	jsonw_string_field(w, "time", ts);
 	jsonw_float_field(w, "interval_s", dt);
@@ -315,10 +306,10 @@ static void for_each_scope(struct stats_output *o, const struct apf_sample *cur,
 			   const struct apf_sample *prev, bool vcpus, scope_fn fn)
 {
 	struct scope sc = { .vcpu = -1 };
-	char ts[32];
+	char ts[APF_ISO_TIME_LEN];
 	size_t i, j;
 
-	iso_time(ts, sizeof(ts));
+	apf_iso_time(ts, sizeof(ts), NULL, false);
 	sc.ts = ts;
 	for (i = 0; i < cur->nvms; i++) {
 		const struct apf_vm_row *v = &cur->vms[i];
@@ -509,10 +500,10 @@ static void text_sample(struct stats_output *o, const struct apf_sample *cur,
 {
 	double dt = cur->time - prev->time;
 	struct rates rs;
-	char ts[32];
+	char ts[APF_ISO_TIME_LEN];
 	size_t i, j;
 
-	iso_time(ts, sizeof(ts));
+	apf_iso_time(ts, sizeof(ts), NULL, false);
 	fprintf(o->f, "apfctl stats  %s  interval %.2f s\n", ts, dt);
 	if (!cur->nvms && cur->total_source != APF_SRC_SUM)
 		fprintf(o->f, "No VMs running.\n");
