@@ -12,6 +12,7 @@
 #include "cli_opts.h"
 #include "fileio.h"
 #include "probe.h"
+#include "usage.h"
 
 #define DEFAULT_CONF "/etc/apf/apf.conf"
 
@@ -81,19 +82,21 @@ static void print_text(const struct outcome *o)
 		printf("%s=%s: %s: %s\n", o->key, w, o->result, o->detail);
 }
 
-static int apply_usage(FILE *f, int code)
-{
-	fprintf(f,
-		"Usage: apfctl apply-config [--check] [-j] [FILE]\n"
-		"Set the APF switches that FILE (default " DEFAULT_CONF ") asks for:\n"
-		"  host_async_pf=on|off|keep    kvm.async_pf (APF Suite host kernel)\n"
-		"  guest_async_pf=on|off|keep   /sys/kernel/kvm_async_pf/enabled (guest)\n"
-		"  on_unsupported=warn|fail     a switch this kernel lacks: warn, or exit 3\n"
-		"  --check   parse FILE and show what would change; change nothing\n"
-		"Exit status: 0 done, 1 bad file or a write failed, 3 unsupported (with\n"
-		"on_unsupported=fail), 4 permission denied.\n");
-	return code;
-}
+static const struct apf_opt_help apply_opts[] = {
+	{ "host_async_pf=on|off|keep", "kvm.async_pf (APF Suite host kernel)" },
+	{ "guest_async_pf=on|off|keep", "/sys/kernel/kvm_async_pf/enabled (guest)" },
+	{ "on_unsupported=warn|fail", "a switch this kernel lacks: warn, or exit 3" },
+	{ "--check", "parse FILE and show what would change; change nothing" },
+	{ NULL, NULL },
+};
+
+static const struct apf_usage apply_usage = {
+	"apply-config", "[--check] [-j] [FILE]",
+	"Set the APF switches that FILE (default " DEFAULT_CONF ") asks for:\n",
+	apply_opts,
+	"Exit status: 0 done, 1 bad file or a write failed, 3 unsupported (with\n"
+	"on_unsupported=fail), 4 permission denied.\n",
+};
 
 int cmd_apply_config(int argc, char **argv)
 {
@@ -121,8 +124,7 @@ int cmd_apply_config(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'c': check = true; break;
-		case 'h': return apply_usage(stdout, APF_EXIT_OK);
-		default: return apply_usage(stderr, APF_EXIT_USAGE);
+		default: return apf_usage(&apply_usage, c);
 		}
 	}
 	if (argc - optind > 1)

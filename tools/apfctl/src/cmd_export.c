@@ -14,6 +14,7 @@
 #include "probe.h"
 #include "prom.h"
 #include "stats_sampler.h"
+#include "usage.h"
 
 static void labels(FILE *f, const struct apf_vm_row *v)
 {
@@ -199,16 +200,18 @@ static void export_state(FILE *f)
 	apf_guest_probe_free(&g);
 }
 
-static int export_usage(FILE *f, int code)
-{
-	fprintf(f,
-		"Usage: apfctl export [-o FILE] [-d SEC]\n"
-		"Prometheus text exposition of APF state and counters.\n"
-		"  -o, --output FILE  write FILE atomically (node_exporter textfile\n"
-		"                     collector: a *.prom file in its directory)\n"
-		"  -d, --duration SEC window for tracepoint rates (default 1)\n");
-	return code;
-}
+static const struct apf_opt_help export_opts[] = {
+	{ "-o, --output FILE", "write FILE atomically (node_exporter textfile\n"
+			       "collector: a *.prom file in its directory)" },
+	{ "-d, --duration SEC", "window for tracepoint rates (default 1)" },
+	{ NULL, NULL },
+};
+
+static const struct apf_usage export_usage = {
+	"export", "[-o FILE] [-d SEC]",
+	"Prometheus text exposition of APF state and counters.\n",
+	export_opts, NULL,
+};
 
 static int write_exposition(FILE *f, const struct apf_sample *cur,
 		     const struct apf_sample *prev, double took)
@@ -260,8 +263,7 @@ int cmd_export(int argc, char **argv)
 				return apf_fail(APF_EXIT_USAGE, "export: bad duration '%s'",
 						optarg);
 			break;
-		case 'h': return export_usage(stdout, APF_EXIT_OK);
-		default: return export_usage(stderr, APF_EXIT_USAGE);
+		default: return apf_usage(&export_usage, c);
 		}
 	}
 	if (optind < argc)

@@ -16,6 +16,7 @@
 #include "kexec_pick.h"
 #include "spawn.h"
 #include "sysroot.h"
+#include "usage.h"
 
 #define KEXEC_TIMEOUT_MS 120000
 #define SECUREBOOT_VAR "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
@@ -75,24 +76,26 @@ static int run_tool(const char *const argv[], int timeout_ms, char *why, size_t 
 	return err;
 }
 
-static int kexec_usage(FILE *f, int code)
-{
-	fprintf(f,
-		"Usage: apfctl kexec [OPTIONS]   (installed as apf-kexec)\n"
-		"Load a kernel for a fast reboot with `systemctl kexec`.\n"
-		"  --kernel VERSION|PATH  the kernel (default: the newest in /boot)\n"
-		"  --initrd PATH          its initrd (default: found next to it)\n"
-		"  --append ARGS          add to the running kernel's command line\n"
-		"  --command-line ARGS    use ARGS instead of the running command line\n"
-		"  --dry-run              show what would be loaded, load nothing\n"
-		"  --reboot               after loading, run `systemctl kexec`\n"
-		"  --fallback-reboot      if loading fails, run `systemctl reboot`\n"
-		"kexec -s (kexec_file_load, signature checked) is used under lockdown\n"
-		"or Secure Boot, kexec -l otherwise (and -s if -l fails).\n"
-		"Exit status: 0 loaded (or rebooting), 1 failed, 3 no kexec in this\n"
-		"kernel, 4 not root.\n");
-	return code;
-}
+static const struct apf_opt_help kexec_opts[] = {
+	{ "--kernel VERSION|PATH", "the kernel (default: the newest in /boot)" },
+	{ "--initrd PATH", "its initrd (default: found next to it)" },
+	{ "--append ARGS", "add to the running kernel's command line" },
+	{ "--command-line ARGS", "use ARGS instead of the running command line" },
+	{ "--dry-run", "show what would be loaded, load nothing" },
+	{ "--reboot", "after loading, run `systemctl kexec`" },
+	{ "--fallback-reboot", "if loading fails, run `systemctl reboot`" },
+	{ NULL, NULL },
+};
+
+static const struct apf_usage kexec_usage = {
+	"kexec", "[OPTIONS]   (installed as apf-kexec)",
+	"Load a kernel for a fast reboot with `systemctl kexec`.\n",
+	kexec_opts,
+	"kexec -s (kexec_file_load, signature checked) is used under lockdown\n"
+	"or Secure Boot, kexec -l otherwise (and -s if -l fails).\n"
+	"Exit status: 0 loaded (or rebooting), 1 failed, 3 no kexec in this\n"
+	"kernel, 4 not root.\n",
+};
 
 struct kexec_opts {
 	const char *kernel, *initrd, *append, *cmdline;
@@ -196,8 +199,7 @@ int cmd_kexec(int argc, char **argv)
 		case OPT_DRY: ko.dry = true; break;
 		case OPT_REBOOT: ko.reboot = true; break;
 		case OPT_FALLBACK: ko.fallback = true; break;
-		case 'h': return kexec_usage(stdout, APF_EXIT_OK);
-		default: return kexec_usage(stderr, APF_EXIT_USAGE);
+		default: return apf_usage(&kexec_usage, ch);
 		}
 	}
 	if (optind < argc)

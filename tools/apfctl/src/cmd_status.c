@@ -11,6 +11,7 @@
 #include "probe.h"
 #include "qmp.h"
 #include "sysroot.h"
+#include "usage.h"
 #include "vms.h"
 
 /* A VM's async-pf switch and where apfctl learned it. */
@@ -311,15 +312,12 @@ static void read_kernel_release(struct status *s)
 		s->kernel[strcspn(s->kernel, "\n")] = '\0';
 }
 
-static int status_usage(FILE *f, int code)
-{
-	fprintf(f, "Usage: apfctl status [-j] [-p]\n"
-		"Show whether this machine is a KVM host, a KVM guest or both, what\n"
-		"its kernel supports for async page faults, and the VMs it runs.\n"
-		"  -j, --json     JSON output\n"
-		"  -p, --pretty   indented JSON\n");
-	return code;
-}
+static const struct apf_usage status_usage = {
+	"status", "[-j] [-p]",
+	"Show whether this machine is a KVM host, a KVM guest or both, what\n"
+	"its kernel supports for async page faults, and the VMs it runs.\n",
+	NULL, NULL,
+};
 
 int cmd_status(int argc, char **argv)
 {
@@ -333,8 +331,7 @@ int cmd_status(int argc, char **argv)
 			c = APF_OPT_PRETTY;
 		if (apf_global_opt(c, optarg))
 			continue;
-		return status_usage(c == 'h' ? stdout : stderr,
-				    c == 'h' ? APF_EXIT_OK : APF_EXIT_USAGE);
+		return apf_usage(&status_usage, c);
 	}
 	if (optind < argc)
 		return apf_fail(APF_EXIT_USAGE, "status: unexpected argument '%s'",

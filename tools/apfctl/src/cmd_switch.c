@@ -9,6 +9,7 @@
 #include "fileio.h"
 #include "probe.h"
 #include "qmp.h"
+#include "usage.h"
 #include "vms.h"
 
 enum { OPT_HOST = 0x3000, OPT_GUEST, OPT_VM, OPT_QMP };
@@ -149,19 +150,26 @@ static int flip_vm(const char *sel, const char *qmp_path, bool on)
 	return report(&r);
 }
 
-static int switch_usage(const char *cmd, FILE *f, int code)
+static const struct apf_opt_help switch_opts[] = {
+	{ "--host", "kvm.async_pf module parameter (APF Suite host kernel)" },
+	{ "--guest", "/sys/kernel/kvm_async_pf/enabled (APF Suite guest kernel)" },
+	{ "--vm NAME|PID", "one VM, through QMP (APF Suite QEMU)" },
+	{ "--qmp PATH", "QMP socket when the VM's command line has none" },
+	{ NULL, NULL },
+};
+
+static int switch_usage(const char *cmd, int c)
 {
-	fprintf(f,
-		"Usage: apfctl %s [--host | --guest | --vm NAME|PID [--qmp PATH]] [-j]\n"
-		"Turn async page faults %s.\n"
-		"  --host         kvm.async_pf module parameter (APF Suite host kernel)\n"
-		"  --guest        /sys/kernel/kvm_async_pf/enabled (APF Suite guest kernel)\n"
-		"  --vm NAME|PID  one VM, through QMP (APF Suite QEMU)\n"
-		"  --qmp PATH     QMP socket when the VM's command line has none\n"
+	struct apf_usage u = {
+		cmd, "[--host | --guest | --vm NAME|PID [--qmp PATH]] [-j]",
+		strcmp(cmd, "enable") ? "Turn async page faults off.\n" :
+		"Turn async page faults on.\n",
+		switch_opts,
 		"Without a target: the host switch on a host, the guest switch in a guest.\n"
 		"Exit status 3: the switch does not exist here; 4: needs root.\n",
-		cmd, strcmp(cmd, "enable") ? "off" : "on");
-	return code;
+	};
+
+	return apf_usage(&u, c);
 }
 
 static int cmd_switch(int argc, char **argv, bool on)
@@ -186,8 +194,7 @@ static int cmd_switch(int argc, char **argv, bool on)
 		case OPT_HOST: case OPT_GUEST: targets++; target = c; break;
 		case OPT_VM: targets++; target = c; vm = optarg; break;
 		case OPT_QMP: qmp = optarg; break;
-		case 'h': return switch_usage(cmd, stdout, APF_EXIT_OK);
-		default: return switch_usage(cmd, stderr, APF_EXIT_USAGE);
+		default: return switch_usage(cmd, c);
 		}
 	}
 	if (optind < argc)

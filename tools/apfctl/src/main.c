@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "sanitize.h"
 #include "sysroot.h"
+#include "usage.h"
 
 struct apf_global apf_g;
 
@@ -198,6 +199,17 @@ long apf_parse_seconds(const char *s)
 	return apf_parse_milli(s, 86400 * 1000, &ms) ? -1 : (long)ms;
 }
 
+static const struct apf_opt_help global_opts[] = {
+	{ "-j, --json", "machine-readable JSON output" },
+	{ "-p, --pretty", "indented JSON (implies --json)" },
+	{ "    --sysroot DIR", "read /sys, /proc and /dev from DIR (fixtures)" },
+	{ "    --qmp-timeout MS", "wait at most MS per QMP reply (default 1000;\n"
+			      "500 in status; 2000 in enable/disable --vm)" },
+	{ "-V, --version", "print the version" },
+	{ "-h, --help", "this help; 'apfctl COMMAND -h' for a command" },
+	{ NULL, NULL },
+};
+
 static void usage(FILE *f)
 {
 	size_t i;
@@ -210,16 +222,9 @@ static void usage(FILE *f)
 		"Commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nOptions:\n");
+	apf_usage_opts(f, global_opts);
 	fprintf(f,
-		"\n"
-		"Options:\n"
-		"  -j, --json          machine-readable JSON output\n"
-		"  -p, --pretty        indented JSON (implies --json)\n"
-		"      --sysroot DIR   read /sys, /proc and /dev from DIR (fixtures)\n"
-		"      --qmp-timeout MS  wait at most MS per QMP reply (default 1000;\n"
-		"                      500 in status; 2000 in enable/disable --vm)\n"
-		"  -V, --version       print the version\n"
-		"  -h, --help          this help; 'apfctl COMMAND -h' for a command\n"
 		"\n"
 		"Exit status: 0 ok, 1 runtime error, 2 usage error, 3 unsupported here,\n"
 		"4 permission denied.  See apfctl(8).\n");
