@@ -12,44 +12,19 @@
 #include "apfctl.h"
 #include "cli_opts.h"
 #include "fileio.h"
+#include "signals.h"
 #include "stats_output.h"
 #include "stats_sampler.h"
+#include "usage.h"
 
 enum { OPT_QMP = 0x2000, OPT_NO_LIBVIRT, OPT_NO_PERF, OPT_NO_QMP };
-
-static volatile sig_atomic_t stop_requested, reopen_requested;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static void on_hup(int sig)
-{
-	(void)sig;
-	reopen_requested = 1;
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop;	/* no SA_RESTART: wake the sleep */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
-}
 
 /* Sleep ms, returning early on a stop request. */
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
-	while (!stop_requested && nanosleep(&ts, &ts) && errno == EINTR)
+	while (!apf_stop_signal && nanosleep(&ts, &ts) && errno == EINTR)
 		;
 }
 
@@ -58,29 +33,29 @@ static void warn_once(const char *msg)
 	apf_warn("%s", msg);
 }
 
-static int stats_usage(FILE *f, int code)
-{
-	fprintf(f,
-		"Usage: apfctl stats [OPTIONS]\n"
-		"APF and KVM counters with per-second rates, per VM (and per vCPU).\n"
-		"  -1, --once          one sample over one interval, then exit\n"
-		"  -s, --delay SEC     interval between samples (default 1)\n"
-		"  -n, --count N       stop after N samples\n"
-		"  -p, --pid PID       only the VM of this QEMU process\n"
-		"  -g, --guest NAME    only the VM of this name\n"
-		"  -z, --skip-zero     omit counters that are zero\n"
-		"  -a, --all           every KVM counter, not just the APF set\n"
-		"  -v, --vcpus         per-vCPU rows where the source has them\n"
-		"  -l, --log           log mode: one line per VM per interval\n"
-		"  -L, --log-to FILE   log to FILE (reopened on SIGHUP for logrotate)\n"
-		"  -c, --csv           CSV rows\n"
-		"  -j, --json          JSON, one document per sample\n"
-		"      --pretty        indented JSON\n"
-		"      --qmp PATH      QMP socket of the selected VM (with -p/-g)\n"
-		"      --no-qmp, --no-libvirt, --no-perf\n"
-		"                      skip a source (see apfctl(8), SOURCES)\n");
-	return code;
-}
+static const struct apf_opt_help stats_opts[] = {
+	{ "-1, --once", "one sample over one interval, then exit" },
+	{ "-s, --delay SEC", "interval between samples (default 1)" },
+	{ "-n, --count N", "stop after N samples" },
+	{ "-p, --pid PID", "only the VM of this QEMU process" },
+	{ "-g, --guest NAME", "only the VM of this name" },
+	{ "-z, --skip-zero", "omit counters that are zero" },
+	{ "-a, --all", "every KVM counter, not just the APF set" },
+	{ "-v, --vcpus", "per-vCPU rows where the source has them" },
+	{ "-l, --log", "log mode: one line per VM per interval" },
+	{ "-L, --log-to FILE", "log to FILE (reopened on SIGHUP for logrotate)" },
+	{ "-c, --csv", "CSV rows" },
+	{ "-j, --json", "JSON, one document per sample" },
+	{ "    --qmp PATH", "QMP socket of the selected VM (with -p/-g)" },
+	{ "    --no-qmp, --no-libvirt, --no-perf", "skip a source (see apfctl(8), DATA SOURCES)" },
+	{ NULL, NULL },
+};
+
+static const struct apf_usage stats_usage = {
+	"stats", "[OPTIONS]",
+	"APF and KVM counters with per-second rates, per VM (and per vCPU).\n",
+	stats_opts, NULL,
+};
 
 /* As a non-root user with nothing to show: VMs could not be listed (or
  * none had a readable source) and there is no host or guest total.  An
@@ -157,8 +132,7 @@ int cmd_stats(int argc, char **argv)
 		case OPT_NO_QMP: cfg.no_qmp = true; break;
 		case OPT_NO_LIBVIRT: cfg.no_libvirt = true; break;
 		case OPT_NO_PERF: cfg.no_perf = true; break;
-		case 'h': return stats_usage(stdout, APF_EXIT_OK);
-		default: return stats_usage(stderr, APF_EXIT_USAGE);
+		default: return apf_usage(&stats_usage, c);
 		}
 	}
 	if (optind < argc)
@@ -189,7 +163,7 @@ int cmd_stats(int argc, char **argv)
 					cfg.select);
 		return apf_fail(APF_EXIT_RUNTIME, "stats: %s", apf_strerror(-err));
 	}
-	install_signals();
+	apf_catch_signals((const int[]){ SIGINT, SIGTERM }, 2, 1);
 	err = apf_sampler_take(s, &prev, warn_once);
 	if (!err && nothing_readable(&prev)) {
 		apf_sample_free(&prev);
@@ -200,15 +174,15 @@ int cmd_stats(int argc, char **argv)
 				"their QMP sockets and perf tracepoints need root "
 				"(try sudo)", (int)geteuid());
 	}
-	while (!err && !stop_requested) {
+	while (!err && !apf_stop_signal) {
 		sleep_ms(delay_ms);
-		if (stop_requested && taken)
+		if (apf_stop_signal && taken)
 			break;
 		err = apf_sampler_take(s, &cur, warn_once);
 		if (err)
 			break;
-		if (reopen_requested) {
-			reopen_requested = 0;
+		if (apf_hup_signal) {
+			apf_hup_signal = 0;
 			err = stats_output_reopen(&out);
 			if (err) {
 				apf_sample_free(&cur);

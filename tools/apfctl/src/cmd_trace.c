@@ -23,8 +23,10 @@
 #include "fault_match.h"
 #include "histogram.h"
 #include "perf_tp.h"
+#include "signals.h"
 #include "sysroot.h"
 #include "tracefs.h"
+#include "usage.h"
 #include "vms.h"
 
 #define TRACE_DEFAULT_MS 10000
@@ -258,30 +260,23 @@ static void print_text(struct apf_fault_matcher *c, const struct apf_tracefs *t,
 
 /* ---- command ----------------------------------------------------------- */
 
-static volatile sig_atomic_t trace_stop;
+static const struct apf_opt_help trace_opts[] = {
+	{ "-d, --duration SEC", "sampling window (default 10)" },
+	{ "-p, --pid PID", "only this VMM process" },
+	{ "-g, --guest NAME", "only this VM (QEMU -name or pid)" },
+	{ "-j, --json", "JSON output" },
+	{ NULL, NULL },
+};
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	trace_stop = 1;
-}
-
-static int trace_usage(FILE *f, int code)
-{
-	fprintf(f, "Usage: apfctl trace [-d SEC] [-p PID | -g NAME] [-j] [--pretty]\n"
-		"Measure each async page fault's latency (kvm_async_pf_not_present to\n"
-		"kvm_async_pf_ready for the same token) from kvm tracepoints, and print\n"
-		"per-VM min/mean/p50/p90/p99/max with a log2 histogram.  Ctrl-C ends\n"
-		"the window early and still prints the result.  Needs root or\n"
-		"CAP_PERFMON.\n"
-		"  -d, --duration SEC  sampling window (default 10)\n"
-		"  -p, --pid PID       only this VMM process\n"
-		"  -g, --guest NAME    only this VM (QEMU -name or pid)\n"
-		"  -j, --json          JSON output\n"
-		"      --pretty        indented JSON\n"
-		"  -h, --help          this help\n");
-	return code;
-}
+static const struct apf_usage trace_usage = {
+	"trace", "[-d SEC] [-p PID | -g NAME] [-j] [--pretty]",
+	"Measure each async page fault's latency (kvm_async_pf_not_present to\n"
+	"kvm_async_pf_ready for the same token) from kvm tracepoints, and print\n"
+	"per-VM min/mean/p50/p90/p99/max with a log2 histogram.  Ctrl-C ends\n"
+	"the window early and still prints the result.  Needs root or\n"
+	"CAP_PERFMON.\n",
+	trace_opts, NULL,
+};
 
 static const struct apf_tracepoint *find_tp(const struct apf_tracefs *t,
 					    const char *suffix, size_t *idx)
@@ -315,7 +310,6 @@ static int perf_exit(int err, const char *what)
 
 static int run_trace(struct apf_fault_matcher *c, const struct apf_tracefs *t, long ms)
 {
-	struct sigaction sa, old_int, old_term;
 	struct apf_tp_sampler *s;
 	size_t idx[2] = { c->np_idx, c->ready_idx };
 	uint64_t lost = 0;
@@ -327,18 +321,13 @@ static int run_trace(struct apf_fault_matcher *c, const struct apf_tracefs *t, l
 	if (!s)
 		return perf_exit(err, "perf_event_open");
 
-	/* No SA_RESTART: the signal must cut poll() short. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	trace_stop = 0;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	/* Ctrl-C ends the window early; poll() returns at once. */
+	apf_catch_signals((const int[]){ SIGINT, SIGTERM }, 2, 0);
 
 	start = apf_now_s();
 	deadline = apf_now_ms() + ms;
 	r = 0;
-	while (!trace_stop && !c->err) {
+	while (!apf_stop_signal && !c->err) {
 		int left = apf_ms_left(deadline);
 
 		if (!left)
@@ -353,8 +342,6 @@ static int run_trace(struct apf_fault_matcher *c, const struct apf_tracefs *t, l
 		r = apf_tp_sampler_poll(s, 0, apf_fault_match_sample, c, &lost);
 	secs = apf_now_s() - start;
 	apf_tp_sampler_close(s);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
 
 	if (r < 0)
 		return apf_fail(APF_EXIT_RUNTIME, "trace: poll: %s", apf_strerror(-r));
@@ -400,12 +387,10 @@ int cmd_trace(int argc, char **argv)
 		case 'g':
 			guest = optarg;
 			break;
-		case 'h':
-			return trace_usage(stdout, APF_EXIT_OK);
 		default:
-			if (apf_global_opt(ch, optarg))
+			if (ch != 'h' && apf_global_opt(ch, optarg))
 				break;
-			return trace_usage(stderr, APF_EXIT_USAGE);
+			return apf_usage(&trace_usage, ch);
 		}
 	}
 	if (optind < argc)
