@@ -45,7 +45,7 @@ static void find_initrd(const char *dir, const char *version, char *out, size_t 
 		int n = snprintf(out, cap, "%s/%s%s%s", dir, name[i][0], version,
 				 name[i][1]);
 
-		if (n > 0 && (size_t)n < cap && apf_is_file(out))
+		if (n > 0 && (size_t)n < cap && apf_is_regular(out))
 			return;
 	}
 	out[0] = '\0';
@@ -64,8 +64,10 @@ int apf_kexec_find(const char *bootdir, const char *want,
 		const char *base = strrchr(want, '/') + 1;
 		char dir[512];
 
-		if (!apf_is_file(want)) {
-			snprintf(err, errcap, "%s: no such kernel image", want);
+		/* kexec(8) reads it: a FIFO or device there would hang it. */
+		if (!apf_is_regular(want)) {
+			snprintf(err, errcap, "%s: %s", want, apf_is_file(want) ?
+				 "not a regular file" : "no such kernel image");
 			return -ENOENT;
 		}
 		snprintf(c->kernel, sizeof(c->kernel), "%s", want);
@@ -89,7 +91,7 @@ int apf_kexec_find(const char *bootdir, const char *want,
 		if (want && strcmp(v, want))
 			continue;
 		n = snprintf(path, sizeof(path), "%s/%s", bootdir, de->d_name);
-		if (n < 0 || (size_t)n >= sizeof(path) || !apf_is_file(path) ||
+		if (n < 0 || (size_t)n >= sizeof(path) || !apf_is_regular(path) ||
 		    strlen(v) >= sizeof(c->version))
 			continue;
 		if (c->version[0] && strverscmp(v, c->version) <= 0)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apf_conf.h"
 #include "apfctl.h"
@@ -87,6 +88,7 @@ static const struct apf_opt_help apply_opts[] = {
 	{ "guest_async_pf=on|off|keep", "/sys/kernel/kvm_async_pf/enabled (guest)" },
 	{ "on_unsupported=warn|fail", "a switch this kernel lacks: warn, or exit 3" },
 	{ "--check", "parse FILE and show what would change; change nothing" },
+	{ "FILE", "a regular file, or - for stdin" },
 	{ NULL, NULL },
 };
 
@@ -132,8 +134,12 @@ int cmd_apply_config(int argc, char **argv)
 	if (optind < argc)
 		file = argv[optind];
 	/* The config file is a real path, never under --sysroot: only the
-	 * switches it sets are (so fixture tests can watch the writes). */
-	n = apf_slurp_input(file, APF_CONF_MAX, &text);
+	 * switches it sets are (so fixture tests can watch the writes).  A
+	 * regular file, or "-" for stdin: apf-setup.service reads it at boot,
+	 * where a FIFO in its place would hold the boot until the unit's
+	 * timeout. */
+	n = strcmp(file, "-") ? apf_slurp(file, APF_CONF_MAX, &text) :
+	    apf_read_fd(STDIN_FILENO, APF_CONF_MAX, &text);
 	if (n < 0)
 		return apf_fail(APF_EXIT_RUNTIME, "apply-config: %s: %s", file,
 				n == -EFBIG ? "too large" : apf_strerror((int)-n));

@@ -17,22 +17,31 @@ import re
 import shutil
 import socket
 import stat
+import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from conftest import WRAPPER, fixture, run
+from conftest import APFCTL, WRAPPER, fixture, run
 
 # A hang fails the test after this long (valgrind runs ~30x slower).
 TIMEOUT = 120 if WRAPPER else 20
 
+# Every command that reads the tree; "{tree}" is the hostile tree.  The
+# switch commands write into the copy, and trace counts the live kernel's
+# tracepoints under the fixture's ids (exit 4 where perf is not allowed).
 COMMANDS = {
     "stats": ["stats", "-1", "-s", "0.05"],
     "stats-json": ["stats", "-1", "-s", "0.05", "-j"],
     "export": ["export", "-d", "0.05"],
+    "export-file": ["export", "-d", "0.05", "-o", "{tree}/out.prom"],
     "status": ["status"],
     "status-json": ["status", "-j"],
+    "trace-json": ["trace", "-d", "0.05", "-j"],
+    "enable-host": ["enable", "--host"],
+    "disable-guest": ["disable", "--guest", "-j"],
+    "disable-vm": ["disable", "--vm", "web01", "--qmp-timeout", "200"],
 }
 
 KINDS = ["fifo", "socket", "chardev", "devnull-link", "devzero-link",
@@ -138,13 +147,16 @@ def hostile_tree():
         shutil.rmtree(base, ignore_errors=True)
 
 
-def check_finishes(tree, cmd):
-    r = run(*COMMANDS[cmd], sysroot=tree, timeout=TIMEOUT)
+def check_finishes(tree, cmd, env=None):
+    args = [a.replace("{tree}", str(tree)) for a in COMMANDS[cmd]]
+    r = run(*args, sysroot=tree, timeout=TIMEOUT, env=env)
     assert r.rc in (0, 1, 3, 4), f"{cmd}: rc {r.rc}: {r.err}"
     assert "Unknown error" not in r.err, r.err
     if cmd.endswith("json") and r.rc == 0:
         for line in r.out.splitlines():
             json.loads(line)
+    if "Not a regular file" in r.err or r.rc:
+        assert r.err.strip(), f"{cmd}: rc {r.rc} without a message"
     return r
 
 
@@ -169,7 +181,8 @@ CLASS_CASES = []
 for _t in TREES:
     CLASS_CASES += [(_t, c) for c in sorted(classes(_t))
                     if all(c != k for _, k in CLASS_CASES)]
-CLASS_COMMANDS = ["stats-json", "export", "status-json"]
+CLASS_COMMANDS = ["stats-json", "export", "status-json", "trace-json",
+                  "enable-host", "disable-guest"]
 
 
 @pytest.mark.skipif(bool(WRAPPER), reason="per-class matrix (~300 runs) runs "
@@ -227,3 +240,133 @@ def test_vm_cmdline_fifo_keeps_the_vm(hostile_tree):
     vms = {v["pid"]: v for v in r.json()["host"]["vms"]}
     assert vms[4242]["name"] == "?"
     assert vms[5151]["name"] == "testvm"
+
+
+# --- files outside the fixture trees -------------------------------------
+
+SWITCH_KINDS = ["fifo", "socket", "devnull-link", "directory", "vanished"]
+
+
+@pytest.mark.parametrize("kind", SWITCH_KINDS)
+def test_switch_is_never_written_through_a_non_file(hostile_tree, kind):
+    """enable/disable read the switch first and write only a regular
+    file: a FIFO, socket or device stays as it was, a missing switch is
+    "unsupported" (3), anything else names what it is (1)."""
+    t = hostile_tree("patched-host", kind, ["sys/module/kvm/parameters/async_pf"])
+    r = check_finishes(t, "enable-host")
+    sw = t / "sys/module/kvm/parameters/async_pf"
+    if kind == "vanished":
+        assert r.rc == 3 and "no kvm.async_pf switch" in r.err
+        assert sw.is_symlink() and not sw.exists()
+        return
+    assert r.rc == 1, r.err
+    assert ("Not a regular file" if kind != "directory" else "Is a directory") in r.err
+    mode = os.lstat(sw).st_mode
+    assert {"fifo": stat.S_ISFIFO, "socket": stat.S_ISSOCK,
+            "devnull-link": stat.S_ISLNK, "directory": stat.S_ISDIR}[kind](mode)
+
+
+@pytest.mark.parametrize("kind", SWITCH_KINDS)
+def test_export_output_in_place_of_a_non_file(tmp_path, kind):
+    """-o replaces what is at the path (never opens it: a FIFO would
+    block); a directory there is an error, and nothing is left behind."""
+    out = tmp_path / "apf.prom"
+    out.write_text("old\n")
+    make_hostile(out, kind, str(tmp_path))
+    before = set(os.listdir(tmp_path))
+    r = run("export", "-d", "0.05", "-o", out, sysroot=fixture("patched-host"),
+            timeout=TIMEOUT)
+    if kind == "directory":
+        assert r.rc == 1 and "Is a directory" in r.err
+        assert set(os.listdir(tmp_path)) == before
+        return
+    assert r.rc == 0, r.err
+    assert out.is_file() and not out.is_symlink()
+    assert "apf_export_duration_seconds" in out.read_text()
+    assert set(os.listdir(tmp_path)) == before | {"apf.prom"}
+
+
+@pytest.mark.parametrize("kind", SWITCH_KINDS)
+def test_apply_config_file_must_be_regular(tmp_path, kind):
+    """The config file is read at boot: a FIFO there (no writer) would
+    hold apf-setup.service; it is refused at once.  "-" reads stdin."""
+    conf = tmp_path / "apf.conf"
+    conf.write_text("host_async_pf=keep\n")
+    make_hostile(conf, kind, str(tmp_path))
+    r = run("apply-config", "--check", conf, sysroot=fixture("patched-host"),
+            timeout=TIMEOUT)
+    assert r.rc == 1, r.err
+    want = {"directory": "Is a directory", "vanished": "No such file"}.get(
+        kind, "Not a regular file")
+    assert want in r.err
+
+
+def test_apply_config_reads_stdin_for_dash():
+    cmd = list(WRAPPER) + [APFCTL, "--sysroot", str(fixture("patched-host")),
+                           "apply-config", "--check", "-j", "-"]
+    p = subprocess.run(cmd, input="host_async_pf=off\n", capture_output=True,
+                       text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["switches"][0]["want"] == "off"
+
+
+# kexec reads a /boot listing, the running command line and state files,
+# and hands a kernel and initrd to kexec(8): a FIFO handed on would hang
+# kexec(8), so only regular files are candidates.
+KEXEC_SH = """#!/bin/sh
+echo "$@" >> "$FAKE_LOG"
+f=$FAKE_ROOT/sys/kernel/kexec_loaded
+# As the kernel would: only the real file changes (a FIFO would block us).
+if [ -f "$f" ] && [ ! -h "$f" ]; then echo 1 > "$f"; fi
+"""
+NEW, OLD = "6.12.38+deb12-amd64", "6.1.0-37-amd64"
+KEXEC_FILES = ["proc/cmdline", "proc/sys/kernel/kexec_load_disabled",
+               "sys/kernel/kexec_loaded", "sys/kernel/security/lockdown",
+               "sys/firmware/efi/efivars/"
+               "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+               f"boot/vmlinuz-{NEW}", f"boot/initrd.img-{NEW}"]
+
+
+def kexec_machine(base):
+    root = base / "root"
+    for rel, text in [(f"boot/vmlinuz-{v}", "kernel") for v in (NEW, OLD)] + \
+                     [(f"boot/initrd.img-{v}", "initrd") for v in (NEW, OLD)] + [
+            ("proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro\n"),
+            ("proc/sys/kernel/kexec_load_disabled", "0\n"),
+            ("sys/kernel/kexec_loaded", "0\n"),
+            ("sys/kernel/security/lockdown", "[none] integrity confidentiality\n"),
+            (KEXEC_FILES[4], "\x06\x00\x00\x00\x00")]:
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    tool = base / "kexec"
+    tool.write_text(KEXEC_SH)
+    tool.chmod(0o755)
+    env = dict(os.environ, APF_KEXEC=str(tool), FAKE_LOG=str(base / "calls"),
+               FAKE_ROOT=str(root))
+    return root, env
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("rel", KEXEC_FILES)
+def test_kexec_hostile_files(tmp_path, kind, rel):
+    if kind == "chardev" and not CAN_MKNOD:
+        pytest.skip("mknod needs root")
+    root, env = kexec_machine(tmp_path)
+    make_hostile(root / rel, kind, str(tmp_path))
+    for args in (["kexec", "--dry-run", "-j"], ["kexec", "-j"]):
+        r = run(*args, sysroot=root, timeout=TIMEOUT, env=env)
+        assert r.rc in (0, 1, 3), (args, r.rc, r.err)
+        assert r.rc == 0 or r.err.strip()
+    calls = (tmp_path / "calls").read_text() if (tmp_path / "calls").exists() else ""
+    for line in calls.splitlines():
+        for word in line.split():
+            path = word.split("=", 1)[-1]
+            if path.startswith(str(root)):
+                assert stat.S_ISREG(os.stat(path).st_mode), line
+    if rel.startswith("boot/vmlinuz"):
+        # The newest kernel is not a file: the other one is loaded.
+        assert f"vmlinuz-{OLD}" in calls and f"vmlinuz-{NEW}" not in calls
+    if rel.startswith("boot/initrd"):
+        assert f"vmlinuz-{NEW}" in calls and f"initrd.img-{NEW}" not in calls
