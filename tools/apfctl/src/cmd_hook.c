@@ -41,7 +41,9 @@
  * APF_LIBVIRT_RUN_DIR (/run/libvirt/qemu, for NAME.pid),
  * APF_HOOK_DEADLINE_MS (800), APF_WATCH_INTERVAL (10 s),
  * APF_APPLY_TIMEOUT_MS (60000).  libvirt passes hooks almost no environment,
- * so the 50-apf wrapper reads them from /etc/default/apf.
+ * so they come from /etc/default/apf (--defaults FILE, which the 50-apf
+ * wrapper passes): sourced in a child shell once the deadline is armed,
+ * with half of it to finish, so a file that blocks cannot hold libvirt.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -70,14 +72,19 @@
 #include "fileio.h"
 #include "perf_tp.h"
 #include "qmp.h"
+#include "shell_defaults.h"
 #include "spawn.h"
 #include "stats_sampler.h"
 #include "tracefs.h"
+#include "whole_write.h"
 
 #define STDIN_MAX	(16u << 20)
 #define STATE_MAX	(1u << 20)
 #define NAME_MAX_LEN	200
 #define TS_LEN		96	/* an ISO 8601 time, with room gcc can prove */
+/* migrate/restore: print nothing rather than start the XML this close to
+ * the deadline. */
+#define PASS_MIN_MS	50
 
 struct hook_cfg {
 	const char *state_dir, *run_dir, *log_file, *spawn, *systemd_run;
@@ -223,18 +230,19 @@ static void hook_logr(int prio, const char *record, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- deadline */
 
-static volatile sig_atomic_t deadline_rc;
-
+/* Exit 0 whatever was cut short: a start goes ahead, and on migrate or
+ * restore nothing has been printed yet (the XML goes out whole or not at
+ * all), which leaves libvirt's XML as it is. */
 static void on_deadline(int sig)
 {
 	static const char m[] = "apfctl: hook: deadline reached, giving up\n";
 	(void)sig;
 	/* Nothing to do if these fail: we are leaving either way. */
 	if (log_fd >= 0 && write(log_fd, m, sizeof(m) - 1) < 0)
-		_exit(deadline_rc);
+		_exit(APF_EXIT_OK);
 	if (write(2, m, sizeof(m) - 1) < 0)
-		_exit(deadline_rc);
-	_exit(deadline_rc);
+		_exit(APF_EXIT_OK);
+	_exit(APF_EXIT_OK);
 }
 
 static struct timespec t_start;
@@ -261,6 +269,38 @@ static int deadline_left_ms(void)
 	used = (long long)(now.tv_sec - t_start.tv_sec) * 1000 +
 	       (now.tv_nsec - t_start.tv_nsec) / 1000000;
 	return used >= cfg.deadline_ms ? 0 : (int)(cfg.deadline_ms - used);
+}
+
+/* Why the defaults file was skipped, logged once the domain is known. */
+static char defaults_why[PATH_MAX + 200];
+
+/* /etc/default/apf (FILE) into the environment, once the deadline is
+ * armed: sourcing runs whatever the file says, so it gets half the time
+ * left, in a child shell.  Then the settings are read again and the
+ * deadline follows APF_HOOK_DEADLINE_MS from the file, counted from the
+ * same start.  why gets the reason a file was skipped, for the log. */
+static void hook_defaults(const char *file, char *why, size_t cap)
+{
+	static const char *const names[] = { "APF_*", "LIBVIRT_DEFAULT_URI", NULL };
+	char reason[160];
+	int err, left;
+
+	*why = '\0';
+	err = apf_shell_defaults(file, names, deadline_left_ms() / 2, NULL, reason,
+				 sizeof(reason));
+	if (err && err != -ENOENT)
+		snprintf(why, cap, "%s skipped: %s", file, reason);
+	if (err)
+		return;
+	cfg_load();
+	left = deadline_left_ms();
+	if (left <= 0)
+		raise(SIGALRM);
+	else {
+		struct itimerval it = { { 0, 0 }, { left / 1000, (suseconds_t)(left % 1000) * 1000 } };
+
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
 }
 
 /* ---------------------------------------------------------------- files */
@@ -426,21 +466,6 @@ static ssize_t read_all(int fd, char **out)
 	buf[len] = '\0';
 	*out = buf;
 	return (ssize_t)len;
-}
-
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, s, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		s += w;
-		len -= (size_t)w;
-	}
-	return 0;
 }
 
 /* ---------------------------------------------------------------- started */
@@ -1123,15 +1148,18 @@ static int hook_watch(const char *name, long id, const char *policy,
 static int hook_usage(FILE *f, int code)
 {
 	fprintf(f,
-		"Usage: apfctl hook [--] DOMAIN OPERATION SUBOP EXTRA  (XML on stdin)\n"
+		"Usage: apfctl hook [--defaults FILE] [--] DOMAIN OPERATION SUBOP EXTRA\n"
 		"       apfctl hook --check [FILE]\n"
 		"The libvirt hook (/etc/libvirt/hooks/qemu.d/50-apf).  Reads the\n"
-		"domain's <apf:policy async-pf='on|off'/> (namespace %s):\n"
+		"domain's <apf:policy async-pf='on|off'/> (namespace %s)\n"
+		"from the domain XML on stdin:\n"
 		"  prepare   validate it: an invalid policy refuses the start (exit 1)\n"
 		"  started   hand it to an applier (systemd-run, or a detached child)\n"
 		"            that sets it through libvirt once the hook has returned\n"
 		"  release   record the domain's APF counters (APF_STATE_DIR/domains)\n"
-		"  migrate, restore   print the XML unchanged\n"
+		"  migrate, restore   print the XML unchanged (whole, or nothing)\n"
+		"  --defaults FILE  settings (APF_*) from a shell file such as\n"
+		"            /etc/default/apf, sourced within the time limit\n"
 		"  --check   validate the policy in a domain XML (FILE or stdin)\n"
 		"Always done within 1 s; only an invalid policy makes it fail.\n",
 		APF_XMLNS);
@@ -1181,19 +1209,20 @@ static int hook_check(const char *file)
 	return APF_EXIT_OK;
 }
 
-enum { OPT_WATCH = 0x4000, OPT_CHECK, OPT_ID, OPT_POLICY, OPT_TYPE, OPT_PID };
+enum { OPT_WATCH = 0x4000, OPT_CHECK, OPT_ID, OPT_POLICY, OPT_TYPE, OPT_PID, OPT_DEFAULTS };
 
 static int hook_main(const char *name, const char *op)
 {
 	struct apf_domain_policy p;
 	char *xml = NULL, shown[120];
 	ssize_t n;
-	int rc = APF_EXIT_OK;
+	int werr;
 
-	deadline_arm();
 	apf_sanitize(log_domain, sizeof(log_domain), name, NAME_MAX_LEN);
 	log_op = op;
 	apf_sanitize(shown, sizeof(shown), name, 100);
+	if (defaults_why[0])
+		hook_log(LOG_WARNING, "%s", defaults_why);
 	/* Drain stdin for every operation: libvirt writes the XML to all of
 	 * them and should not see EPIPE. */
 	n = read_all(0, &xml);
@@ -1203,15 +1232,28 @@ static int hook_main(const char *name, const char *op)
 			hook_log(LOG_ERR, "cannot read the domain XML: %s", apf_strerror((int)-n));
 			return APF_EXIT_OK;
 		}
-		/* Half an XML would be worse than a failed migration: a
-		 * deadline while writing exits non-zero. */
-		deadline_rc = 1;
-		if (write_all(1, xml, (size_t)n))
-			rc = APF_EXIT_RUNTIME;
-		deadline_rc = 0;
+		/* Half an XML would fail the migration: the XML goes out whole
+		 * (one write that cannot block) or not at all, and not in the
+		 * deadline's last PASS_MIN_MS. */
+		if (deadline_left_ms() < PASS_MIN_MS) {
+			free(xml);
+			hook_log(LOG_WARNING, "too close to the deadline to pass the XML "
+				 "back: printing nothing (libvirt keeps its XML)");
+			return APF_EXIT_OK;
+		}
+		werr = apf_write_whole(1, xml, (size_t)n);
 		free(xml);
+		if (werr == -EIO) {
+			hook_log(LOG_ERR, "the XML went out cut short");
+			return APF_EXIT_RUNTIME;
+		}
+		if (werr) {
+			hook_log(LOG_WARNING, "cannot pass the XML back whole (%s): printing "
+				 "nothing (libvirt keeps its XML)", apf_strerror(-werr));
+			return APF_EXIT_OK;
+		}
 		hook_log(LOG_DEBUG, "XML passed through unchanged (%zd bytes)", n);
-		return rc;
+		return APF_EXIT_OK;
 	}
 	if (strcmp(op, "prepare") && strcmp(op, "started") && strcmp(op, "reconnect") &&
 	    strcmp(op, "release")) {
@@ -1291,9 +1333,10 @@ int cmd_hook(int argc, char **argv)
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "type", required_argument, NULL, OPT_TYPE },
 		{ "pid", required_argument, NULL, OPT_PID },
+		{ "defaults", required_argument, NULL, OPT_DEFAULTS },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *policy = "none", *type = "unknown";
+	const char *policy = "none", *type = "unknown", *defaults = NULL;
 	bool watch = false, check = false;
 	long id = -1, pid = 0;
 	int c, rc;
@@ -1321,6 +1364,7 @@ int cmd_hook(int argc, char **argv)
 			policy = optarg;
 			break;
 		case OPT_TYPE: type = optarg; break;
+		case OPT_DEFAULTS: defaults = optarg; break;
 		case 'h': return hook_usage(stdout, APF_EXIT_OK);
 		default: return hook_usage(stderr, APF_EXIT_USAGE);
 		}
@@ -1333,6 +1377,12 @@ int cmd_hook(int argc, char **argv)
 		return hook_check(argc ? argv[0] : NULL);
 	}
 	cfg_load();
+	if (!watch) {
+		/* Before anything that can block, reading the defaults too. */
+		deadline_arm();
+		if (defaults)
+			hook_defaults(defaults, defaults_why, sizeof(defaults_why));
+	}
 	log_open();
 	if (watch) {
 		if (argc != 1)

@@ -6,6 +6,7 @@ APF Suite QEMU), systemd-run (records its arguments), and a sleep process as
 the domain's QEMU (its pid in APF_LIBVIRT_RUN_DIR/NAME.pid, as libvirt
 writes it).  Every hook call must finish in under a second.
 """
+import fcntl
 import json
 import os
 import shutil
@@ -310,13 +311,139 @@ def test_stdin_that_never_closes_hits_the_deadline(lab):
 
 # ---------------------------------------------------------------- migrate / restore / others
 
+def pipe_takes(size, privileged):
+    """Whether the hook can make its stdout pipe hold size bytes at once
+    (two pages of slack, as lib/whole_write.c counts): up to
+    /proc/sys/fs/pipe-max-size anyone may, past it only with
+    CAP_SYS_RESOURCE, which root in a container may lack.  Tried here,
+    with this test's privileges (privileged: the hook runs with them)."""
+    need = size + 8192
+    if need <= int(Path("/proc/sys/fs/pipe-max-size").read_text()):
+        return True
+    if not privileged:
+        return False
+    r, w = os.pipe()
+    try:
+        fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, need)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(r)
+        os.close(w)
+
+
 @pytest.mark.parametrize("op", ["migrate", "restore"])
 def test_migrate_and_restore_echo_xml_unchanged(lab, op):
     for xml in (domain_xml(policy="off").encode(),
                 b"<domain>\xc3\xa9\x00odd\r\n bytes</domain>" + b" " * (3 << 20)):
         rc, out, err = lab.call("web1", op, xml)
         assert rc == 0 and err == ""
-        assert out == xml
+        # Whole, or (an unprivileged hook, an XML over pipe-max-size)
+        # nothing, which leaves libvirt's XML unchanged too.
+        assert out == (xml if pipe_takes(len(xml), True) else b"")
+
+
+def test_migrate_answer_is_whole_or_nothing(lab):
+    """libvirt reads the hook's answer while it runs, but the hook does not
+    count on it: the XML goes into its stdout pipe in one write that
+    cannot block or stop part way, or not at all (libvirt fails a
+    migration on half an XML and keeps its own on an empty answer).
+    Nobody reads the pipe here, and the hook still ends at once, exit 0:
+    with CAP_SYS_RESOURCE the pipe is grown to hold the whole 3 MiB XML,
+    without (nobody) it cannot grow past pipe-max-size and holds nothing."""
+    xml = b"<domain>" + b"x" * (3 << 20) + b"</domain>\n"
+    users = [None] + (["nobody"] if os.geteuid() == 0 and shutil.which("setpriv") else [])
+    for user in users:
+        cmd = [*WRAPPER, APFCTL, "hook", "--", "web1", "migrate", "begin", "-"]
+        if user:
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
+        env = dict(lab.env)
+        env.pop("APF_HOOK_LOG")         # nobody cannot write the test's log
+        r, w = os.pipe()
+        try:
+            p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=w,
+                                 stderr=subprocess.DEVNULL, env=env)
+            os.close(w)
+            w = None
+            p.stdin.write(xml)
+            p.stdin.close()
+            assert p.wait(timeout=30) == 0, user
+            os.set_blocking(r, False)
+            got = b""
+            while True:
+                try:
+                    chunk = os.read(r, 1 << 20)
+                except BlockingIOError:
+                    break
+                if not chunk:
+                    break
+                got += chunk
+        finally:
+            os.close(r)
+            if w is not None:
+                os.close(w)
+        assert got == (xml if pipe_takes(len(xml), user is None) else b""), (user, len(got))
+
+
+# ---------------------------------------------------------------- --defaults FILE
+
+def test_defaults_file_sets_the_hook_up(lab, tmp_path):
+    """/etc/default/apf (the wrapper passes --defaults) is shell syntax,
+    sourced by apfctl in a child shell: APF_* settings come from it."""
+    other = tmp_path / "from-defaults.log"
+    defaults = tmp_path / "defaults"
+    defaults.write_text(f"# /etc/default/apf\nDIR={tmp_path}\nAPF_HOOK_LOG=$DIR/from-defaults.log\n")
+    rc, out, err = lab.hook("--defaults", str(defaults), "--", "web1", "prepare", "begin",
+                            "-", xml=domain_xml(policy="off"))
+    assert (rc, out) == (0, b""), err
+    assert "web1 prepare: policy async-pf=off" in other.read_text()
+    assert "web1 prepare" not in lab.log_text()
+    # A missing file is no defaults at all, not a problem.
+    rc, out, err = lab.hook("--defaults", str(tmp_path / "none"), "--", "web1", "prepare",
+                            "begin", "-", xml=domain_xml(policy="off"))
+    assert rc == 0 and "skipped" not in lab.log_text()
+
+
+@pytest.mark.parametrize("case", ["sleeps", "fifo", "broken", "exits"])
+def test_defaults_that_block_or_break_are_skipped(lab, tmp_path, case):
+    """Sourcing runs whatever the file says.  apfctl reads it only once
+    its deadline is armed, giving it half of it: a file that blocks (a
+    command, a FIFO where the file should be, as a hung mount would),
+    does not parse or exits is skipped and logged, and the hook still
+    does its job within the deadline: migrate gives the XML back, prepare
+    lets the domain start."""
+    defaults = tmp_path / "defaults"
+    body = {"sleeps": "APF_HOOK_LOG=/nonexistent/x\nsleep 30\n",
+            "broken": "APF_HOOK_LOG=(\n",
+            "exits": "APF_HOOK_LOG=/nonexistent/x\nexit 4\n"}
+    why = {"sleeps": "still running at the time limit", "fifo": "still running at the time limit",
+           "broken": "does not parse", "exits": "ended the shell with status 4"}[case]
+    if case == "fifo":
+        os.mkfifo(defaults)
+    else:
+        defaults.write_text(body[case])
+    if UNDER_CHECKER:
+        lab.env["APF_HOOK_DEADLINE_MS"] = "6000"
+    xml = domain_xml(policy="off").encode()
+    try:
+        for op in ("migrate", "prepare"):
+            t0 = time.monotonic()
+            rc, out, err = lab.hook("--defaults", str(defaults), "--", "web1", op, "begin", "-",
+                                    xml=xml)
+            dt = time.monotonic() - t0
+            assert rc == 0, err
+            assert out == (xml if op == "migrate" else b"")
+            assert f"web1 {op}: {defaults} skipped: {why}" in lab.log_text()
+            if not UNDER_CHECKER:
+                assert dt < 1.5, dt
+    finally:
+        if case == "fifo":
+            # Let the shell still blocked opening it go.
+            try:
+                os.close(os.open(defaults, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
 
 
 @pytest.mark.parametrize("op", ["start", "stopped", "attach", "shutdown", "bogus"])

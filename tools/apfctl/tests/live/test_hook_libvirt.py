@@ -85,11 +85,15 @@ def hook(libvirt_daemon, tmp_path_factory):
     created_dir = not HOOK_DIR.exists()
     try:
         HOOK_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(WRAPPER, HOOK)
+        # The wrapper finds apfctl before anything reads /etc/default/apf
+        # (apfctl does, under its deadline): point this copy at the build.
+        wrapper = WRAPPER.read_text()
+        assert "APFCTL=${APFCTL:-/usr/bin/apfctl}" in wrapper
+        HOOK.write_text(wrapper.replace("APFCTL=${APFCTL:-/usr/bin/apfctl}",
+                                        f"APFCTL=${{APFCTL:-{apfctl}}}"))
         HOOK.chmod(0o755)
         DEFAULTS.write_text(f"# written by {__file__}; restored after the test\n"
-                            f"APFCTL={apfctl}\nAPF_HOOK_LOG={log}\n"
-                            "APF_WATCH_INTERVAL=1\n")
+                            f"APF_HOOK_LOG={log}\nAPF_WATCH_INTERVAL=1\n")
         rescan_hooks()
         yield log
     finally:
