@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "domain_policy.h"	/* apf_sanitize */
+#include "sanitize.h"
 
 const char *apf_conf_switch_name(enum apf_conf_switch s)
 {
@@ -69,7 +69,7 @@ int apf_conf_parse(const char *text, struct apf_conf *c, char *err, size_t errca
 			continue;
 		eq = strchr(k, '=');
 		if (!eq) {
-			apf_sanitize(shown, sizeof(shown), k, 40);
+			apf_safe_cut(k, shown, sizeof(shown), 40, 0);
 			snprintf(err, errcap, "line %u: expected KEY=VALUE, got '%s'",
 				 lineno, shown);
 			return -EINVAL;
@@ -102,7 +102,7 @@ int apf_conf_parse(const char *text, struct apf_conf *c, char *err, size_t errca
 		while (is_blank(*e))
 			e++;
 		if (*e && *e != '#') {
-			apf_sanitize(shown, sizeof(shown), e, 40);
+			apf_safe_cut(e, shown, sizeof(shown), 40, 0);
 			snprintf(err, errcap, "line %u: unexpected '%s' after the value",
 				 lineno, shown);
 			return -EINVAL;
@@ -110,7 +110,7 @@ int apf_conf_parse(const char *text, struct apf_conf *c, char *err, size_t errca
 		for (i = 0; i < 3; i++)
 			if (!strcmp(k, keys[i]))
 				break;
-		apf_sanitize(shown, sizeof(shown), k, 40);
+		apf_safe_cut(k, shown, sizeof(shown), 40, 0);
 		if (i == 3) {
 			snprintf(err, errcap, "line %u: unknown key '%s' (known: "
 				 "host_async_pf, guest_async_pf, on_unsupported)",
@@ -126,7 +126,7 @@ int apf_conf_parse(const char *text, struct apf_conf *c, char *err, size_t errca
 		if (i < 2) {
 			if (!parse_switch(v, i ? &c->guest : &c->host))
 				continue;
-			apf_sanitize(shown, sizeof(shown), v, 40);
+			apf_safe_cut(v, shown, sizeof(shown), 40, 0);
 			snprintf(err, errcap, "line %u: %s='%s': expected on, off or keep",
 				 lineno, keys[i], shown);
 			return -EINVAL;
@@ -135,7 +135,7 @@ int apf_conf_parse(const char *text, struct apf_conf *c, char *err, size_t errca
 			c->fail_unsupported = !strcmp(v, "fail");
 			continue;
 		}
-		apf_sanitize(shown, sizeof(shown), v, 40);
+		apf_safe_cut(v, shown, sizeof(shown), 40, 0);
 		snprintf(err, errcap, "line %u: on_unsupported='%s': expected warn or fail",
 			 lineno, shown);
 		return -EINVAL;

@@ -15,27 +15,9 @@
 #include <libxml/xmlerror.h>
 
 #include "number.h"
+#include "sanitize.h"
 
 #define APF_XMLNS_PREFIX "apf-suite.invalid/xmlns/"
-
-void apf_sanitize(char *dst, size_t cap, const char *s, size_t max)
-{
-	size_t i, o = 0;
-
-	if (!cap)
-		return;
-	for (i = 0; s && s[i] && o + 1 < cap; i++) {
-		if (i == max) {
-			if (o + 4 <= cap) {
-				memcpy(dst + o, "...", 3);
-				o += 3;
-			}
-			break;
-		}
-		dst[o++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	}
-	dst[o] = '\0';
-}
 
 const char *apf_policy_value_name(enum apf_policy_value v)
 {
@@ -74,7 +56,7 @@ static void text_of(const xmlNode *n, char *dst, size_t cap)
 {
 	xmlChar *s = xmlNodeGetContent(n);
 
-	apf_sanitize(dst, cap, s ? (const char *)s : "", cap - 4);
+	apf_safe_cut(s ? (const char *)s : "", dst, cap, cap - 4, 0);
 	xmlFree(s);
 }
 
@@ -94,8 +76,8 @@ static void read_identity(const xmlNode *root, struct apf_domain_policy *p)
 
 	v = xmlGetNoNsProp(root, (const xmlChar *)"type");
 	if (v)
-		apf_sanitize(p->type, sizeof(p->type), (const char *)v,
-			      sizeof(p->type) - 4);
+		apf_safe_cut((const char *)v, p->type, sizeof(p->type),
+			     sizeof(p->type) - 4, 0);
 	xmlFree(v);
 	v = xmlGetNoNsProp(root, (const xmlChar *)"id");
 	if (v) {
@@ -123,7 +105,7 @@ static void check_policy(const xmlNode *el, struct apf_domain_policy *p)
 	for (a = el->properties; a; a = a->next) {
 		xmlChar *v;
 
-		apf_sanitize(shown, sizeof(shown), (const char *)a->name, 40);
+		apf_safe_cut((const char *)a->name, shown, sizeof(shown), 40, 0);
 		if (a->ns || strcmp((const char *)a->name, "async-pf")) {
 			fail(p, APF_POLICY_INVALID,
 			     "unknown attribute '%s%s' on <apf:policy> (known: async-pf)",
@@ -137,7 +119,7 @@ static void check_policy(const xmlNode *el, struct apf_domain_policy *p)
 		} else if (v && !strcmp((const char *)v, "off")) {
 			p->async_pf = APF_POLICY_OFF;
 		} else {
-			apf_sanitize(shown, sizeof(shown), v ? (const char *)v : "", 40);
+			apf_safe_cut(v ? (const char *)v : "", shown, sizeof(shown), 40, 0);
 			fail(p, APF_POLICY_INVALID,
 			     "invalid value async-pf='%s' (expected 'on' or 'off')", shown);
 		}
@@ -152,7 +134,7 @@ static void check_policy(const xmlNode *el, struct apf_domain_policy *p)
 		if (c->type == XML_COMMENT_NODE ||
 		    (c->type == XML_TEXT_NODE && blank(c->content)))
 			continue;
-		apf_sanitize(shown, sizeof(shown), (const char *)c->name, 40);
+		apf_safe_cut((const char *)c->name, shown, sizeof(shown), 40, 0);
 		fail(p, APF_POLICY_INVALID, "<apf:policy> must be empty, has %s%s%s",
 		     c->type == XML_ELEMENT_NODE ? "element <" : "text",
 		     c->type == XML_ELEMENT_NODE ? shown : "",
@@ -178,14 +160,14 @@ static void scan_metadata(const xmlNode *md, struct apf_domain_policy *p,
 			 * hook cannot honour it, and ignoring it silently
 			 * would run the VM against the operator's intent. */
 			if (strstr(href, APF_XMLNS_PREFIX)) {
-				apf_sanitize(shown, sizeof(shown), href, 70);
+				apf_safe_cut(href, shown, sizeof(shown), 70, 0);
 				fail(p, APF_POLICY_INVALID,
 				     "unknown APF namespace '%s' (this hook knows '%s')",
 				     shown, APF_XMLNS);
 			}
 			continue;
 		}
-		apf_sanitize(shown, sizeof(shown), (const char *)n->name, 40);
+		apf_safe_cut((const char *)n->name, shown, sizeof(shown), 40, 0);
 		if (strcmp((const char *)n->name, "policy")) {
 			fail(p, APF_POLICY_INVALID,
 			     "unknown element <apf:%s> in the APF namespace "
@@ -252,7 +234,7 @@ void apf_domain_policy_parse(const char *xml, size_t len,
 		k = strlen(raw);
 		while (k && (raw[k - 1] == '\n' || raw[k - 1] == ' '))
 			raw[--k] = '\0';
-		apf_sanitize(msg, sizeof(msg), raw, 120);
+		apf_safe_cut(raw, msg, sizeof(msg), 120, 0);
 		fail(p, APF_POLICY_BAD_XML, "domain XML does not parse: line %d: %s",
 		     e ? e->line : 0, msg);
 		xmlFreeParserCtxt(ctxt);

@@ -33,7 +33,7 @@ enum apf_policy_status {
 struct apf_domain_policy {
 	enum apf_policy_status status;
 	enum apf_policy_value async_pf;
-	char name[256];		/* <name>, "" if absent (printable only) */
+	char name[256];		/* <name>, "" if absent (apf_safe_encode()d) */
 	char uuid[40];		/* <uuid>, "" if absent or odd */
 	char type[16];		/* <domain type=...>: kvm, qemu, ... */
 	long id;		/* <domain id=...> of a running domain, -1 */
@@ -48,9 +48,5 @@ void apf_domain_policy_parse(const char *xml, size_t len,
 /* Release libxml2's global state (at exit, so valgrind sees no leaks). */
 void apf_xml_cleanup(void);
 const char *apf_policy_value_name(enum apf_policy_value v);
-
-/* Copy s into dst for a log line or message: printable ASCII kept, other
- * bytes as '?', at most max characters, "..." when cut. */
-void apf_sanitize(char *dst, size_t cap, const char *s, size_t max);
 
 #endif

@@ -140,26 +140,6 @@ ssize_t apf_slurp(const char *path, size_t limit, char **out)
 	return n;
 }
 
-ssize_t apf_slurp_input(const char *path, size_t limit, char **out)
-{
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return neg_errno();
-	if (fstat(fd, &st) < 0)
-		n = neg_errno();
-	else if (S_ISDIR(st.st_mode))
-		n = -EISDIR;
-	else
-		n = apf_read_fd(fd, limit, out);
-	close(fd);
-	return n;
-}
-
 int apf_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -39,10 +39,6 @@ ssize_t apf_read_file(const char *path, char *buf, size_t cap);
 /* Read a whole file of any size into a malloc'd NUL-terminated buffer,
  * refusing files over limit bytes (-EFBIG).  Caller frees *out. */
 ssize_t apf_slurp(const char *path, size_t limit, char **out);
-/* apf_slurp() for a file the operator names (a config file, "<(cmd)"):
- * read like cat(1), so a FIFO or /dev/stdin works and blocks until its
- * writer is done; only a directory is refused. */
-ssize_t apf_slurp_input(const char *path, size_t limit, char **out);
 /* Read fd to EOF into a malloc'd NUL-terminated buffer of at most limit
  * bytes (-EFBIG past it); EINTR retried.  For stdin and fds already
  * checked.  Caller frees *out. */

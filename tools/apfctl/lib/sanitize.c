@@ -97,6 +97,42 @@ const char *apf_safe_encode(const char *s, char *buf, size_t cap,
 	return buf;
 }
 
+const char *apf_safe_cut(const char *s, char *buf, size_t cap, size_t max,
+			 unsigned int flags)
+{
+	size_t o = 0, chars = 0;
+
+	if (!cap)
+		return "";
+	if (!s)
+		s = "";
+	/* Room for "..." is kept while encoding, so a cut always shows. */
+	while (*s && chars < max) {
+		size_t n = apf_safe_char(s, flags), need = n ? n : 4;
+
+		if (o + need + 3 >= cap)
+			break;
+		if (n) {
+			memcpy(buf + o, s, n);
+		} else {
+			buf[o] = '\\';
+			buf[o + 1] = 'x';
+			buf[o + 2] = hex[(unsigned char)*s >> 4];
+			buf[o + 3] = hex[(unsigned char)*s & 0xf];
+			n = 1;
+		}
+		o += need;
+		s += n;
+		chars++;
+	}
+	if (*s && o + 3 < cap) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 const char *apf_safe(const char *s)
 {
 	static char ring[8][APF_SAFE_MAX];

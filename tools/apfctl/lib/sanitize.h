@@ -28,6 +28,11 @@ size_t apf_safe_char(const char *s, unsigned int flags);
  * "\xHH"; never cuts an escape or a character in half.  Returns buf. */
 const char *apf_safe_encode(const char *s, char *buf, size_t cap,
 			 unsigned int flags);
+/* apf_safe_encode() of the first max characters of s (an encoded byte
+ * counts as one), then "..." where s goes on: a name or value quoted in a
+ * message or a log line.  NULL s is "".  Returns buf. */
+const char *apf_safe_cut(const char *s, char *buf, size_t cap, size_t max,
+			 unsigned int flags);
 /* s encoded for a printf argument in text output: VM names, paths and
  * file contents come from whoever started QEMU or made the file and must
  * not drive the operator's terminal.  The result lives until 8 more calls

@@ -370,3 +370,94 @@ def test_kexec_hostile_files(tmp_path, kind, rel):
         assert f"vmlinuz-{OLD}" in calls and f"vmlinuz-{NEW}" not in calls
     if rel.startswith("boot/initrd"):
         assert f"vmlinuz-{NEW}" in calls and f"initrd.img-{NEW}" not in calls
+
+
+# --- the libvirt hook's files ---------------------------------------------
+# The hook (under libvirt's domain job) and its watcher read and write
+# files of their own: the log file, the watcher's state in RUN_DIR, the
+# record in STATE_DIR, libvirt's NAME.pid, and `hook --check FILE`.
+
+from test_hook import Lab, domain_xml, wait_for  # noqa: E402
+
+
+@pytest.fixture
+def hook_lab(tmp_path):
+    lab = Lab(tmp_path)
+    yield lab
+    lab.cleanup()
+
+
+@pytest.mark.parametrize("kind", SWITCH_KINDS)
+def test_hook_log_file_not_a_file(hook_lab, kind):
+    """A FIFO as APF_HOOK_LOG blocked the hook in open(O_WRONLY) before its
+    deadline was of any use; now any non-file log is left alone and the
+    hook does its job within the second."""
+    log = hook_lab.log
+    log.write_text("")
+    make_hostile(log, kind, str(hook_lab.tmp))
+    rc, _, err = hook_lab.call("web1", "prepare", domain_xml(policy="off"))
+    assert rc == 0, err
+    rc, out, err = hook_lab.call("web1", "migrate", domain_xml(policy="off"))
+    assert rc == 0 and out.decode().startswith("<domain"), err
+    if kind != "vanished":     # a dangling link is followed and created
+        assert not log.is_file() or log.is_symlink()
+
+
+def release_over(lab, base, kind):
+    """web1's file under base/domains made hostile, then "release"."""
+    domains = base / "domains"
+    domains.mkdir(parents=True)
+    (domains / "web1.json").write_text("{}")
+    make_hostile(domains / "web1.json", kind, str(lab.tmp))
+    rc, _, err = lab.call("web1", "release", domain_xml(policy="off"))
+    assert rc == 0, err
+
+
+@pytest.mark.parametrize("kind", SWITCH_KINDS)
+def test_hook_release_with_state_not_a_file(hook_lab, kind):
+    """The watcher's state replaced by a non-file: release records what
+    the XML says, notes why, and never blocks on it."""
+    release_over(hook_lab, hook_lab.run_dir, kind)
+    rec = hook_lab.record("web1")
+    assert rec["policy"] == "off"
+    assert any("state" in n for n in rec["notes"]), rec["notes"]
+
+
+@pytest.mark.parametrize("kind", SWITCH_KINDS)
+def test_hook_record_in_place_of_a_non_file(hook_lab, kind):
+    """The record's path holds a non-file: it is replaced (never opened for
+    writing: a FIFO would block), or, for a directory, the write fails, is
+    logged, and the watcher's state is kept for a later look."""
+    release_over(hook_lab, hook_lab.state_dir, kind)
+    if kind == "directory":
+        assert "cannot write record" in hook_lab.log_text()
+    else:
+        assert hook_lab.record("web1")["domain"] == "web1"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "socket", "devnull-link", "directory"])
+def test_watcher_pid_file_not_a_file(hook_lab, kind):
+    """libvirt's NAME.pid as a non-file: the watcher says so at once in its
+    state (a missing file is waited for up to 5 s; this is no late file)."""
+    pid = hook_lab.libvirt_run / "web1.pid"
+    pid.write_text("1\n")
+    make_hostile(pid, kind, str(hook_lab.tmp))
+    rc, _, err = hook_lab.call("web1", "started", domain_xml(policy="off"))
+    assert rc == 0, err
+    st = wait_for(lambda: (s := hook_lab.runtime_state("web1")) and s.get("final") and s,
+                  timeout=TIMEOUT, what="the watcher's final state")
+    assert st["qemu_pid"] is None
+    want = "Is a directory" if kind == "directory" else "Not a regular file"
+    assert any(want in n for n in st["notes"]), st["notes"]
+
+
+@pytest.mark.parametrize("kind", SWITCH_KINDS)
+def test_hook_check_file_must_be_regular(hook_lab, kind):
+    f = hook_lab.tmp / "dom.xml"
+    f.write_text(domain_xml(policy="on"))
+    make_hostile(f, kind, str(hook_lab.tmp))
+    rc, _, err = hook_lab.hook("--check", str(f))
+    assert rc == 1
+    want = {"directory": "Is a directory", "vanished": "No such file"}.get(
+        kind, "Not a regular file")
+    assert want in err

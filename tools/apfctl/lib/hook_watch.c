@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The hook's watcher: hands a domain's APF policy to libvirt once the hook
+ * has returned, and counts the domain's APF events until QEMU exits
+ * (lib/hook.h).
+ *
+ * Applying the policy needs the VM's monitor, and libvirt owns the QMP
+ * socket of its domains: a second QMP client is not possible.  The way in
+ * is libvirt's own API, virDomainQemuMonitorCommand (`virsh
+ * qemu-monitor-command`), which is safe only after the hook has returned
+ * (it needs the domain job the hook's caller holds): the watcher's virsh
+ * call simply waits until libvirt finishes the start job.  libvirt marks a
+ * domain used with qemu-monitor-command as tainted ("custom-monitor"); no
+ * other libvirt API reaches an accelerator property.  The guest runs with
+ * the host's default for the short time until the watcher gets the job.
+ *
+ * "release" comes after QEMU has exited: neither libvirt (locks) nor QEMU
+ * (gone) can be asked, and KVM's per-VM debugfs directory went with the VM
+ * fd.  What is left is what the watcher kept: it counts the KVM async-PF
+ * tracepoints on the VM's threads (perf counts stay readable after the
+ * threads exit, so those totals are final) and samples KVM's binary stats
+ * through libvirt every interval (our async_pf_* counters on a patched
+ * host; the last sample before exit). */
+#include "hook.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "clock.h"
+#include "counters.h"
+#include "fileio.h"
+#include "hook_log.h"
+#include "perf_tp.h"
+#include "qmp.h"
+#include "sanitize.h"
+#include "signals.h"
+#include "spawn.h"
+#include "stats_sampler.h"
+#include "tracefs.h"
+
+/* Forwarded to a systemd-run unit, which starts with a clean environment. */
+static const char *const forwarded_env[] = {
+	"APF_STATE_DIR", "APF_RUN_DIR", "APF_HOOK_LOG", "APF_VIRSH",
+	"APF_LIBVIRT_URI", "APF_LIBVIRT_RUN_DIR", "APF_WATCH_INTERVAL",
+	"APF_APPLY_TIMEOUT_MS", "LIBVIRT_DEFAULT_URI",
+};
+#define N_FORWARDED (sizeof(forwarded_env) / sizeof(forwarded_env[0]))
+
+/* ---------------------------------------------------------------- spawn */
+
+/* systemd's unit-name escaping (systemd-escape): [A-Za-z0-9:_.] stay, except
+ * a leading '.'; everything else becomes \xNN.  Cut at max characters on an
+ * escape boundary (the domain id keeps cut names unique). */
+static void unit_escape(char *dst, size_t cap, const char *s, size_t max)
+{
+	size_t o = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || c == ':' || c == '_' ||
+			    (c == '.' && o);
+		size_t need = keep ? 1 : 4;
+
+		if (o + need >= cap || o + need > max)
+			break;
+		if (keep)
+			dst[o++] = (char)c;
+		else
+			o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", c);
+	}
+	dst[o] = '\0';
+}
+
+static int self_exe(const struct apf_hook_cfg *cfg, char *buf, size_t cap)
+{
+	ssize_t n;
+
+	if (cfg->self) {
+		snprintf(buf, cap, "%s", cfg->self);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", buf, cap - 1);
+	if (n <= 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+static bool systemd_booted(void)
+{
+	/* sd_booted(3): this directory exists only under systemd as PID 1. */
+	return apf_is_dir("/run/systemd/system");
+}
+
+/* Start the watcher as a transient unit: true if systemd-run took it. */
+static bool spawn_unit(const struct apf_hook_cfg *cfg, const char *name, long dom_id,
+		       const char *const *watch_argv, const char *policy,
+		       int64_t deadline)
+{
+	/* Static, not on the heap: the hook's deadline handler may _exit()
+	 * while systemd-run hangs, and must leave nothing behind. */
+	static struct apf_run_result rr;
+	char id[24], unit[256], esc[200], desc[320], why[200], line[300];
+	char envs[N_FORWARDED][600];
+	const char *argv[64];
+	size_t a = 0, i, ne = 0;
+	int err, left = apf_ms_left(deadline) - 150;
+
+	snprintf(id, sizeof(id), "%ld", dom_id);
+	unit_escape(esc, sizeof(esc), name, 160);
+	snprintf(unit, sizeof(unit), "--unit=apf-policy-%s-%s", esc, dom_id >= 0 ? id : "x");
+	snprintf(desc, sizeof(desc),
+		 "--description=APF policy and counters of libvirt domain %s",
+		 apf_safe_cut(name, esc, sizeof(esc), 100, 0));
+	argv[a++] = cfg->systemd_run;
+	argv[a++] = "--no-block";
+	argv[a++] = "--quiet";
+	argv[a++] = "--collect";
+	argv[a++] = unit;
+	argv[a++] = desc;
+	for (i = 0; i < N_FORWARDED; i++) {
+		const char *v = getenv(forwarded_env[i]);
+
+		if (!v || snprintf(envs[ne], sizeof(envs[ne]), "--setenv=%s=%s",
+				   forwarded_env[i], v) >= (int)sizeof(envs[ne]))
+			continue;
+		argv[a++] = envs[ne++];
+	}
+	argv[a++] = "--";
+	for (i = 0; watch_argv[i] && a < sizeof(argv) / sizeof(argv[0]) - 1; i++)
+		argv[a++] = watch_argv[i];
+	argv[a] = NULL;
+	err = apf_run(argv, left > 50 ? left : 50, &rr);
+	if (!err && rr.status == 0) {
+		apf_log(LOG_INFO, "policy async-pf=%s handed to unit %s.service",
+			policy, unit + strlen("--unit="));
+		return true;
+	}
+	apf_last_line(rr.errout, line, sizeof(line));
+	if (err)
+		snprintf(why, sizeof(why), "%s", apf_strerror(-err));
+	else
+		snprintf(why, sizeof(why), "exit status %d", rr.status);
+	apf_log(LOG_WARNING, "systemd-run failed (%s%s%s); using a detached "
+		"child instead", why, line[0] ? ": " : "", line);
+	return false;
+}
+
+void apf_hook_spawn_watcher(const struct apf_hook_cfg *cfg, const char *name,
+			    const struct apf_domain_policy *p, int64_t deadline)
+{
+	const char *policy = p->status == APF_POLICY_OK ?
+			     apf_policy_value_name(p->async_pf) : "none";
+	char exe[PATH_MAX], id[24];
+	const char *argv[16];
+	size_t a = 0;
+	int err;
+
+	if (!strcmp(cfg->spawn, "none")) {
+		apf_log(LOG_INFO, "policy async-pf=%s: not applied (APF_HOOK_SPAWN=none)",
+			policy);
+		return;
+	}
+	if (self_exe(cfg, exe, sizeof(exe))) {
+		apf_log(LOG_ERR, "cannot find our own binary; policy not applied");
+		return;
+	}
+	snprintf(id, sizeof(id), "%ld", p->id);
+	argv[a++] = exe;
+	argv[a++] = "hook";
+	argv[a++] = "--watch";
+	argv[a++] = "--id";
+	argv[a++] = id;
+	argv[a++] = "--policy";
+	argv[a++] = policy;
+	argv[a++] = "--type";
+	argv[a++] = p->type[0] ? p->type : "unknown";
+	argv[a++] = "--";
+	argv[a++] = name;
+	argv[a] = NULL;
+	if ((!strcmp(cfg->spawn, "systemd") ||
+	     (!strcmp(cfg->spawn, "auto") && systemd_booted())) &&
+	    spawn_unit(cfg, name, p->id, argv, policy, deadline))
+		return;
+	err = apf_spawn_detached(argv);
+	if (err)
+		apf_log(LOG_ERR, "cannot start the policy applier: %s; policy "
+			"async-pf=%s not applied", apf_strerror(-err), policy);
+	else
+		apf_log(LOG_INFO, "policy async-pf=%s handed to a detached applier",
+			policy);
+}
+
+/* ---------------------------------------------------------------- virsh */
+
+int apf_virsh_qmp(const struct apf_hook_cfg *cfg, const char *name,
+		  const char *cmd, struct json_object **ret, char *err,
+		  size_t errcap)
+{
+	const char *argv[] = { cfg->virsh, "-c", cfg->uri, "qemu-monitor-command",
+			       "--domain", name, "--cmd", cmd, NULL };
+	struct apf_run_result *rr = malloc(sizeof(*rr));
+	struct json_object *reply, *e, *r;
+	const char *cls, *desc;
+	int rc;
+
+	*ret = NULL;
+	err[0] = '\0';
+	if (!rr)
+		return -ENOMEM;
+	rc = apf_run(argv, cfg->apply_timeout_ms, rr);
+	if (rc || rr->status) {
+		char line[300];
+
+		apf_last_line(rr->errout, line, sizeof(line));
+		snprintf(err, errcap, "%s: %s", cfg->virsh,
+			 rc ? apf_strerror(-rc) : line[0] ? line : "failed");
+		free(rr);
+		return rc ? rc : -EIO;
+	}
+	reply = json_tokener_parse(rr->out);
+	free(rr);
+	if (!reply || !json_object_is_type(reply, json_type_object)) {
+		json_object_put(reply);
+		snprintf(err, errcap, "virsh printed no QMP reply");
+		return -EPROTO;
+	}
+	if (json_object_object_get_ex(reply, "error", &e)) {
+		cls = apf_json_str(e, "class");
+		desc = apf_json_str(e, "desc");
+		snprintf(err, errcap, "%s: %s", cls ? cls : "error", desc ? desc : "");
+		/* Our QEMU on a host kernel without the per-VM switch says
+		 * "async-pf=off needs KVM_CAP_DISABLE_ASYNC_PF, which this host
+		 * kernel does not support": unsupported, not a failure. */
+		rc = (cls && !strcmp(cls, "CommandNotFound")) ||
+		     (desc && strstr(desc, "KVM_CAP_DISABLE_ASYNC_PF")) ? -ENOTSUP :
+		     (cls && !strcmp(cls, "DeviceNotFound")) ||
+		     (desc && strstr(desc, "not found")) ? -ENOENT : -EIO;
+		json_object_put(reply);
+		return rc;
+	}
+	if (!json_object_object_get_ex(reply, "return", &r)) {
+		json_object_put(reply);
+		snprintf(err, errcap, "QMP reply without \"return\"");
+		return -EPROTO;
+	}
+	*ret = json_object_get(r);
+	json_object_put(reply);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- watcher */
+
+struct watch {
+	const struct apf_hook_cfg *cfg;
+	const char *name, *type;
+	long id;
+	enum apf_policy_value policy;
+	pid_t qemu;
+	struct json_object *st;		/* the runtime state document */
+	char path[PATH_MAX];
+	struct apf_tracefs tracefs;
+	struct apf_tp_counter *perf;
+	struct apf_sampler *sampler;
+};
+
+static void note(struct watch *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(struct watch *w, const char *fmt, ...)
+{
+	struct json_object *notes;
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (!json_object_object_get_ex(w->st, "notes", &notes)) {
+		notes = json_object_new_array();
+		json_object_object_add(w->st, "notes", notes);
+	}
+	json_object_array_add(notes, json_object_new_string(buf));
+}
+
+static void watch_save(struct watch *w)
+{
+	int err = apf_hook_state_write(w->path, w->st);
+
+	if (err)
+		apf_log(LOG_ERR, "cannot write %s: %s", w->path, apf_strerror(-err));
+}
+
+/* libvirt writes NAME.pid before "started"; a slow file system may show
+ * it late, and a write may be read half done, so a missing or unreadable
+ * number is retried for up to 5 s.  What is not a regular file does not
+ * become one: that fails at once. */
+static pid_t find_qemu_pid(const struct apf_hook_cfg *cfg, const char *name)
+{
+	char path[PATH_MAX], buf[32];
+	int tries;
+
+	if (snprintf(path, sizeof(path), "%s/%s.pid", cfg->libvirt_run, name) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	for (tries = 0; tries < 50; tries++) {
+		ssize_t n = apf_read_file(path, buf, sizeof(buf));
+		long pid;
+
+		if (n > 0 && !apf_parse_int(buf, 1, INT_MAX, &pid))
+			return (pid_t)pid;
+		if (n < 0 && n != -ENOENT)
+			return (pid_t)n;
+		usleep(100000);
+	}
+	return -ENOENT;
+}
+
+static void apply_result(struct watch *w, const char *result, const char *detail,
+			 int before, int after)
+{
+	struct json_object *a = json_object_new_object();
+	char ts[APF_ISO_TIME_LEN];
+
+	json_object_object_add(a, "result", json_object_new_string(result));
+	json_object_object_add(a, "detail", json_object_new_string(detail));
+	json_object_object_add(a, "before", before < 0 ? NULL :
+			       json_object_new_boolean(before));
+	json_object_object_add(a, "after", after < 0 ? NULL :
+			       json_object_new_boolean(after));
+	json_object_object_add(a, "at", json_object_new_string(
+		apf_iso_time(ts, sizeof(ts), NULL, true)));
+	json_object_object_add(w->st, "apply", a);
+}
+
+static void watch_apply(struct watch *w)
+{
+	const bool want = w->policy == APF_POLICY_ON;
+	struct json_object *ret;
+	char cmd[256], err[400], detail[600];
+	int rc, before;
+
+	snprintf(cmd, sizeof(cmd), "{\"execute\":\"qom-get\",\"arguments\":"
+		 "{\"path\":\"%s\",\"property\":\"%s\"}}", APF_QMP_ACCEL_PATH,
+		 APF_QMP_ASYNC_PF_PROP);
+	rc = apf_virsh_qmp(w->cfg, w->name, cmd, &ret, err, sizeof(err));
+	if (!rc && !json_object_is_type(ret, json_type_boolean)) {
+		rc = -EPROTO;
+		snprintf(err, sizeof(err), "qom-get %s: not a boolean", APF_QMP_ASYNC_PF_PROP);
+	}
+	if (!rc) {
+		before = json_object_get_boolean(ret);
+		json_object_put(ret);
+		if (before == want) {
+			apply_result(w, "already", "async-pf already set", before, before);
+			apf_log(LOG_INFO, "async-pf=%s: already so", want ? "on" : "off");
+			return;
+		}
+		snprintf(cmd, sizeof(cmd), "{\"execute\":\"qom-set\",\"arguments\":"
+			 "{\"path\":\"%s\",\"property\":\"%s\",\"value\":%s}}",
+			 APF_QMP_ACCEL_PATH, APF_QMP_ASYNC_PF_PROP, want ? "true" : "false");
+		rc = apf_virsh_qmp(w->cfg, w->name, cmd, &ret, err, sizeof(err));
+		json_object_put(ret);
+		if (!rc) {
+			apply_result(w, "applied", "qom-set " APF_QMP_ACCEL_PATH
+				     " async-pf through libvirt", before, want);
+			apf_log(LOG_NOTICE, "async-pf %s -> %s applied", before ? "on" : "off",
+				want ? "on" : "off");
+			return;
+		}
+	} else {
+		json_object_put(ret);
+	}
+	if (rc == -ENOENT || rc == -ENOTSUP) {
+		if (strstr(err, "KVM_CAP_DISABLE_ASYNC_PF"))
+			snprintf(detail, sizeof(detail), "the host kernel has no per-VM "
+				 "switch (the APF Suite host kernel adds it); %s", err);
+		else
+			snprintf(detail, sizeof(detail), "this QEMU has no %s property "
+				 "'%s' (the APF Suite QEMU adds it, for KVM domains); "
+				 "domain type %s; %s", APF_QMP_ACCEL_PATH,
+				 APF_QMP_ASYNC_PF_PROP, w->type, err);
+		apply_result(w, "unsupported", detail, -1, -1);
+		apf_log(LOG_WARNING, "async-pf=%s: unsupported: %s; the domain runs "
+			"with the host's default", want ? "on" : "off", detail);
+		return;
+	}
+	apply_result(w, "failed", err, -1, -1);
+	apf_log(LOG_ERR, "async-pf=%s: failed: %s", want ? "on" : "off", err);
+}
+
+static void counters_to_json(struct json_object *dst, const char *key,
+			     const struct apf_counters *c)
+{
+	struct json_object *o = json_object_new_object();
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		json_object_object_add(o, c->v[i].name,
+				       json_object_new_int64((int64_t)c->v[i].value));
+	json_object_object_add(dst, key, o);
+}
+
+static void watch_count(struct watch *w, bool final)
+{
+	uint64_t v[APF_TP_MAX];
+	char ts[APF_ISO_TIME_LEN];
+
+	apf_iso_time(ts, sizeof(ts), NULL, true);
+	if (w->perf && !apf_tp_counter_read(w->perf, v, w->tracefs.ntp)) {
+		struct json_object *tp = json_object_new_object();
+		struct json_object *counts = json_object_new_object();
+		size_t i;
+
+		for (i = 0; i < w->tracefs.ntp; i++)
+			json_object_object_add(counts, w->tracefs.tp[i].name,
+					       json_object_new_int64((int64_t)v[i]));
+		json_object_object_add(tp, "scope", json_object_new_string(
+			"threads of the QEMU process (vCPU context; "
+			"kvm_async_pf_completed runs in kernel workers and is not "
+			"attributed)"));
+		json_object_object_add(tp, "read_at", json_object_new_string(ts));
+		json_object_object_add(tp, "final", json_object_new_boolean(final));
+		json_object_object_add(tp, "counts", counts);
+		json_object_object_add(w->st, "tracepoints", tp);
+	}
+	if (w->sampler && !final) {
+		struct apf_sample smp;
+
+		if (!apf_sampler_take(w->sampler, &smp, NULL)) {
+			if (smp.nvms && smp.vms[0].source != APF_SRC_NONE) {
+				struct json_object *ks = json_object_new_object();
+
+				json_object_object_add(ks, "source", json_object_new_string(
+					apf_source_name(smp.vms[0].source)));
+				json_object_object_add(ks, "sampled_at",
+						       json_object_new_string(ts));
+				counters_to_json(ks, "counters", &smp.vms[0].counters);
+				json_object_object_add(w->st, "kvm_stats", ks);
+			}
+			apf_sample_free(&smp);
+		}
+	}
+}
+
+static void watch_open_counters(struct watch *w)
+{
+	struct apf_sampler_cfg sc = { 0 };
+	char sel[24];
+	int err = 0;
+
+	if (strcmp(w->type, "kvm")) {
+		note(w, "domain type '%s' does not use KVM: no APF counters", w->type);
+		return;
+	}
+	if (apf_tracefs_discover(&w->tracefs) || !w->tracefs.ntp)
+		note(w, "no KVM async-PF tracepoints (tracefs missing or kvm not loaded)");
+	else if (!(w->perf = apf_tp_counter_open(&w->tracefs, w->qemu, &err)))
+		note(w, "cannot count tracepoints on pid %d: %s", (int)w->qemu,
+		     apf_strerror(-err));
+	/* KVM's binary stats through libvirt (never QMP: libvirt owns the
+	 * monitor), or debugfs; perf is ours above. */
+	snprintf(sel, sizeof(sel), "%d", (int)w->qemu);
+	sc.select = sel;
+	sc.no_qmp = true;
+	sc.no_perf = true;
+	w->sampler = apf_sampler_open(&sc, &err);
+	if (!w->sampler)
+		note(w, "no KVM stats source for pid %d: %s", (int)w->qemu, apf_strerror(-err));
+}
+
+static int sys_pidfd_open(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* Until QEMU exits (a pidfd polls readable at exit, zombie included) or a
+ * stop signal: a sample every interval. */
+static void watch_until_exit(struct watch *w)
+{
+	int pfd = sys_pidfd_open(w->qemu);
+
+	while (!apf_stop_signal) {
+		int left = w->cfg->interval_s * 1000, n;
+
+		if (pfd >= 0) {
+			struct pollfd p = { pfd, POLLIN, 0 };
+
+			n = poll(&p, 1, left);
+			if ((n < 0 && errno != EINTR) || n > 0)
+				break;
+		} else {
+			for (; left > 0 && apf_pid_alive(w->qemu) && !apf_stop_signal;
+			     left -= 200)
+				usleep(200000);
+			if (!apf_pid_alive(w->qemu))
+				break;
+		}
+		if (apf_stop_signal)
+			break;
+		watch_count(w, false);
+		watch_save(w);
+	}
+	if (pfd >= 0)
+		close(pfd);
+}
+
+static void watch_start_doc(struct watch *w, const char *policy)
+{
+	char ts[APF_ISO_TIME_LEN];
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	json_object_object_add(w->st, "domain", json_object_new_string(w->name));
+	json_object_object_add(w->st, "id", w->id >= 0 ? json_object_new_int64(w->id) : NULL);
+	json_object_object_add(w->st, "type", json_object_new_string(w->type));
+	json_object_object_add(w->st, "policy", w->policy == APF_POLICY_NONE ? NULL :
+			       json_object_new_string(policy));
+	json_object_object_add(w->st, "qemu_pid", w->qemu > 0 ?
+			       json_object_new_int64(w->qemu) : NULL);
+	json_object_object_add(w->st, "watcher_pid", json_object_new_int64(getpid()));
+	json_object_object_add(w->st, "started_at", json_object_new_string(
+		apf_iso_time(ts, sizeof(ts), &now, true)));
+	json_object_object_add(w->st, "started_at_epoch_ms", json_object_new_int64(
+		(int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000));
+	json_object_object_add(w->st, "final", json_object_new_boolean(false));
+}
+
+int apf_hook_watch(const struct apf_hook_cfg *cfg, const char *name, long id,
+		   const char *policy, const char *type, pid_t qemu)
+{
+	struct watch w = { .cfg = cfg, .name = name, .type = type, .id = id,
+			   .qemu = qemu };
+	char ts[APF_ISO_TIME_LEN];
+	int err;
+
+	if (!strcmp(policy, "on"))
+		w.policy = APF_POLICY_ON;
+	else if (!strcmp(policy, "off"))
+		w.policy = APF_POLICY_OFF;
+	else
+		w.policy = APF_POLICY_NONE;
+	apf_log_context(name, "watch");
+	err = apf_hook_state_path(w.path, sizeof(w.path), cfg->run_dir, name);
+	if (err)
+		return err;
+	apf_catch_signals((const int[]){ SIGTERM, SIGINT, SIGHUP }, 3, 0);
+	if (w.qemu <= 0)
+		w.qemu = find_qemu_pid(cfg, name);
+	w.st = json_object_new_object();
+	if (!w.st)
+		return -ENOMEM;
+	watch_start_doc(&w, policy);
+	if (w.qemu <= 0) {
+		note(&w, "no QEMU pid in %s/%s.pid (%s)", cfg->libvirt_run, name,
+		     apf_strerror(w.qemu ? -w.qemu : ENOENT));
+		apf_log(LOG_ERR, "no QEMU pid for the domain; no counters");
+	} else {
+		watch_open_counters(&w);
+		watch_count(&w, false);
+	}
+	watch_save(&w);
+	if (w.policy != APF_POLICY_NONE)
+		watch_apply(&w);
+	else
+		apply_result(&w, "none", "no <apf:policy> in the domain metadata", -1, -1);
+	watch_save(&w);
+	if (w.qemu > 0)
+		watch_until_exit(&w);
+	watch_count(&w, !apf_stop_signal);
+	json_object_object_add(w.st, apf_stop_signal ? "watch_stopped_at" : "exited_at",
+			       json_object_new_string(apf_iso_time(ts, sizeof(ts), NULL, true)));
+	json_object_object_add(w.st, "final", json_object_new_boolean(true));
+	if (apf_stop_signal)
+		note(&w, "the applier was stopped (signal %d) before QEMU exited",
+		     (int)apf_stop_signal);
+	watch_save(&w);
+	apf_log(LOG_INFO, "QEMU pid %d %s; state in %s", (int)w.qemu,
+		apf_stop_signal ? "still running, applier stopped" : "exited", w.path);
+	apf_tp_counter_close(w.perf);
+	apf_sampler_close(w.sampler);
+	json_object_put(w.st);
+	return 0;
+}
