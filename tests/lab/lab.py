@@ -44,9 +44,9 @@ BUILD = Path(os.environ.get("LAB_BUILD", LAB / "build")).resolve()
 GUEST = LAB / "guest"
 SRC = LAB / "src"
 HOST_QEMU = "/usr/bin/qemu-system-x86_64"
-# L0: the emulator that runs L1.  LAB_L0_QEMU picks another build (e.g. one
-# with diagnostics); L1's own QEMU, in its initramfs, stays HOST_QEMU.
-L0_QEMU = os.environ.get("LAB_L0_QEMU", HOST_QEMU)
+# L0: the emulator that runs L1 (set by main(), see l0_qemu()); L1's own
+# QEMU, in its initramfs, stays HOST_QEMU.
+L0_QEMU = HOST_QEMU
 BUSYBOX = "/bin/busybox"
 ROMS = ["bios-256k.bin", "vgabios-stdvga.bin", "kvmvapic.bin",
         "linuxboot_dma.bin", "linuxboot.bin"]
@@ -318,6 +318,23 @@ def find_our_qemu():
     return p if p.is_file() and os.access(p, os.X_OK) else None
 
 
+def l0_qemu():
+    """The emulator that runs L1: LAB_L0_QEMU if set (e.g. a build with
+    tests/lab/diag), else the APF Suite QEMU, whose series carries the fix
+    for the emulator's nested-SVM corruption (qemu/patches/0007: other
+    vCPUs clobbered CPU 0's GIF and NPT flags; Debian's QEMU crashes L1 and
+    L2 within minutes under the swap load), else Debian's, with a warning."""
+    env = os.environ.get("LAB_L0_QEMU")
+    if env:
+        return env
+    ours = find_our_qemu()
+    if ours:
+        return str(ours)
+    log("warning: no APF Suite QEMU (make -C qemu build): L0 is Debian's QEMU, "
+        "without the hflags2 fix (qemu/patches/0007); expect L1 crashes under load")
+    return HOST_QEMU
+
+
 def qemu_has_async_pf_prop(qemu):
     """Does this QEMU know -accel kvm,async-pf=...?  (the string is in the
     binary; asking QEMU itself needs a working /dev/kvm)."""
@@ -524,10 +541,13 @@ FATAL_RE = re.compile(
 def is_fatal_line(line):
     """Does a console line end the attempt as a crash?  apf-bench's output
     (prefixed L1BENCH: by l1-bench.sh) reports L2 crashes per benchmark
-    run, which its results record: not a crash of the attempt."""
-    return bool(FATAL_RE.search(line)) and not line.startswith("L1BENCH: ")
+    run, which its results record: not a crash of the attempt; nor are the
+    diagnostic L0's SVMDBG: reports (tests/lab/diag), which name L2 faults."""
+    return bool(FATAL_RE.search(line)) and not line.startswith("L1BENCH: ") \
+        and not SVMDBG_LINE_RE.match(line)
 
 
+SVMDBG_LINE_RE = re.compile(r"(?:\[[ \d.]+\] )?SVMDBG: ")
 WARN_RE = re.compile(r"WARNING: CPU: |------------\[ cut here \]")
 
 
@@ -1244,7 +1264,7 @@ def cmd_stress(args):
 
 
 def main():
-    global VERBOSE
+    global VERBOSE, L0_QEMU
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-v", "--verbose", action="store_true", help="echo the whole serial console")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -1297,6 +1317,9 @@ def main():
     sp.add_argument("--out", help="results directory (default tests/lab/results/<date>-stress-LABEL)")
     args = ap.parse_args()
     VERBOSE = args.verbose
+    if args.cmd not in ("build", "table", "bench-table"):
+        L0_QEMU = l0_qemu()
+        log(f"L0: {L0_QEMU} ({first_line([L0_QEMU, '--version'])})")
     os.environ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin:" + os.environ.get("PATH", "")
     atexit.register(cleanup)
     signal.signal(signal.SIGINT, on_signal)

@@ -214,6 +214,9 @@ def test_bench_output_is_not_an_l1_crash():
     assert not lab.is_fatal_line(f"L1BENCH: apf-bench: [1/4] pv rep 1: crash: soft lockup: {report}")
     assert lab.is_fatal_line(f"[  175.9] watchdog: {report}")
     assert lab.is_fatal_line("L2| Kernel panic - not syncing: Fatal exception")
+    assert not lab.is_fatal_line("SVMDBG: L2 double fault: cpu 0 int 0xe rip ffffffff89ae7414")
+    assert not lab.is_fatal_line("[  308.3] SVMDBG: L2 triple fault: cpu 0 int 0xe")
+    assert lab.is_fatal_line("[  308.3] PANIC: double fault, error_code: 0x0")
 
 
 def test_markdown_row(tmp_path):

@@ -10,6 +10,7 @@ import pytest
 
 LAB = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(LAB))
+import lab  # noqa: E402
 import stresslab  # noqa: E402
 
 
@@ -57,3 +58,16 @@ def test_summary_counts_crashes_and_hangs():
     lo, hi = s["rate_ci95"]
     assert lo < 2 / 6 < hi
     assert s["io_exits_median"] == 40
+
+
+def test_l0_qemu_prefers_override_then_ours_then_debian(monkeypatch, tmp_path):
+    ours = tmp_path / "qemu-system-x86_64"
+    ours.write_text("#!/bin/sh\n")
+    ours.chmod(0o755)
+    monkeypatch.setenv("LAB_L0_QEMU", "/opt/diag/qemu")
+    assert lab.l0_qemu() == "/opt/diag/qemu"
+    monkeypatch.delenv("LAB_L0_QEMU")
+    monkeypatch.setenv("LAB_APF_QEMU", str(ours))
+    assert lab.l0_qemu() == str(ours)
+    monkeypatch.setenv("LAB_APF_QEMU", str(tmp_path / "missing"))
+    assert lab.l0_qemu() == lab.HOST_QEMU
