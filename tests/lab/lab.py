@@ -1225,16 +1225,28 @@ def cmd_stress(args):
               "load_before": os.getloadavg()}
     out = Path(args.out) if args.out else LAB / "results" / \
         f"{time.strftime('%Y-%m-%d', time.gmtime())}-stress-{args.label}"
+    try:
+        trials, old_config = stresslab.resume_state(out)
+    except ValueError as e:
+        die(f"cannot resume: {e}", 2)
+    if trials and not args.resume:
+        die(f"{out} already has {len(trials)} trials: --resume adds to them, "
+            "or pick another --out/--label", 2)
+    if trials:
+        diff = stresslab.config_mismatch(old_config, config)
+        if diff:
+            die(f"cannot resume {out}: its trials ran with other {', '.join(diff)}", 2)
+        config["load_before_first"] = old_config.get("load_before_first", old_config.get("load_before"))
     (out / "crashes").mkdir(parents=True, exist_ok=True)
     scn = {"name": "stress", "title": f"stress ({args.mode})", "runs": []}
     params = dict(DEFAULT_PARAMS, timeout=args.secs + 300, idle_timeout=90)
     maker = stress_cfg_maker(labexit, args)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    trials = []
+    first = len(trials) + 1
 
     def progress(msg):
         print(f"lab: {msg}", flush=True)
-    for i in range(1, args.trials + 1):
+    for i in range(first, first + args.trials):
         adir = BUILD / "runs" / f"{stamp}-stress" / f"trial{i}"
         att = Attempt(scn, i, adir)
         rdir = boot_l1(att, imgs, scn, params, progress, cfg_maker=maker)
@@ -1250,7 +1262,7 @@ def cmd_stress(args):
         trials.append(rec)
         with open(out / "trials.jsonl", "a") as f:
             f.write(json.dumps(rec) + "\n")
-        progress(f"stress trial {i}/{args.trials}: {att.outcome} {att.reason[:120]} "
+        progress(f"stress trial {i}/{first + args.trials - 1}: {att.outcome} {att.reason[:120]} "
                  f"{rec['labexit'].get('io_exits', '-')} exits, svmdbg {rec['svmdbg']}")
         if att.outcome == "error":
             progress("stress: stopped: the lab itself failed (not a crash of L1)")
@@ -1315,6 +1327,9 @@ def main():
     sp.add_argument("--kernels", choices=("stock", "ours"), default="ours")
     sp.add_argument("--label", default="l0", help="names the results directory")
     sp.add_argument("--out", help="results directory (default tests/lab/results/<date>-stress-LABEL)")
+    sp.add_argument("--resume", action="store_true",
+                    help="add trials to those already in --out (same configuration); "
+                         "the summary covers them all")
     args = ap.parse_args()
     VERBOSE = args.verbose
     if args.cmd not in ("build", "table", "bench-table"):

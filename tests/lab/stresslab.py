@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The L1 crash rate of `lab.py stress`: trial records, the summary and
 its confidence interval.  One trial is one L1 boot running labexit."""
+import json
 import math
 import re
 
@@ -57,3 +58,31 @@ def summary(trials, label, config):
             # incomplete one ended without labwl's last line (a silent reset)
             **{k: sum(int(t["labexit"].get(k, 0)) for t in trials)
                for k in ("l2_cycles", "l2_done", "l2_crash", "l2_incomplete")}}
+
+
+# What must match for trials of two invocations to be pooled (--resume):
+# everything but the load, the date and where the L0 binary lies.
+POOLED_KEYS = ("mode", "secs", "vcpus", "syscalls", "l2_smp", "l2_secs", "wl",
+               "l2_mem", "memory_max", "kernels", "l1", "l0_version")
+
+
+def resume_state(out):
+    """Trials already in OUT and the config they ran under ([], None when
+    OUT has none).  Raises ValueError on a damaged trials.jsonl."""
+    tj, sj = out / "trials.jsonl", out / "summary.json"
+    if not tj.exists():
+        return [], None
+    trials = []
+    for n, line in enumerate(tj.read_text().splitlines(), 1):
+        if line.strip():
+            try:
+                trials.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{tj}:{n}: {e}") from e
+    config = json.loads(sj.read_text())["config"] if sj.exists() else None
+    return trials, config
+
+
+def config_mismatch(old, new):
+    """The pooled keys on which two configs differ (empty: poolable)."""
+    return [k for k in POOLED_KEYS if (old or {}).get(k) != new.get(k)]

@@ -2,6 +2,7 @@
 """lab.py stress without a VM: the exact binomial interval of the crash
 rate (against published Clopper-Pearson values), trial records from a
 serial log and labexit's line, and the summary's counts."""
+import json
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -71,3 +72,23 @@ def test_l0_qemu_prefers_override_then_ours_then_debian(monkeypatch, tmp_path):
     assert lab.l0_qemu() == str(ours)
     monkeypatch.setenv("LAB_APF_QEMU", str(tmp_path / "missing"))
     assert lab.l0_qemu() == lab.HOST_QEMU
+
+
+def test_resume_pools_only_matching_configs(tmp_path):
+    assert stresslab.resume_state(tmp_path) == ([], None)
+    cfg = {"mode": "swap", "secs": 300, "wl": "--mb,256", "l0_version": "QEMU 10.0.13",
+           "load_before": [0.1, 0.2, 0.3]}
+    (tmp_path / "trials.jsonl").write_text('{"trial": 1, "outcome": "ok"}\n\n'
+                                           '{"trial": 2, "outcome": "crash"}\n')
+    (tmp_path / "summary.json").write_text(json.dumps({"config": cfg}))
+    trials, old = stresslab.resume_state(tmp_path)
+    assert [t["outcome"] for t in trials] == ["ok", "crash"] and old == cfg
+    assert stresslab.config_mismatch(old, dict(cfg, load_before=[2, 2, 2])) == []
+    assert stresslab.config_mismatch(old, dict(cfg, secs=120, l0_version="QEMU 10.0.2")) \
+        == ["secs", "l0_version"]
+
+
+def test_resume_refuses_a_damaged_trials_file(tmp_path):
+    (tmp_path / "trials.jsonl").write_text('{"trial": 1}\n{"trial": 2, \n')
+    with pytest.raises(ValueError, match="trials.jsonl:2"):
+        stresslab.resume_state(tmp_path)
