@@ -20,6 +20,6 @@
 #   backport.  The SHA256 is the one in bookworm-backports' Packages index.
 QEMU_DEB_VERSION := 1:10.0.13+ds-0+deb13u1
 QEMU_VERSION     := 10.0.13
-APF_RELEASE      := 1
+APF_RELEASE      := 2
 SEABIOS_DEB_VERSION := 1.16.3-2~bpo12+1
 SEABIOS_SHA256      := 48390d0a534c66d11789e39518aa219773a9d3677b29fe1af8799dfb563ec713
