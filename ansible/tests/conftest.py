@@ -78,7 +78,9 @@ def ansible(tmp_path):
         "[lockers]\n"
         + "".join("%s ansible_connection=local ansible_python_interpreter=%s\n" % (h, PY)
                   for h in ("h1", "h2", "h3"))
-        + "[local]\nlocalhost ansible_connection=local ansible_python_interpreter=%s\n" % PY)
+        + "[local]\nlocalhost ansible_connection=local ansible_python_interpreter=%s\n" % PY
+        # A lock host of its own, as several controllers would share one.
+        + "[lockhosts]\nlockhost ansible_connection=local ansible_python_interpreter=%s\n" % PY)
     env = ansible_env(tmp_path)
 
     def run(playbook, extra=None, background=False, timeout=300, log=None):

@@ -55,6 +55,10 @@ def test_build_contents(tarball, galaxy):
     for f in ("roles/apf_packages/tasks/main.yml", "roles/apf_config/templates/apf.fact.j2",
               "roles/apf_rollout/tasks/main.yml", "playbooks/rollout.yml", "playbooks/unlock.yml",
               "plugins/modules/rollout_lock.py", "plugins/filter/apf.py", "docs/README.md",
+              "plugins/modules/renamed_vars.py", "plugins/action/renamed_vars.py",
+              "playbooks/lock.yml", "roles/apf_config/handlers/main.yml",
+              "roles/apf_packages/meta/argument_specs.yml", "roles/apf_config/meta/argument_specs.yml",
+              "roles/apf_rollout/meta/argument_specs.yml",
               "examples/inventory.ini", "meta/runtime.yml", "CHANGELOG.md", "README.md"):
         assert f in names, f
     leaked = [n for n in names if n.split("/")[0] in ("tests", "build") or "__pycache__" in n
@@ -71,11 +75,20 @@ def test_install_list_and_run_from_install(tarball, tmp_path, galaxy):
     out = sh(["ansible-galaxy", "collection", "list", "-p", str(coll)], env=env).stdout
     assert re.search(r"^apf_suite\.fleet\s+%s\s*$" % re.escape(galaxy["version"]), out, re.M), out
     doc = sh(["ansible-doc", "-t", "module", "apf_suite.fleet.rollout_lock"], env=env).stdout
-    for word in ("acquired", "released", "failed", "cleared", "slots", "timeout"):
+    for word in ("acquired", "renewed", "released", "failed", "cleared", "broken", "configured",
+                 "slots", "lease", "holder", "timeout"):
         assert word in doc, doc
+    doc = sh(["ansible-doc", "-t", "module", "apf_suite.fleet.renamed_vars"], env=env).stdout
+    assert "removed_in" in doc, doc
+    # The roles' argument specs, as ansible-doc shows them.
+    for role, option in (("apf_packages", "apf_packages_version"),
+                         ("apf_config", "apf_config_on_unsupported"),
+                         ("apf_rollout", "apf_rollout_lock_ttl")):
+        doc = sh(["ansible-doc", "-t", "role", "apf_suite.fleet." + role], env=env).stdout
+        assert option in doc and "ENTRY POINT: main" in doc, doc
     # Playbooks by name from the installed copy (as from the apf-ansible
     # package).
-    for pb in ("rollout", "site", "enable", "disable", "bench", "unlock"):
+    for pb in ("rollout", "site", "enable", "disable", "bench", "unlock", "lock"):
         sh(["ansible-playbook", "--syntax-check", "apf_suite.fleet." + pb], env=env, cwd=tmp_path)
 
 
@@ -90,8 +103,45 @@ def test_docs_cover_every_variable():
                                 text))
         for play in yaml.safe_load(text):
             names |= set(play.get("vars") or {})
+    for f in ANS.glob("roles/*/meta/argument_specs.yml"):
+        for ep in yaml.safe_load(f.read_text())["argument_specs"].values():
+            names |= set(ep.get("options") or {})
     missing = sorted(n for n in names if "`%s`" % n not in docs)
     assert missing == [], "not in docs/README.md: %s" % missing
+
+
+def test_role_variables_carry_the_role_name_and_specs_match_defaults():
+    """Every default is named after its role and has an option in the
+    role's argument spec; every literal default equals the spec's."""
+    for role in ("apf_packages", "apf_config", "apf_rollout"):
+        defaults = yaml.safe_load((ANS / "roles" / role / "defaults/main.yml").read_text())
+        spec = yaml.safe_load((ANS / "roles" / role / "meta/argument_specs.yml").read_text())
+        options = {}
+        for ep in spec["argument_specs"].values():
+            options.update(ep["options"])
+        assert [n for n in defaults if not n.startswith(role + "_")] == [], role
+        assert sorted(set(defaults) - set(options)) == [], role
+        for name, value in defaults.items():
+            if "default" in options[name] and not (isinstance(value, str) and "{{" in value):
+                assert options[name]["default"] == value, (role, name)
+
+
+def test_every_old_name_is_renamed_and_documented():
+    """The names of 0.1.0 that each role still reads (defaults/main.yml)
+    are the ones its renamed_vars task warns about, and docs/README.md
+    lists each."""
+    docs = (ANS / "docs/README.md").read_text()
+    for role in ("apf_packages", "apf_config"):
+        text = (ANS / "roles" / role / "defaults/main.yml").read_text()
+        read = set(re.findall(r"\{\{ (apf_[a-z_]+) \| default\(", text)) - {"apf_packages_meta_package"}
+        warned = set()
+        for f in (ANS / "roles" / role / "tasks").glob("*.yml"):
+            for task in yaml.safe_load(f.read_text()) or []:
+                args = task.get("apf_suite.fleet.renamed_vars")
+                if args:
+                    warned |= set(args["renamed"])
+        assert read and read <= warned, (role, sorted(read - warned))
+        assert [n for n in read if "`%s`" % n not in docs] == [], role
 
 
 def test_every_file_has_an_spdx_header():

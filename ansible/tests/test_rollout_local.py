@@ -36,7 +36,7 @@ def fleet(tmp_path):
     def inventory(per_host=None):
         common = {
             "ansible_connection": "local", "ansible_python_interpreter": PY,
-            "apf_meta_package": "apt", "apf_version": installed("apt"),
+            "apf_packages_meta_package": "apt", "apf_packages_version": installed("apt"),
             "apf_rollout_expected_kernel": kernel, "apf_rollout_expected_apf": "any",
             "apf_config_apfctl": str(APFCTL),
             "apf_rollout_lock_host": "localhost",
@@ -45,7 +45,7 @@ def fleet(tmp_path):
             "apf_rollout_state_dir": str(tmp_path / "state"),
             "apf_rollout_run_dir": str(tmp_path / "run"),
             "apf_config_facts_dir": str(tmp_path / "facts"),
-            "apf_repo_url": "",     # apf_packages would stop at its first task
+            "apf_packages_repo_url": "",     # apf_packages would stop at its first task
         }
         hosts = {h: dict((per_host or {}).get(h, {})) for h in ("h1", "h2", "h3")}
         inv = {"all": {"hosts": {"localhost": {"ansible_connection": "local",

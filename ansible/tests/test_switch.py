@@ -5,7 +5,7 @@ sysroots (tools/apfctl/tests/fixtures, `apfctl --sysroot`): the switch
 files apfctl writes are the copy's, and apf.conf is a file in the test's
 directory.  changed comes from apfctl's answers; a second run changes
 nothing; a kernel without the switch is reported, and fatal only with
-apf_conf_on_unsupported=fail."""
+apf_config_on_unsupported=fail."""
 
 import shutil
 
@@ -63,7 +63,7 @@ def test_guest_disable_enable(ansible, machine):
 
 def test_host_switch_without_persist(ansible, machine):
     extra, root = machine("patched-host")
-    r = switch(ansible, "disable", dict(extra, apf_switch_persist=False))
+    r = switch(ansible, "disable", dict(extra, apf_config_switch_persist=False))
     assert r.rc == 0 and r.changed("localhost") == 1, r
     assert (root / HOST_SW).read_text().strip() == "N"
     assert "host_async_pf=keep" in conf_lines(extra)
@@ -75,7 +75,7 @@ def test_stock_kernel_reported_or_fatal(ansible, machine):
     assert r.rc == 0 and r.changed("localhost") == 0, r
     assert "guest: apfctl: guest: this kernel has no /sys/kernel/kvm_async_pf/enabled" in r.out, r
     assert "guest_async_pf=keep" in conf_lines(extra)          # nothing persisted
-    r = switch(ansible, "enable", dict(extra, apf_conf_on_unsupported="fail"))
+    r = switch(ansible, "enable", dict(extra, apf_config_on_unsupported="fail"))
     assert r.rc != 0 and r.recap["localhost"]["failed"] == 1, r
 
 
@@ -90,10 +90,10 @@ def test_apply_config(ansible, machine):
     with open(extra["apf_config_conf_file"], "w") as f:
         f.write("host_async_pf=off\nguest_async_pf=keep\non_unsupported=fail\n")
     pb = ANS / "tests/playbooks/apply.yml"
-    r = ansible(pb, dict(extra, apf_conf_on_unsupported="fail"))
+    r = ansible(pb, dict(extra, apf_config_on_unsupported="fail"))
     assert r.rc == 0 and r.changed("localhost") == 1, r
     assert (root / HOST_SW).read_text().strip() == "N"
-    r = ansible(pb, dict(extra, apf_conf_on_unsupported="fail"))
+    r = ansible(pb, dict(extra, apf_config_on_unsupported="fail"))
     assert r.rc == 0 and r.changed("localhost") == 0, r
 
 
@@ -102,10 +102,10 @@ def test_apply_config_unsupported(ansible, machine):
     with open(extra["apf_config_conf_file"], "w") as f:
         f.write("host_async_pf=keep\nguest_async_pf=on\non_unsupported=warn\n")
     pb = ANS / "tests/playbooks/apply.yml"
-    r = ansible(pb, dict(extra, apf_conf_on_unsupported="warn"))
+    r = ansible(pb, dict(extra, apf_config_on_unsupported="warn"))
     assert r.rc == 0 and r.changed("localhost") == 0, r
     assert "guest_async_pf=on: not supported by the running kernel" in r.out, r
     with open(extra["apf_config_conf_file"], "w") as f:
         f.write("host_async_pf=keep\nguest_async_pf=on\non_unsupported=fail\n")
-    r = ansible(pb, dict(extra, apf_conf_on_unsupported="fail"))
+    r = ansible(pb, dict(extra, apf_config_on_unsupported="fail"))
     assert r.rc != 0, r

@@ -30,8 +30,8 @@ def test_apf_conf_parses_in_apfctl(ansible, tmp_path, host, guest, unsup, want):
     if not APFCTL.exists():
         pytest.skip("apfctl is not built (make all)")
     conf = render(ansible, tmp_path, "apf_config/templates/apf.conf.j2",
-                  apf_conf_host_async_pf=host, apf_conf_guest_async_pf=guest,
-                  apf_conf_on_unsupported=unsup)
+                  apf_config_host_async_pf=host, apf_config_guest_async_pf=guest,
+                  apf_config_on_unsupported=unsup)
     # --check on an empty sysroot: parse and report, change nothing (rc 3
     # with fail: the switches are missing there).
     p = subprocess.run([str(APFCTL), "--sysroot", str(tmp_path), "apply-config", "--check", "-j",
@@ -49,9 +49,9 @@ def test_apt_repository_pin_and_key(ansible, tmp_path):
     version = (TOP / "VERSION").read_text().strip()
     key = tmp_path / "apf-suite.asc"
     key.write_bytes((REPO / "apf-suite.asc").read_bytes())
-    common = dict(apf_repo_url="file://%s/apt" % REPO, apf_repo_suite="bookworm",
-                  apf_repo_component="main", apf_repo_keyring=str(key), apf_version=version,
-                  apf_pinned_packages=["apf-host", "apf-guest", "apfctl", "apf-libvirt-hooks"])
+    common = dict(apf_packages_repo_url="file://%s/apt" % REPO, apf_packages_repo_suite="bookworm",
+                  apf_packages_repo_component="main", apf_packages_repo_keyring=str(key), apf_packages_version=version,
+                  apf_packages_pinned=["apf-host", "apf-guest", "apfctl", "apf-libvirt-hooks"])
     sources = render(ansible, tmp_path, "apf_packages/templates/apf-suite.sources.j2", **common)
     prefs = tmp_path / "preferences.d"
     prefs.mkdir()

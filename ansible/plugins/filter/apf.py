@@ -45,6 +45,11 @@ def apf_apply_changed(stdout):
     return any(isinstance(s, dict) and s.get("result") == "set" for s in _switches(stdout))
 
 
+def apf_apply_would_change(stdout):
+    """True when `apfctl apply-config --check -j` would set a switch."""
+    return any(isinstance(s, dict) and s.get("result") == "would-set" for s in _switches(stdout))
+
+
 def apf_apply_unsupported(stdout):
     """What `apfctl apply-config -j` could not set because the kernel lacks it."""
     out = []
@@ -59,6 +64,24 @@ def apf_roles(status):
     """The switch targets of a machine: ['host'], ['guest'], both or []."""
     data = apf_status(status)
     return [r for r in ("host", "guest") if isinstance(data.get(r), dict)]
+
+
+def apf_switch_plan(status, targets, state):
+    """What `apfctl enable|disable --TARGET` would do, from `apfctl status
+    -j` (check mode): [{target, present, enabled, would_change}]."""
+    data = apf_status(status)
+    want = apf_onoff(state) == "on"
+    out = []
+    for t in targets or []:
+        part = data.get(t) if isinstance(data.get(t), dict) else {}
+        if t == "host":
+            sw = part.get("switch") if isinstance(part.get("switch"), dict) else {}
+            present, enabled = sw.get("present") is True, sw.get("enabled")
+        else:
+            present, enabled = part.get("sysfs") is True, part.get("enabled")
+        out.append({"target": t, "present": present, "enabled": enabled,
+                    "would_change": present and enabled is not want})
+    return out
 
 
 def _want(expected, conf_host, conf_guest, on_unsupported):
@@ -201,6 +224,25 @@ def apf_health_problems(results):
     return out
 
 
+def apf_lock_entry(h):
+    """One entry of rollout_lock's holders, for people: slot, host, holder,
+    lease (or STALE, or FAILED and why)."""
+    if not isinstance(h, dict):
+        return str(h)
+    if h.get("taking"):
+        who = "(being taken)"
+    else:
+        who = "%s held by %s" % (h.get("owner") or "?", h.get("holder") or "?")
+    text = "%s: %s since %s" % (h.get("entry"), who, h.get("since") or "?")
+    failed = h.get("failed")
+    if isinstance(failed, dict):
+        return text + ", FAILED at %s: %s" % (failed.get("time", "?"), failed.get("reason", "?"))
+    if h.get("stale"):
+        return text + ", STALE (lease ran out at %s)" % h.get("expires_at")
+    step = " (%s)" % h["step"] if h.get("step") else ""
+    return text + ", lease until %s%s" % (h.get("expires_at"), step)
+
+
 class FilterModule:
     """apf_suite.fleet filters."""
 
@@ -209,11 +251,14 @@ class FilterModule:
             "apf_onoff": apf_onoff,
             "apf_status": apf_status,
             "apf_apply_changed": apf_apply_changed,
+            "apf_apply_would_change": apf_apply_would_change,
             "apf_apply_unsupported": apf_apply_unsupported,
             "apf_roles": apf_roles,
+            "apf_switch_plan": apf_switch_plan,
             "apf_state_problems": apf_state_problems,
             "apf_evacuation_record": apf_evacuation_record,
             "apf_shutdown_info": apf_shutdown_info,
             "apf_unit_problems": apf_unit_problems,
             "apf_health_problems": apf_health_problems,
+            "apf_lock_entry": apf_lock_entry,
         }
