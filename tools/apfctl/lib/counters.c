@@ -55,20 +55,12 @@ static struct apf_counter *counters_slot(struct apf_counters *c,
 		*err = -ENAMETOOLONG;
 		return NULL;
 	}
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct apf_counter *v = realloc(c->v, cap * sizeof(*v));
-
-		if (!v) {
-			*err = -ENOMEM;
-			return NULL;
-		}
-		c->v = v;
-		c->cap = cap;
-	}
+	if (c->n == c->cap && (*err = apf_counters_reserve(c, c->cap ? c->cap : 16)))
+		return NULL;
 	memcpy(c->v[c->n].name, name, len + 1);
 	c->v[c->n].value = 0;
 	c->v[c->n].kind = APF_COUNTER_CUMULATIVE;
+	c->v[c->n].rank = APF_RANK_UNKNOWN;
 	return &c->v[c->n++];
 }
 
@@ -131,32 +123,77 @@ const struct apf_counter *apf_counters_find(const struct apf_counters *c,
 	return NULL;
 }
 
-static size_t rank(const char *name)
+int apf_counters_reserve(struct apf_counters *c, size_t n)
+{
+	struct apf_counter *v;
+	size_t cap;
+
+	if (c->cap - c->n >= n)
+		return 0;
+	cap = c->n + n;
+	if (cap < c->cap * 2)
+		cap = c->cap * 2;
+	v = realloc(c->v, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	c->v = v;
+	c->cap = cap;
+	return 0;
+}
+
+int apf_counters_append(struct apf_counters *c, const char *name,
+			uint64_t value, int rank)
+{
+	size_t len = strlen(name);
+	struct apf_counter *s;
+	int err;
+
+	if (len >= APF_COUNTER_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (c->n == c->cap && (err = apf_counters_reserve(c, c->cap ? c->cap : 16)))
+		return err;
+	s = &c->v[c->n++];
+	memcpy(s->name, name, len + 1);
+	s->value = value;
+	s->kind = APF_COUNTER_CUMULATIVE;
+	s->rank = rank;
+	return 0;
+}
+
+int apf_counter_rank(const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < apf_host_counter_count; i++)
 		if (!strcmp(name, apf_host_counter_names[i]))
-			return i;
+			return (int)i;
 	for (i = 0; i < apf_context_counter_count; i++)
 		if (!strcmp(name, apf_context_counter_names[i]))
-			return apf_host_counter_count + i;
-	return (size_t)-1;
+			return (int)(apf_host_counter_count + i);
+	return APF_RANK_OTHER;
 }
 
 static int counter_cmp(const void *a, const void *b)
 {
 	const struct apf_counter *x = a, *y = b;
-	size_t rx = rank(x->name), ry = rank(y->name);
 
-	if (rx != ry)
-		return rx < ry ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
 void apf_counters_sort(struct apf_counters *c)
 {
-	if (c->n > 1)
+	bool sorted = true;
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		if (c->v[i].rank == APF_RANK_UNKNOWN)
+			c->v[i].rank = apf_counter_rank(c->v[i].name);
+		if (i && sorted && counter_cmp(&c->v[i - 1], &c->v[i]) > 0)
+			sorted = false;
+	}
+	if (!sorted)
 		qsort(c->v, c->n, sizeof(*c->v), counter_cmp);
 }
 

@@ -22,7 +22,12 @@ struct apf_counter {
 	char name[APF_COUNTER_NAME_MAX];
 	uint64_t value;
 	enum apf_counter_kind kind;
+	int rank;		/* display order, APF_RANK_UNKNOWN until sorted */
 };
+
+#define APF_RANK_UNKNOWN (-1)
+/* Counters outside the APF and context sets rank after them, by name. */
+#define APF_RANK_OTHER 1000
 
 struct apf_counters {
 	struct apf_counter *v;
@@ -47,13 +52,22 @@ int apf_counters_set_window(struct apf_counters *c, const char *name,
 			    uint64_t value);
 int apf_counters_add(struct apf_counters *c, const char *name, uint64_t value,
 		     enum apf_counter_kind kind);
+/* Append a counter known not to be in c yet (a reader that lists each
+ * name once), with its display rank (apf_counter_rank()): no lookup, and
+ * nothing to sort when the reader appends in display order. */
+int apf_counters_append(struct apf_counters *c, const char *name,
+			uint64_t value, int rank);
+/* Room for n more counters without reallocating.  -ENOMEM. */
+int apf_counters_reserve(struct apf_counters *c, size_t n);
+int apf_counter_rank(const char *name);
 /* Whether any counter of c is a window count. */
 bool apf_counters_have_window(const struct apf_counters *c);
 const struct apf_counter *apf_counters_find(const struct apf_counters *c,
 					    const char *name);
 bool apf_counter_is_shown(const char *name, bool all);
 /* Display order: the APF counters, then the context set, then the rest
- * by name, so every source prints the same table. */
+ * by name, so every source prints the same table.  Each name's rank is
+ * looked up once; counters already in order are not moved. */
 void apf_counters_sort(struct apf_counters *c);
 void apf_counters_free(struct apf_counters *c);
 

@@ -136,37 +136,44 @@ int apf_debugfs_list_vms_opt(struct apf_debugfs_vm **vms, size_t *n,
 	return 0;
 }
 
-struct read_state {
-	int nread, nperm, first_err;
+/* One stat file of a set: its fd, and its name and display rank. */
+struct stat_file {
+	int fd;
+	int rank;
+	char name[APF_COUNTER_NAME_MAX];
 };
 
-/* Read one stat file relative to the directory fd: openat() skips the
- * path walk, which dominates when sampling hundreds of VMs.  A missing or
- * non-numeric file is skipped quietly (older kernels lack some stats;
- * histograms are not counters), and so is a directory (vcpuN/ when listing
- * all).  Anything else that is not a regular file (a FIFO, socket or
- * device: never in debugfs) is an error, read no further: open is
- * non-blocking and the type is checked on the open fd, so no hang. */
-static int read_one(int dfd, const char *name, struct apf_counters *c,
-		    struct read_state *st)
+struct apf_debugfs_set {
+	size_t n, cap;
+	struct stat_file *f;
+};
+
+struct open_state {
+	int nperm, first_err;
+};
+
+/* Open one stat file relative to the directory fd: openat() skips the
+ * path walk.  A missing file is skipped quietly (older kernels lack some
+ * stats), and so is a directory (vcpuN/ when listing all).  Anything else
+ * that is not a regular file (a FIFO, socket or device: never in debugfs)
+ * is an error of that file: open is non-blocking and the type is checked
+ * on the open fd, so nothing hangs and nothing else is read from it. */
+static int open_one(int dfd, const char *name, int rank,
+		    struct apf_debugfs_set *set, struct open_state *st)
 {
 	struct stat sb;
-	char buf[64];
-	uint64_t v;
-	ssize_t n = 0;
 	int fd, err;
 
+	if (strlen(name) >= APF_COUNTER_NAME_MAX)
+		return 0;
 	fd = openat(dfd, name, APF_O_READ);
 	if (fd < 0) {
 		/* open(2) of a socket (or of a device without a driver). */
 		err = errno == ENXIO ? -APF_EFTYPE : -errno;
 	} else {
 		err = fstat(fd, &sb) < 0 ? -errno : apf_check_regular(&sb);
-		if (!err) {
-			n = read(fd, buf, sizeof(buf) - 1);
-			err = n < 0 ? -errno : 0;
-		}
-		close(fd);
+		if (err)
+			close(fd);
 	}
 	if (err == -EISDIR || err == -ENOENT)
 		return 0;
@@ -175,56 +182,139 @@ static int read_one(int dfd, const char *name, struct apf_counters *c,
 		st->first_err = st->first_err ? st->first_err : err;
 		return 0;
 	}
-	buf[n] = '\0';
-	/* A value that filled the buffer was truncated: not a counter. */
-	if ((size_t)n == sizeof(buf) - 1 || apf_parse_u64(buf, &v))
-		return 0;
-	st->nread++;
-	return apf_counters_set(c, name, v);
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 16;
+		struct stat_file *f = realloc(set->f, cap * sizeof(*f));
+
+		if (!f) {
+			close(fd);
+			return -ENOMEM;
+		}
+		set->f = f;
+		set->cap = cap;
+	}
+	set->f[set->n].fd = fd;
+	set->f[set->n].rank = rank;
+	snprintf(set->f[set->n].name, sizeof(set->f[set->n].name), "%s", name);
+	set->n++;
+	return 0;
 }
 
-int apf_debugfs_read_stats(const char *dir, bool all, struct apf_counters *c)
+int apf_debugfs_set_open(const char *dir, bool all, struct apf_debugfs_set **out)
 {
 	char path[APF_PATH_MAX];
-	struct read_state st = { 0, 0, 0 };
+	struct open_state st = { 0, 0 };
+	struct apf_debugfs_set *set;
 	int dfd, err;
 
-	err = apf_path(path, sizeof(path), KVM_DEBUGFS "%s%s",
-		       *dir ? "/" : "", dir);
+	*out = NULL;
+	err = apf_path(path, sizeof(path), KVM_DEBUGFS "%s%s", *dir ? "/" : "", dir);
 	if (err)
 		return err;
 	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;	/* -ENOENT: the VM exited since listing */
+	set = calloc(1, sizeof(*set));
+	if (!set) {
+		close(dfd);
+		return -ENOMEM;
+	}
 	if (all) {
 		struct dirent *de;
 		DIR *d = fdopendir(dup(dfd));
 
-		if (!d) {
+		if (!d)
 			err = -errno;
-			close(dfd);
-			return err;
-		}
-		while ((de = readdir(d)) && !err)
+		while (d && (de = readdir(d)) && !err)
 			if (de->d_name[0] != '.')
-				err = read_one(dfd, de->d_name, c, &st);
-		closedir(d);
+				err = open_one(dfd, de->d_name, APF_RANK_UNKNOWN, set, &st);
+		if (d)
+			closedir(d);
 	} else {
-		/* Open the known names only: a sample over 100 VMs stays
-		 * within its time budget without a readdir per VM. */
+		/* Open the known names only, in display order: no readdir,
+		 * and nothing to sort after reading. */
 		size_t i;
 
 		for (i = 0; i < apf_host_counter_count && !err; i++)
-			err = read_one(dfd, apf_host_counter_names[i], c, &st);
+			err = open_one(dfd, apf_host_counter_names[i], (int)i, set, &st);
 		for (i = 0; i < apf_context_counter_count && !err; i++)
-			err = read_one(dfd, apf_context_counter_names[i], c, &st);
+			err = open_one(dfd, apf_context_counter_names[i],
+				       (int)(apf_host_counter_count + i), set, &st);
 	}
 	close(dfd);
+	if (!err && !set->n && st.first_err)
+		err = st.nperm ? -EPERM : st.first_err;
+	if (err) {
+		apf_debugfs_set_close(set);
+		return err;
+	}
+	*out = set;
+	return (int)set->n;
+}
+
+int apf_debugfs_set_read(const struct apf_debugfs_set *set, struct apf_counters *c)
+{
+	int nread = 0, first_err = 0, err;
+	size_t i;
+
+	if (!set)
+		return 0;
+	err = apf_counters_reserve(c, set->n);
 	if (err)
 		return err;
-	if (!st.nread && st.first_err)
-		return st.nperm ? -EPERM : st.first_err;
-	return st.nread;
+	for (i = 0; i < set->n; i++) {
+		const struct stat_file *f = &set->f[i];
+		char buf[64];
+		uint64_t v;
+		/* Offset 0 each time: debugfs makes the value anew there. */
+		ssize_t n = pread(f->fd, buf, sizeof(buf) - 1, 0);
+
+		if (n < 0) {
+			first_err = first_err ? first_err : -errno;
+			continue;
+		}
+		buf[n] = '\0';
+		/* A value that filled the buffer was truncated, and a
+		 * histogram is no counter: both are left out. */
+		if ((size_t)n == sizeof(buf) - 1 || apf_parse_u64(buf, &v))
+			continue;
+		err = apf_counters_append(c, f->name, v, f->rank);
+		if (err)
+			return err;
+		nread++;
+	}
+	return nread || !first_err ? nread : first_err;
+}
+
+size_t apf_debugfs_set_files(const struct apf_debugfs_set *set)
+{
+	return set ? set->n : 0;
+}
+
+void apf_debugfs_set_close(struct apf_debugfs_set *set)
+{
+	size_t i;
+
+	if (!set)
+		return;
+	for (i = 0; i < set->n; i++)
+		close(set->f[i].fd);
+	free(set->f);
+	free(set);
+}
+
+int apf_debugfs_read_stats(const char *dir, bool all, struct apf_counters *c)
+{
+	struct apf_debugfs_set *set = NULL;
+	int n = apf_debugfs_set_open(dir, all, &set);
+
+	if (n <= 0) {
+		apf_debugfs_set_close(set);
+		return n;
+	}
+	n = apf_debugfs_set_read(set, c);
+	apf_debugfs_set_close(set);
+	return n;
 }
 
 bool apf_debugfs_has_stat(const char *name)

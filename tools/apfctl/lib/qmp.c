@@ -26,6 +26,7 @@
 struct apf_qmp {
 	int fd;
 	int timeout_ms;
+	int64_t until;		/* every wait ends by then too; 0: no bound */
 	bool broken;		/* a reply was lost: the stream is out of step */
 	unsigned long next_id;
 	char *buf;		/* received bytes not yet consumed */
@@ -300,6 +301,8 @@ int apf_qmp_execute(struct apf_qmp *q, const char *command,
 	}
 	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	deadline = apf_now_ms() + q->timeout_ms;
+	if (q->until && q->until < deadline)
+		deadline = q->until;
 	r = s ? send_all(q, s, strlen(s), deadline) : -ENOMEM;
 	if (!r)
 		r = send_all(q, "\n", 1, deadline);
@@ -365,7 +368,18 @@ const char *apf_qmp_last_error(const struct apf_qmp *q)
 	return q ? q->err : "";
 }
 
+void apf_qmp_set_deadline(struct apf_qmp *q, int64_t deadline)
+{
+	q->until = deadline;
+}
+
 struct apf_qmp *apf_qmp_open(const char *path, int timeout_ms, int *err)
+{
+	return apf_qmp_open_until(path, timeout_ms, 0, err);
+}
+
+struct apf_qmp *apf_qmp_open_until(const char *path, int timeout_ms,
+				   int64_t until, int *err)
 {
 	struct apf_qmp *q = calloc(1, sizeof(*q));
 	struct json_object *greeting = NULL;
@@ -379,7 +393,11 @@ struct apf_qmp *apf_qmp_open(const char *path, int timeout_ms, int *err)
 	}
 	q->fd = -1;
 	q->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
+	/* Connecting, the greeting and qmp_capabilities: one deadline. */
 	deadline = apf_now_ms() + q->timeout_ms;
+	if (until && until < deadline)
+		deadline = until;
+	q->until = deadline;
 	r = connect_unix(path, deadline, &q->fd);
 	if (r)
 		goto fail;
@@ -403,6 +421,7 @@ struct apf_qmp *apf_qmp_open(const char *path, int timeout_ms, int *err)
 		r = -EPROTO;
 	if (r)
 		goto fail;
+	q->until = 0;
 	*err = 0;
 	return q;
 fail:

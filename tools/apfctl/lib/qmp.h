@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "counters.h"
 
@@ -33,6 +34,14 @@ struct json_object;
  * -ENOENT no socket, -ECONNREFUSED, -EACCES, -ETIMEDOUT (also: the monitor
  * is busy with another client, e.g. libvirt), -EPROTO bad reply). */
 struct apf_qmp *apf_qmp_open(const char *path, int timeout_ms, int *err);
+/* Same, with the whole handshake bounded by until as well (apf_now_ms()
+ * clock; 0: timeout_ms per reply only). */
+struct apf_qmp *apf_qmp_open_until(const char *path, int timeout_ms,
+				   int64_t until, int *err);
+/* Bound every wait of the commands that follow by deadline (apf_now_ms()
+ * clock) as well as by the per-reply timeout; 0 lifts it.  A sample of
+ * several commands then costs a slow monitor one timeout, not one each. */
+void apf_qmp_set_deadline(struct apf_qmp *q, int64_t deadline);
 void apf_qmp_close(struct apf_qmp *q);
 
 /* Run one command; args (may be NULL) is always consumed.  On 0, *ret (if

@@ -11,14 +11,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+static struct rlimit fd_limit_orig;
+static bool fd_limit_raised;
+
+size_t apf_fd_limit(size_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 1024;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want &&
+	    rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = rl;
+
+		up.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ?
+			      want : rl.rlim_max;
+		if (!setrlimit(RLIMIT_NOFILE, &up)) {
+			if (!fd_limit_raised)
+				fd_limit_orig = rl;
+			fd_limit_raised = true;
+			rl = up;
+		}
+	}
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > SIZE_MAX ? SIZE_MAX :
+	       (size_t)rl.rlim_cur;
+}
+
 /* In a child between fork and exec: async-signal-safe calls only. */
 static void child_fds(int in, int out, int err)
 {
+	/* setrlimit(2) is a plain system call: what we raised for ourselves
+	 * is not the child's. */
+	if (fd_limit_raised)
+		setrlimit(RLIMIT_NOFILE, &fd_limit_orig);
 	int null = open("/dev/null", O_RDWR);
 
 	if (null < 0)

@@ -26,6 +26,13 @@ int apf_run(const char *const argv[], int timeout_ms, struct apf_run_result *r);
  * if it could not fork.  Failures of exec itself are not seen here. */
 int apf_spawn_detached(const char *const argv[]);
 
+/* Descriptors this process may hold open: the soft RLIMIT_NOFILE, raised
+ * toward the hard limit to at least want if it is lower (the stats
+ * sampler keeps each VM's stat files open).  Programs started through
+ * apf_run() and apf_spawn_detached() get the soft limit back as it was,
+ * as systemd does for its children: select(2) users break above 1024. */
+size_t apf_fd_limit(size_t want);
+
 /* The last line of s that has text, trimmed, for a log message. */
 void apf_last_line(const char *s, char *dst, size_t cap);
 

@@ -1,12 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * One stats sample over every source.  What a sample costs, with many VMs:
+ *  - debugfs: each VM's stat files (and each vCPU's, with -v) are opened
+ *    once and read with one pread(2) each per sample (lib/kvm_debugfs.c),
+ *    not opened, checked, read and closed each time.  An open per-VM stat
+ *    file holds a reference on the VM in KVM, so on the live system each
+ *    such VM's VMM is watched with a pidfd: when it exits, its files are
+ *    closed at once (apf_sampler_wait() sleeps on the pidfds), and a VM
+ *    whose pidfd cannot be had is read the old way.
+ *  - QMP: the VMs asked over QMP are asked at the same time, by up to
+ *    QMP_WORKERS threads, while this thread reads the others; each VM's
+ *    whole exchange (connect, greeting, three commands) is bounded by one
+ *    --qmp-timeout.  So slow monitors delay a sample by about one timeout,
+ *    however many there are (up to QMP_WORKERS of them), and never bend
+ *    the other VMs' rates: each row has the time it was read.
+ *  - lookups by pid are binary searches over arrays kept sorted.
+ */
 #include "stats_sampler.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "fileio.h"
@@ -15,11 +36,19 @@
 #include "perf_tp.h"
 #include "probe.h"
 #include "qmp.h"
+#include "spawn.h"
 #include "sysroot.h"
 #include "tracefs.h"
 #include "vms.h"
 
-/* Per-VM source state kept across samples, keyed by pid. */
+/* Monitors asked at once; more wait their turn. */
+#define QMP_WORKERS 16
+/* Descriptors kept free for everything else (sockets, perf, children). */
+#define FD_RESERVE ((size_t)256)
+/* The fd budget asked for: what a large fleet with -v needs at most. */
+#define FD_WANT ((size_t)1 << 20)
+
+/* Per-VM source state kept across samples, keyed by pid (sorted). */
 struct vm_state {
 	pid_t pid;
 	enum apf_source source;
@@ -29,11 +58,18 @@ struct vm_state {
 	bool warned, seen;
 	unsigned int qmp_fails;		/* in a row; 0 after an answer */
 	double qmp_retry_at;		/* no QMP before (CLOCK_MONOTONIC) */
+	/* debugfs, kept open: the VM's stat files and each vCPU's. */
+	int kvm_fd;			/* the VM directory they are of */
+	struct apf_debugfs_set *dset;
+	struct apf_debugfs_set **vsets;
+	unsigned int nvsets;
+	bool sets_tried;		/* opened (or given up) for this VM */
+	int pidfd;			/* live: the VMM, while sets are open */
+	bool exited;			/* its pidfd said so: not sampled */
 };
 
 /* After a failed QMP sample, wait 1, 2, 4 ... 64 s before asking again: a
- * silent or dripping monitor costs its full timeout each time, and N of
- * them would add N timeouts to every sample. */
+ * silent or dripping monitor costs its full timeout each time. */
 #define QMP_BACKOFF_MAX_S 64.0
 
 static void qmp_backoff(struct vm_state *st, double now)
@@ -50,17 +86,19 @@ static void qmp_backoff(struct vm_state *st, double now)
 struct apf_sampler {
 	struct apf_sampler_cfg cfg;
 	struct apf_tracefs tracefs;
-	struct vm_state *st;
-	size_t nst;
+	struct vm_state *st;		/* sorted by pid */
+	size_t nst, capst;
 	pid_t selected;			/* 0: all VMs */
 	bool debugfs_vm_ok;		/* VM stat files readable */
 	bool debugfs_total_ok;
 	bool libvirt_ok;		/* libvirt answered last time */
 	struct apf_tp_counter *perf_total;
 	double perf_total_since;
+	struct apf_debugfs_set *total_set;
 	bool guest;
 	struct apf_vm_list known;	/* last discovery, reused for names */
 	unsigned int samples;
+	size_t fds_held, fd_budget;	/* debugfs descriptors kept open */
 };
 
 const char *apf_source_name(enum apf_source s)
@@ -78,30 +116,80 @@ const char *apf_source_name(enum apf_source s)
 	return "unknown";
 }
 
+/* ---------------------------------------------------------------- state */
+
+static size_t state_index(const struct apf_sampler *s, pid_t pid, bool *found)
+{
+	size_t lo = 0, hi = s->nst;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->st[mid].pid == pid) {
+			*found = true;
+			return mid;
+		}
+		if (s->st[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
 static struct vm_state *state_for(struct apf_sampler *s, pid_t pid)
 {
+	bool found;
+	size_t i = state_index(s, pid, &found);
 	struct vm_state *st;
-	size_t i;
 
-	for (i = 0; i < s->nst; i++)
-		if (s->st[i].pid == pid)
-			return &s->st[i];
-	st = realloc(s->st, (s->nst + 1) * sizeof(*st));
-	if (!st)
-		return NULL;
-	s->st = st;
-	st = &s->st[s->nst++];
+	if (found)
+		return &s->st[i];
+	if (s->nst == s->capst) {
+		size_t cap = s->capst ? s->capst * 2 : 16;
+
+		st = realloc(s->st, cap * sizeof(*st));
+		if (!st)
+			return NULL;
+		s->st = st;
+		s->capst = cap;
+	}
+	memmove(&s->st[i + 1], &s->st[i], (s->nst - i) * sizeof(*s->st));
+	s->nst++;
+	st = &s->st[i];
 	memset(st, 0, sizeof(*st));
 	st->pid = pid;
+	st->pidfd = -1;
 	return st;
 }
 
-static void state_close(struct vm_state *st)
+static void sets_close(struct apf_sampler *s, struct vm_state *st)
+{
+	unsigned int i;
+
+	s->fds_held -= apf_debugfs_set_files(st->dset);
+	apf_debugfs_set_close(st->dset);
+	st->dset = NULL;
+	for (i = 0; i < st->nvsets; i++) {
+		s->fds_held -= apf_debugfs_set_files(st->vsets[i]);
+		apf_debugfs_set_close(st->vsets[i]);
+	}
+	free(st->vsets);
+	st->vsets = NULL;
+	st->nvsets = 0;
+	if (st->pidfd >= 0)
+		close(st->pidfd);
+	st->pidfd = -1;
+}
+
+static void state_close(struct apf_sampler *s, struct vm_state *st)
 {
 	apf_qmp_close(st->qmp);
 	apf_tp_counter_close(st->perf);
 	st->qmp = NULL;
 	st->perf = NULL;
+	sets_close(s, st);
 }
 
 /* Drop state of VMs that were not seen in this sample (they exited). */
@@ -111,7 +199,7 @@ static void state_sweep(struct apf_sampler *s)
 
 	for (i = 0; i < s->nst; i++) {
 		if (!s->st[i].seen) {
-			state_close(&s->st[i]);
+			state_close(s, &s->st[i]);
 			continue;
 		}
 		s->st[i].seen = false;
@@ -119,6 +207,74 @@ static void state_sweep(struct apf_sampler *s)
 	}
 	s->nst = keep;
 }
+
+/* Close the files of VMs whose VMM exited: KVM destroys a VM only once
+ * the last of them is closed.  Waits up to ms for one (0: just looks).
+ * Returns how many exited, or -errno (-EINTR: a signal came). */
+static int reap_exited(struct apf_sampler *s, int ms)
+{
+	struct pollfd *p;
+	size_t i, n = 0, *idx;
+	int r, exited = 0;
+
+	for (i = 0; i < s->nst; i++)
+		n += s->st[i].pidfd >= 0;
+	if (!n)
+		return ms > 0 && poll(NULL, 0, ms) < 0 ? -errno : 0;
+	p = calloc(n, sizeof(*p));
+	idx = calloc(n, sizeof(*idx));
+	if (!p || !idx) {
+		free(p);
+		free(idx);
+		return -ENOMEM;
+	}
+	for (i = 0, n = 0; i < s->nst; i++) {
+		if (s->st[i].pidfd < 0)
+			continue;
+		p[n].fd = s->st[i].pidfd;
+		p[n].events = POLLIN;
+		idx[n++] = i;
+	}
+	r = poll(p, n, ms);
+	if (r < 0)
+		r = -errno;
+	for (i = 0; r > 0 && i < n; i++) {
+		if (!p[i].revents)
+			continue;
+		s->st[idx[i]].exited = true;
+		sets_close(s, &s->st[idx[i]]);
+		exited++;
+	}
+	free(p);
+	free(idx);
+	return r < 0 ? r : exited;
+}
+
+int apf_sampler_wait(struct apf_sampler *s, long ms)
+{
+	int64_t until = apf_now_ms() + ms;
+	int left, r;
+
+	/* Sleep on the pidfds: a VMM that exits meanwhile has its files
+	 * closed now, not at the next sample. */
+	while ((left = apf_ms_left(until)) > 0)
+		if ((r = reap_exited(s, left)) < 0)
+			return r;
+	return 0;
+}
+
+static int sys_pidfd_open(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* ---------------------------------------------------------------- sources */
 
 static void tp_values_to_counters(const struct apf_tracefs *t,
 				  const uint64_t *v, struct apf_counters *c)
@@ -170,29 +326,36 @@ static void sum_vcpus(struct apf_counters *dst, const struct apf_qmp_vcpu_stats 
 					 v[i].counters.v[j].kind);
 }
 
-static int sample_qmp(struct apf_sampler *s, struct vm_state *st,
+/* One VM over QMP: safe to run in a worker thread (it touches only st,
+ * row and the read-only configuration).  The whole exchange ends by one
+ * deadline. */
+static int sample_qmp(const struct apf_sampler_cfg *cfg, struct vm_state *st,
 		      const char *path, struct apf_vm_row *row)
 {
 	struct apf_qmp_vcpu_stats *v = NULL;
+	int64_t deadline = apf_now_ms() + cfg->qmp_timeout_ms;
 	size_t n = 0;
 	int err = 0;
 
 	if (!st->qmp)
-		st->qmp = apf_qmp_open(path, s->cfg.qmp_timeout_ms, &err);
+		st->qmp = apf_qmp_open_until(path, cfg->qmp_timeout_ms, deadline, &err);
 	if (!st->qmp)
 		return err;
-	err = apf_qmp_query_stats(st->qmp, s->cfg.all, &row->counters, &v, &n);
+	apf_qmp_set_deadline(st->qmp, deadline);
+	err = apf_qmp_query_stats(st->qmp, cfg->all, &row->counters, &v, &n);
 	if (err) {
 		apf_qmp_close(st->qmp);	/* reconnect next time */
 		st->qmp = NULL;
 		apf_counters_free(&row->counters);
 		return err;
 	}
+	apf_qmp_set_deadline(st->qmp, 0);
 	sum_vcpus(&row->counters, v, n);
-	if (s->cfg.vcpus)
+	if (cfg->vcpus)
 		copy_vcpus(row, v, n);
 	apf_qmp_vcpu_stats_free(v, n);
 	snprintf(row->detail, sizeof(row->detail), "%s", path);
+	row->time = apf_now_s();	/* the reply is in */
 	return 0;
 }
 
@@ -218,35 +381,109 @@ static int sample_libvirt(struct apf_libvirt_domain *doms, size_t ndoms,
 	return -ENOENT;
 }
 
-static int sample_debugfs(struct apf_sampler *s, const struct apf_vm *vm,
-			  struct apf_vm_row *row)
+/* Keep a set open if the budget allows (else read it once and close). */
+static int set_open(struct apf_sampler *s, const char *dir,
+		    struct apf_debugfs_set **out)
+{
+	int n = apf_debugfs_set_open(dir, s->cfg.all, out);
+
+	if (n > 0)
+		s->fds_held += (size_t)n;
+	return n;
+}
+
+/* Open the VM's (and its vCPUs') stat files to keep, on the live system
+ * only with a pidfd on its VMM to close them by.  false: read them the
+ * old way (no budget left, no pidfd). */
+static bool sets_open(struct apf_sampler *s, struct vm_state *st,
+		      const struct apf_vm *vm)
+{
+	size_t want = (1 + (s->cfg.vcpus ? vm->nr_vcpus : 0)) *
+		      (s->cfg.all ? 64 : apf_host_counter_count +
+		       apf_context_counter_count);
+	char dir[64];
+	unsigned int i;
+
+	st->sets_tried = true;
+	st->kvm_fd = vm->kvm_fd;
+	if (s->fds_held + want > s->fd_budget)
+		return false;
+	if (s->cfg.watch_vmm) {
+		st->pidfd = sys_pidfd_open(st->pid);
+		if (st->pidfd < 0)
+			return false;
+	}
+	snprintf(dir, sizeof(dir), "%d-%d", (int)vm->pid, vm->kvm_fd);
+	if (set_open(s, dir, &st->dset) <= 0) {
+		sets_close(s, st);
+		return false;
+	}
+	if (!s->cfg.vcpus || !vm->nr_vcpus)
+		return true;
+	st->vsets = calloc(vm->nr_vcpus, sizeof(struct apf_debugfs_set *));
+	if (!st->vsets)
+		return true;
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		char vdir[80];
+
+		snprintf(vdir, sizeof(vdir), "%s/vcpu%u", dir, i);
+		/* A vCPU without files: an empty slot, skipped when read. */
+		set_open(s, vdir, &st->vsets[i]);
+	}
+	st->nvsets = vm->nr_vcpus;
+	return true;
+}
+
+static int sample_debugfs(struct apf_sampler *s, struct vm_state *st,
+			  const struct apf_vm *vm, struct apf_vm_row *row)
 {
 	char dir[64];
 	unsigned int i;
 	int n;
 
-	snprintf(dir, sizeof(dir), "%d-%d", (int)vm->pid, vm->kvm_fd);
-	n = apf_debugfs_read_stats(dir, s->cfg.all, &row->counters);
+	/* A new VM under an old pid (the pid and fd reused): new files. */
+	if (st->sets_tried && st->kvm_fd != vm->kvm_fd) {
+		sets_close(s, st);
+		st->sets_tried = false;
+	}
+	if (!st->sets_tried)
+		sets_open(s, st, vm);
+	if (st->dset) {
+		n = apf_debugfs_set_read(st->dset, &row->counters);
+		if (n <= 0)	/* gone under us: no more reads of these */
+			sets_close(s, st);
+	} else {
+		snprintf(dir, sizeof(dir), "%d-%d", (int)vm->pid, vm->kvm_fd);
+		n = apf_debugfs_read_stats(dir, s->cfg.all, &row->counters);
+	}
 	if (n < 0)
 		return n;
 	if (!n)
 		return -ENODATA;
-	snprintf(row->detail, sizeof(row->detail), "/sys/kernel/debug/kvm/%s", dir);
+	snprintf(row->detail, sizeof(row->detail), "/sys/kernel/debug/kvm/%d-%d",
+		 (int)vm->pid, vm->kvm_fd);
 	if (!s->cfg.vcpus || !vm->nr_vcpus)
 		return 0;
 	row->vcpus = calloc(vm->nr_vcpus, sizeof(*row->vcpus));
 	if (!row->vcpus)
 		return 0;
 	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct apf_vcpu_row *vr = &row->vcpus[row->nvcpus];
 		char vdir[80];
 
-		snprintf(vdir, sizeof(vdir), "%s/vcpu%u", dir, i);
-		row->vcpus[row->nvcpus].index = i;
-		if (apf_debugfs_read_stats(vdir, s->cfg.all,
-					   &row->vcpus[row->nvcpus].counters) > 0)
+		vr->index = i;
+		if (st->dset && i < st->nvsets) {
+			n = st->vsets[i] ? apf_debugfs_set_read(st->vsets[i],
+								&vr->counters) : 0;
+		} else {
+			snprintf(vdir, sizeof(vdir), "%d-%d/vcpu%u", (int)vm->pid,
+				 vm->kvm_fd, i);
+			n = apf_debugfs_read_stats(vdir, s->cfg.all, &vr->counters);
+		}
+		if (n > 0)
 			row->nvcpus++;
 		else
-			apf_counters_free(&row->vcpus[row->nvcpus].counters);
+			apf_counters_free(&vr->counters);
 	}
 	return 0;
 }
@@ -285,53 +522,41 @@ static const char *sysroot_socket(const char *qmp, char *buf, size_t len)
 	return buf;
 }
 
-/* Try each source in order of fidelity: KVM's own binary stats through the
- * VMM first, then debugfs, then counting tracepoints. */
-static void sample_vm(struct apf_sampler *s, const struct apf_vm *vm,
-		      struct apf_libvirt_domain *doms, size_t ndoms,
-		      double libvirt_time, struct apf_vm_row *row,
-		      void (*warn)(const char *))
+/* The QMP socket to ask for vm this sample, or NULL (none, libvirt's,
+ * or backing off). */
+static const char *qmp_path_of(const struct apf_sampler *s, const struct vm_state *st,
+			       const struct apf_vm *vm, char *buf, size_t len)
 {
-	struct vm_state *st = state_for(s, vm->pid);
 	const char *qmp = vm->qemu.qmp[0] ? vm->qemu.qmp : NULL;
-	char msg[256], qpath[108];	/* sun_path */
-	int err = -ENOENT;
 
-	memset(row, 0, sizeof(*row));
-	row->pid = vm->pid;
-	snprintf(row->name, sizeof(row->name), "%s", vm->name);
-	if (!st)
-		return;
-	st->seen = true;
+	if (s->cfg.no_qmp)
+		return NULL;
 	if (s->cfg.qmp && s->selected == vm->pid)
 		qmp = s->cfg.qmp;
 	else if (vm->qemu.libvirt)
 		qmp = NULL;	/* libvirtd owns that monitor: ask libvirt */
 	else if (qmp && !apf_sysroot_is_live())
-		qmp = sysroot_socket(qmp, qpath, sizeof(qpath));
+		qmp = sysroot_socket(qmp, buf, len);
 	if (qmp && st->qmp_fails && apf_now_s() < st->qmp_retry_at)
 		qmp = NULL;	/* backing off: the other sources this time */
-	if (qmp && !s->cfg.no_qmp && !(err = sample_qmp(s, st, qmp, row))) {
-		row->source = APF_SRC_QMP;
-		row->time = apf_now_s();	/* the reply is in */
-		st->qmp_fails = 0;
-		return;
-	}
-	if (qmp && !s->cfg.no_qmp)
-		qmp_backoff(st, apf_now_s());
-	if (qmp && !s->cfg.no_qmp && !st->warned && warn) {
-		snprintf(msg, sizeof(msg), "VM %d (%s): QMP %s: %s; using other sources",
-			 (int)vm->pid, vm->name, qmp, apf_strerror(-err));
-		warn(msg);
-		st->warned = true;
-	}
+	if (qmp && qmp != buf)
+		snprintf(buf, len, "%s", qmp);
+	return qmp ? buf : NULL;
+}
+
+/* The sources after QMP, in order of fidelity: libvirt (KVM's binary
+ * stats through the VMM), debugfs, counting tracepoints. */
+static void sample_others(struct apf_sampler *s, struct vm_state *st,
+			  const struct apf_vm *vm, struct apf_libvirt_domain *doms,
+			  size_t ndoms, double libvirt_time, struct apf_vm_row *row)
+{
 	if (vm->qemu.libvirt && ndoms &&
 	    !sample_libvirt(doms, ndoms, vm, s->cfg.vcpus, row)) {
 		row->source = APF_SRC_LIBVIRT;
 		row->time = libvirt_time;	/* one call for all domains */
 		return;
 	}
-	if (s->debugfs_vm_ok && !sample_debugfs(s, vm, row)) {
+	if (s->debugfs_vm_ok && !sample_debugfs(s, st, vm, row)) {
 		row->source = APF_SRC_DEBUGFS;
 		row->time = apf_now_s();
 		return;
@@ -348,6 +573,61 @@ static void sample_vm(struct apf_sampler *s, const struct apf_vm *vm,
 	row->time = apf_now_s();
 }
 
+/* ---------------------------------------------------------------- QMP jobs */
+
+struct qmp_job {
+	struct vm_state *st;
+	struct apf_vm_row *row;
+	const struct apf_vm *vm;
+	char path[APF_SOCK_MAX];
+	int err;
+};
+
+struct qmp_pool {
+	const struct apf_sampler_cfg *cfg;
+	struct qmp_job *jobs;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *qmp_worker(void *arg)
+{
+	struct qmp_pool *pool = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&pool->next, 1)) < pool->n) {
+		struct qmp_job *j = &pool->jobs[i];
+
+		j->err = sample_qmp(pool->cfg, j->st, j->path, j->row);
+	}
+	return NULL;
+}
+
+/* Start the workers (none for a single job: it runs in qmp_finish). */
+static size_t qmp_start(struct qmp_pool *pool, pthread_t *tid)
+{
+	size_t want = pool->n < QMP_WORKERS ? pool->n : QMP_WORKERS, t;
+
+	if (pool->n < 2)
+		return 0;
+	for (t = 0; t < want; t++)
+		if (pthread_create(&tid[t], NULL, qmp_worker, pool))
+			break;
+	return t;
+}
+
+static void qmp_finish(struct qmp_pool *pool, pthread_t *tid, size_t nthreads)
+{
+	size_t t;
+
+	/* What no thread took (one job, or threads that did not start). */
+	qmp_worker(pool);
+	for (t = 0; t < nthreads; t++)
+		pthread_join(tid[t], NULL);
+}
+
+/* ---------------------------------------------------------------- sample */
+
 static bool vm_selected(const struct apf_sampler *s, const struct apf_vm *vm)
 {
 	return !s->selected || vm->pid == s->selected;
@@ -357,17 +637,27 @@ static void sample_total(struct apf_sampler *s, struct apf_sample *out)
 {
 	size_t i, j;
 
-	if (s->debugfs_total_ok &&
-	    apf_debugfs_read_stats("", s->cfg.all, &out->total) > 0) {
-		out->total_source = APF_SRC_DEBUGFS;
-		/* A stock kernel's debugfs has no APF counters: the tracepoints
-		 * are the only place its async faults show up. */
-		if (s->perf_total &&
-		    !read_perf(&s->tracefs, s->perf_total, &out->total)) {
-			out->total_source = APF_SRC_DEBUGFS_TP;
-			out->total_window_since = s->perf_total_since;
+	if (s->debugfs_total_ok) {
+		int n;
+
+		if (!s->total_set && set_open(s, "", &s->total_set) <= 0) {
+			apf_debugfs_set_close(s->total_set);
+			s->total_set = NULL;
 		}
-		return;
+		n = s->total_set ? apf_debugfs_set_read(s->total_set, &out->total) :
+		    apf_debugfs_read_stats("", s->cfg.all, &out->total);
+		if (n > 0) {
+			out->total_source = APF_SRC_DEBUGFS;
+			/* A stock kernel's debugfs has no APF counters: the
+			 * tracepoints are the only place its async faults
+			 * show up. */
+			if (s->perf_total &&
+			    !read_perf(&s->tracefs, s->perf_total, &out->total)) {
+				out->total_source = APF_SRC_DEBUGFS_TP;
+				out->total_window_since = s->perf_total_since;
+			}
+			return;
+		}
 	}
 	apf_counters_free(&out->total);
 	if (s->perf_total && !read_perf(&s->tracefs, s->perf_total, &out->total)) {
@@ -405,6 +695,106 @@ static void sample_guest(struct apf_sample *out)
 	apf_guest_probe_free(&g);
 }
 
+static void warn_qmp(const struct qmp_job *j, void (*warn)(const char *))
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "VM %d (%s): QMP %s: %s; using other sources",
+		 (int)j->vm->pid, j->vm->name, j->path, apf_strerror(-j->err));
+	warn(msg);
+}
+
+/* Every VM of vms into out->vms (in vms' order, which is by pid): QMP
+ * ones by the workers, the others here meanwhile, then the sources after
+ * QMP for the VMs QMP failed. */
+static int sample_vms(struct apf_sampler *s, const struct apf_vm_list *vms,
+		      struct apf_libvirt_domain *doms, size_t ndoms,
+		      double libvirt_time, struct apf_sample *out,
+		      void (*warn)(const char *msg))
+{
+	struct slot {
+		struct vm_state *st;
+		const struct apf_vm *vm;
+		bool qmp;
+	} *slot;
+	struct qmp_pool pool = { .cfg = &s->cfg };
+	pthread_t tid[QMP_WORKERS];
+	size_t i, nthreads;
+
+	pool.jobs = calloc(vms->n ? vms->n : 1, sizeof(*pool.jobs));
+	slot = calloc(vms->n ? vms->n : 1, sizeof(*slot));
+	if (!pool.jobs || !slot) {
+		free(pool.jobs);
+		free(slot);
+		return -ENOMEM;
+	}
+	/* Every VM's state first: adding one moves the array, so pointers
+	 * into it are taken only once nothing more is added. */
+	for (i = 0; i < vms->n; i++)
+		if (vm_selected(s, &vms->v[i]))
+			state_for(s, vms->v[i].pid);
+	for (i = 0; i < vms->n; i++) {
+		const struct apf_vm *vm = &vms->v[i];
+		struct vm_state *st;
+		struct apf_vm_row *row;
+		struct qmp_job *j = &pool.jobs[pool.n];
+		bool found;
+		size_t k;
+
+		if (!vm_selected(s, vm))
+			continue;
+		k = state_index(s, vm->pid, &found);
+		st = found ? &s->st[k] : NULL;
+		if (st && st->exited)
+			continue;	/* its VMM is gone; so is the VM */
+		row = &out->vms[out->nvms];
+		slot[out->nvms].st = st;
+		slot[out->nvms].vm = vm;
+		out->nvms++;
+		row->pid = vm->pid;
+		k = strnlen(vm->name, sizeof(row->name) - 1);
+		memcpy(row->name, vm->name, k);	/* the row is zeroed */
+		if (!st) {
+			row->time = apf_now_s();	/* out of memory: no source */
+			continue;
+		}
+		st->seen = true;
+		if (qmp_path_of(s, st, vm, j->path, sizeof(j->path))) {
+			j->st = st;
+			j->row = row;
+			j->vm = vm;
+			pool.n++;
+			slot[out->nvms - 1].qmp = true;
+		}
+	}
+	atomic_init(&pool.next, 0);
+	nthreads = qmp_start(&pool, tid);
+	/* Meanwhile, every VM that is not asked over QMP. */
+	for (i = 0; i < out->nvms; i++)
+		if (slot[i].st && !slot[i].qmp)
+			sample_others(s, slot[i].st, slot[i].vm, doms, ndoms,
+				      libvirt_time, &out->vms[i]);
+	qmp_finish(&pool, tid, nthreads);
+	for (i = 0; i < pool.n; i++) {
+		struct qmp_job *j = &pool.jobs[i];
+
+		if (!j->err) {
+			j->row->source = APF_SRC_QMP;
+			j->st->qmp_fails = 0;
+			continue;
+		}
+		qmp_backoff(j->st, apf_now_s());
+		if (!j->st->warned && warn) {
+			warn_qmp(j, warn);
+			j->st->warned = true;
+		}
+		sample_others(s, j->st, j->vm, doms, ndoms, libvirt_time, j->row);
+	}
+	free(pool.jobs);
+	free(slot);
+	return 0;
+}
+
 int apf_sampler_take(struct apf_sampler *s, struct apf_sample *out,
 		     void (*warn)(const char *msg))
 {
@@ -416,6 +806,8 @@ int apf_sampler_take(struct apf_sampler *s, struct apf_sample *out,
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	/* VMMs that exited since the last look: their files closed first. */
+	reap_exited(s, 0);
 	/* Re-read every VM's /proc entry now and then, in case a pid and VM
 	 * fd were reused by a new VM; otherwise only new VMs are read. */
 	err = apf_vms_discover_cached(&vms, s->samples++ % 32 ? &s->known : NULL);
@@ -434,19 +826,14 @@ int apf_sampler_take(struct apf_sampler *s, struct apf_sample *out,
 	}
 	libvirt_time = apf_now_s();
 	out->vms = calloc(vms.n ? vms.n : 1, sizeof(*out->vms));
-	if (!out->vms) {
-		apf_libvirt_domains_free(doms, ndoms);
-		apf_vms_free(&vms);
-		return -ENOMEM;
-	}
-	for (i = 0; i < vms.n; i++) {
-		if (!vm_selected(s, &vms.v[i]))
-			continue;
-		sample_vm(s, &vms.v[i], doms, ndoms, libvirt_time,
-			  &out->vms[out->nvms], warn);
-		out->nvms++;
-	}
+	err = out->vms ? sample_vms(s, &vms, doms, ndoms, libvirt_time, out, warn) :
+	      -ENOMEM;
 	apf_libvirt_domains_free(doms, ndoms);
+	if (err) {
+		apf_vms_free(&vms);
+		apf_sample_free(out);
+		return err;
+	}
 	apf_vms_free(&s->known);
 	s->known = vms;
 	state_sweep(s);
@@ -477,6 +864,7 @@ struct apf_sampler *apf_sampler_open(const struct apf_sampler_cfg *cfg, int *err
 	struct apf_counters probe = { 0 };
 	struct apf_sampler *s = calloc(1, sizeof(*s));
 	struct apf_guest_probe g;
+	size_t limit;
 
 	*err = 0;
 	if (!s) {
@@ -484,6 +872,8 @@ struct apf_sampler *apf_sampler_open(const struct apf_sampler_cfg *cfg, int *err
 		return NULL;
 	}
 	s->cfg = *cfg;
+	if (apf_sysroot_is_live())
+		s->cfg.watch_vmm = true;
 	if (!s->cfg.qmp_timeout_ms)
 		s->cfg.qmp_timeout_ms = 1000;
 	s->libvirt_ok = true;
@@ -507,6 +897,12 @@ struct apf_sampler *apf_sampler_open(const struct apf_sampler_cfg *cfg, int *err
 	s->debugfs_total_ok = apf_debugfs_read_stats("", cfg->all, &probe) > 0;
 	s->debugfs_vm_ok = s->debugfs_total_ok;
 	apf_counters_free(&probe);
+	if (s->debugfs_vm_ok) {
+		/* Stat files kept open need descriptors: as many as the
+		 * hard limit allows, less a reserve for everything else. */
+		limit = apf_fd_limit(FD_WANT);
+		s->fd_budget = limit > FD_RESERVE * 2 ? limit - FD_RESERVE : limit / 2;
+	}
 	apf_tracefs_discover(&s->tracefs);
 	if (!cfg->no_perf && !s->selected && s->tracefs.ntp &&
 	    (!s->debugfs_total_ok || !apf_debugfs_has_stat("async_pf_queued")) &&
@@ -530,7 +926,7 @@ void apf_sample_free(struct apf_sample *smp)
 {
 	size_t i, j;
 
-	for (i = 0; i < smp->nvms; i++) {
+	for (i = 0; smp->vms && i < smp->nvms; i++) {
 		apf_counters_free(&smp->vms[i].counters);
 		for (j = 0; j < smp->vms[i].nvcpus; j++)
 			apf_counters_free(&smp->vms[i].vcpus[j].counters);
@@ -549,10 +945,11 @@ void apf_sampler_close(struct apf_sampler *s)
 	if (!s)
 		return;
 	for (i = 0; i < s->nst; i++)
-		state_close(&s->st[i]);
+		state_close(s, &s->st[i]);
 	free(s->st);
 	apf_vms_free(&s->known);
 	apf_tp_counter_close(s->perf_total);
+	apf_debugfs_set_close(s->total_set);
 	free(s);
 }
 
@@ -600,12 +997,20 @@ bool apf_total_rate(const struct apf_sample *cur, const struct apf_sample *prev,
 	return any;
 }
 
+/* Rows are in pid order (discovery sorts them): a binary search. */
 const struct apf_vm_row *apf_sample_vm(const struct apf_sample *smp, pid_t pid)
 {
-	size_t i;
+	size_t lo = 0, hi = smp->nvms;
 
-	for (i = 0; i < smp->nvms; i++)
-		if (smp->vms[i].pid == pid)
-			return &smp->vms[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (smp->vms[mid].pid == pid)
+			return &smp->vms[mid];
+		if (smp->vms[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }

@@ -31,6 +31,10 @@ struct apf_sampler_cfg {
 	const char *select;	/* -p PID or -g NAME; NULL: every VM */
 	bool no_libvirt, no_perf, no_qmp;
 	int qmp_timeout_ms;
+	/* Watch each VMM whose VM's stat files are kept open with a pidfd,
+	 * and close them when it exits (a VM pid under --sysroot is the
+	 * test's own child).  Always on for the live system. */
+	bool watch_vmm;
 };
 
 struct apf_vcpu_row {
@@ -74,6 +78,10 @@ struct apf_sampler *apf_sampler_open(const struct apf_sampler_cfg *cfg, int *err
 int apf_sampler_take(struct apf_sampler *s, struct apf_sample *out,
 		     void (*warn)(const char *msg));
 void apf_sample_free(struct apf_sample *smp);
+/* Sleep ms between samples; a VM's files that are kept open are closed
+ * as soon as its VMM exits meanwhile (KVM keeps a VM until they are).
+ * 0, or -EINTR when a signal ended the sleep early. */
+int apf_sampler_wait(struct apf_sampler *s, long ms);
 void apf_sampler_close(struct apf_sampler *s);
 
 /* Per-second rate of counter name in row cur against prev (same pid or

@@ -130,14 +130,24 @@ static int vm_cmp(const void *a, const void *b)
 	return (x->kvm_fd > y->kvm_fd) - (x->kvm_fd < y->kvm_fd);
 }
 
+/* prev is sorted by pid (one VM a process): a binary search, so a fleet
+ * of VMs costs n log n a sample, not n squared. */
 static const struct apf_vm *find_same(const struct apf_vm_list *prev,
 				      const struct apf_vm *vm)
 {
-	size_t i;
+	size_t lo = 0, hi = prev ? prev->n : 0;
 
-	for (i = 0; prev && i < prev->n; i++)
-		if (prev->v[i].pid == vm->pid && prev->v[i].kvm_fd == vm->kvm_fd)
-			return &prev->v[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = vm_cmp(vm, &prev->v[mid]);
+
+		if (!c)
+			return &prev->v[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
 }
 
@@ -164,18 +174,19 @@ int apf_vms_discover_cached(struct apf_vm_list *l, const struct apf_vm_list *pre
 		apf_vms_free(l);
 		return err;
 	}
-	/* A VM whose process is gone (exited mid-listing) is dropped. */
+	/* A new VM whose process is gone (exited mid-listing) is dropped.
+	 * One seen before is known to be a VM: its directory (or VM fd) is
+	 * listed, which KVM removes with the VM. */
 	for (i = 0; i < l->n; i++) {
 		struct apf_vm *vm = &l->v[i];
-		const struct apf_vm *old;
+		const struct apf_vm *old = find_same(prev, vm);
 
-		if (apf_path(path, sizeof(path), "/proc/%d", (int)vm->pid) ||
-		    !apf_is_dir(path))
-			continue;
-		old = find_same(prev, vm);
 		if (old) {
 			*vm = *old;
 		} else {
+			if (apf_path(path, sizeof(path), "/proc/%d", (int)vm->pid) ||
+			    !apf_is_dir(path))
+				continue;
 			if (from_debugfs)
 				vm->nr_vcpus = apf_debugfs_count_vcpus(vm->pid,
 								       vm->kvm_fd);

@@ -275,9 +275,7 @@ int cmd_export(int argc, char **argv)
 		return apf_fail(APF_EXIT_RUNTIME, "export: %s", apf_strerror(-err));
 	err = apf_sampler_take(s, &prev, NULL);
 	if (!err) {
-		struct timespec ts = { window_ms / 1000, (window_ms % 1000) * 1000000L };
-
-		nanosleep(&ts, NULL);
+		apf_sampler_wait(s, window_ms);
 		err = apf_sampler_take(s, &cur, NULL);
 		if (err)
 			apf_sample_free(&prev);

@@ -11,6 +11,7 @@
 
 #include "apfctl.h"
 #include "cli_opts.h"
+#include "clock.h"
 #include "fileio.h"
 #include "signals.h"
 #include "stats_output.h"
@@ -19,12 +20,13 @@
 
 enum { OPT_QMP = 0x2000, OPT_NO_LIBVIRT, OPT_NO_PERF, OPT_NO_QMP };
 
-/* Sleep ms, returning early on a stop request. */
-static void sleep_ms(long ms)
+/* Sleep ms, returning early on a stop request (SIGHUP only interrupts
+ * the sleep); the sampler closes the files of VMs that exit meanwhile. */
+static void sleep_ms(struct apf_sampler *s, long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	int64_t until = apf_now_ms() + ms;
 
-	while (!apf_stop_signal && nanosleep(&ts, &ts) && errno == EINTR)
+	while (!apf_stop_signal && apf_sampler_wait(s, apf_ms_left(until)) == -EINTR)
 		;
 }
 
@@ -175,7 +177,7 @@ int cmd_stats(int argc, char **argv)
 				"(try sudo)", (int)geteuid());
 	}
 	while (!err && !apf_stop_signal) {
-		sleep_ms(delay_ms);
+		sleep_ms(s, delay_ms);
 		if (apf_stop_signal && taken)
 			break;
 		err = apf_sampler_take(s, &cur, warn_once);

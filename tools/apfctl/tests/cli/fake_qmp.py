@@ -4,7 +4,9 @@
 qmp_capabilities, query-cpus-fast and query-stats with one vCPU whose
 async_pf_queued rises at exactly `rate` per second of CLOCK_MONOTONIC,
 computed when the reply is written; `delays[n]` seconds are slept before
-the n-th query-stats (target vm), to play a monitor slow to answer.
+the n-th query-stats (target vm), to play a monitor slow to answer;
+`drip` seconds before the greeting and before every reply, to play one
+that answers each command just within a timeout.
 Threads, not processes: the test owns everything it starts."""
 import json
 import os
@@ -14,8 +16,9 @@ import time
 
 
 class FakeQmp:
-    def __init__(self, path, rate=0.0, delays=(), silent=False):
+    def __init__(self, path, rate=0.0, delays=(), silent=False, drip=0.0):
         self.path = str(path)
+        self.drip = drip
         self.silent = silent		# accept, never greet (a busy monitor)
         self.accepted = 0
         self.rate = rate
@@ -70,6 +73,7 @@ class FakeQmp:
                 while conn.recv(4096):
                     pass
                 return
+            time.sleep(self.drip)
             conn.sendall(b'{"QMP": {"version": {"qemu": {"micro": 0, '
                          b'"minor": 0, "major": 10}, "package": ""}, '
                          b'"capabilities": []}}\r\n')
@@ -83,6 +87,7 @@ class FakeQmp:
                     out = {"return": ret}
                 if "id" in req:
                     out["id"] = req["id"]
+                time.sleep(self.drip)
                 conn.sendall(json.dumps(out).encode() + b"\r\n")
         except (OSError, ValueError):
             pass

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+import os
+import time
+
 from conftest import WRAPPER, run
 from fake_qmp import FakeQmp, vm_tree
 
@@ -100,4 +103,48 @@ def test_silent_monitor_backs_off():
     finally:
         fast.close()
         busy.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+UNDER_CHECKER = bool(WRAPPER) or bool(os.environ.get("APFCTL_CHECKER"))
+
+
+def test_slow_monitors_cost_one_timeout_not_one_each():
+    """Eight monitors that never answer in time (four silent, four that
+    answer every command 0.15 s late, within a 0.3 s timeout per reply but
+    not for a whole sample of five exchanges) beside one exact-rate VM:
+    they are asked at once, each within one timeout, so a sample waits
+    about one timeout for all of them (it waited 8 x 0.3 s and more), and
+    the fast VM's rate stays exact."""
+    base = Path(tempfile.mkdtemp(prefix="apfr-"))
+    vms = {1000: ("fast", "/run/fast.qmp")}
+    vms.update({2000 + i: (f"slow{i}", f"/run/slow{i}.qmp") for i in range(8)})
+    tree = vm_tree(base, vms)
+    fast = FakeQmp(tree / "run/fast.qmp", rate=RATE)
+    slow = [FakeQmp(tree / f"run/slow{i}.qmp", silent=i < 4, drip=0.15)
+            for i in range(8)]
+    try:
+        t0 = time.monotonic()
+        r = run("--qmp-timeout", "300", "stats", "-1", "-s", "0.2", "-j",
+                sysroot=tree, timeout=180 if WRAPPER else 30)
+        took = time.monotonic() - t0
+        assert r.rc == 0, r.err
+        doc = r.json()
+        rows = {v["name"]: v for v in doc["vms"]}
+        assert rows["fast"]["source"] == "qmp"
+        assert all(rows[f"slow{i}"]["source"] == "none" for i in range(8))
+        rate = rows["fast"]["rates"]["async_pf_queued"]
+        assert abs(rate - RATE) <= 4 * TOL * RATE, rate
+        # Every slow monitor was asked in the first sample.
+        assert all(m.accepted == 1 for m in slow), [m.accepted for m in slow]
+        assert r.err.count("apfctl: warning: VM ") == 8
+        if not UNDER_CHECKER:
+            # Two samples (the first, and one after 0.2 s; the second
+            # leaves the failed monitors alone), each about one 0.3 s
+            # timeout: well under the 2 x 8 x 0.3 s of asking in turn.
+            assert took < 0.2 + 2 * 0.3 + 0.8, took
+    finally:
+        fast.close()
+        for m in slow:
+            m.close()
         shutil.rmtree(base, ignore_errors=True)

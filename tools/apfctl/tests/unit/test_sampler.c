@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* lib/stats_sampler.c keeps each VM's debugfs stat files open between
+ * samples (one pread a counter): values must still follow the files, a
+ * VM's files must be closed when its VMM exits (an open per-VM stat file
+ * holds the VM in KVM), the descriptor budget must hold, and a VM that
+ * comes back under the same pid with another VM fd gets its own files.
+ * The VMM here is a child process of the test, its pid in the tree. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "counters.h"
+#include "stats_sampler.h"
+#include "sysroot.h"
+
+static char root[256];
+static pid_t child;
+
+static void put(const char *rel, const char *text)
+{
+	char path[PATH_MAX + 256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void mkdirs(const char *rel)
+{
+	char path[PATH_MAX + 256], *p;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	mkdir(path, 0755);
+}
+
+/* A VM of pid with VM fd kfd: its debugfs directory (the six APF stats
+ * and exits, value base+i; vcpu0 and vcpu1 with half each) and its
+ * /proc entry. */
+static void add_vm(pid_t pid, int kfd, unsigned int base)
+{
+	static const char *const names[] = {
+		"async_pf_queued", "async_pf_not_present", "async_pf_halted",
+		"async_pf_ready", "async_pf_completed", "async_pf_sync", "exits",
+	};
+	char rel[200], v[32];
+	size_t i;
+	int c;
+
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		snprintf(rel, sizeof(rel), "sys/kernel/debug/kvm/%d-%d", (int)pid, kfd);
+		mkdirs(rel);
+		snprintf(rel, sizeof(rel), "sys/kernel/debug/kvm/%d-%d/%s", (int)pid,
+			 kfd, names[i]);
+		snprintf(v, sizeof(v), "%u\n", 2 * (base + (unsigned int)i));
+		put(rel, v);
+		for (c = 0; c < 2; c++) {
+			snprintf(rel, sizeof(rel), "sys/kernel/debug/kvm/%d-%d/vcpu%d",
+				 (int)pid, kfd, c);
+			mkdirs(rel);
+			snprintf(rel, sizeof(rel), "sys/kernel/debug/kvm/%d-%d/vcpu%d/%s",
+				 (int)pid, kfd, c, names[i]);
+			snprintf(v, sizeof(v), "%u\n", base + (unsigned int)i);
+			put(rel, v);
+		}
+	}
+	snprintf(rel, sizeof(rel), "proc/%d", (int)pid);
+	mkdirs(rel);
+	snprintf(rel, sizeof(rel), "proc/%d/cmdline", (int)pid);
+	put(rel, "qemu-system-x86_64");
+	snprintf(rel, sizeof(rel), "proc/%d/comm", (int)pid);
+	put(rel, "qemu-system-x86\n");
+}
+
+/* pidfd_open(2) works here (valgrind does not know it: then nothing is
+ * kept open for a watched VMM, and its files are read the old way). */
+static bool have_pidfd(void)
+{
+	long fd = syscall(SYS_pidfd_open, getpid(), 0);
+
+	if (fd < 0)
+		return false;
+	close((int)fd);
+	return true;
+}
+
+static size_t open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	size_t n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/apf-sampler-XXXXXX");
+	if (!mkdtemp(root))
+		return -1;
+	mkdirs("sys/kernel/debug/kvm");
+	put("sys/kernel/debug/kvm/exits", "77\n");
+	child = fork();
+	if (child < 0)
+		return -1;
+	if (!child) {
+		pause();
+		_exit(0);
+	}
+	add_vm(child, 11, 100);
+	add_vm(2000000000, 12, 300);	/* no such process here: not watched */
+	apf_sysroot_set(root);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	apf_sysroot_set(NULL);
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static uint64_t value(const struct apf_sample *smp, pid_t pid, const char *name)
+{
+	const struct apf_vm_row *v = apf_sample_vm(smp, pid);
+	const struct apf_counter *c;
+
+	assert_non_null(v);
+	c = apf_counters_find(&v->counters, name);
+	assert_non_null(c);
+	return c->value;
+}
+
+static void test_kept_open_and_following_the_files(void **state)
+{
+	struct apf_sampler_cfg cfg = { .vcpus = true, .watch_vmm = true };
+	struct apf_sampler *s;
+	struct apf_sample smp;
+	size_t before = open_fds(), held;
+	char rel[200];
+	int err;
+
+	(void)state;
+	s = apf_sampler_open(&cfg, &err);
+	assert_non_null(s);
+	assert_int_equal(apf_sampler_take(s, &smp, NULL), 0);
+	assert_int_equal(smp.nvms, 2);
+	assert_int_equal(value(&smp, child, "async_pf_queued"), 200);
+	assert_int_equal(smp.vms[0].source, APF_SRC_DEBUGFS);
+	assert_int_equal(apf_sample_vm(&smp, child)->nvcpus, 2);
+	assert_int_equal(apf_counters_find(&apf_sample_vm(&smp, child)->vcpus[1].counters,
+					   "exits")->value, 106);
+	/* In display order without sorting: APF first, then exits. */
+	assert_string_equal(smp.vms[0].counters.v[0].name, "async_pf_queued");
+	assert_string_equal(smp.vms[0].counters.v[6].name, "exits");
+	assert_int_equal(smp.total_source, APF_SRC_DEBUGFS);
+	apf_sample_free(&smp);
+	/* The child's stat files kept (7 + 2 x 7), the total's 1, and a
+	 * pidfd on the child; the other VM has no process to watch, so its
+	 * files are read the old way (opened and closed each time). */
+	held = open_fds() - before;
+	assert_int_equal(held, have_pidfd() ? 21 + 1 + 1 : 1);
+	/* A value rewritten in place is read anew (pread at offset 0). */
+	snprintf(rel, sizeof(rel), "sys/kernel/debug/kvm/%d-11/async_pf_queued",
+		 (int)child);
+	put(rel, "12345\n");
+	assert_int_equal(apf_sampler_take(s, &smp, NULL), 0);
+	assert_int_equal(value(&smp, child, "async_pf_queued"), 12345);
+	assert_int_equal(open_fds() - before, held);
+	apf_sample_free(&smp);
+	/* The VMM exits: its files are closed during the wait, at once. */
+	assert_int_equal(kill(child, SIGTERM), 0);
+	assert_int_equal(apf_sampler_wait(s, 300), 0);
+	if (have_pidfd()) {
+		assert_int_equal(open_fds() - before, held - 21 - 1);
+		/* ... and the VM is not in the next sample (KVM removes its
+		 * directory once the files are closed; the fixture keeps it). */
+		assert_int_equal(apf_sampler_take(s, &smp, NULL), 0);
+		assert_int_equal(smp.nvms, 1);
+		assert_null(apf_sample_vm(&smp, child));
+		apf_sample_free(&smp);
+	}
+	apf_sampler_close(s);
+	assert_int_equal(open_fds(), before);
+	waitpid(child, NULL, 0);
+	child = -1;
+}
+
+static void test_reused_pid_new_vm_fd(void **state)
+{
+	struct apf_sampler_cfg cfg = { 0 };
+	struct apf_sampler *s;
+	struct apf_sample smp;
+	char cmd[360];
+	int err, i;
+
+	(void)state;
+	s = apf_sampler_open(&cfg, &err);
+	assert_non_null(s);
+	assert_int_equal(apf_sampler_take(s, &smp, NULL), 0);
+	assert_int_equal(value(&smp, 2000000000, "async_pf_queued"), 600);
+	apf_sample_free(&smp);
+	/* The same pid, another VM fd, other values. */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/sys/kernel/debug/kvm/2000000000-12'", root);
+	assert_int_equal(system(cmd), 0);
+	add_vm(2000000000, 13, 500);
+	/* A VM seen before is re-read from /proc every 32 samples; its files
+	 * follow its directory at once. */
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(apf_sampler_take(s, &smp, NULL), 0);
+		if (apf_sample_vm(&smp, 2000000000))
+			break;
+		apf_sample_free(&smp);
+	}
+	assert_int_equal(value(&smp, 2000000000, "async_pf_queued"), 1000);
+	assert_string_equal(apf_sample_vm(&smp, 2000000000)->detail,
+			    "/sys/kernel/debug/kvm/2000000000-13");
+	apf_sample_free(&smp);
+	apf_sampler_close(s);
+}
+
+/* With few descriptors allowed, VMs past the budget are read the old way:
+ * the same values, nothing held. */
+static void test_fd_budget(void **state)
+{
+	struct apf_sampler_cfg cfg = { .vcpus = true };
+	struct rlimit old, low;
+	struct apf_sampler *s;
+	struct apf_sample smp;
+	size_t before = open_fds();
+	int err;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	if (old.rlim_max != RLIM_INFINITY && old.rlim_max < 300)
+		skip();
+	low = old;
+	low.rlim_cur = low.rlim_max = 300;	/* a budget of 44: one VM */
+	if (setrlimit(RLIMIT_NOFILE, &low))
+		skip();		/* valgrind keeps the limit to itself */
+	s = apf_sampler_open(&cfg, &err);
+	assert_non_null(s);
+	assert_int_equal(apf_sampler_take(s, &smp, NULL), 0);
+	assert_int_equal(value(&smp, 2000000000, "async_pf_queued"), 1000);
+	assert_int_equal(apf_sample_vm(&smp, 2000000000)->nvcpus, 2);
+	assert_true(open_fds() - before <= 44);
+	apf_sample_free(&smp);
+	apf_sampler_close(s);
+	assert_int_equal(open_fds(), before);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kept_open_and_following_the_files),
+		cmocka_unit_test(test_reused_pid_new_vm_fd),
+		cmocka_unit_test(test_fd_budget),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
