@@ -10,6 +10,10 @@ repo`) served over http.
   rollout     rollout.yml: every host installs apf-guest, kexecs into
               linux-image-<KERNEL_VERSION>-apf-guest and passes its checks;
               then boot_id, uname -r, kexec evidence, units, the apf fact
+  check       before the rollout, and again after the idempotent run:
+              site.yml and rollout.yml --check exit 0, fail nothing, and
+              change no watched file, package or boot in any VM nor the
+              controller's lock (after the rollout: changed=0 too)
   idempotent  rollout.yml again: changed=0 on every host
   failure     fresh VMs; host 2 gets a failing health check
               (/etc/apf/rollout-health.d); rollout.yml: host 1 done, host 2
@@ -173,10 +177,10 @@ def write_inventory(f, lockdir):
                 "vars": {
                     "ansible_user": "root",
                     "ansible_ssh_private_key_file": str(fl.CACHE / "id_ed25519"),
-                    "apf_repo_url": STATE["url"] + "/apt",
-                    "apf_repo_key_file": str(REPO_DIR / "apf-suite.asc"),
-                    "apf_meta_package": "apf-guest",
-                    "apf_version": VERSION,
+                    "apf_packages_repo_url": STATE["url"] + "/apt",
+                    "apf_packages_repo_key_file": str(REPO_DIR / "apf-suite.asc"),
+                    "apf_packages_meta_package": "apf-guest",
+                    "apf_packages_version": VERSION,
                     "apf_rollout_expected_kernel": KERNEL,
                     # The VMs are neither KVM hosts nor KVM guests (TCG):
                     # no switch to expect; check_facts checks what they are.
@@ -196,8 +200,57 @@ def ansible(f, args, log, timeout=PLAYBOOK_TIMEOUT):
     return rc, (f.workdir / log).read_text(errors="replace")
 
 
-def playbook(f, log):
-    return ansible(f, ["ansible-playbook", "-v", "apf_suite.fleet.rollout"], log)
+def playbook(f, log, name="rollout", *args):
+    return ansible(f, ["ansible-playbook", "-v", *args, "apf_suite.fleet." + name], log)
+
+
+# What --check must leave as it was in a VM: the files the roles write
+# (size and mtime of each), the packages and their selections, the boot.
+WATCHED = "/etc/apt /etc/apf /etc/ansible /etc/default /etc/systemd/system /var/lib/apf /run/apf /boot"
+
+
+def vm_snapshot(vm):
+    return vm.out(
+        f"find {WATCHED} -xdev -printf '%p %y %s %T@\\n' 2>/dev/null | sort; "
+        "dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\\n' | sort | md5sum; "
+        "cat /proc/sys/kernel/random/boot_id", check=False)
+
+
+def controller_snapshot(path):
+    return sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in path.rglob("*")) \
+        if path.exists() else None
+
+
+def check_mode_phase(fleet, label, lockdir, converged):
+    """--check of site.yml and rollout.yml: exit 0, nothing failed on any
+    host, not one watched file in any VM nor the controller's lock
+    changed; on a converged fleet, changed=0 too."""
+    before = fleet.parallel(vm_snapshot)
+    lock_before = controller_snapshot(fleet.workdir / lockdir)
+    for name in ("site", "rollout"):
+        with phase(f"{name}.yml --check ({label})") as n:
+            rc, log = playbook(fleet, f"check-{name}-{label}.log", name, "--check")
+            n["note"] = f"rc={rc}"
+        rec = recap(log)
+        check(f"{name}.yml --check ({label}) exits 0", rc == 0, tail(log))
+        check(f"{name}.yml --check ({label}): no host failed or unreachable",
+              all(rec.get(v.name, {}).get("failed", 1) == 0 and
+                  rec.get(v.name, {}).get("unreachable", 1) == 0 for v in fleet.vms), rec)
+        if converged:
+            changed = {v.name: rec.get(v.name, {}).get("changed") for v in fleet.vms}
+            check(f"{name}.yml --check ({label}): changed=0 on every host",
+                  set(changed.values()) == {0}, f"{changed}; " + "\n".join(
+                      ln for ln in log.splitlines() if ln.startswith("changed:"))[:3000])
+        else:
+            check(f"{name}.yml --check ({label}) says what it would do",
+                  "check mode:" in log, tail(log))
+    after = fleet.parallel(vm_snapshot)
+    for vm in fleet.vms:
+        diff = sorted(set(before[vm.name].splitlines()) ^ set(after[vm.name].splitlines()))
+        check(f"{vm.name}: --check ({label}) changed no file, package or boot", diff == [],
+              "\n".join(diff[:40]))
+    check(f"--check ({label}) left the controller's lock as it was",
+          controller_snapshot(fleet.workdir / lockdir) == lock_before, lockdir)
 
 
 def recap(text):
@@ -269,6 +322,16 @@ def test_preflight(fleet):
     STATE["before"] = fleet.parallel(host_state)
     for name, s in STATE["before"].items():
         check(f"{name} runs kernel A", s["kernel"] == fl.kernel_version("A"), s)
+
+
+def test_check_mode_before_rollout(fleet):
+    """Acceptance of issue 21: --check against hosts that have nothing of
+    the suite yet (no repository, no packages, no units): it reports what
+    it would do and changes nothing."""
+    if "before" not in STATE:
+        pytest.skip("the preflight did not pass")
+    write_inventory(fleet, "lock")
+    check_mode_phase(fleet, "fresh hosts", "lock", converged=False)
 
 
 def check_rolled_out(fleet, vm, before):
@@ -380,6 +443,8 @@ def test_idempotent(fleet):
     check("second run: no host rebooted",
           all(before[h]["boot_id"] == after[h]["boot_id"] for h in before),
           {h: (before[h]["boot_id"], after[h]["boot_id"]) for h in before})
+    # A converged fleet: --check finds nothing to do and touches nothing.
+    check_mode_phase(fleet, "converged fleet", "lock", converged=True)
 
 
 def evacuation_record(vm):
