@@ -55,6 +55,8 @@ int apf_hook_state_write(const char *path, struct json_object *obj);
  * *err: -ENOENT, -APF_EFTYPE (not a regular file), -EBADMSG (not a JSON
  * object), ... */
 struct json_object *apf_hook_state_read(const char *path, int *err);
+/* The same from len bytes of text (fuzzed). */
+struct json_object *apf_hook_state_parse(const char *text, size_t len, int *err);
 /* Members of a state document, or def / NULL / false when absent or of
  * another type. */
 const char *apf_json_str(struct json_object *o, const char *key);
@@ -72,6 +74,9 @@ bool apf_pid_alive(long pid);
  * the record is written.  Returns 0 or the -errno of the write. */
 int apf_hook_release(const struct apf_hook_cfg *cfg, const char *name,
 		     const struct apf_domain_policy *p, int64_t deadline);
+/* The release log line of a record: "released: policy P (RESULT); async
+ * PF: not_present=N ..." into buf (fuzzed, with apf_hook_state_parse()). */
+void apf_hook_release_summary(struct json_object *rec, char *buf, size_t cap);
 
 /* ---- the watcher ---- */
 
@@ -84,6 +89,9 @@ int apf_hook_release(const struct apf_hook_cfg *cfg, const char *name,
 int apf_virsh_qmp(const struct apf_hook_cfg *cfg, const char *name,
 		  const char *cmd, struct json_object **ret, char *err,
 		  size_t errcap);
+/* What virsh printed, as apf_virsh_qmp() reads it (fuzzed). */
+int apf_virsh_parse_reply(const char *out, struct json_object **ret, char *err,
+			  size_t errcap);
 /* Hand the domain's policy to a watcher ("started"): a transient systemd
  * unit (systemd-run, which must answer before deadline) or a detached
  * child; APF_HOOK_SPAWN=none only logs.  Everything is logged. */

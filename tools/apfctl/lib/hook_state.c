@@ -121,6 +121,31 @@ int apf_hook_state_write(const char *path, struct json_object *obj)
 	return err;
 }
 
+struct json_object *apf_hook_state_parse(const char *text, size_t len, int *err)
+{
+	struct json_tokener *tok;
+	struct json_object *o = NULL;
+
+	*err = -EBADMSG;
+	if (len > STATE_MAX)
+		return NULL;
+	tok = json_tokener_new();
+	if (!tok) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	if (o && (json_tokener_get_error(tok) != json_tokener_success ||
+		  !json_object_is_type(o, json_type_object))) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	if (o)
+		*err = 0;
+	return o;
+}
+
 struct json_object *apf_hook_state_read(const char *path, int *err)
 {
 	struct json_object *o;
@@ -131,13 +156,8 @@ struct json_object *apf_hook_state_read(const char *path, int *err)
 		*err = (int)n;
 		return NULL;
 	}
-	o = json_tokener_parse(buf);
+	o = apf_hook_state_parse(buf, (size_t)n, err);
 	free(buf);
-	*err = o && json_object_is_type(o, json_type_object) ? 0 : -EBADMSG;
-	if (*err) {
-		json_object_put(o);
-		return NULL;
-	}
 	return o;
 }
 
@@ -218,11 +238,29 @@ static struct json_object *final_state(const char *path, int64_t deadline, int *
 	return st;
 }
 
+void apf_hook_release_summary(struct json_object *rec, char *buf, size_t cap)
+{
+	struct json_object *tp, *ks, *apply;
+	char sum[400];
+
+	sum[0] = '\0';
+	if (json_object_object_get_ex(rec, "tracepoints", &tp))
+		counts_summary(json_object_object_get(tp, "counts"), sum, sizeof(sum));
+	if (!sum[0] && json_object_object_get_ex(rec, "kvm_stats", &ks))
+		counts_summary(json_object_object_get(ks, "counters"), sum, sizeof(sum));
+	apply = json_object_object_get(rec, "apply");
+	snprintf(buf, cap, "released: policy %s%s%s%s; async PF: %s",
+		 apf_json_str(rec, "policy") ? apf_json_str(rec, "policy") : "none",
+		 apply ? " (" : "", apply && apf_json_str(apply, "result") ?
+		 apf_json_str(apply, "result") : "", apply ? ")" : "",
+		 sum[0] ? sum : "no counts (TCG domain, or no counter source)");
+}
+
 int apf_hook_release(const struct apf_hook_cfg *cfg, const char *name,
 		     const struct apf_domain_policy *p, int64_t deadline)
 {
-	char spath[PATH_MAX], rpath[PATH_MAX], ts[APF_ISO_TIME_LEN], sum[400], msg[600];
-	struct json_object *st, *rec, *notes, *tp, *ks, *apply;
+	char spath[PATH_MAX], rpath[PATH_MAX], ts[APF_ISO_TIME_LEN], msg[600];
+	struct json_object *st, *rec, *notes;
 	struct timespec now;
 	int err;
 
@@ -279,17 +317,7 @@ int apf_hook_release(const struct apf_hook_cfg *cfg, const char *name,
 	json_object_object_del(rec, "final");
 	json_object_object_del(rec, "watcher_pid");
 	err = apf_hook_state_write(rpath, rec);
-	sum[0] = '\0';
-	if (json_object_object_get_ex(rec, "tracepoints", &tp))
-		counts_summary(json_object_object_get(tp, "counts"), sum, sizeof(sum));
-	if (!sum[0] && json_object_object_get_ex(rec, "kvm_stats", &ks))
-		counts_summary(json_object_object_get(ks, "counters"), sum, sizeof(sum));
-	apply = json_object_object_get(rec, "apply");
-	snprintf(msg, sizeof(msg), "released: policy %s%s%s%s; async PF: %s",
-		 apf_json_str(rec, "policy") ? apf_json_str(rec, "policy") : "none",
-		 apply ? " (" : "", apply && apf_json_str(apply, "result") ?
-		 apf_json_str(apply, "result") : "", apply ? ")" : "",
-		 sum[0] ? sum : "no counts (TCG domain, or no counter source)");
+	apf_hook_release_summary(rec, msg, sizeof(msg));
 	if (err)
 		apf_log(LOG_ERR, "%s; cannot write record %s: %s", msg, rpath,
 			apf_strerror(-err));

@@ -210,8 +210,6 @@ int apf_virsh_qmp(const struct apf_hook_cfg *cfg, const char *name,
 	const char *argv[] = { cfg->virsh, "-c", cfg->uri, "qemu-monitor-command",
 			       "--domain", name, "--cmd", cmd, NULL };
 	struct apf_run_result *rr = malloc(sizeof(*rr));
-	struct json_object *reply, *e, *r;
-	const char *cls, *desc;
 	int rc;
 
 	*ret = NULL;
@@ -228,8 +226,21 @@ int apf_virsh_qmp(const struct apf_hook_cfg *cfg, const char *name,
 		free(rr);
 		return rc ? rc : -EIO;
 	}
-	reply = json_tokener_parse(rr->out);
+	rc = apf_virsh_parse_reply(rr->out, ret, err, errcap);
 	free(rr);
+	return rc;
+}
+
+int apf_virsh_parse_reply(const char *out, struct json_object **ret, char *err,
+			  size_t errcap)
+{
+	struct json_object *reply, *e, *r;
+	const char *cls, *desc;
+	int rc;
+
+	*ret = NULL;
+	err[0] = '\0';
+	reply = json_tokener_parse(out);
 	if (!reply || !json_object_is_type(reply, json_type_object)) {
 		json_object_put(reply);
 		snprintf(err, errcap, "virsh printed no QMP reply");

@@ -218,7 +218,6 @@ static int fill_domain(struct apf_libvirt_domain *d,
 {
 	const char *nm = lv.dom_name(rec->dom);
 	unsigned int id = lv.dom_id(rec->dom);
-	int i, r;
 
 	if (nm) {
 		size_t n = strnlen(nm, sizeof(d->name) - 1);
@@ -227,8 +226,16 @@ static int fill_domain(struct apf_libvirt_domain *d,
 		d->name[n] = '\0';
 	}
 	d->id = id == (unsigned int)-1 || id > INT32_MAX ? -1 : (int)id;
-	for (i = 0; i < rec->nparams; i++) {
-		const virTypedParameter *p = &rec->params[i];
+	return apf_libvirt_parse_params(d, rec->params, rec->nparams, all);
+}
+
+int apf_libvirt_parse_params(struct apf_libvirt_domain *d,
+			     const struct _virTypedParameter *params, int n, bool all)
+{
+	int i, r;
+
+	for (i = 0; i < n; i++) {
+		const virTypedParameter *p = &params[i];
 		const char *f = p->field;
 		uint64_t v;
 

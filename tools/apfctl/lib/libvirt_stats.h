@@ -33,6 +33,13 @@ struct apf_libvirt_domain {
 int apf_libvirt_domain_stats(const char *uri, bool all,
 			     struct apf_libvirt_domain **doms, size_t *n);
 void apf_libvirt_domains_free(struct apf_libvirt_domain *d, size_t n);
+/* One domain's typed parameters (libvirt's virTypedParameter array of a
+ * stats record) into d: "vm.<stat>.sum|cur|max" and "vcpu.<n>.<stat>..."
+ * with non-negative integer values (fuzzed).  0 or -errno; d is freed by
+ * apf_libvirt_domains_free() whatever the result. */
+struct _virTypedParameter;
+int apf_libvirt_parse_params(struct apf_libvirt_domain *d,
+			     const struct _virTypedParameter *params, int n, bool all);
 /* libvirt's (or our) message for the last failure, "" if none. */
 const char *apf_libvirt_last_error(void);
 

@@ -455,6 +455,22 @@ static int open_sample_event(uint64_t config, int cpu, bool *clockid, uint64_t w
 	return fd < 0 ? -errno : fd;
 }
 
+/* Where each tracepoint's "token" field is in its raw data. */
+static void set_token_fields(struct apf_tp_sampler *s, const struct apf_tracefs *t,
+			     const size_t *tp_index, size_t ntp)
+{
+	size_t i;
+
+	for (i = 0; i < ntp; i++) {
+		const struct apf_tp_field *f = apf_tp_field(&t->tp[tp_index[i]], "token");
+
+		if (f && (f->size == 1 || f->size == 2 || f->size == 4 || f->size == 8)) {
+			s->tok[tp_index[i]].off = f->offset;
+			s->tok[tp_index[i]].size = f->size;
+		}
+	}
+}
+
 struct apf_tp_sampler *apf_tp_sampler_open(const struct apf_tracefs *t,
 					   const size_t *tp_index, size_t ntp,
 					   int *err)
@@ -486,14 +502,7 @@ struct apf_tp_sampler *apf_tp_sampler_open(const struct apf_tracefs *t,
 		*err = -ENOMEM;
 		return NULL;
 	}
-	for (i = 0; i < ntp; i++) {
-		const struct apf_tp_field *f = apf_tp_field(&t->tp[tp_index[i]], "token");
-
-		if (f && (f->size == 1 || f->size == 2 || f->size == 4 || f->size == 8)) {
-			s->tok[tp_index[i]].off = f->offset;
-			s->tok[tp_index[i]].size = f->size;
-		}
-	}
+	set_token_fields(s, t, tp_index, ntp);
 	e = online_cpus(&cpus, &ncpus);
 	if (!e && !ncpus)
 		e = -ENODEV;
@@ -710,6 +719,55 @@ static int drain_ring(struct apf_tp_sampler *s, struct ring *r,
 	/* Release: our reads of the records finish before the kernel may
 	 * reuse their space. */
 	__atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
+	return n;
+}
+
+int apf_tp_parse_ring(const struct apf_tracefs *t, const uint64_t *ids,
+		      const size_t *tp_index, size_t nids, unsigned char *data,
+		      uint64_t size, uint64_t tail, uint64_t head,
+		      void (*cb)(const struct apf_tp_sample *, void *), void *arg,
+		      uint64_t *lost)
+{
+	struct perf_event_mmap_page meta;
+	struct apf_tp_sampler s;
+	struct ring r;
+	size_t i;
+	int n;
+
+	/* As the kernel keeps it: at most one ring's worth unread. */
+	if (!t || !size || (size & (size - 1)) || nids > APF_TP_MAX || tail > head ||
+	    head - tail > size)
+		return -EINVAL;
+	for (i = 0; i < nids; i++)
+		if (tp_index[i] >= t->ntp || tp_index[i] >= APF_TP_MAX)
+			return -EINVAL;
+	memset(&s, 0, sizeof(s));
+	memset(&r, 0, sizeof(r));
+	memset(&meta, 0, sizeof(meta));
+	s.ids = calloc(nids ? nids : 1, sizeof(*s.ids));
+	s.scratch = malloc(RECORD_MAX);
+	if (!s.ids || !s.scratch) {
+		free(s.ids);
+		free(s.scratch);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nids; i++) {
+		s.ids[i].id = ids[i];
+		s.ids[i].tp_index = tp_index[i];
+	}
+	s.nids = nids;
+	qsort(s.ids, s.nids, sizeof(*s.ids), cmp_id);
+	set_token_fields(&s, t, tp_index, nids);
+	meta.data_head = head;
+	meta.data_tail = tail;
+	r.meta = &meta;
+	r.data = data;
+	r.data_size = size;
+	n = drain_ring(&s, &r, cb, arg);
+	if (lost)
+		*lost += s.lost;
+	free(s.ids);
+	free(s.scratch);
 	return n;
 }
 

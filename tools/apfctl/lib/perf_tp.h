@@ -48,6 +48,18 @@ int apf_tp_sampler_poll(struct apf_tp_sampler *s, int timeout_ms,
 			void *arg, uint64_t *lost);
 void apf_tp_sampler_close(struct apf_tp_sampler *s);
 
+/* The record layer of the sampler's rings, on its own (fuzzed): the perf
+ * records in data[tail, head) of a ring of size bytes (a power of two; the
+ * offsets wrap), where ids[i] is the perf event id of tracepoint
+ * tp_index[i] of t, each sample handed to cb like apf_tp_sampler_poll()
+ * does; PERF_RECORD_LOST adds to *lost.  Returns the samples handed, or
+ * -EINVAL for bad arguments. */
+int apf_tp_parse_ring(const struct apf_tracefs *t, const uint64_t *ids,
+		      const size_t *tp_index, size_t nids, unsigned char *data,
+		      uint64_t size, uint64_t tail, uint64_t head,
+		      void (*cb)(const struct apf_tp_sample *, void *), void *arg,
+		      uint64_t *lost);
+
 /* Parse a sysfs CPU list ("0-3,8,10-11\n") into a malloc'd array (caller
  * frees *cpus).  -EINVAL for anything else (ids above 65535 included). */
 int apf_cpu_list_parse(const char *s, int **cpus, size_t *n);

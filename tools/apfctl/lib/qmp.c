@@ -378,14 +378,36 @@ struct apf_qmp *apf_qmp_open(const char *path, int timeout_ms, int *err)
 	return apf_qmp_open_until(path, timeout_ms, 0, err);
 }
 
-struct apf_qmp *apf_qmp_open_until(const char *path, int timeout_ms,
-				   int64_t until, int *err)
+/* The greeting and qmp_capabilities on q's connected fd, by deadline. */
+static int handshake(struct apf_qmp *q, int64_t deadline)
+{
+	struct json_object *greeting;
+	char *line = NULL;
+	int r;
+
+	/* QEMU greets first; a monitor busy with another client (libvirt)
+	 * accepts the connection but stays silent until the deadline. */
+	r = read_line(q, deadline, &line);
+	if (!r && !line)
+		r = -EIO;
+	if (r)
+		return r;
+	greeting = parse_json(line, strlen(line));
+	free(line);
+	if (!greeting || !json_object_object_get_ex(greeting, "QMP", NULL)) {
+		json_object_put(greeting);
+		return -EPROTO;
+	}
+	json_object_put(greeting);
+	q->until = deadline;
+	r = apf_qmp_execute(q, "qmp_capabilities", NULL, NULL);
+	q->until = 0;
+	return r == -ENOTSUP || r == -EIO ? -EPROTO : r;
+}
+
+static struct apf_qmp *qmp_new(int timeout_ms, int *err)
 {
 	struct apf_qmp *q = calloc(1, sizeof(*q));
-	struct json_object *greeting = NULL;
-	char *line = NULL;
-	int64_t deadline;
-	int r;
 
 	if (!q) {
 		*err = -ENOMEM;
@@ -393,42 +415,52 @@ struct apf_qmp *apf_qmp_open_until(const char *path, int timeout_ms,
 	}
 	q->fd = -1;
 	q->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
+	return q;
+}
+
+struct apf_qmp *apf_qmp_open_until(const char *path, int timeout_ms,
+				   int64_t until, int *err)
+{
+	struct apf_qmp *q = qmp_new(timeout_ms, err);
+	int64_t deadline;
+	int r;
+
+	if (!q)
+		return NULL;
 	/* Connecting, the greeting and qmp_capabilities: one deadline. */
 	deadline = apf_now_ms() + q->timeout_ms;
 	if (until && until < deadline)
 		deadline = until;
-	q->until = deadline;
 	r = connect_unix(path, deadline, &q->fd);
-	if (r)
-		goto fail;
-	/* QEMU greets first; a monitor busy with another client (libvirt)
-	 * accepts the connection but stays silent until the deadline. */
-	r = read_line(q, deadline, &line);
-	if (!r && !line)
-		r = -EIO;
-	if (r)
-		goto fail;
-	greeting = parse_json(line, strlen(line));
-	free(line);
-	if (!greeting || !json_object_object_get_ex(greeting, "QMP", NULL)) {
-		r = -EPROTO;
-		goto fail;
+	if (!r)
+		r = handshake(q, deadline);
+	if (r) {
+		apf_qmp_close(q);
+		*err = r;
+		return NULL;
 	}
-	json_object_put(greeting);
-	greeting = NULL;
-	r = apf_qmp_execute(q, "qmp_capabilities", NULL, NULL);
-	if (r == -ENOTSUP || r == -EIO)
-		r = -EPROTO;
-	if (r)
-		goto fail;
-	q->until = 0;
 	*err = 0;
 	return q;
-fail:
-	json_object_put(greeting);
-	apf_qmp_close(q);
-	*err = r;
-	return NULL;
+}
+
+struct apf_qmp *apf_qmp_open_fd(int fd, int timeout_ms, int *err)
+{
+	struct apf_qmp *q = qmp_new(timeout_ms, err);
+	int r;
+
+	if (!q) {
+		close(fd);
+		return NULL;
+	}
+	q->fd = fd;
+	r = handshake(q, apf_now_ms() + q->timeout_ms);
+	if (r) {
+		apf_qmp_close(q);
+		*err = r;
+		return NULL;
+	}
+	*err = 0;
+	return q;
 }
 
 void apf_qmp_close(struct apf_qmp *q)

@@ -38,6 +38,10 @@ struct apf_qmp *apf_qmp_open(const char *path, int timeout_ms, int *err);
  * clock; 0: timeout_ms per reply only). */
 struct apf_qmp *apf_qmp_open_until(const char *path, int timeout_ms,
 				   int64_t until, int *err);
+/* The same over an already connected stream socket fd (non-blocking),
+ * which q owns from then on, closed on failure too.  For the fuzzer of the
+ * QMP session (a socketpair). */
+struct apf_qmp *apf_qmp_open_fd(int fd, int timeout_ms, int *err);
 /* Bound every wait of the commands that follow by deadline (apf_now_ms()
  * clock) as well as by the per-reply timeout; 0 lifts it.  A sample of
  * several commands then costs a slow monitor one timeout, not one each. */

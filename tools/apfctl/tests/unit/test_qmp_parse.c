@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "qmp.h"
 
 /* Captured from QEMU 10.0.2 (Debian bookworm-backports), KVM. */
@@ -739,9 +740,57 @@ static void test_client_no_socket(void **state)
 	assert_int_equal(err, -ECONNREFUSED);
 }
 
+/* A session over a connected socket (apf_qmp_open_fd): what the monitor
+ * said is all there before the client reads, as in the fuzzer; and a
+ * deadline in the past ends the next command at once. */
+static void test_client_over_fd(void **state)
+{
+	static const char said[] =
+		"{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n"
+		"{\"return\": {}, \"id\": 1}\r\n"
+		"{\"event\": \"RESUME\"}\r\n"
+		"{\"return\": [{\"provider\": \"kvm\", \"stats\": "
+		"[{\"name\": \"exits\", \"value\": 5}]}], \"id\": 2}\r\n"
+		"{\"return\": [{\"qom-path\": \"/c0\", \"cpu-index\": 3}], \"id\": 3}\r\n"
+		"{\"return\": [{\"provider\": \"kvm\", \"qom-path\": \"/c0\", "
+		"\"stats\": [{\"name\": \"async_pf_queued\", \"value\": 7}]}], \"id\": 4}\r\n";
+	struct apf_counters vm = { 0 };
+	struct apf_qmp_vcpu_stats *v = NULL;
+	struct apf_qmp *q;
+	size_t n = 0;
+	int sv[2], err;
+	bool b;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				    0, sv), 0);
+	assert_int_equal(write(sv[1], said, sizeof(said) - 1), (ssize_t)sizeof(said) - 1);
+	q = apf_qmp_open_fd(sv[0], 1000, &err);
+	assert_non_null(q);
+	assert_int_equal(apf_qmp_query_stats(q, false, &vm, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].index, 3);
+	assert_int_equal(apf_counters_find(&v[0].counters, "async_pf_queued")->value, 7);
+	/* The VM's counters are the VM's own (the sum is the sampler's). */
+	assert_int_equal(apf_counters_find(&vm, "exits")->value, 5);
+	apf_qmp_vcpu_stats_free(v, n);
+	apf_counters_free(&vm);
+	/* Nothing more said, and no time left: at once, not in a second. */
+	apf_qmp_set_deadline(q, apf_now_ms() - 1);
+	assert_int_equal(apf_qmp_qom_get_bool(q, "/machine", "x", &b), -ETIMEDOUT);
+	apf_qmp_close(q);
+	close(sv[1]);
+	/* A monitor that hung up before greeting. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	close(sv[1]);
+	assert_null(apf_qmp_open_fd(sv[0], 1000, &err));
+	assert_int_equal(err, -ECONNRESET);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_client_over_fd),
 		cmocka_unit_test(test_real_vm),
 		cmocka_unit_test(test_real_vcpu),
 		cmocka_unit_test(test_appends),

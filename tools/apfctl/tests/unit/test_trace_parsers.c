@@ -292,6 +292,109 @@ static void test_cpu_list(void **state)
 
 /* ---- histogram ---- */
 
+/* The record layer of the perf rings (apf_tp_parse_ring): a sample read
+ * in place, one that wraps the ring's end, a LOST record, and a record
+ * that claims more than is there (skipped with the rest). */
+struct got {
+	struct apf_tp_sample s[8];
+	int n;
+};
+
+static void collect(const struct apf_tp_sample *s, void *arg)
+{
+	struct got *g = arg;
+
+	if (g->n < 8)
+		g->s[g->n++] = *s;
+}
+
+static size_t put_sample(unsigned char *ring, size_t size, size_t at, uint64_t id,
+			 uint32_t pid, uint64_t time, uint64_t token)
+{
+	unsigned char rec[8 + 28 + 16];
+	uint32_t raw = 16, u, type = 9;	/* PERF_RECORD_SAMPLE */
+	uint16_t misc = 0, len = sizeof(rec);
+	size_t i;
+
+	/* struct perf_event_header: u32 type, u16 misc, u16 size. */
+	memcpy(rec, &type, 4);
+	memcpy(rec + 4, &misc, 2);
+	memcpy(rec + 6, &len, 2);
+	memcpy(rec + 8, &id, 8);
+	u = pid;
+	memcpy(rec + 16, &u, 4);
+	memcpy(rec + 20, &u, 4);
+	memcpy(rec + 24, &time, 8);
+	memcpy(rec + 32, &raw, 4);
+	memset(rec + 36, 0, 16);
+	memcpy(rec + 36 + 8, &token, 8);	/* the token field at offset 8 */
+	for (i = 0; i < sizeof(rec); i++)
+		ring[(at + i) % size] = rec[i];
+	return sizeof(rec);
+}
+
+static void test_parse_ring(void **state)
+{
+	static const uint64_t ids[] = { 70, 90 };
+	static const size_t idx[] = { 0, 1 };
+	struct apf_tracefs *t = calloc(1, sizeof(*t));
+	unsigned char ring[128];
+	struct got g = { .n = 0 };
+	uint64_t lost = 0, tail = 100, at, l;
+	size_t i;
+
+	(void)state;
+	assert_non_null(t);
+	for (i = 0; i < 2; i++) {
+		snprintf(t->tp[i].name, sizeof(t->tp[i].name), "tp%zu", i);
+		snprintf(t->tp[i].fields[0].name, sizeof(t->tp[i].fields[0].name), "token");
+		t->tp[i].fields[0].offset = 8;
+		t->tp[i].fields[0].size = 8;
+		t->tp[i].nfields = 1;
+	}
+	t->ntp = 2;
+	memset(ring, 0, sizeof(ring));
+	at = tail;
+	at += put_sample(ring, sizeof(ring), at, 70, 41, 1000, 0xabc);
+	at += put_sample(ring, sizeof(ring), at, 90, 42, 2000, 0xdef);	/* wraps */
+	assert_int_equal(apf_tp_parse_ring(t, ids, idx, 2, ring, sizeof(ring), tail, at,
+					   collect, &g, &lost), 2);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.s[0].tp_index, 0);
+	assert_int_equal(g.s[0].pid, 41);
+	assert_int_equal(g.s[0].token, 0xabc);
+	assert_int_equal(g.s[1].tp_index, 1);
+	assert_int_equal(g.s[1].time_ns, 2000);
+	assert_int_equal(g.s[1].token, 0xdef);
+	/* A LOST record, then one whose size runs past what is there. */
+	tail = 0;
+	memset(ring, 0, sizeof(ring));
+	{
+		uint32_t type = 2;		/* PERF_RECORD_LOST: id, lost */
+		uint16_t len = 24, big = 200;
+		uint64_t n = 5;
+
+		memcpy(ring, &type, 4);
+		memcpy(ring + 6, &len, 2);
+		memcpy(ring + 16, &n, 8);
+		type = 9;
+		memcpy(ring + 24, &type, 4);
+		memcpy(ring + 30, &big, 2);
+	}
+	g.n = 0;
+	assert_int_equal(apf_tp_parse_ring(t, ids, idx, 2, ring, sizeof(ring), 0, 64,
+					   collect, &g, &lost), 0);
+	assert_int_equal(lost, 5);
+	/* Bad arguments: a ring that is no power of two, more unread than
+	 * the ring holds. */
+	l = 0;
+	assert_int_equal(apf_tp_parse_ring(t, ids, idx, 2, ring, 96, 0, 8, collect,
+					   &g, &l), -EINVAL);
+	assert_int_equal(apf_tp_parse_ring(t, ids, idx, 2, ring, sizeof(ring), 0, 129,
+					   collect, &g, &l), -EINVAL);
+	free(t);
+}
+
 static void test_hist_exact(void **state)
 {
 	struct apf_histogram h;
@@ -386,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_format_garbage),
 		cmocka_unit_test(test_format_huge),
 		cmocka_unit_test(test_discover),
+		cmocka_unit_test(test_parse_ring),
 		cmocka_unit_test(test_cpu_list),
 		cmocka_unit_test(test_hist_exact),
 		cmocka_unit_test(test_hist_overflow),
