@@ -57,7 +57,19 @@ def summary(trials, label, config):
             # L2 boots (linux, swap): a crash is an oops in L2's log, an
             # incomplete one ended without labwl's last line (a silent reset)
             **{k: sum(int(t["labexit"].get(k, 0)) for t in trials)
-               for k in ("l2_cycles", "l2_done", "l2_crash", "l2_incomplete")}}
+               for k in ("l2_cycles", "l2_done", "l2_crash", "l2_incomplete")},
+            # the issue's figure: a trial fails when L1 or any of its L2s does
+            "trials_failed": sum(failed(t) for t in trials),
+            "failed_rate_ci95": [round(x, 4) for x in
+                                 clopper_pearson(sum(failed(t) for t in trials), n)]}
+
+
+def failed(t):
+    """Did anything in this trial fail: L1 (crash, hang) or an L2 (an oops
+    in its log, or a boot that ended without labwl's last line)?"""
+    lx = t.get("labexit") or {}
+    return t["outcome"] in ("crash", "hang") or \
+        int(lx.get("l2_crash", 0)) > 0 or int(lx.get("l2_incomplete", 0)) > 0
 
 
 # What must match for trials of two invocations to be pooled (--resume):

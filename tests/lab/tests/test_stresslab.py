@@ -61,6 +61,18 @@ def test_summary_counts_crashes_and_hangs():
     assert s["io_exits_median"] == 40
 
 
+def test_a_trial_fails_when_l1_or_an_l2_fails():
+    lines = ["LABEXIT: l2_cycles=4 l2_done=4 l2_crash=0 l2_incomplete=0",
+             "LABEXIT: l2_cycles=4 l2_done=3 l2_crash=0 l2_incomplete=1",
+             "LABEXIT: l2_cycles=3 l2_done=2 l2_crash=1 l2_incomplete=0", ""]
+    trials = [stresslab.trial_record(i, att(o), "", lx)
+              for i, (o, lx) in enumerate(zip(["ok", "ok", "ok", "crash"], lines), 1)]
+    s = stresslab.summary(trials, "x", {"mode": "swap"})
+    assert (s["crash"], s["trials_failed"]) == (1, 3)
+    assert (s["l2_cycles"], s["l2_done"], s["l2_crash"], s["l2_incomplete"]) == (11, 9, 1, 1)
+    assert s["failed_rate_ci95"][0] < 3 / 4 < s["failed_rate_ci95"][1]
+
+
 def test_l0_qemu_prefers_override_then_ours_then_debian(monkeypatch, tmp_path):
     ours = tmp_path / "qemu-system-x86_64"
     ours.write_text("#!/bin/sh\n")
