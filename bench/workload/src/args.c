@@ -19,6 +19,7 @@ static const struct option long_opts[] = {
 	{ "compute-threads", required_argument, NULL, 'c' },
 	{ "mb", required_argument, NULL, 'm' },
 	{ "time", required_argument, NULL, 't' },
+	{ "warmup", required_argument, NULL, 'w' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "access", required_argument, NULL, 'a' },
 	{ "no-fill", no_argument, NULL, OPT_NO_FILL },
@@ -114,6 +115,9 @@ static int parse_option(int c, const char *arg, struct wl_config *cfg,
 	case 't':
 		return parse_uint("-t", arg, 1, WL_MAX_SECONDS,
 				  &cfg->duration_s, err, errlen);
+	case 'w':
+		return parse_uint("-w", arg, 0, WL_MAX_SECONDS,
+				  &cfg->warmup_s, err, errlen);
 	case 'i':
 		return parse_uint("-i", arg, 0, WL_MAX_SECONDS,
 				  &cfg->interval_s, err, errlen);
@@ -175,6 +179,11 @@ static int check_combination(struct wl_config *cfg, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (cfg->passes && cfg->warmup_s) {
+		snprintf(err, errlen,
+			 "-w (a warm-up before a timed window) is for throughput mode, not --finish");
+		return -1;
+	}
 	if (cfg->fault_threads + cfg->compute_threads == 0) {
 		snprintf(err, errlen,
 			 "-f 0 -c 0 runs nothing; give at least one thread");
@@ -193,7 +202,7 @@ enum wl_args_result wl_parse_args(int argc, char **argv,
 	err[0] = '\0';
 	optind = 0;     /* glibc: full reset, argv may be a new vector */
 	opterr = 0;     /* our own messages, on our own stream */
-	while ((c = getopt_long(argc, argv, "+:f:c:m:t:i:a:hV", long_opts,
+	while ((c = getopt_long(argc, argv, "+:f:c:m:t:w:i:a:hV", long_opts,
 				NULL)) != -1) {
 		if (c == 'h')
 			return WL_ARGS_HELP;
@@ -239,7 +248,9 @@ void wl_usage(int fd)
 		"  -f, --fault-threads N    random-page threads (default 4, 0..%d)\n"
 		"  -c, --compute-threads N  CPU work threads (default 4, 0..%d)\n"
 		"  -m, --mb N               buffer size in MiB (default 512)\n"
-		"  -t, --time SEC           throughput run length (default 60)\n"
+		"  -t, --time SEC           throughput: the measured window (default 60)\n"
+		"  -w, --warmup SEC         throughput: run this long first, unmeasured\n"
+		"                           (the fill's writeback, the fault ramp; default 0)\n"
 		"  -i, --interval SEC       progress record period, 0 = none (default 5)\n"
 		"  -a, --access MODE        write, read or rw (alternate) (default write)\n"
 		"      --no-fill            skip writing every page first\n"

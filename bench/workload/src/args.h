@@ -22,7 +22,8 @@ struct wl_config {
 	unsigned fault_threads;
 	unsigned compute_threads;
 	uint64_t mb;
-	unsigned duration_s;    /* throughput mode only */
+	unsigned duration_s;    /* throughput mode only: the measured window */
+	unsigned warmup_s;      /* throughput mode: run this long before it */
 	unsigned interval_s;    /* 0: no interval records */
 	enum wl_access access;
 	bool fill;

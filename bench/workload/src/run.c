@@ -4,6 +4,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,10 @@ struct run {
 	size_t page_size, pages;
 	unsigned char *buf;
 	struct wl_workers *w;
-	struct timespec t0;
+	struct timespec t0, win0;       /* threads started; window opened */
 	uint64_t *prev, *now;   /* per-thread counts: last interval, current */
+	uint64_t *base;         /* per-thread counts when the window opened */
+	struct guest_stats *gs0;        /* guest counters then */
 };
 
 static struct timespec plus_s(const struct timespec *t, unsigned s)
@@ -60,6 +63,7 @@ static void emit_start(struct run *r)
 	jl_u64(r->j, "page_size", r->page_size);
 	jl_str(r->j, "access", wl_access_name(c->access));
 	jl_u64(r->j, "duration_s", c->passes ? 0 : c->duration_s);
+	jl_u64(r->j, "warmup_s", c->passes ? 0 : c->warmup_s);
 	jl_u64(r->j, "interval_s", c->interval_s);
 	jl_str(r->j, "mode", c->passes ? "finish" : "throughput");
 	jl_u64(r->j, "passes", c->passes);
@@ -115,31 +119,74 @@ static void emit_interval(struct run *r, double *prev_t)
 	jl_num(r->j, "t", t, 3);
 	jl_num(r->j, "fault_pages_per_s", dt > 0 ? (double)(f1 - f0) / dt : 0, 1);
 	jl_num(r->j, "compute_units_per_s", dt > 0 ? (double)(c1 - c0) / dt : 0, 1);
+	/* Totals since the threads started: any window can be cut from them. */
+	jl_u64(r->j, "fault_pages", f1);
+	jl_u64(r->j, "compute_units", c1);
 	jl_emit(r->j, r->fd);
 	memcpy(r->prev, r->now, n * sizeof(*r->now));
 	*prev_t = t;
 }
 
+/* The measured window opens: counts and guest counters are taken as its
+ * zero, and a "window" record tells the harness to take its own. */
+static void open_window(struct run *r)
+{
+	wl_workers_snapshot(r->w, r->base);
+	clock_gettime(CLOCK_MONOTONIC, &r->win0);
+	gs_sample(r->cfg->sysroot, r->gs0);
+	jl_begin(r->j, "window");
+	jl_num(r->j, "t", wl_seconds_between(&r->t0, &r->win0), 3);
+	jl_u64(r->j, "warmup_s", r->cfg->warmup_s);
+	jl_u64(r->j, "duration_s", r->cfg->duration_s);
+	jl_emit(r->j, r->fd);
+}
+
 /* Waits out the run, reporting every interval; returns the elapsed time of
- * the measured phase, with the final counts in r->now. */
+ * the measured phase, with the final counts in r->now.  Throughput mode
+ * runs -w seconds of warm-up first (reported, not measured), then the -t
+ * second window. */
 static double measure(struct run *r)
 {
 	const struct wl_config *c = r->cfg;
-	struct timespec end = plus_s(&r->t0, c->duration_s), next, stop;
+	struct timespec win = plus_s(&r->t0, c->warmup_s);
+	struct timespec end = plus_s(&r->t0, c->warmup_s + c->duration_s);
+	struct timespec next, stop;
 	unsigned k = 1;
 	double prev_t = 0, longest = 0;
+	bool in_window = c->passes || !c->warmup_s;
 	unsigned i, n = wl_workers_count(r->w);
 
+	if (!c->passes && !c->warmup_s) {
+		/* No warm-up: the window is the whole run, opened at go. */
+		r->win0 = r->t0;
+		jl_begin(r->j, "window");
+		jl_num(r->j, "t", 0, 3);
+		jl_u64(r->j, "warmup_s", 0);
+		jl_u64(r->j, "duration_s", c->duration_s);
+		jl_emit(r->j, r->fd);
+	}
 	for (;;) {
 		const struct timespec *deadline;
 
 		next = plus_s(&r->t0, c->interval_s * k);
-		if (c->passes)
+		if (c->passes) {
 			deadline = c->interval_s ? &next : NULL;
-		else
-			deadline = c->interval_s && before(&next, &end) ? &next : &end;
+		} else {
+			deadline = &end;
+			if (!in_window && before(&win, deadline))
+				deadline = &win;
+			if (c->interval_s && before(&next, deadline))
+				deadline = &next;
+		}
 		if (wl_workers_wait(r->w, deadline) || deadline == &end)
 			break;
+		if (deadline == &win) {
+			open_window(r);
+			in_window = true;
+			/* A late wake-up must not shorten the window. */
+			end = plus_s(&r->win0, c->duration_s);
+			continue;
+		}
 		emit_interval(r, &prev_t);
 		k++;
 	}
@@ -148,7 +195,7 @@ static double measure(struct run *r)
 		 * notice the stop flag; a fault thread may sit in a slow fault. */
 		wl_workers_snapshot(r->w, r->now);
 		clock_gettime(CLOCK_MONOTONIC, &stop);
-		return wl_seconds_between(&r->t0, &stop);
+		return wl_seconds_between(&r->win0, &stop);
 	}
 	wl_workers_snapshot(r->w, r->now);
 	for (i = 0; i < n; i++) {
@@ -173,10 +220,15 @@ static void emit_result(struct run *r, double elapsed,
 	unsigned i, n = wl_workers_count(r->w);
 	uint64_t f, u;
 
+	/* The window's counts: from its opening (zero without a warm-up). */
+	for (i = 0; i < n; i++)
+		r->now[i] -= r->base[i];
 	sums(r, r->now, &f, &u);
 	jl_begin(r->j, "result");
 	jl_str(r->j, "mode", c->passes ? "finish" : "throughput");
 	jl_num(r->j, "elapsed_s", elapsed, 6);
+	if (!c->passes)
+		jl_u64(r->j, "warmup_s", c->warmup_s);
 	jl_u64(r->j, "fault_pages", f);
 	jl_num(r->j, "fault_pages_per_s", rate(f, elapsed), 1);
 	jl_u64(r->j, "compute_units", u);
@@ -218,10 +270,12 @@ int wl_run(const struct wl_config *cfg, int out_fd, char *err, size_t errlen)
 	r.j = malloc(sizeof(*r.j));
 	r.prev = calloc(n, sizeof(*r.prev));
 	r.now = calloc(n, sizeof(*r.now));
-	if (!gs || !r.j || !r.prev || !r.now) {
+	r.base = calloc(n, sizeof(*r.base));
+	if (!gs || !r.j || !r.prev || !r.now || !r.base) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	r.gs0 = &gs[0];
 	emit_start(&r);
 	/* Ordinary commit accounting (no MAP_NORESERVE): a -m the guest cannot
 	 * hold fails here, clearly, rather than in the OOM killer later. */
@@ -252,6 +306,7 @@ out:
 		wl_workers_stop(r.w);
 	if (r.buf)
 		munmap(r.buf, r.pages * r.page_size);
+	free(r.base);
 	free(r.now);
 	free(r.prev);
 	free(r.j);

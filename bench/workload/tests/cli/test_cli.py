@@ -10,7 +10,7 @@ import pytest
 from conftest import APFWL, PREFIX, TINY, WRAPPER, parse_records, run
 
 START_KEYS = {"type", "version", "fault_threads", "compute_threads", "mb",
-              "pages", "page_size", "access", "duration_s", "interval_s",
+              "pages", "page_size", "access", "duration_s", "warmup_s", "interval_s",
               "mode", "passes", "fill", "seed", "unit_iters"}
 RESULT_KEYS = {"type", "mode", "elapsed_s", "fault_pages", "fault_pages_per_s",
                "compute_units", "compute_units_per_s", "per_thread", "guest"}
@@ -24,7 +24,9 @@ def check_stream(res):
     kinds = [r["type"] for r in res.records]
     assert kinds[:2] == ["start", "fill"]
     assert kinds[-2:] == ["result", "done"]
-    assert set(kinds[2:-2]) <= {"interval"}
+    assert set(kinds[2:-2]) <= {"interval", "window"}
+    # Throughput mode opens its measured window exactly once.
+    assert kinds.count("window") == (res.one("start")["mode"] == "throughput")
     assert res.records[-1] == {"type": "done", "rc": 0}
     assert set(res.one("start")) == START_KEYS
     assert RESULT_KEYS <= set(res.one("result"))
@@ -65,11 +67,44 @@ def test_intervals_and_per_thread():
         WRAPPER and ivals[0]["t"] >= 1 and ivals[1]["t"] >= 2)
     for i in ivals:
         assert i["fault_pages_per_s"] > 0 and i["compute_units_per_s"] > 0
+    # Totals since the threads started, never falling.
+    assert 0 < ivals[0]["compute_units"] <= ivals[1]["compute_units"]
+    assert 0 < ivals[0]["fault_pages"] <= ivals[1]["fault_pages"]
+    assert res.one("window") == {"type": "window", "t": 0, "warmup_s": 0, "duration_s": 3}
     per = result["per_thread"]
     assert len(per["fault"]) == 2 and len(per["compute"]) == 3
     assert all(v > 0 for v in per["fault"] + per["compute"])
     assert sum(per["compute"]) == pytest.approx(
         result["compute_units_per_s"], rel=1e-3)
+
+
+def test_warmup_window():
+    """-w: a warm-up, reported by intervals, then the -t second window that
+    the result covers alone."""
+    res = run("-m", "8", "-w", "2", "-t", "2", "-i", "1", "-f", "1", "-c", "1",
+              "--unit-iters", "10000")
+    start, result = check_stream(res)
+    assert start["warmup_s"] == 2 and start["duration_s"] == 2
+    kinds = [r["type"] for r in res.records]
+    win = res.one("window")
+    assert win["warmup_s"] == 2 and win["duration_s"] == 2
+    assert win["t"] >= 2 and (WRAPPER or win["t"] < 3)
+    ivals = res.of("interval")
+    before = [i for i in ivals if kinds.index("window") > res.records.index(i)]
+    assert before and before[-1]["t"] <= win["t"]
+    # The window lasts -t, however late it opened; the result is its own.
+    assert result["elapsed_s"] == pytest.approx(2, abs=0.1 if not WRAPPER else 1)
+    assert result["warmup_s"] == 2
+    # The last interval (t ~ 3) counts 2 s of warm-up and 1 s of window;
+    # the window's 2 s alone are fewer.
+    assert ivals[-1]["t"] >= 3
+    assert 0 < result["compute_units"] < ivals[-1]["compute_units"]
+
+
+def test_warmup_not_in_finish_mode():
+    res = run("-m", "8", "--finish", "1", "-f", "1", "-w", "2")
+    assert res.rc == 2
+    assert "-w" in res.err
 
 
 def test_no_intervals():

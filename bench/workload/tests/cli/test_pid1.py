@@ -37,13 +37,13 @@ def test_pid1_runs_and_powers_off(tmp_path):
     # unshare reports the init's death by SIGINT as 128 + SIGINT.
     assert proc.returncode in (128 + signal.SIGINT, -signal.SIGINT), proc
     kinds = [r["type"] for r in records]
-    assert kinds == ["boot", "start", "fill", "result", "done"], records
+    assert kinds == ["boot", "start", "fill", "window", "result", "done"], records
     boot_rec = records[0]
     assert boot_rec["machine"] == os.uname().machine
     assert boot_rec["release"] == os.uname().release
     assert boot_rec["nproc"] >= 1 and boot_rec["mem_total_kb"] > 0
     assert boot_rec["cmdline"] == open("/proc/cmdline").read().strip()
-    assert records[3]["compute_units"] > 0 and records[3]["fault_pages"] > 0
+    assert records[4]["compute_units"] > 0 and records[4]["fault_pages"] > 0
     assert records[-1] == {"type": "done", "rc": 0}
 
 

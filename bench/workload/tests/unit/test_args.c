@@ -68,6 +68,15 @@ static void test_all_options(void **state)
 	assert_int_equal(c.fault_threads, 1);
 	assert_int_equal(c.compute_threads, 0);
 	assert_int_equal(c.access, WL_ACCESS_READ);
+	assert_int_equal(c.warmup_s, 0);
+	/* The warm-up before the measured window. */
+	assert_int_equal(PARSE(&c, err, "-w", "20", "-t", "60"), WL_ARGS_OK);
+	assert_int_equal(c.warmup_s, 20);
+	assert_int_equal(PARSE(&c, err, "--warmup=0"), WL_ARGS_OK);
+	assert_int_equal(c.warmup_s, 0);
+	assert_int_equal(PARSE(&c, err, "-w", "x"), WL_ARGS_USAGE);
+	assert_int_equal(PARSE(&c, err, "-w", "5", "--finish", "1"), WL_ARGS_USAGE);
+	assert_non_null(strstr(err, "-w"));
 }
 
 static void test_finish_forces_no_compute(void **state)
