@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -490,22 +489,11 @@ static void watch_open_counters(struct watch *w)
 		note(w, "no KVM stats source for pid %d: %s", (int)w->qemu, apf_strerror(-err));
 }
 
-static int sys_pidfd_open(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-	(void)pid;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
 /* Until QEMU exits (a pidfd polls readable at exit, zombie included) or a
  * stop signal: a sample every interval. */
 static void watch_until_exit(struct watch *w)
 {
-	int pfd = sys_pidfd_open(w->qemu);
+	int pfd = apf_pidfd_open(w->qemu);
 
 	while (!apf_stop_signal) {
 		int left = w->cfg->interval_s * 1000, n;

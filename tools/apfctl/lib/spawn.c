@@ -18,6 +18,17 @@
 #include <time.h>
 #include <unistd.h>
 
+int apf_pidfd_open(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 static struct rlimit fd_limit_orig;
 static bool fd_limit_raised;
 

@@ -26,6 +26,10 @@ int apf_run(const char *const argv[], int timeout_ms, struct apf_run_result *r);
  * if it could not fork.  Failures of exec itself are not seen here. */
 int apf_spawn_detached(const char *const argv[]);
 
+/* pidfd_open(2): a descriptor that polls readable when pid exits (a
+ * zombie included), or -1 with errno (ENOSYS before Linux 5.3, ESRCH). */
+int apf_pidfd_open(pid_t pid);
+
 /* Descriptors this process may hold open: the soft RLIMIT_NOFILE, raised
  * toward the hard limit to at least want if it is lower (the stats
  * sampler keeps each VM's stat files open).  Programs started through

@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -263,17 +262,6 @@ int apf_sampler_wait(struct apf_sampler *s, long ms)
 	return 0;
 }
 
-static int sys_pidfd_open(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-	(void)pid;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
 /* ---------------------------------------------------------------- sources */
 
 static void tp_values_to_counters(const struct apf_tracefs *t,
@@ -409,7 +397,7 @@ static bool sets_open(struct apf_sampler *s, struct vm_state *st,
 	if (s->fds_held + want > s->fd_budget)
 		return false;
 	if (s->cfg.watch_vmm) {
-		st->pidfd = sys_pidfd_open(st->pid);
+		st->pidfd = apf_pidfd_open(st->pid);
 		if (st->pidfd < 0)
 			return false;
 	}
