@@ -13,6 +13,7 @@ static const char *const type_names[] = {
 	[APFWL_START] = "start",
 	[APFWL_FILL] = "fill",
 	[APFWL_INTERVAL] = "interval",
+	[APFWL_WINDOW] = "window",
 	[APFWL_RESULT] = "result",
 	[APFWL_DONE] = "done",
 	[APFWL_ERROR] = "error",

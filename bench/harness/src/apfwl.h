@@ -11,7 +11,8 @@ enum apfwl_type {
 	APFWL_BOOT,		/* /init is running */
 	APFWL_START,		/* parameters: threads, mb, pages, mode */
 	APFWL_FILL,		/* the buffer is populated (and swapped out) */
-	APFWL_INTERVAL,		/* periodic rates */
+	APFWL_INTERVAL,		/* periodic rates and totals */
+	APFWL_WINDOW,		/* the measured window opens */
 	APFWL_RESULT,		/* totals and guest counters */
 	APFWL_DONE,		/* exit status; poweroff follows */
 	APFWL_ERROR,		/* the workload failed */

@@ -9,13 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apf_switch.h"
 #include "cgroup.h"
 #include "clock.h"
 #include "fileio.h"
+#include "hostload.h"
 #include "log.h"
 #include "machine.h"
 #include "plot.h"
@@ -23,6 +26,7 @@
 #include "qemu_run.h"
 #include "report.h"
 #include "results.h"
+#include "source.h"
 #include "sysroot.h"
 #include "tracefs.h"
 #include "units.h"
@@ -155,6 +159,9 @@ static struct json_object *params_json(const struct bench_opts *o,
 	json_object_object_add(p, "modes", a);
 	json_object_object_add(p, "requested_modes", req);
 	json_object_object_add(p, "reps", json_object_new_int((int)o->reps));
+	json_object_object_add(p, "seed", json_object_new_uint64(o->seed));
+	put_str(p, "order", "randomized complete blocks (each mode once per repetition), "
+		"Latin squares over each run of n blocks, from the seed (schedule.c)");
 	bench_format_size(o->memory_max, mm, sizeof(mm));
 	put_str(p, "memory_max", mm);
 	json_object_object_add(p, "memory_max_bytes", json_object_new_uint64(o->memory_max));
@@ -167,6 +174,12 @@ static struct json_object *params_json(const struct bench_opts *o,
 	json_object_object_add(p, "buffer_mb", json_object_new_int64(o->buffer_mb));
 	json_object_object_add(p, "duration_s", o->duration_s > 0 ?
 			       json_object_new_int64(o->duration_s) : NULL);
+	json_object_object_add(p, "warmup_s", json_object_new_int64(o->warmup_s));
+	json_object_object_add(p, "allow_busy", json_object_new_boolean(o->allow_busy));
+	json_object_object_add(p, "idle_wait_s", json_object_new_int64(o->idle_wait_s));
+	json_object_object_add(p, "max_load_per_cpu", json_object_new_double(o->max_load));
+	json_object_object_add(p, "max_busy_share", json_object_new_double(BENCH_IDLE_MAX_BUSY));
+	json_object_object_add(p, "max_steal_share", json_object_new_double(BENCH_IDLE_MAX_STEAL));
 	put_str(p, "append", o->append);
 	put_str(p, "kernel", o->kernel);
 	put_str(p, "initrd", o->initrd);
@@ -206,6 +219,10 @@ struct run_state {
 	const struct bench_env *e;
 	const char *dir;
 	struct json_object *root, *runs;
+	struct bench_idle_limits lim;
+	long sample_ms;
+	bool checked_idle;		/* the start's check covers the first run */
+	bool *done;			/* per slot order: made before (resume) */
 	struct bench_cgroups cg;
 	struct apf_tracefs tf;
 	bool tf_ok;
@@ -241,7 +258,7 @@ static void progress(const struct bench_slot *sl, size_t total, struct json_obje
 
 /* One slot: cgroup, switch, QEMU, cleanup.  Returns the outcome. */
 static enum bench_outcome one_slot(struct run_state *s, const struct bench_slot *sl,
-				   size_t total, struct bench_run_out *out)
+				   size_t total, const char *busy_why, struct bench_run_out *out)
 {
 	char name[64], cgdir[APF_PATH_MAX + 64], why[512], serial[4200], errlog[4200];
 	char serial_rel[128], err_rel[128];
@@ -281,6 +298,11 @@ static enum bench_outcome one_slot(struct run_state *s, const struct bench_slot 
 	} else {
 		rec = bench_run_one(&ctx, out);
 	}
+	bench_record_busy(rec, NULL);
+	if (s->o->allow_busy)
+		bench_record_busy(rec, "run with --allow-busy (a quiet machine was not required)");
+	if (busy_why && *busy_why)
+		bench_record_busy(rec, busy_why);
 	if (!cg_err && bench_cgroup_remove(cgdir))
 		bench_warn("could not remove cgroup %s: %s", cgdir, strerror(errno));
 	json_object_array_add(s->runs, rec);
@@ -288,29 +310,59 @@ static enum bench_outcome one_slot(struct run_state *s, const struct bench_slot 
 	return out->outcome;
 }
 
+/* Before a run: wait for a quiet machine (not the load average: our own
+ * runs keep it up for minutes).  0 to go on (busy_why set when it goes on
+ * busy under --allow-busy), or BENCH_EXIT_BUSY. */
+static int before_run(struct run_state *s, char *busy_why, size_t cap)
+{
+	struct bench_idle idle;
+
+	busy_why[0] = '\0';
+	if (s->checked_idle) {
+		s->checked_idle = false;
+		return 0;
+	}
+	if (bench_idle_wait(&s->lim, false, s->sample_ms, s->o->allow_busy ? 0 :
+			    s->o->idle_wait_s, &stop_requested, &idle) || !idle.busy)
+		return 0;
+	snprintf(busy_why, cap, "busy before the run: %s", idle.why);
+	if (s->o->allow_busy)
+		return 0;
+	bench_err("the machine stayed busy for %ld s (%s): stopping; the results so far are in %s, and apf-bench run --resume --out %s continues the plan",
+		  s->o->idle_wait_s, idle.why, s->dir, s->dir);
+	return BENCH_EXIT_BUSY;
+}
+
 static int run_all(struct run_state *s, const enum bench_mode *modes, size_t nmodes)
 {
-	size_t total = nmodes * (size_t)s->o->reps, failed = 0;
+	size_t total = nmodes * (size_t)s->o->reps, failed = 0, made = 0;
 	struct bench_slot *slots = calloc(total, sizeof(*slots));
 	int code = BENCH_EXIT_OK;
 
 	if (!slots)
 		return bench_fail(BENCH_EXIT_RUNTIME, "out of memory");
-	bench_schedule(modes, nmodes, (int)s->o->reps, slots);
+	bench_schedule(modes, nmodes, (int)s->o->reps, s->o->seed, slots);
 	for (size_t i = 0; i < total && !stop_requested; i++) {
 		struct bench_run_out out;
-		enum bench_outcome oc = one_slot(s, &slots[i], total, &out);
+		enum bench_outcome oc;
+		char busy_why[900];
 
+		if (s->done && s->done[i])
+			continue;
+		code = before_run(s, busy_why, sizeof(busy_why));
+		if (code || stop_requested)
+			break;
+		oc = one_slot(s, &slots[i], total, busy_why, &out);
 		if (oc != BENCH_OK)
 			failed++;
 		save(s);
 		/* The first run tells whether this host can run guests at all. */
-		if (i == 0 && out.boot_timeout) {
+		if (!made++ && out.boot_timeout) {
 			bench_err("%s; stopping", out.reason);
 			code = BENCH_EXIT_UNSUPPORTED;
 			break;
 		}
-		if (i == 0 && out.qemu_failed_early) {
+		if (made == 1 && out.qemu_failed_early) {
 			bench_err("the first run failed before the guest booted (%s); stopping: every run would fail the same way",
 				  out.reason);
 			code = BENCH_EXIT_RUNTIME;
@@ -319,11 +371,21 @@ static int run_all(struct run_state *s, const enum bench_mode *modes, size_t nmo
 	}
 	free(slots);
 	if (stop_requested) {
-		bench_err("interrupted: results so far are in %s", s->dir);
+		bench_err("interrupted: results so far are in %s (apf-bench run --resume --out %s continues)",
+			  s->dir, s->dir);
 		return BENCH_EXIT_RUNTIME;
 	}
 	if (code)
 		return code;
+	/* Every run of the plan, earlier invocations' too. */
+	failed = 0;
+	for (size_t i = 0; i < json_object_array_length(s->runs); i++) {
+		struct json_object *r = json_object_array_get_idx(s->runs, i), *oc;
+
+		if (json_object_object_get_ex(r, "outcome", &oc) && oc &&
+		    strcmp(json_object_get_string(oc), "ok"))
+			failed++;
+	}
 	return failed ? BENCH_EXIT_RUNTIME : BENCH_EXIT_OK;
 }
 
@@ -366,15 +428,139 @@ static int finish(struct run_state *s, int code)
 	return code;
 }
 
-int bench_cmd_run(const struct bench_opts *o)
+/* The parameters that make a plan: a resumed plan must have them all
+ * equal, or its runs would not belong together. */
+static const char *const plan_keys[] = {
+	"modes", "reps", "seed", "workload", "memory_max_bytes", "guest_mem_mb", "smp",
+	"cpu", "append", "kernel", "initrd", "qemu", "qemu_args", "off_method",
+};
+
+static bool same_json(struct json_object *a, struct json_object *b)
+{
+	if (!a || !b)
+		return a == b;
+	return !strcmp(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN),
+		       json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN));
+}
+
+/* Load DIR/results.json to continue its plan: s->root and s->runs from it,
+ * s->done marks the slots it made (interrupted runs are made again).
+ * 1 when there was something to resume, 0 when not, or -exit code. */
+static int load_resume(struct run_state *s, struct bench_opts *o, const char *dir,
+		       const struct bench_source *src, size_t total)
+{
+	char path[3200], stamp[32];
+	struct json_object *root, *params, *runs, *kept, *dropped, *old_src, *commit, *rs, *r;
+
+	snprintf(path, sizeof(path), "%s/results.json", dir);
+	if (!apf_is_file(path)) {
+		bench_info("--resume: no results in %s yet: starting the plan", dir);
+		return 0;
+	}
+	root = json_object_from_file(path);
+	if (!root || !json_object_object_get_ex(root, "params", &params) ||
+	    !json_object_object_get_ex(root, "runs", &runs) ||
+	    !json_object_is_type(runs, json_type_array)) {
+		json_object_put(root);
+		return -bench_fail(BENCH_EXIT_USAGE, "--resume: %s is not an apf-bench results.json", path);
+	}
+	if (!o->seed_given && json_object_object_get_ex(params, "seed", &r) && r) {
+		o->seed = json_object_get_uint64(r);
+		o->seed_given = true;
+	}
+	if (json_object_object_get_ex(root, "source", &old_src) &&
+	    json_object_object_get_ex(old_src, "commit", &commit) && commit &&
+	    (!src->known || strcmp(json_object_get_string(commit), src->commit))) {
+		bench_err("--resume: the runs in %s came from commit %s, this is %s: a plan's runs come from one commit",
+			  dir, json_object_get_string(commit), src->known ? src->commit : "unknown");
+		json_object_put(root);
+		return -BENCH_EXIT_USAGE;
+	}
+	s->root = root;
+	kept = json_object_new_array();
+	dropped = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(runs); i++) {
+		struct json_object *rec = json_object_array_get_idx(runs, i), *oc, *ord;
+		long order;
+
+		if (!json_object_object_get_ex(rec, "outcome", &oc) || !oc ||
+		    !strcmp(json_object_get_string(oc), "interrupted") ||
+		    !json_object_object_get_ex(rec, "order", &ord) || !ord) {
+			json_object_array_add(dropped, json_object_get(rec));
+			continue;
+		}
+		order = json_object_get_int(ord);
+		if (order < 1 || (size_t)order > total || s->done[order - 1]) {
+			json_object_array_add(dropped, json_object_get(rec));
+			continue;
+		}
+		s->done[order - 1] = true;
+		json_object_array_add(kept, json_object_get(rec));
+	}
+	json_object_object_add(root, "runs", kept);
+	s->runs = kept;
+	if (json_object_array_length(dropped)) {
+		struct json_object *old;
+
+		if (json_object_object_get_ex(root, "dropped_runs", &old) &&
+		    json_object_is_type(old, json_type_array))
+			for (size_t i = 0; i < json_object_array_length(old); i++)
+				json_object_array_add(dropped, json_object_get(json_object_array_get_idx(old, i)));
+		json_object_object_add(root, "dropped_runs", dropped);
+	} else {
+		json_object_put(dropped);
+	}
+	if (!json_object_object_get_ex(root, "resumed", &rs) || !json_object_is_type(rs, json_type_array)) {
+		rs = json_object_new_array();
+		json_object_object_add(root, "resumed", rs);
+	}
+	r = json_object_new_object();
+	bench_utc_stamp(stamp, sizeof(stamp));
+	json_object_object_add(r, "at", json_object_new_string(stamp));
+	json_object_object_add(r, "runs_kept", json_object_new_int((int)json_object_array_length(kept)));
+	json_object_array_add(rs, r);
+	bench_info("--resume: %zu of %zu runs of the plan in %s are made; continuing",
+		   json_object_array_length(kept), total, dir);
+	return 1;
+}
+
+static int check_plan(struct json_object *old, struct json_object *now, const char *dir)
+{
+	for (size_t i = 0; i < sizeof(plan_keys) / sizeof(plan_keys[0]); i++) {
+		struct json_object *a = NULL, *b = NULL;
+
+		json_object_object_get_ex(old, plan_keys[i], &a);
+		json_object_object_get_ex(now, plan_keys[i], &b);
+		if (!same_json(a, b))
+			return bench_fail(BENCH_EXIT_USAGE, "--resume: the plan in %s has %s %s, this run %s: give the same options (or another --out)",
+					  dir, plan_keys[i],
+					  a ? json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN) : "null",
+					  b ? json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN) : "null");
+	}
+	return 0;
+}
+
+static uint64_t fresh_seed(void)
+{
+	uint64_t v;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == (ssize_t)sizeof(v))
+		return v >> 1;	/* fits every JSON reader's int64 */
+	return ((uint64_t)time(NULL) << 20 ^ (uint64_t)getpid()) >> 1;
+}
+
+int bench_cmd_run(const struct bench_opts *opts)
 {
 	enum bench_mode modes[BENCH_MODE_COUNT];
 	char dir[3000], runs[3100], apfctl[4096], why[512];
+	struct bench_opts oo = *opts, *o = &oo;
 	struct run_state s = { .o = o };
+	struct bench_source src;
+	struct bench_idle idle;
 	struct bench_env e;
-	struct json_object *skipped;
-	size_t nmodes = 0;
-	int err, code;
+	struct json_object *skipped, *params;
+	size_t nmodes = 0, total;
+	int err, code, resumed = 0;
 
 	apf_sysroot_set(o->sysroot);
 	bench_preflight(o, &e, stderr);
@@ -389,58 +575,118 @@ int bench_cmd_run(const struct bench_opts *o)
 		return bench_fail(BENCH_EXIT_UNSUPPORTED, "no mode left to run (off: %s)", e.off_skip);
 	if (e.off_skipped)
 		bench_warn("mode off skipped: %s", e.off_skip);
+	bench_source_probe(o, &src);
+	if (src.dirty && !o->allow_dirty)
+		return bench_fail(BENCH_EXIT_BUSY, "the source tree has uncommitted changes (%s): a result set must say which commit it ran from; commit them, or give --allow-dirty (recorded as dirty)",
+				  src.dirty_paths[0] ? src.dirty_paths : "given by --source-dirty");
 	if (o->out && strlen(o->out) >= sizeof(dir))
 		return bench_fail(BENCH_EXIT_USAGE, "--out: path too long");
 	if (o->out)
 		snprintf(dir, sizeof(dir), "%s", o->out);
 	else
 		default_out(dir, sizeof(dir));
+	total = nmodes * (size_t)o->reps;
+	s.done = calloc(total, sizeof(*s.done));
+	if (!s.done)
+		return bench_fail(BENCH_EXIT_RUNTIME, "out of memory");
+	if (o->resume) {
+		resumed = load_resume(&s, o, dir, &src, total);
+		if (resumed < 0) {
+			free(s.done);
+			return -resumed;
+		}
+	}
+	if (!o->seed_given)
+		o->seed = fresh_seed();
 	snprintf(runs, sizeof(runs), "%s/runs", dir);
 	err = bench_mkdirs(runs);
-	if (err)
+	if (err) {
+		json_object_put(s.root);
+		free(s.done);
 		return bench_fail(BENCH_EXIT_RUNTIME, "cannot create %s: %s", runs, strerror(-err));
+	}
 	s.dir = dir;
 	s.e = &e;
 	err = find_apfctl(o, apfctl, sizeof(apfctl));
-	if (err == -EINVAL)
+	if (err == -EINVAL) {
+		json_object_put(s.root);
+		free(s.done);
 		return bench_fail(BENCH_EXIT_USAGE, "--apfctl %s: not an executable", o->apfctl);
+	}
 	s.apfctl = err ? NULL : apfctl;
 	install_signals();
 	atexit(bench_param_restore);
 	discover_tracepoints(&s);
 	if (!s.tf_ok)
 		bench_warn("APF tracepoint counts unavailable (%s)", s.tf_why);
+	params = params_json(o, &e, modes, nmodes, s.apfctl, s.tf_why);
+	if (resumed) {
+		struct json_object *old;
+
+		json_object_object_get_ex(s.root, "params", &old);
+		if (check_plan(old, params, dir)) {
+			json_object_put(params);
+			json_object_put(s.root);
+			free(s.done);
+			return BENCH_EXIT_USAGE;
+		}
+		json_object_object_add(s.root, "params", params);
+	}
+	/* Benchmarks run alone: wait for a quiet machine, or refuse. */
+	s.lim = (struct bench_idle_limits){ o->max_load, BENCH_IDLE_MAX_BUSY, BENCH_IDLE_MAX_STEAL };
+	s.sample_ms = o->sysroot ? 50 : 2000;	/* a fixture's files do not change */
+	if (bench_idle_wait(&s.lim, true, s.sample_ms, o->allow_busy ? 0 : o->idle_wait_s,
+			    &stop_requested, &idle))
+		bench_warn("cannot tell how busy the machine is (no /proc/stat)");
+	if (idle.busy && !o->allow_busy) {
+		if (!resumed)
+			json_object_put(params);
+		json_object_put(s.root);
+		free(s.done);
+		return bench_fail(BENCH_EXIT_BUSY, "the machine is busy (%s) and stayed so for %ld s: benchmarks run alone; stop the other work, or give --allow-busy (every run is then flagged busy)",
+				  idle.why, o->idle_wait_s);
+	}
+	if (idle.busy)
+		bench_warn("the machine is busy (%s): going on (--allow-busy), every run flagged", idle.why);
+	s.checked_idle = true;
 	err = bench_cgroups_setup(&s.cg, why, sizeof(why));
 	if (err) {
 		bench_cgroups_teardown(&s.cg);
+		if (!resumed)
+			json_object_put(params);
+		json_object_put(s.root);
+		free(s.done);
 		return bench_fail(err == -EACCES || err == -EPERM ? BENCH_EXIT_PERM :
 				  BENCH_EXIT_UNSUPPORTED, "%s", why);
 	}
-	s.root = json_object_new_object();
-	s.runs = json_object_new_array();
-	{
+	if (!resumed) {
 		struct json_object *tool = json_object_new_object();
 		char stamp[32];
 
+		s.root = json_object_new_object();
+		s.runs = json_object_new_array();
 		json_object_object_add(tool, "name", json_object_new_string("apf-bench"));
 		json_object_object_add(tool, "version", json_object_new_string(APF_BENCH_VERSION));
 		json_object_object_add(s.root, "tool", tool);
 		bench_utc_stamp(stamp, sizeof(stamp));
 		json_object_object_add(s.root, "started", json_object_new_string(stamp));
+		json_object_object_add(s.root, "source", bench_source_json(&src));
+		json_object_object_add(s.root, "machine", bench_machine_json(&e));
+		json_object_object_add(s.root, "params", params);
+		skipped = json_object_new_object();
+		if (e.off_skipped)
+			json_object_object_add(skipped, "off", json_object_new_string(e.off_skip));
+		json_object_object_add(s.root, "skipped", skipped);
+		json_object_object_add(s.root, "runs", s.runs);
 	}
-	json_object_object_add(s.root, "machine", bench_machine_json(&e));
-	json_object_object_add(s.root, "params", params_json(o, &e, modes, nmodes, s.apfctl,
-							     s.tf_why));
-	skipped = json_object_new_object();
-	if (e.off_skipped)
-		json_object_object_add(skipped, "off", json_object_new_string(e.off_skip));
-	json_object_object_add(s.root, "skipped", skipped);
-	json_object_object_add(s.root, "runs", s.runs);
+	json_object_object_add(s.root, resumed ? "idle_at_resume" : "idle_at_start",
+			       bench_idle_json(&idle));
 	code = run_all(&s, modes, nmodes);
 	bench_param_restore();
 	bench_cgroups_teardown(&s.cg);
 	code = finish(&s, code);
 	json_object_put(s.root);
+	free(s.done);
 	return code;
 }
 
@@ -481,7 +727,7 @@ int bench_cmd_plot(const char *dir)
 			json_object_put(root);
 			return err == -ENOENT ? BENCH_EXIT_UNSUPPORTED : BENCH_EXIT_RUNTIME;
 		}
-		printf("wrote %s/summary.txt, summary.dat, results.csv, throughput.png, throughput.svg\n", dir);
+		printf("wrote %s/summary.txt, results.csv, summary.dat, points.dat, ratios.dat, throughput.png, throughput.svg\n", dir);
 	}
 	json_object_put(root);
 	return err ? BENCH_EXIT_RUNTIME : BENCH_EXIT_OK;

@@ -10,6 +10,7 @@ enum bench_exit {
 	BENCH_EXIT_UNSUPPORTED = 3,	/* no usable KVM, cgroup v2, QEMU... */
 	BENCH_EXIT_PERM = 4,		/* not root */
 	BENCH_EXIT_SWAP = 5,		/* no disk swap, or zram ahead of it */
+	BENCH_EXIT_BUSY = 6,		/* machine busy or source tree dirty */
 };
 
 /* "apf-bench: error: ..." on stderr. */

@@ -17,7 +17,9 @@ enum {
 	OPT_MEMORY_MAX, OPT_GUEST_MEM, OPT_SMP, OPT_WORKLOAD, OPT_APPEND,
 	OPT_CPU, OPT_OFF_METHOD, OPT_BOOT_TIMEOUT, OPT_TIMEOUT,
 	OPT_SILENCE_TIMEOUT, OPT_OUT, OPT_APFCTL, OPT_LABEL, OPT_QEMU_ARG,
-	OPT_FORCE, OPT_SYSROOT,
+	OPT_FORCE, OPT_SYSROOT, OPT_SEED, OPT_ALLOW_BUSY, OPT_IDLE_WAIT,
+	OPT_MAX_LOAD, OPT_RESUME, OPT_ALLOW_DIRTY, OPT_SOURCE_COMMIT,
+	OPT_SOURCE_DIRTY,
 };
 
 void bench_usage(FILE *f)
@@ -37,7 +39,8 @@ void bench_usage(FILE *f)
 "  --initrd FILE        bench/workload/build/apf-workload-initrd.cpio.gz\n"
 "  --qemu BIN           QEMU binary (default qemu-system-x86_64)\n"
 "  --modes LIST         of pv,halt,off,baseline (default all four)\n"
-"  --reps N             repetitions per mode (default 3)\n"
+"  --reps N             repetitions per mode (default 10)\n"
+"  --seed N             of the randomized run order (default: random, recorded)\n"
 "  --memory-max SIZE    cgroup memory.max of QEMU, e.g. 256M (default 256M)\n"
 "  --guest-mem MB       guest RAM (default max(1024, buffer + 512))\n"
 "  --smp N              guest vCPUs (default 2)\n"
@@ -53,11 +56,21 @@ void bench_usage(FILE *f)
 "  --label TEXT         a name for this configuration (summary, plot)\n"
 "  --qemu-arg ARG       one more QEMU argument (repeatable)\n"
 "  --force              run even when memory.max is not below the buffer\n"
+"  --allow-busy         run on a busy machine (load, steal, other QEMU or\n"
+"                       compilers); every run is flagged busy in the results\n"
+"  --idle-wait S        wait up to S s for a busy machine to calm (default 300)\n"
+"  --max-load F         busy above a 1-min load average of F per CPU (0.25)\n"
+"  --resume             continue the plan of the results already in --out\n"
+"  --allow-dirty        run from a source tree with uncommitted changes\n"
+"                       (recorded); default: refuse\n"
+"  --source-commit REV  the commit the caller ran from (no git check here)\n"
+"  --source-dirty       with --source-commit: that tree was dirty\n"
 "  --sysroot DIR        read /proc, /sys and /dev/kvm under DIR (tests)\n"
 "  -h, --help           this text;  --version  the version\n"
 "\n"
 "Exit: 0 all runs ok, 1 some runs failed (results written), 2 usage,\n"
-"3 unsupported environment, 4 not root, 5 unsuitable swap.\n", f);
+"3 unsupported environment, 4 not root, 5 unsuitable swap, 6 machine busy\n"
+"or source tree dirty (nothing more run; --resume continues).\n", f);
 }
 
 const char *bench_off_method_name(enum bench_off_method m)
@@ -105,7 +118,8 @@ static int number_opt(const char *flag, const char *cur, const char *next,
 }
 
 int bench_workload_parse(const char *wl, char *apfwl, size_t apfwl_cap,
-			 long *buffer_mb, long *duration_s, char *why, size_t cap)
+			 long *buffer_mb, long *duration_s, long *warmup_s,
+			 char *why, size_t cap)
 {
 	char words[64][128];
 	size_t nw = 0, len = 0;
@@ -113,6 +127,7 @@ int bench_workload_parse(const char *wl, char *apfwl, size_t apfwl_cap,
 
 	*buffer_mb = -1;
 	*duration_s = -1;
+	*warmup_s = 0;
 	apfwl[0] = '\0';
 	why[0] = '\0';
 	while (*p) {
@@ -147,6 +162,8 @@ int bench_workload_parse(const char *wl, char *apfwl, size_t apfwl_cap,
 		r = number_opt("-m", words[i], next, buffer_mb, &used, why, cap);
 		if (r == 0)
 			r = number_opt("-t", words[i], next, duration_s, &used, why, cap);
+		if (r == 0)
+			r = number_opt("-w", words[i], next, warmup_s, &used, why, cap);
 		if (r < 0)
 			return r;
 		if (add_arg(apfwl, apfwl_cap, &len, words[i], strlen(words[i])))
@@ -199,7 +216,9 @@ static void defaults(struct bench_opts *o, bool preflight_only)
 	o->workload = BENCH_DEFAULT_WORKLOAD;
 	for (int m = 0; m < BENCH_MODE_COUNT; m++)
 		o->modes[o->nmodes++] = (enum bench_mode)m;
-	o->reps = 3;
+	o->reps = 10;
+	o->idle_wait_s = 300;
+	o->max_load = 0.25;
 	o->memory_max = 256ull << 20;
 	o->guest_mem_mb = -1;
 	o->smp = 2;
@@ -266,6 +285,38 @@ static int one_option(int c, const char *arg, struct bench_opts *o)
 		break;
 	case OPT_FORCE: o->force = true; break;
 	case OPT_SYSROOT: o->sysroot = arg; break;
+	case OPT_SEED: {
+		char *end;
+
+		errno = 0;
+		o->seed = strtoull(arg, &end, 0);
+		if (errno || end == arg || *end || *arg == '-')
+			return usage_error("--seed wants a whole number (0 to 2^64-1), got '%s'", arg);
+		o->seed_given = true;
+		break;
+	}
+	case OPT_ALLOW_BUSY: o->allow_busy = true; break;
+	case OPT_IDLE_WAIT:
+		if (bench_parse_long(arg, 0, 24L * 3600, &o->idle_wait_s))
+			return usage_error("--idle-wait wants whole seconds (0 or more), got '%s'", arg);
+		break;
+	case OPT_MAX_LOAD: {
+		char *end;
+
+		errno = 0;
+		o->max_load = strtod(arg, &end);
+		if (errno || end == arg || *end || !(o->max_load > 0 && o->max_load <= 64))
+			return usage_error("--max-load wants a load per CPU above 0 (e.g. 0.25), got '%s'", arg);
+		break;
+	}
+	case OPT_RESUME: o->resume = true; break;
+	case OPT_ALLOW_DIRTY: o->allow_dirty = true; break;
+	case OPT_SOURCE_COMMIT:
+		if (!*arg || strlen(arg) > 80 || strpbrk(arg, " \t\n\"\\"))
+			return usage_error("--source-commit wants a revision (a hash or git describe), got '%s'", arg);
+		o->source_commit = arg;
+		break;
+	case OPT_SOURCE_DIRTY: o->source_dirty = true; break;
 	default:
 		return BENCH_EXIT_USAGE;
 	}
@@ -281,8 +332,12 @@ static int validate(struct bench_opts *o)
 	if (!o->preflight_only && (!o->kernel || !o->initrd))
 		return usage_error("run needs --kernel BZIMAGE and --initrd CPIO");
 	if (bench_workload_parse(o->workload, o->apfwl, sizeof(o->apfwl),
-				 &o->buffer_mb, &o->duration_s, why, sizeof(why)))
+				 &o->buffer_mb, &o->duration_s, &o->warmup_s, why, sizeof(why)))
 		return usage_error("--workload: %s", why);
+	if (o->source_dirty && !o->source_commit)
+		return usage_error("--source-dirty goes with --source-commit");
+	if (o->resume && !o->out && !o->preflight_only)
+		return usage_error("--resume needs --out DIR (the results to continue)");
 	buffer = (uint64_t)o->buffer_mb << 20;
 	if (o->guest_mem_mb < 0)
 		o->guest_mem_mb = o->buffer_mb + 512 > 1024 ? o->buffer_mb + 512 : 1024;
@@ -299,7 +354,7 @@ static int validate(struct bench_opts *o)
 		return BENCH_EXIT_USAGE;
 	}
 	if (o->timeout_s < 0)
-		o->timeout_s = 600 + 4 * (o->duration_s > 0 ? o->duration_s : 75);
+		o->timeout_s = 600 + 4 * ((o->duration_s > 0 ? o->duration_s : 75) + o->warmup_s);
 	if (o->boot_timeout_s > o->timeout_s)
 		o->boot_timeout_s = o->timeout_s;
 	if (o->silence_timeout_s > o->timeout_s)
@@ -334,6 +389,14 @@ int bench_opts_parse(int argc, char **argv, bool preflight_only,
 		{ "qemu-arg", required_argument, NULL, OPT_QEMU_ARG },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "allow-busy", no_argument, NULL, OPT_ALLOW_BUSY },
+		{ "idle-wait", required_argument, NULL, OPT_IDLE_WAIT },
+		{ "max-load", required_argument, NULL, OPT_MAX_LOAD },
+		{ "resume", no_argument, NULL, OPT_RESUME },
+		{ "allow-dirty", no_argument, NULL, OPT_ALLOW_DIRTY },
+		{ "source-commit", required_argument, NULL, OPT_SOURCE_COMMIT },
+		{ "source-dirty", no_argument, NULL, OPT_SOURCE_DIRTY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};

@@ -13,6 +13,7 @@
 #include "apf_switch.h"
 #include "capture.h"
 #include "fileio.h"
+#include "report.h"
 #include "results.h"
 
 int bench_find_plot_script(char *buf, size_t cap)
@@ -96,9 +97,9 @@ static int ok_modes(struct json_object *root)
 int bench_plot(struct json_object *root, const char *dir, char *why, size_t cap)
 {
 	char script[4096], gp[4096], dat[4200], out[4200], title[1200], expr[10000];
-	char copy[4200], last[256];
+	char copy[4200], last[256], unit[400];
 	const char *label = NULL, *line = NULL;
-	struct json_object *params, *sum, *v;
+	struct json_object *params, *sum = NULL, *v;
 	struct bench_capture c;
 
 	const char *gnuplot = getenv("APF_BENCH_GNUPLOT");
@@ -127,10 +128,22 @@ int bench_plot(struct json_object *root, const char *dir, char *why, size_t cap)
 	snprintf(copy, sizeof(copy), "%s/plot.gp", dir);
 	if (copy_file(script, copy))
 		snprintf(copy, sizeof(copy), "%s", script);
-	snprintf(expr, sizeof(expr), "%s/summary.dat", dir);
-	gp_quote(dat, sizeof(dat), expr);
+	bench_unit_text(root, unit, sizeof(unit));
+	gp_quote(dat, sizeof(dat), unit);
 	gp_quote(out, sizeof(out), dir);
-	snprintf(expr, sizeof(expr), "datafile=%s; outdir=%s; plottitle=%s", dat, out, title);
+	{
+		struct json_object *m = NULL, *cmp = NULL;
+		const char *metric = "compute_units_per_s";
+
+		if (sum && json_object_object_get_ex(sum, "metric", &m) && m)
+			metric = json_object_get_string(m);
+		if (sum && json_object_object_get_ex(sum, "comparisons", &cmp))
+			json_object_object_get_ex(cmp, metric, &cmp);
+		snprintf(expr, sizeof(expr), "outdir=%s; plottitle=%s; unitdef=%s; metricname='%s'; nratios=%d",
+			 out, title, dat, !strcmp(metric, "compute_units_per_s") ?
+			 "compute units/s" : "fault pages/s",
+			 cmp && json_object_is_type(cmp, json_type_object) ? json_object_object_length(cmp) : 0);
+	}
 	{
 		const char *argv[] = { gp, "-e", expr, copy, NULL };
 

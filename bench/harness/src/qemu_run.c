@@ -19,7 +19,10 @@
 #include "child_signals.h"
 #include "clock.h"
 #include "console.h"
+#include "fault_match.h"
 #include "fileio.h"
+#include "histogram.h"
+#include "hostload.h"
 #include "perf_tp.h"
 #include "procstat.h"
 
@@ -77,17 +80,38 @@ int bench_qemu_argv(const struct bench_opts *o, enum bench_mode mode,
 	return (int)n;
 }
 
-/* What the console has told so far. */
+/* Host counters that are read as totals and kept as differences. */
+struct host_counters {
+	bool have_pgmaj, have_in, have_out;
+	uint64_t pgmaj, pswpin, pswpout;
+};
+
+/* What the console has told so far (fields in clang-tidy's order, least
+ * padding). */
 struct watch {
 	const struct bench_run_ctx *ctx;
 	long long t0, boot_at, result_at, crash_at, last_output;
-	pid_t qemu;
 	struct json_object *rec, *intervals;
-	bool have_result, have_done, have_error, log_short;
+	const char *crash_kind;
+	/* The measured window (the workload's "window" line to its result). */
+	double window_t;			/* its start, s after the threads' */
+	struct apf_tp_counter *tpc;		/* system-wide, for the whole run */
+	struct json_object *apfctl_w0;
+	/* Per-fault latency over the window: not_present -> ready. */
+	struct apf_tp_sampler *lat;
+	uint64_t lat_lost;
+	struct host_counters hc_w0;
+	uint64_t tp_w0[APF_TP_MAX];
+	struct bench_load_snap snap_run0, snap_w0, snap_w1;
+	struct apf_fault_matcher match;
+	pid_t qemu;
 	int done_rc;
 	unsigned bad_lines;
-	const char *crash_kind;
+	bool have_result, have_done, have_error, log_short;
+	bool window_open, tp_w0_ok, match_init;
+	char lat_why[200];
 	char crash_line[256], error_msg[256];
+	char apfctl_w0_err[300];
 };
 
 /* NaN (a missing number) is null: JSON has no NaN. */
@@ -106,9 +130,11 @@ static void put_u64(struct json_object *o, const char *key, uint64_t v)
 	json_object_object_add(o, key, json_object_new_uint64(v));
 }
 
-/* Counters of a live VM, with QEMU stopped so the numbers hold still and
- * the VM cannot power off underneath (the workload's next step). */
-static void take_apfctl(struct watch *w)
+/* apfctl's JSON for the run's VM (stats -1 -j -p QEMU).  At the window's
+ * end QEMU is stopped meanwhile, so the numbers hold still and the VM
+ * cannot power off underneath (the workload's next step); at its start
+ * it keeps running (stopping it would cut into the window). */
+static struct json_object *run_apfctl(struct watch *w, bool stop, char *why, size_t cap)
 {
 	const struct bench_run_ctx *ctx = w->ctx;
 	char pid[16];
@@ -117,8 +143,6 @@ static void take_apfctl(struct watch *w)
 	struct json_object *j;
 	size_t n = 0;
 
-	if (!ctx->apfctl)
-		return;
 	snprintf(pid, sizeof(pid), "%d", (int)w->qemu);
 	argv[n++] = ctx->apfctl;
 	if (ctx->o->sysroot) {
@@ -133,21 +157,234 @@ static void take_apfctl(struct watch *w)
 	argv[n++] = "-p";
 	argv[n++] = pid;
 	argv[n] = NULL;
-	kill(w->qemu, SIGSTOP);
+	if (stop)
+		kill(w->qemu, SIGSTOP);
 	bench_capture_run(argv, NULL, APFCTL_TIMEOUT_MS, 1 << 20, &c);
-	kill(w->qemu, SIGCONT);
+	if (stop)
+		kill(w->qemu, SIGCONT);
 	j = c.status == 0 ? json_tokener_parse(c.out) : NULL;
-	if (j) {
-		json_object_object_add(w->rec, "apfctl", j);
-	} else {
-		char why[300], last[256];
+	if (!j) {
+		char last[256];
 
 		bench_last_line(c.errout[0] ? c.errout : c.out, last, sizeof(last));
-		snprintf(why, sizeof(why), "%s stats failed (%s): %s", ctx->apfctl,
+		snprintf(why, cap, "%s stats failed (%s): %s", ctx->apfctl,
 			 c.err ? strerror(-c.err) : "exit status", last);
-		put_str(w->rec, "apfctl_error", why);
 	}
 	bench_capture_free(&c);
+	return j;
+}
+
+/* The counters object of this run's VM in apfctl's JSON, or NULL. */
+static struct json_object *vm_counters(struct json_object *j, pid_t pid)
+{
+	struct json_object *vms, *c;
+
+	if (!j || !json_object_object_get_ex(j, "vms", &vms) ||
+	    !json_object_is_type(vms, json_type_array))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(vms); i++) {
+		struct json_object *vm = json_object_array_get_idx(vms, i);
+
+		if (apfwl_num(vm, "pid", -1) == (double)pid &&
+		    json_object_object_get_ex(vm, "counters", &c) &&
+		    json_object_is_type(c, json_type_object))
+			return c;
+	}
+	return NULL;
+}
+
+/* end - start of every counter both have. */
+static struct json_object *counters_delta(struct json_object *a, struct json_object *b)
+{
+	struct json_object *d = json_object_new_object();
+
+	json_object_object_foreach(b, key, vb) {
+		struct json_object *va;
+
+		if (!json_object_object_get_ex(a, key, &va) || !va || !vb ||
+		    !json_object_is_type(vb, json_type_int) || !json_object_is_type(va, json_type_int))
+			continue;
+		json_object_object_add(d, key, json_object_new_int64(
+			json_object_get_int64(vb) - json_object_get_int64(va)));
+	}
+	return d;
+}
+
+static void read_host_counters(const char *cgdir, struct host_counters *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->have_pgmaj = !bench_cgroup_stat(cgdir, "memory.stat", "pgmajfault", &h->pgmaj);
+	h->have_in = !bench_vmstat("pswpin", &h->pswpin);
+	h->have_out = !bench_vmstat("pswpout", &h->pswpout);
+}
+
+static void put_delta(struct json_object *o, const char *key, bool ok_a, uint64_t a,
+		      bool ok_b, uint64_t b)
+{
+	json_object_object_add(o, key, ok_a && ok_b && b >= a ?
+			       json_object_new_uint64(b - a) : NULL);
+}
+
+static void latency_start(struct watch *w)
+{
+	const struct apf_tracefs *t = w->ctx->tracefs;
+	size_t np = APF_TP_MAX, ready = APF_TP_MAX, idx[2];
+	int err = 0;
+
+	if (!t) {
+		snprintf(w->lat_why, sizeof(w->lat_why), "no tracepoints");
+		return;
+	}
+	for (size_t i = 0; i < t->ntp; i++) {
+		const char *n = t->tp[i].name;
+		size_t l = strlen(n);
+
+		if (strstr(n, "async_pf") && l >= 11 && !strcmp(n + l - 11, "not_present"))
+			np = i;
+		if (strstr(n, "async_pf") && l >= 5 && !strcmp(n + l - 5, "ready"))
+			ready = i;
+	}
+	if (np == APF_TP_MAX || ready == APF_TP_MAX) {
+		snprintf(w->lat_why, sizeof(w->lat_why),
+			 "no async_pf not_present/ready tracepoints in %.120s", t->dir);
+		return;
+	}
+	idx[0] = np;
+	idx[1] = ready;
+	w->lat = apf_tp_sampler_open(t, idx, 2, &err);
+	if (!w->lat) {
+		snprintf(w->lat_why, sizeof(w->lat_why), "perf sampling: %s", strerror(-err));
+		return;
+	}
+	apf_fault_matcher_init(&w->match, np, ready);
+	w->match.only_pid = w->qemu;
+	w->match_init = true;
+}
+
+static void latency_poll(struct watch *w)
+{
+	if (w->lat && apf_tp_sampler_poll(w->lat, 0, apf_fault_match_sample, &w->match,
+					  &w->lat_lost) < 0) {
+		snprintf(w->lat_why, sizeof(w->lat_why), "perf sampling stopped");
+		apf_tp_sampler_close(w->lat);
+		w->lat = NULL;
+	}
+}
+
+/* Percentiles in ns of the window's faults (null without faults). */
+static struct json_object *latency_json(struct watch *w)
+{
+	static const struct { const char *name; double p; } pct[] = {
+		{ "p50", 50 }, { "p90", 90 }, { "p99", 99 }, { "p999", 99.9 },
+	};
+	struct apf_histogram *h = &w->match.total;
+	struct json_object *o = json_object_new_object(), *ns = json_object_new_object();
+	uint64_t unp = 0, urd = 0;
+
+	apf_fault_match_finish(&w->match);
+	for (size_t i = 0; i < w->match.nvm; i++) {
+		unp += w->match.vm[i].unmatched_np;
+		urd += w->match.vm[i].unmatched_ready;
+	}
+	json_object_object_add(o, "source", json_object_new_string(
+		"kvm_async_pf_not_present to kvm_async_pf_ready of the same token, this QEMU only"));
+	json_object_object_add(o, "count", json_object_new_uint64(h->count));
+	json_object_object_add(o, "lost", json_object_new_uint64(w->lat_lost));
+	json_object_object_add(o, "unmatched_not_present", json_object_new_uint64(unp));
+	json_object_object_add(o, "unmatched_ready", json_object_new_uint64(urd));
+	for (size_t k = 0; k < sizeof(pct) / sizeof(pct[0]); k++)
+		json_object_object_add(ns, pct[k].name, h->count ?
+				       json_object_new_uint64(apf_hist_percentile(h, pct[k].p)) : NULL);
+	json_object_object_add(ns, "mean", h->count ? json_object_new_uint64(h->sum / h->count) : NULL);
+	json_object_object_add(ns, "max", h->count ? json_object_new_uint64(h->max) : NULL);
+	json_object_object_add(o, "ns", ns);
+	return o;
+}
+
+void bench_record_busy(struct json_object *rec, const char *reason)
+{
+	struct json_object *b, *r;
+
+	if (!json_object_object_get_ex(rec, "busy", &b) || !b) {
+		b = json_object_new_object();
+		json_object_object_add(b, "flag", json_object_new_boolean(0));
+		json_object_object_add(b, "reasons", json_object_new_array());
+		json_object_object_add(rec, "busy", b);
+	}
+	if (!reason)
+		return;
+	json_object_object_add(b, "flag", json_object_new_boolean(1));
+	json_object_object_get_ex(b, "reasons", &r);
+	json_object_array_add(r, json_object_new_string(reason));
+}
+
+static void window_start(struct watch *w)
+{
+	const struct bench_run_ctx *ctx = w->ctx;
+
+	w->tp_w0_ok = w->tpc && !apf_tp_counter_read(w->tpc, w->tp_w0, ctx->tracefs->ntp);
+	read_host_counters(ctx->cgroup_dir, &w->hc_w0);
+	bench_load_snap_take(&w->snap_w0, ctx->cgroup_dir);
+	latency_start(w);
+	if (ctx->apfctl)
+		w->apfctl_w0 = run_apfctl(w, false, w->apfctl_w0_err, sizeof(w->apfctl_w0_err));
+}
+
+/* At the result line: the window's differences of every counter. */
+static void window_end(struct watch *w)
+{
+	const struct bench_run_ctx *ctx = w->ctx;
+	struct json_object *win = json_object_new_object(), *tp, *cg, *vm;
+	uint64_t v[APF_TP_MAX];
+	struct host_counters hc;
+	char why[300] = "";
+
+	/* Hold the VM still (and alive: powering off is the workload's next
+	 * step) while the window's end is read. */
+	kill(w->qemu, SIGSTOP);
+	latency_poll(w);
+	if (w->tp_w0_ok && !apf_tp_counter_read(w->tpc, v, ctx->tracefs->ntp)) {
+		tp = json_object_new_object();
+		for (size_t i = 0; i < ctx->tracefs->ntp; i++)
+			put_delta(tp, ctx->tracefs->tp[i].name, true, w->tp_w0[i], true, v[i]);
+		json_object_object_add(win, "tracepoints", tp);
+	} else {
+		json_object_object_add(win, "tracepoints", NULL);
+	}
+	read_host_counters(ctx->cgroup_dir, &hc);
+	bench_load_snap_take(&w->snap_w1, ctx->cgroup_dir);
+	put_num(win, "t_s", w->window_t);
+	put_num(win, "elapsed_s", apfwl_num(w->rec, "elapsed_s", NAN));
+	cg = json_object_new_object();
+	put_delta(cg, "pgmajfault", w->hc_w0.have_pgmaj, w->hc_w0.pgmaj, hc.have_pgmaj, hc.pgmaj);
+	json_object_object_add(win, "cgroup", cg);
+	vm = json_object_new_object();
+	put_delta(vm, "pswpin", w->hc_w0.have_in, w->hc_w0.pswpin, hc.have_in, hc.pswpin);
+	put_delta(vm, "pswpout", w->hc_w0.have_out, w->hc_w0.pswpout, hc.have_out, hc.pswpout);
+	json_object_object_add(win, "vmstat", vm);
+	json_object_object_add(win, "load", bench_load_delta_json(&w->snap_w0, &w->snap_w1));
+	if (w->match_init)
+		json_object_object_add(win, "latency", latency_json(w));
+	else
+		json_object_object_add(win, "latency", NULL);
+	if (w->lat_why[0])
+		json_object_object_add(win, "latency_error", json_object_new_string(w->lat_why));
+	if (ctx->apfctl) {
+		struct json_object *end = run_apfctl(w, false, why, sizeof(why));
+		struct json_object *a = vm_counters(w->apfctl_w0, w->qemu), *b = vm_counters(end, w->qemu);
+
+		if (end)
+			json_object_object_add(w->rec, "apfctl", end);
+		else
+			put_str(w->rec, "apfctl_error", why);
+		if (a && b)
+			json_object_object_add(win, "apfctl", counters_delta(a, b));
+		else
+			put_str(win, "apfctl_error", !w->apfctl_w0 ? w->apfctl_w0_err :
+				end ? "apfctl has no counters of this VM" : why);
+	}
+	kill(w->qemu, SIGCONT);
+	json_object_object_add(w->rec, "window", win);
 }
 
 static void on_event(struct watch *w, struct apfwl_event *ev)
@@ -172,9 +409,19 @@ static void on_event(struct watch *w, struct apfwl_event *ev)
 		json_object_array_add(row, json_object_new_double(apfwl_num(ev->obj, "t", 0)));
 		json_object_array_add(row, json_object_new_double(apfwl_num(ev->obj, "fault_pages_per_s", 0)));
 		json_object_array_add(row, json_object_new_double(apfwl_num(ev->obj, "compute_units_per_s", 0)));
+		/* Totals since the threads started (null from older workloads). */
+		json_object_array_add(row, json_object_get(json_object_object_get(ev->obj, "fault_pages")));
+		json_object_array_add(row, json_object_get(json_object_object_get(ev->obj, "compute_units")));
 		json_object_array_add(w->intervals, row);
 		break;
 	}
+	case APFWL_WINDOW:
+		if (w->window_open)
+			break;
+		w->window_open = true;
+		w->window_t = apfwl_num(ev->obj, "t", 0);
+		window_start(w);
+		break;
 	case APFWL_RESULT:
 		if (w->have_result)
 			break;
@@ -188,7 +435,19 @@ static void on_event(struct watch *w, struct apfwl_event *ev)
 		put_num(w->rec, "fault_pages", apfwl_num(ev->obj, "fault_pages", NAN));
 		if (json_object_object_get_ex(ev->obj, "guest", &guest))
 			json_object_object_add(w->rec, "guest", json_object_get(guest));
-		take_apfctl(w);
+		put_num(w->rec, "warmup_s", apfwl_num(ev->obj, "warmup_s", NAN));
+		if (w->window_open) {
+			window_end(w);
+		} else if (w->ctx->apfctl) {
+			/* An older workload without a window: whole-run counters. */
+			char why[300];
+			struct json_object *end = run_apfctl(w, true, why, sizeof(why));
+
+			if (end)
+				json_object_object_add(w->rec, "apfctl", end);
+			else
+				put_str(w->rec, "apfctl_error", why);
+		}
 		break;
 	case APFWL_DONE:
 		w->have_done = true;
@@ -454,6 +713,8 @@ static enum watch_end watch_console(struct watch *w, int fd, int logfd, char *wh
 				 o->silence_timeout_s);
 			return END_DEADLINE;
 		}
+		if (w->window_open && !w->have_result)
+			latency_poll(w);
 		if (poll(&pf, 1, 500) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -513,6 +774,45 @@ static void finish_record(struct json_object *rec, const struct bench_run_out *o
 		json_object_object_add(rec, "serial_log_incomplete", json_object_new_boolean(1));
 }
 
+/* The run's load record, and the busy flags that follow from it. */
+static void take_load(struct watch *w)
+{
+	struct bench_load_snap end;
+	struct json_object *load;
+	char why[1200];
+	double steal;
+
+	bench_load_snap_take(&end, w->ctx->cgroup_dir);
+	load = bench_load_delta_json(&w->snap_run0, &end);
+	json_object_object_add(load, "foreign_at_start", json_object_new_string(w->snap_run0.foreign_list));
+	if (w->window_open && w->have_result) {
+		json_object_object_add(load, "foreign_at_window_start",
+				       json_object_new_string(w->snap_w0.foreign_list));
+		json_object_object_add(load, "foreign_at_window_end",
+				       json_object_new_string(w->snap_w1.foreign_list));
+	}
+	json_object_object_add(w->rec, "load", load);
+	bench_record_busy(w->rec, NULL);
+	if (w->snap_run0.foreign) {
+		snprintf(why, sizeof(why), "other VMMs or compilers at the run's start: %s",
+			 w->snap_run0.foreign_list);
+		bench_record_busy(w->rec, why);
+	}
+	if (w->window_open && w->have_result) {
+		if (w->snap_w0.foreign || w->snap_w1.foreign) {
+			snprintf(why, sizeof(why), "other VMMs or compilers in the window: %s%s%s",
+				 w->snap_w0.foreign_list, w->snap_w0.foreign && w->snap_w1.foreign ?
+				 "; " : "", w->snap_w1.foreign_list);
+			bench_record_busy(w->rec, why);
+		}
+		steal = bench_load_steal_share(&w->snap_w0, &w->snap_w1);
+		if (isfinite(steal) && steal > BENCH_IDLE_MAX_STEAL) {
+			snprintf(why, sizeof(why), "%.0f%% of CPU time stolen in the window", 100 * steal);
+			bench_record_busy(w->rec, why);
+		}
+	}
+}
+
 struct json_object *bench_run_one(const struct bench_run_ctx *ctx,
 				  struct bench_run_out *out)
 {
@@ -561,6 +861,8 @@ struct json_object *bench_run_one(const struct bench_run_ctx *ctx,
 	} else {
 		snprintf(tpwhy, sizeof(tpwhy), "%s", ctx->tracefs_why ? ctx->tracefs_why : "no tracefs");
 	}
+	w.tpc = tpc;
+	bench_load_snap_take(&w.snap_run0, ctx->cgroup_dir);
 	w.t0 = w.last_output = bench_now_ms();
 	pid = fork();
 	if (pid < 0) {
@@ -588,6 +890,7 @@ struct json_object *bench_run_one(const struct bench_run_ctx *ctx,
 	ws = reap(pid, end != END_EOF);
 	take_tracepoints(w.rec, ctx->tracefs, tpc, tpwhy);
 	take_host_counters(w.rec, ctx->cgroup_dir, before, had);
+	take_load(&w);
 	json_object_object_add(w.rec, "intervals", w.intervals);
 	w.intervals = NULL;
 	decide(&w, out, ws, timed_out, why, ctx->stderr_log);
@@ -604,6 +907,11 @@ fail:
 	put_str(w.rec, "reason", out->reason);
 done:
 	json_object_put(w.intervals);
+	json_object_put(w.apfctl_w0);
+	if (w.lat)
+		apf_tp_sampler_close(w.lat);
+	if (w.match_init)
+		apf_fault_matcher_free(&w.match);
 	if (tpc)
 		apf_tp_counter_close(tpc);
 	for (int i = 0; i < 2; i++) {

@@ -46,6 +46,10 @@ struct bench_run_out {
 	char reason[512];
 };
 
+/* Flag a run record busy with a reason (NULL: just make sure the record
+ * has its "busy" object, {"flag": false, "reasons": []}). */
+void bench_record_busy(struct json_object *rec, const char *reason);
+
 /* Run it; returns the record (never NULL unless out of memory). */
 struct json_object *bench_run_one(const struct bench_run_ctx *ctx,
 				  struct bench_run_out *out);

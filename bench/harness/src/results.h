@@ -27,7 +27,16 @@ int bench_summarize(struct json_object *root);
  * json array of strings (caller puts it). */
 struct json_object *bench_tracepoint_names(struct json_object *root);
 
+/* The fault rate's drift in a run's window: mean rate of the window's
+ * second half of intervals over its first half, minus 1; NaN when the
+ * window has fewer than two intervals. */
+double bench_window_drift(struct json_object *rec);
+
 /* A number at a dotted path of o, NaN when absent or null. */
 double bench_jnum(struct json_object *o, const char *path);
+/* A host counter of a run record (path such as "tracepoints.X" or
+ * "cgroup.pgmajfault"): over the run's measured window when it has one
+ * ("window." + path), else over the whole run. */
+double bench_host_value(struct json_object *rec, const char *path);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "stats.h"
+
 static const char *const names[BENCH_MODE_COUNT] = {
 	[BENCH_MODE_PV] = "pv",
 	[BENCH_MODE_HALT] = "halt",
@@ -58,15 +60,40 @@ int bench_modes_parse(const char *list, enum bench_mode *modes, size_t *n,
 	}
 }
 
-void bench_schedule(const enum bench_mode *modes, size_t n, int reps,
-		    struct bench_slot *out)
+static void shuffle(struct bench_rng *r, size_t *v, size_t n)
 {
+	for (size_t i = 0; i < n; i++)
+		v[i] = i;
+	for (size_t i = n; i > 1; i--) {
+		size_t j = (size_t)bench_rng_below(r, i), t = v[i - 1];
+
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
+void bench_schedule(const enum bench_mode *modes, size_t n, int reps,
+		    uint64_t seed, struct bench_slot *out)
+{
+	size_t sym[BENCH_MODE_COUNT], row[BENCH_MODE_COUNT], col[BENCH_MODE_COUNT];
+	struct bench_rng r;
 	int k = 0;
 
-	for (int r = 0; r < reps; r++)
-		for (size_t i = 0; i < n; i++, k++) {
-			out[k].mode = modes[((size_t)r + i) % n];
-			out[k].rep = r;
+	if (!n || n > BENCH_MODE_COUNT)
+		return;
+	bench_rng_seed(&r, seed);
+	for (int b = 0; b < reps; b++) {
+		size_t in_square = (size_t)b % n;
+
+		if (!in_square) {	/* a new square for the next n blocks */
+			shuffle(&r, sym, n);
+			shuffle(&r, row, n);
+			shuffle(&r, col, n);
+		}
+		for (size_t c = 0; c < n; c++, k++) {
+			out[k].mode = modes[sym[(row[in_square] + col[c]) % n]];
+			out[k].rep = b;
 			out[k].order = k;
 		}
+	}
 }

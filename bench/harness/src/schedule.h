@@ -4,6 +4,7 @@
 #define BENCH_SCHEDULE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum bench_mode {
 	BENCH_MODE_PV,		/* APF on: the guest takes "page not present" */
@@ -27,10 +28,15 @@ struct bench_slot {
 	int order;		/* 0-based position in the whole sequence */
 };
 
-/* reps rounds of the n modes, interleaved; round r starts at mode r mod n
- * and goes round, so slow drift (thermal, page cache, fragmentation) hits
- * every mode alike.  out holds n * reps slots. */
+/* reps blocks of the n modes, each mode once per block (a randomized
+ * complete block design), so slow drift (page cache, fragmentation,
+ * temperature, the machine's other load) hits every mode alike.  Each run
+ * of n consecutive blocks is a Latin square with its symbols, rows and
+ * columns shuffled: there every mode takes every position in the block
+ * once, so no mode always runs first after another.  The order follows
+ * from seed alone (the same on every machine).  out holds n * reps slots;
+ * n <= BENCH_MODE_COUNT. */
 void bench_schedule(const enum bench_mode *modes, size_t n, int reps,
-		    struct bench_slot *out);
+		    uint64_t seed, struct bench_slot *out);
 
 #endif

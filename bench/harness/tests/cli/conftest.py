@@ -55,7 +55,7 @@ def write(path, text):
     path.write_text(text)
 
 
-def make_sysroot(base, swaps="disk", cgroup="v2", kvm="ok", param="Y", zswap="N"):
+def make_sysroot(base, swaps="disk", cgroup="v2", kvm="ok", param="Y", zswap="N", load="0.05"):
     """A host as apf-bench sees it.  cgroup: v2 | none | hybrid | nomem;
     kvm: ok | none | pvm; param: "Y", "N" or None (a stock host kernel)."""
     r = base / "root"
@@ -68,6 +68,12 @@ def make_sysroot(base, swaps="disk", cgroup="v2", kvm="ok", param="Y", zswap="N"
     write(r / "proc/sys/kernel/osrelease", "6.12.0-apf\n")
     write(r / "proc/version", "Linux version 6.12.0-apf (fixture)\n")
     write(r / "proc/cmdline", "root=/dev/vda1 ro\n")
+    # A quiet machine: load 0.05, no steal; stat files do not change, so
+    # a sample of them is 0% busy.
+    write(r / "proc/loadavg", f"{load} 0.10 0.20 1/123 4567\n")
+    write(r / "proc/stat", "cpu  1000 0 500 100000 100 0 10 0 0 0\n"
+                           "cpu0 500 0 250 50000 50 0 5 0 0 0\n"
+                           "cpu1 500 0 250 50000 50 0 5 0 0 0\n")
     if cgroup == "v2":
         write(r / "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids\n")
         write(r / "sys/fs/cgroup/cgroup.subtree_control", "cpu\n")

@@ -49,7 +49,8 @@ def test_real_guest_under_tcg(sysroot, tmp_path):
     r = run("run", "--kernel", KERNEL, "--initrd", INITRD, "--qemu", HERE / "qemu-tcg",
             "--modes", "pv,halt", "--reps", "1", "--memory-max", "32M", "--guest-mem", "512",
             "--workload", "-f 1 -c 1 -m 64 -t 3 -i 1", "--out", out, "--apfctl", "none",
-            "--boot-timeout", "120", "--timeout", "300", sysroot=root, timeout=700)
+            "--boot-timeout", "120", "--timeout", "300", "--source-commit", "fixture",
+            sysroot=root, timeout=700)
     assert r.rc == 0, r.err
     doc = json.loads((out / "results.json").read_text())
     assert [x["outcome"] for x in doc["runs"]] == ["ok", "ok"]
@@ -67,6 +68,11 @@ def test_real_guest_under_tcg(sysroot, tmp_path):
         assert ("no-kvmapf" in cmdline.split()) == (x["mode"] == "halt")
         if names:
             assert sorted(x["tracepoints"]) == names
+        # The new workload's window: opened at t 0 (no -w), counters kept.
+        assert x["window"]["t_s"] == 0
+        assert x["window"]["elapsed_s"] == pytest.approx(3, abs=1)
+        assert x["window"]["load"]["wall_s"] > 0
+        assert x["busy"] == {"flag": False, "reasons": []}
     assert doc["summary"]["line"].startswith("pv/halt ")
     header = (out / "results.csv").read_text().splitlines()[0].split(",")
     assert all(n in header for n in names)

@@ -22,8 +22,10 @@ def bench(root, files, out, log, *args, scenario="ok", env=None, timeout=180):
     k, i = files
     e = standin_env(root, log, scenario)
     e.update(env or {})
+    # The checkout's own state is not under test here: --source-commit.
     return run("run", "--kernel", k, "--initrd", i, "--qemu", STANDIN, "--out", out,
-               "--apfctl", "none", *args, sysroot=root, env=e, timeout=timeout)
+               "--apfctl", "none", "--source-commit", "fixture", *args, sysroot=root,
+               env=e, timeout=timeout)
 
 
 def results(out):
@@ -35,8 +37,9 @@ def test_all_modes_ok(sysroot, files, tmp_path):
     r = bench(root, files, out, log, "--reps", "2", "--label", "stand-in run")
     assert r.rc == 0, r.err
     # The summary line, on stdout and first in summary.txt.
-    line = "pv/off 2.00  pv/halt 1.33  pv/baseline 0.91 (compute units/s medians; " \
-           "2 ok runs per mode; crashes 0, hangs 0)"
+    line = "pv/off 2.00 [2.00, 2.00] p=0.19  pv/halt 1.33 [1.33, 1.33] p=0.19  " \
+           "pv/baseline 0.91 [0.91, 0.91] p=0.19 (compute units/s: ratios of medians, " \
+           "95% bootstrap intervals, Mann-Whitney p; 2 ok runs per mode; crashes 0, hangs 0)"
     assert r.out.splitlines()[0] == line
     assert (out / "summary.txt").read_text().splitlines()[0] == line
     doc = results(out)
@@ -55,10 +58,18 @@ def test_all_modes_ok(sysroot, files, tmp_path):
     assert doc["summary"]["ratios"]["fault_pages_per_s"]["pv/off"] == pytest.approx(1.25)
     assert doc["summary"]["modes"]["pv"]["compute_units_per_s"]["median"] == 200
     assert doc["summary"]["modes"]["pv"]["events_median"]["guest_page_not_present"] == 4242
-    # Interleaved and rotated: rep 2 starts with the second mode.
-    order = [(x["mode"], x["rep"], x["order"]) for x in doc["runs"]]
-    assert order == [("pv", 1, 1), ("halt", 1, 2), ("off", 1, 3), ("baseline", 1, 4),
-                     ("halt", 2, 5), ("off", 2, 6), ("baseline", 2, 7), ("pv", 2, 8)]
+    # Randomized blocks: every mode once per repetition, in the seed's order.
+    assert isinstance(doc["params"]["seed"], int)
+    assert [(x["rep"], x["order"]) for x in doc["runs"]] == \
+        [(1, 1), (1, 2), (1, 3), (1, 4), (2, 5), (2, 6), (2, 7), (2, 8)]
+    for rep in (1, 2):
+        assert sorted(x["mode"] for x in doc["runs"] if x["rep"] == rep) == sorted(MODES)
+    assert doc["source"] == {"commit": "fixture", "describe": None, "dirty": False,
+                             "dirty_paths": None,
+                             "how": "--source-commit (checked by the caller)"}
+    assert doc["idle_at_start"]["busy"] is False
+    assert doc["summary"]["busy_runs"] == 0
+    assert doc["summary"]["counters_over"].startswith("the measured window")
     for x in doc["runs"]:
         assert x["outcome"] == "ok", x
         assert x["reason"] is None
@@ -69,8 +80,16 @@ def test_all_modes_ok(sysroot, files, tmp_path):
         assert x["bad_apfwl_lines"] == 0
         assert x["tracepoints"] is None and "no tracefs" in x["tracepoints_error"]
         assert x["vmstat"] == {"pswpin": 0, "pswpout": 0}
-        assert (out / x["serial_log"]).read_bytes().count(b"APFWL") == 8
+        assert (out / x["serial_log"]).read_bytes().count(b"APFWL") == 9   # + window
         assert "-accel" in x["qemu_argv"]
+        # The window: from the workload's window line to its result.
+        assert x["window"]["t_s"] == 0
+        assert x["window"]["elapsed_s"] == pytest.approx(4.004152)
+        assert x["window"]["tracepoints"] is None
+        assert x["window"]["latency"] is None and x["window"]["latency_error"]
+        assert x["window"]["load"]["wall_s"] >= 0
+        assert x["load"]["loadavg_start"] == [0.05, 0.1, 0.2]
+        assert x["busy"] == {"flag": False, "reasons": []}
     # What QEMU saw: its cgroup, the switch, the guest command line.
     seen = read_log(log)
     assert [s["mode"] for s in seen] == [x["mode"] for x in doc["runs"]]
@@ -91,10 +110,12 @@ def test_all_modes_ok(sysroot, files, tmp_path):
     # CSV: one row per run.
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert len(rows) == 8
-    assert rows[0]["mode"] == "pv" and rows[0]["outcome"] == "ok"
-    assert float(rows[0]["compute_units_per_s"]) == 200
-    assert float(rows[3]["fault_pages_per_s"]) == 3000
-    assert rows[0]["guest_page_not_present"] == "4242"
+    by = {r["mode"]: r for r in rows}
+    assert by["pv"]["outcome"] == "ok"
+    assert float(by["pv"]["compute_units_per_s"]) == 200
+    assert float(by["baseline"]["fault_pages_per_s"]) == 3000
+    assert by["pv"]["guest_page_not_present"] == "4242"
+    assert by["pv"]["busy"] == "0" and by["pv"]["loadavg1_start"] == "0.05"
     dat = (out / "summary.dat").read_text().splitlines()
     assert dat[2].split()[:4] == ["0", "pv", "2", "200"]
     assert dat[5].split()[:4] == ["3", "baseline", "2", "220"]
@@ -231,7 +252,7 @@ def test_off_skipped_without_a_switch(sysroot, files, tmp_path):
     assert doc["params"]["modes"] == ["pv", "halt", "baseline"]
     assert doc["params"]["requested_modes"] == MODES
     assert "no way to switch APF off" in doc["skipped"]["off"]
-    assert doc["summary"]["line"].startswith("pv/halt 1.33  pv/baseline 0.91 (")
+    assert doc["summary"]["line"].startswith("pv/halt 1.33 [1.33, 1.33] p=1  pv/baseline 0.91 ")
     assert doc["summary"]["line"].endswith("; skipped: off)")
     r = bench(root, files, tmp_path / "out2", log, "--modes", "off")
     assert r.rc == 3
@@ -256,17 +277,21 @@ def test_apfctl_stats_taken_while_the_vm_lives(sysroot, files, tmp_path):
                     " \"$*\" \"$state\"\n")
     fake.chmod(0o755)
     k, i = files
+    # The stand-in lingers after its result line, as a guest's poweroff does.
     r = run("run", "--kernel", k, "--initrd", i, "--qemu", STANDIN, "--out", out,
-            "--modes", "pv", "--reps", "1", "--apfctl", fake, sysroot=root,
-            env=standin_env(root, log))
+            "--modes", "pv", "--reps", "1", "--apfctl", fake, "--source-commit", "fixture",
+            sysroot=root, env=standin_env(root, log, STANDIN_DELAY="0.3"))
     assert r.rc == 0, r.err
     x = results(out)["runs"][0]
     pid = read_log(log)[0]["pid"]
     assert x["apfctl"]["argv"] == f"--sysroot {root} stats -1 -s 0.2 -j -p {pid}"
-    assert x["apfctl"]["qemu_state"] == "T"      # stopped while counted
+    assert x["apfctl"]["qemu_state"] == "T"      # stopped while counted at the end
+    # Counted at the window's start too, running; no per-VM counters here.
+    assert x["window"]["apfctl_error"] == "apfctl has no counters of this VM"
     assert results(out)["params"]["apfctl"] == str(fake)
     r = run("run", "--kernel", k, "--initrd", i, "--qemu", STANDIN, "--out", out,
-            "--apfctl", tmp_path / "none-such", sysroot=root, env=standin_env(root, log))
+            "--apfctl", tmp_path / "none-such", "--source-commit", "fixture", sysroot=root,
+            env=standin_env(root, log))
     assert r.rc == 2 and "--apfctl" in r.err
 
 
@@ -275,7 +300,8 @@ def test_sigint_stops_cleans_up_and_restores(sysroot, files, tmp_path):
     k, i = files
     cmd = list(WRAPPER) + [APF_BENCH, "run", "--kernel", str(k), "--initrd", str(i),
                            "--qemu", str(STANDIN), "--out", str(out), "--apfctl", "none",
-                           "--modes", "off", "--sysroot", str(root)]
+                           "--modes", "off", "--sysroot", str(root),
+                           "--source-commit", "fixture"]
     env = dict(os.environ)
     env.update(standin_env(root, log, "silent"))
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -302,17 +328,189 @@ def test_plot_remakes_outputs(sysroot, files, tmp_path):
     root, out, log = sysroot(), tmp_path / "out", tmp_path / "log"
     r = bench(root, files, out, log, "--modes", "pv,halt", "--reps", "1")
     assert r.rc == 0
-    for f in ("summary.txt", "summary.dat", "results.csv"):
+    for f in ("summary.txt", "summary.dat", "points.dat", "ratios.dat", "results.csv"):
         (out / f).unlink()
     if subprocess.run(["sh", "-c", "command -v gnuplot"], capture_output=True).returncode == 0:
         (out / "throughput.png").unlink()
         r = run("plot", out)
         assert r.rc == 0, r.err
-        assert r.out.splitlines()[0].startswith("pv/halt 1.33 (")
+        assert r.out.splitlines()[0].startswith("pv/halt 1.33 [1.33, 1.33] p=1 (")
         assert (out / "throughput.png").exists()
     # Without gnuplot: the summary files still come back, and it says so.
     r = run("plot", out, env={"APF_BENCH_GNUPLOT": str(tmp_path / "no-gnuplot")})
     assert r.rc == 3
     assert "gnuplot is not installed" in r.err and "gnuplot-nox" in r.err
-    for f in ("summary.txt", "summary.dat", "results.csv"):
+    for f in ("summary.txt", "summary.dat", "points.dat", "ratios.dat", "results.csv"):
         assert (out / f).exists()
+
+
+def test_statistics(sysroot, files, tmp_path):
+    """Six repetitions that differ (the stand-in moves its figures 1% per
+    repetition): intervals, the rank test and the paired ratios."""
+    root, out, log = sysroot(), tmp_path / "out", tmp_path / "log"
+    r = bench(root, files, out, log, "--modes", "pv,off", "--reps", "6", "--seed", "7",
+              env={"STANDIN_SPREAD": "1", "STANDIN_DELAY": "0"})
+    assert r.rc == 0, r.err
+    doc = results(out)
+    assert doc["params"]["seed"] == 7
+    pv = doc["summary"]["modes"]["pv"]["compute_units_per_s"]
+    assert pv["median"] == pytest.approx(205)
+    # n = 6: the exact interval of the median is min..max, coverage 1 - 2/64.
+    assert pv["median_ci95"] == {"lo": 200, "hi": 210, "coverage": pytest.approx(1 - 2 / 64)}
+    c = doc["summary"]["comparisons"]["compute_units_per_s"]["pv/off"]
+    assert c["ratio"] == pytest.approx(2.0)
+    assert 1.9 < c["ci95"]["lo"] <= 2.0 <= c["ci95"]["hi"] < 2.1
+    # Every pv run beats every off run: U = 36, exact p = 2 / C(12, 6).
+    assert c["mann_whitney"]["u"] == 36
+    assert c["mann_whitney"]["p"] == pytest.approx(2 / 924)
+    assert c["mann_whitney"]["method"].startswith("exact")
+    assert c["paired"]["n"] == 6
+    assert [p[0] for p in c["paired"]["by_rep"]] == [1, 2, 3, 4, 5, 6]
+    assert all(p[1] == pytest.approx(2.0) for p in c["paired"]["by_rep"])
+    # The same seed, the same order; the figures do not depend on it.
+    r = bench(root, files, tmp_path / "again", log, "--modes", "pv,off", "--reps", "6",
+              "--seed", "7", env={"STANDIN_SPREAD": "1", "STANDIN_DELAY": "0"})
+    again = results(tmp_path / "again")
+    assert [x["mode"] for x in again["runs"]] == [x["mode"] for x in doc["runs"]]
+    assert again["summary"]["comparisons"] == doc["summary"]["comparisons"]
+    text = (out / "summary.txt").read_text()
+    assert "run order: randomized balanced blocks, seed 7" in text
+    assert "1 compute unit = 200000 rounds" in text
+    assert "pv/off       2 " in text and "U 36.0, p 0.00216 (exact)" in text
+    pts = [ln.split() for ln in (out / "points.dat").read_text().splitlines()
+           if not ln.startswith("#")]
+    assert len(pts) == 12 and {p[0] for p in pts} == {"0", "1"}
+    ratios = [ln.split() for ln in (out / "ratios.dat").read_text().splitlines()
+              if not ln.startswith("#")]
+    assert ratios[0][1] == "pv/off" and float(ratios[0][2]) == pytest.approx(2.0)
+
+
+def test_busy_machine_refused_or_flagged(sysroot, files, tmp_path):
+    # A load average of 5 on 2 CPUs; --idle-wait 0: no waiting for it.
+    root, out, log = sysroot(load="5.00"), tmp_path / "out", tmp_path / "log"
+    r = bench(root, files, out, log, "--modes", "pv", "--reps", "1", "--idle-wait", "0")
+    assert r.rc == 6, r.err
+    assert "the machine is busy (1-min load average 5.00 on 2 CPUs" in r.err
+    assert "--allow-busy" in r.err
+    assert not (out / "results.json").exists()
+    r = bench(root, files, out, log, "--modes", "pv,halt", "--reps", "2", "--allow-busy")
+    assert r.rc == 0, r.err
+    doc = results(out)
+    assert doc["idle_at_start"]["busy"] is True
+    assert doc["params"]["allow_busy"] is True
+    for x in doc["runs"]:
+        assert x["busy"]["flag"] is True
+        assert "run with --allow-busy" in x["busy"]["reasons"][0]
+    assert doc["summary"]["busy_runs"] == 4
+    assert "BUSY MACHINE: 4 runs flagged" in doc["summary"]["line"]
+    assert "runs flagged busy" in (out / "summary.txt").read_text()
+    assert [ln.split()[-1] for ln in (out / "points.dat").read_text().splitlines()
+            if not ln.startswith("#")] == ["1"] * 4
+
+
+def test_busy_other_vmm_or_compiler(sysroot, files, tmp_path):
+    root, out, log = sysroot(), tmp_path / "out", tmp_path / "log"
+    # Another QEMU and a compiler in the (fixture) process table.
+    (root / "proc/4242").mkdir()
+    (root / "proc/4242/stat").write_text("4242 (qemu-system-x86) S 1 4242 4242 0 -1 4194560 0\n")
+    (root / "proc/4343").mkdir()
+    (root / "proc/4343/stat").write_text("4343 (cc1) R 4300 4300 4300 0 -1 4194304 0\n")
+    (root / "proc/2").mkdir()
+    (root / "proc/2/stat").write_text("2 (kthreadd) S 0 0 0 0 -1 2129984 0\n")
+    r = bench(root, files, out, log, "--modes", "pv", "--reps", "1", "--idle-wait", "0")
+    assert r.rc == 6
+    assert "other VMMs or compilers running: " in r.err
+    assert "4242 qemu-system-x86" in r.err and "4343 cc1" in r.err and "kthreadd" not in r.err
+    r = bench(root, files, out, log, "--modes", "pv", "--reps", "1", "--allow-busy")
+    assert r.rc == 0, r.err
+    reasons = results(out)["runs"][0]["busy"]["reasons"]
+    assert any("other VMMs or compilers at the run's start: " in x for x in reasons)
+    assert any("other VMMs or compilers in the window" in x for x in reasons)
+
+
+def test_resume_keeps_finished_runs(sysroot, files, tmp_path):
+    """An interrupted plan (an L1 that crashed) goes on where it stopped:
+    same seed, same order, the finished runs kept."""
+    root, out, log = sysroot(), tmp_path / "out", tmp_path / "log"
+    r = bench(root, files, out, log, "--modes", "pv,off", "--reps", "3", "--seed", "11")
+    assert r.rc == 0, r.err
+    full = results(out)
+    # Keep the first 4 runs, as a checkpoint before a crash would.
+    cut = dict(full, runs=full["runs"][:4])
+    (out / "results.json").write_text(json.dumps(cut))
+    log.unlink()
+    r = bench(root, files, out, log, "--modes", "pv,off", "--reps", "3", "--resume")
+    assert r.rc == 0, r.err
+    assert "--resume: 4 of 6 runs of the plan" in r.err
+    doc = results(out)
+    assert [(x["mode"], x["order"]) for x in doc["runs"]] == \
+        [(x["mode"], x["order"]) for x in full["runs"]]
+    assert doc["runs"][:4] == full["runs"][:4]          # kept as they were
+    assert len(read_log(log)) == 2                       # only the rest ran
+    assert doc["params"]["seed"] == 11
+    assert doc["resumed"][0]["runs_kept"] == 4
+    assert doc["summary"]["modes"]["pv"]["ok"] == 3
+    # Another plan in the same directory: refused, nothing run.
+    r = bench(root, files, out, log, "--modes", "pv,off", "--reps", "4", "--resume")
+    assert r.rc == 2 and "reps 3, this run 4" in r.err
+    # Another commit: refused.
+    k, i = files
+    r = run("run", "--kernel", k, "--initrd", i, "--qemu", STANDIN, "--out", out,
+            "--apfctl", "none", "--source-commit", "other", "--modes", "pv,off",
+            "--reps", "3", "--resume", sysroot=root, env=standin_env(root, log))
+    assert r.rc == 2 and "came from commit fixture, this is other" in r.err
+    # Nothing to resume yet: a fresh start.
+    r = bench(root, files, tmp_path / "new", log, "--modes", "pv", "--reps", "1", "--resume")
+    assert r.rc == 0 and "starting the plan" in r.err
+
+
+def git(repo, *args):
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                   env=dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+                            GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t"))
+
+
+def test_source_commit_and_dirty_tree(sysroot, files, tmp_path):
+    root, out, log = sysroot(), tmp_path / "out", tmp_path / "log"
+    repo = tmp_path / "repo"
+    (repo / "bench/harness").mkdir(parents=True)
+    (repo / "bench/harness/x.c").write_text("int x;\n")
+    (repo / "ansible").mkdir()
+    (repo / "ansible/y.yml").write_text("a: 1\n")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "c")
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    k, i = files
+    e = standin_env(root, log)
+
+    def go(o, *extra):
+        return run("run", "--kernel", k, "--initrd", i, "--qemu", STANDIN, "--out", o,
+                   "--apfctl", "none", "--modes", "pv", "--reps", "1", *extra, sysroot=root,
+                   env=dict(e, APF_BENCH_SOURCE_DIR=str(repo)))
+    # A change outside the benchmark's sources does not count.
+    (repo / "ansible/y.yml").write_text("a: 2\n")
+    r = go(out)
+    assert r.rc == 0, r.err
+    src = results(out)["source"]
+    assert src["commit"] == head and src["dirty"] is False
+    assert src["how"].startswith("git in ")
+    (repo / "bench/harness/x.c").write_text("int y;\n")
+    (repo / "bench/harness/new.c").write_text("int z;\n")
+    r = go(tmp_path / "o2")
+    assert r.rc == 6
+    assert "uncommitted changes" in r.err and "bench/harness/x.c" in r.err
+    assert "bench/harness/new.c" in r.err
+    r = go(tmp_path / "o3", "--allow-dirty")
+    assert r.rc == 0, r.err
+    src = results(tmp_path / "o3")["source"]
+    assert src["dirty"] is True and "bench/harness/x.c" in src["dirty_paths"]
+    assert src["describe"].endswith("-dirty")
+    assert "DIRTY" in (tmp_path / "o3" / "summary.txt").read_text()
+    # Not a checkout at all (an installed apf-bench): recorded as unknown.
+    r = run("run", "--kernel", k, "--initrd", i, "--qemu", STANDIN, "--out", tmp_path / "o4",
+            "--apfctl", "none", "--modes", "pv", "--reps", "1", sysroot=root,
+            env=dict(e, APF_BENCH_SOURCE_DIR="none"))
+    assert r.rc == 0, r.err
+    assert results(tmp_path / "o4")["source"]["commit"] is None

@@ -16,6 +16,7 @@
 
 #include "apfwl.h"
 #include "console.h"
+#include "hostload.h"
 #include "options.h"
 #include "procstat.h"
 #include "swaps.h"
@@ -184,35 +185,42 @@ static void test_longs(void **state)
 static void test_workload(void **state)
 {
 	char apfwl[256], why[256];
-	long mb, t;
+	long mb, t, w;
 
 	(void)state;
 	assert_int_equal(bench_workload_parse("-f 2 -c 2 -m 600 -t 30", apfwl, sizeof(apfwl),
-					      &mb, &t, why, sizeof(why)), 0);
+					      &mb, &t, &w, why, sizeof(why)), 0);
 	assert_string_equal(apfwl, "-f,2,-c,2,-m,600,-t,30");
 	assert_int_equal(mb, 600);
 	assert_int_equal(t, 30);
+	assert_int_equal(w, 0);
+	/* -w: the warm-up before the measured window (the run is longer). */
+	assert_int_equal(bench_workload_parse("-m 400 -w 20 -t 60", apfwl, sizeof(apfwl),
+					      &mb, &t, &w, why, sizeof(why)), 0);
+	assert_string_equal(apfwl, "-m,400,-w,20,-t,60");
+	assert_int_equal(w, 20);
+	assert_int_equal(t, 60);
 	assert_int_equal(bench_workload_parse("  -m300\t-f 1 ", apfwl, sizeof(apfwl),
-					      &mb, &t, why, sizeof(why)), 0);
+					      &mb, &t, &w, why, sizeof(why)), 0);
 	assert_string_equal(apfwl, "-m300,-f,1");
 	assert_int_equal(mb, 300);
 	assert_int_equal(t, -1);
 	/* -m is required: memory.max is checked against it. */
 	assert_int_equal(bench_workload_parse("-f 2 -t 30", apfwl, sizeof(apfwl),
-					      &mb, &t, why, sizeof(why)), -EINVAL);
+					      &mb, &t, &w, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "-m"));
 	assert_int_equal(bench_workload_parse("-m", apfwl, sizeof(apfwl),
-					      &mb, &t, why, sizeof(why)), -EINVAL);
+					      &mb, &t, &w, why, sizeof(why)), -EINVAL);
 	assert_int_equal(bench_workload_parse("-m lots", apfwl, sizeof(apfwl),
-					      &mb, &t, why, sizeof(why)), -EINVAL);
+					      &mb, &t, &w, why, sizeof(why)), -EINVAL);
 	/* Commas and quotes cannot travel on the kernel command line. */
 	assert_int_equal(bench_workload_parse("-m 600 -x a,b", apfwl, sizeof(apfwl),
-					      &mb, &t, why, sizeof(why)), -EINVAL);
+					      &mb, &t, &w, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "comma"));
 	assert_int_equal(bench_workload_parse("-m 600 \"x", apfwl, sizeof(apfwl),
-					      &mb, &t, why, sizeof(why)), -EINVAL);
+					      &mb, &t, &w, why, sizeof(why)), -EINVAL);
 	assert_int_equal(bench_workload_parse("-m 600 -f 2 -c 2", apfwl, 8,
-					      &mb, &t, why, sizeof(why)), -EINVAL);
+					      &mb, &t, &w, why, sizeof(why)), -EINVAL);
 }
 
 /* ---- APFWL lines -------------------------------------------------------- */
@@ -401,6 +409,61 @@ static void test_keyed(void **state)
 	assert_int_equal(bench_keyed_value("", "pswpin", &v), -ENOENT);
 }
 
+/* ---- hostload.c: /proc/stat, /proc/loadavg, /proc/PID/stat --------------- */
+
+static void test_host_load(void **state)
+{
+	struct bench_cpu_times t;
+	double la[3];
+	char comm[64];
+	pid_t ppid;
+	bool kt;
+
+	(void)state;
+	assert_int_equal(bench_cpu_times_parse("cpu  100 5 50 1000 20 1 2 7 0 0\n"
+					       "cpu0 50 2 25 500 10 0 1 3 0 0\n"
+					       "cpu1 50 3 25 500 10 1 1 4 0 0\nintr 1\n", &t), 0);
+	assert_int_equal(t.user, 100);
+	assert_int_equal(t.idle, 1000);
+	assert_int_equal(t.steal, 7);
+	assert_int_equal(t.ncpu, 2);
+	/* Old kernels: no steal column. */
+	assert_int_equal(bench_cpu_times_parse("cpu  1 2 3 4\n", &t), 0);
+	assert_int_equal(t.steal, 0);
+	assert_int_equal(t.ncpu, 1);
+	assert_int_equal(bench_cpu_times_parse("cpu0 1 2 3 4\n", &t), -EINVAL);
+	assert_int_equal(bench_cpu_times_parse("cpu  x\n", &t), -EINVAL);
+	assert_int_equal(bench_loadavg_parse("2.69 3.50 3.31 4/106 31958\n", la), 0);
+	assert_true(la[0] == 2.69 && la[2] == 3.31);
+	assert_int_equal(bench_loadavg_parse("garbage", la), -EINVAL);
+	/* comm may hold spaces and parentheses: the last ')' ends it. */
+	assert_int_equal(bench_proc_stat_parse("77 (a (b) c) S 12 77 77 0 -1 4194560 0 0",
+					       comm, sizeof(comm), &ppid, &kt), 0);
+	assert_string_equal(comm, "a (b) c");
+	assert_int_equal(ppid, 12);
+	assert_false(kt);
+	assert_int_equal(bench_proc_stat_parse("2 (kthreadd) S 0 0 0 0 -1 2129984 0",
+					       comm, sizeof(comm), &ppid, &kt), 0);
+	assert_true(kt);
+	assert_int_equal(bench_proc_stat_parse("2 kthreadd S 0", comm, sizeof(comm), &ppid, &kt),
+			 -EINVAL);
+	assert_int_equal(bench_proc_stat_parse("2 (x) S", comm, sizeof(comm), &ppid, &kt), -EINVAL);
+	/* Other VMMs and compilers; not our own tools, not the shell. */
+	assert_true(bench_foreign_comm("qemu-system-x86"));
+	assert_true(bench_foreign_comm("qemu-apf"));
+	assert_true(bench_foreign_comm("cc1"));
+	assert_true(bench_foreign_comm("cc1plus"));
+	assert_true(bench_foreign_comm("clang-19"));
+	assert_true(bench_foreign_comm("rustc"));
+	assert_true(bench_foreign_comm("ld.lld"));
+	assert_true(bench_foreign_comm("cloud-hyperviso"));
+	assert_false(bench_foreign_comm("qemu-ga"));
+	assert_false(bench_foreign_comm("make"));
+	assert_false(bench_foreign_comm("apfctl"));
+	assert_false(bench_foreign_comm("bash"));
+	assert_false(bench_foreign_comm("kworker/0:1"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_crash_lines),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_keyed),
+		cmocka_unit_test(test_host_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,9 +112,17 @@ static void test_summarize(void **state)
 	assert_close(at(root, "summary.modes.pv.events_median.guest_page_not_present"), 2750);
 	assert_true(json_object_object_get_ex(root, "summary", &sum));
 	assert_true(json_object_object_get_ex(sum, "line", &line));
-	assert_string_equal(json_object_get_string(line),
-		"pv/off 2.20  pv/halt 1.47  pv/baseline 0.92 (compute units/s medians; "
-		"ok runs: pv 3, halt 3, off 3, baseline 2; crashes 1, hangs 1)");
+	assert_true(!strncmp(json_object_get_string(line), "pv/off 2.20 [", 13));
+	assert_non_null(strstr(json_object_get_string(line), "  pv/halt 1.47 ["));
+	assert_non_null(strstr(json_object_get_string(line), "  pv/baseline 0.92 ["));
+	assert_non_null(strstr(json_object_get_string(line),
+		" (compute units/s: ratios of medians, 95% bootstrap intervals, Mann-Whitney p; "
+		"ok runs: pv 3, halt 3, off 3, baseline 2; crashes 1, hangs 1)"));
+	/* 3 against 3 apart: the exact test's smallest p, 0.1. */
+	assert_close(at(root, "summary.comparisons.compute_units_per_s.pv/off.mann_whitney.p"), 0.1);
+	assert_close(at(root, "summary.comparisons.compute_units_per_s.pv/off.ratio"), 2.2);
+	/* Fewer than 6 runs: no 95% interval of a median. */
+	assert_true(isnan(at(root, "summary.modes.pv.compute_units_per_s.median_ci95.lo")));
 	/* Summarizing again replaces, not duplicates. */
 	assert_int_equal(bench_summarize(root), 0);
 	assert_close(at(root, "summary.ok_runs"), 11);
@@ -142,7 +150,8 @@ static void test_summary_line_even(void **state)
 	assert_int_equal(bench_summarize(root), 0);
 	assert_string_equal(json_object_get_string(json_object_object_get(
 		json_object_object_get(root, "summary"), "line")),
-		"pv/halt 1.10 (compute units/s medians; 3 ok runs per mode; crashes 0, hangs 0; skipped: off)");
+		"pv/halt 1.10 [1.10, 1.10] p=0.047 (compute units/s: ratios of medians, 95% bootstrap "
+		"intervals, Mann-Whitney p; 3 ok runs per mode; crashes 0, hangs 0; skipped: off)");
 	json_object_put(root);
 }
 
@@ -192,11 +201,14 @@ static void test_csv(void **state)
 	assert_true(!strncmp(csv, "mode,rep,order,outcome,compute_units_per_s,fault_pages_per_s,"
 			     "elapsed_s,fill_s,kvm_async_pf_not_present,kvm_async_pf_ready,"
 			     "guest_page_not_present,guest_page_ready,pgmajfault,pswpin,pswpout,"
-			     "wall_s,reason\n", strlen("mode,rep")));
+			     "host_async_pf_queued,host_async_pf_not_present,host_async_pf_halted,"
+			     "latency_p50_ns,latency_p99_ns,latency_p999_ns,warmup_s,"
+			     "window_busy_share,window_steal_share,window_other_share,qemu_cpu_s,"
+			     "wall_s,loadavg1_start,busy,reason\n", strlen("mode,rep")));
 	line2 = strchr(csv, '\n') + 1;
-	assert_true(!strncmp(line2, "pv,1,1,ok,200,1000,30,,5000,5000,2500,,,,,,\n", 44));
+	assert_true(!strncmp(line2, "pv,1,1,ok,200,1000,30,,5000,5000,2500,,,,,,,,,,,,,,,,,,,\n", 55));
 	/* The crash's reason is quoted (comma and quotes inside). */
-	assert_non_null(strstr(csv, "off,2,2,crash,,,,,10,10,5,,,,,,\"soft lockup: BUG: soft lockup, \"\"CPU#1\"\"\"\n"));
+	assert_non_null(strstr(csv, "off,2,2,crash,,,,,10,10,5,,,,,,,,,,,,,,,,,,,\"soft lockup: BUG: soft lockup, \"\"CPU#1\"\"\"\n"));
 	/* 13 runs + header. */
 	{
 		int n = 0;
@@ -217,12 +229,22 @@ static void test_dat_and_txt(void **state)
 	(void)state;
 	bench_summarize(root);
 	dat = to_text(bench_summary_dat_to, root);
-	assert_non_null(strstr(dat, "\n0 pv 3 220 210 230 200 240 1050 1025 1075 1000 1100\n"));
-	assert_non_null(strstr(dat, "\n3 baseline 2 240 235 245 230 250 2950 2925 2975 2900 3000\n"));
+	/* median, its interval (none below 6 runs), min, max. */
+	assert_non_null(strstr(dat, "\n0 pv 3 220 NaN NaN 200 240 1050 NaN NaN 1000 1100\n"));
+	assert_non_null(strstr(dat, "\n3 baseline 2 240 NaN NaN 230 250 2950 NaN NaN 2900 3000\n"));
+	free(dat);
+	dat = to_text(bench_points_dat_to, root);
+	assert_non_null(strstr(dat, "\n0 1 200 1000 0\n"));
+	free(dat);
+	dat = to_text(bench_ratios_dat_to, root);
+	assert_non_null(strstr(dat, "\n0 pv/off 2.2 "));
+	assert_non_null(strstr(dat, "\n2 pv/baseline 0.916667 "));
 	free(dat);
 	txt = to_text(bench_summary_txt_to, root);
-	assert_true(!strncmp(txt, "pv/off 2.20  pv/halt 1.47  pv/baseline 0.92 (", 45));
-	assert_non_null(strstr(txt, "fault pages/s medians:  pv/off 1.31"));
+	assert_true(!strncmp(txt, "pv/off 2.20 [", 13));
+	assert_non_null(strstr(txt, "fault pages/s, pv against each mode"));
+	assert_non_null(strstr(txt, "  pv/off       1.31 "));
+	assert_non_null(strstr(txt, "1 compute unit = 200000 rounds"));
 	assert_non_null(strstr(txt, "failed runs (not in the figures above):"));
 	assert_non_null(strstr(txt, "  off rep 2: crash: soft lockup"));
 	assert_non_null(strstr(txt, "  baseline rep 2: hang:"));
@@ -277,9 +299,37 @@ static void test_write_all(void **state)
 	bench_json_teardown();
 }
 
+/* The fault rate's drift over the window: its second half over its first. */
+static void test_window_drift(void **state)
+{
+	const char *text =
+		"{\"window\": {\"t_s\": 10, \"elapsed_s\": 30},"
+		" \"intervals\": [[5, 40, 1], [10, 50, 1], [15, 55, 1], [20, 60, 1],"
+		" [25, 60, 1], [30, 66, 1], [35, 66, 1]]}";
+	struct json_object *r = json_tokener_parse(text), *w;
+
+	(void)state;
+	/* In the window: 15..35; the first (begun before it) is dropped:
+	 * (66 + 66) / (60 + 60) - 1. */
+	assert_close(bench_window_drift(r), 0.1);
+	json_object_put(r);
+	/* Without a warm-up every interval is the window's. */
+	r = json_tokener_parse("{\"window\": {\"t_s\": 0, \"elapsed_s\": 20},"
+			       " \"intervals\": [[5, 40], [10, 40], [15, 50], [20, 50]]}");
+	assert_close(bench_window_drift(r), 0.25);
+	/* One interval, or no window: unknown. */
+	json_object_object_get_ex(r, "window", &w);
+	json_object_object_add(w, "elapsed_s", json_object_new_double(5));
+	assert_true(isnan(bench_window_drift(r)));
+	json_object_object_del(r, "window");
+	assert_true(isnan(bench_window_drift(r)));
+	json_object_put(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_window_drift),
 		cmocka_unit_test(test_summarize),
 		cmocka_unit_test(test_summary_line_even),
 		cmocka_unit_test(test_summary_no_ok),
