@@ -6,7 +6,11 @@ says).  The benchmark itself is bench/harness's apf-bench, run inside L1
 (guest/l1-bench.sh) against bench/workload's initramfs in L2.
 """
 import json
+import os
 import re
+import subprocess
+import threading
+import time
 from pathlib import Path
 
 MODES = ("pv", "halt", "off", "baseline")
@@ -22,34 +26,39 @@ MODES = ("pv", "halt", "off", "baseline")
 L2_APPEND = "watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300"
 
 # Named configurations.  Each L2 run: boot (~30 s), fill the buffer (~5-8
-# MB/s under emulation, the part beyond memory.max through swap), the
-# measured -t seconds, teardown.  run_bound is apf-bench's --timeout per
-# run (a hang bound, not an estimate); the L1 timeout is derived from it.
+# MB/s under emulation, the part beyond memory.max through swap), -w
+# seconds of warm-up (the fill's swap writeback and the fault ramp after
+# it: at 40 IOPS the fault rate still climbed from ~35 to ~70 pages/s over
+# the first 25 s in the 2026-11 runs), the measured -t seconds, teardown.
+# summary.txt's "fault drift" says whether the window was steady (within
+# +-10%); raise -w where it was not.  10 repetitions per mode: at 3 against
+# 3 the smallest Mann-Whitney p is 0.1.  run_bound is apf-bench's --timeout
+# per run (a hang bound, not an estimate); the L1 timeout is derived from it.
 CONFIGS = {
     "natapov": {
         "title": "Natapov-style, scaled to the lab: 2 vCPUs, 2 fault + 2 compute "
                  "threads, 400 MB buffer under memory.max 176M (2.3x)",
         "smp": 2, "guest_mem": 768, "memory_max": "176M",
-        "workload": "-f 2 -c 2 -m 400 -t 30",
-        "modes": "pv,halt,off,baseline", "reps": 3, "run_bound": 480,
+        "workload": "-f 2 -c 2 -m 400 -w 30 -t 40",
+        "modes": "pv,halt,off,baseline", "reps": 10, "run_bound": 600,
     },
     "halt-hurts": {
         "title": "halting hurts: 1 vCPU, 1 fault + 1 compute thread (the compute "
                  "thread can run only while the vCPU is not halted)",
         "smp": 1, "guest_mem": 768, "memory_max": "176M",
-        "workload": "-f 1 -c 1 -m 400 -t 30",
-        "modes": "pv,halt,off,baseline", "reps": 3, "run_bound": 480,
+        "workload": "-f 1 -c 1 -m 400 -w 30 -t 40",
+        "modes": "pv,halt,off,baseline", "reps": 10, "run_bound": 600,
     },
     # Fault threads only, for a fixed time: the figure is fault pages/s
     # (pv against off is APF's cost).  The workload's --finish mode would
     # time whole passes, but one pass over the buffer is 102400 swap-ins,
     # at the lab's ~60-250 a second 7-30 minutes a run.
     "no-other-work": {
-        "title": "no other runnable work: 2 fault threads only, 30 s, fault pages/s "
+        "title": "no other runnable work: 2 fault threads only, 40 s, fault pages/s "
                  "(APF's cost when nothing can use the wait)",
         "smp": 2, "guest_mem": 768, "memory_max": "176M",
-        "workload": "-f 2 -c 0 -m 400 -t 30",
-        "modes": "pv,halt,off,baseline", "reps": 3, "run_bound": 480,
+        "workload": "-f 2 -c 0 -m 400 -w 30 -t 40",
+        "modes": "pv,halt,off,baseline", "reps": 10, "run_bound": 600,
     },
     # The reference the others are read against: what the two compute
     # threads alone get done in this lab (no fault threads, no limit).
@@ -57,8 +66,18 @@ CONFIGS = {
         "title": "reference: 2 vCPUs, the 2 compute threads alone, no memory limit "
                  "(the most compute units/s the lab's L2 gets)",
         "smp": 2, "guest_mem": 768, "memory_max": "176M",
-        "workload": "-f 0 -c 2 -m 400 -t 30",
-        "modes": "baseline", "reps": 3, "run_bound": 300,
+        "workload": "-f 0 -c 2 -m 400 -w 10 -t 30",
+        "modes": "baseline", "reps": 5, "run_bound": 300,
+    },
+    # make bench-smoke: one run each of off, halt and pv in the halt-hurts
+    # shape, small enough for ~5 minutes; smoke_verdict() checks the mode
+    # invariants, not figures.
+    "smoke": {
+        "title": "smoke: halt-hurts shape, 256 MB buffer, one run of off, halt, pv "
+                 "(mode invariants)",
+        "smp": 1, "guest_mem": 768, "memory_max": "176M",
+        "workload": "-f 1 -c 1 -m 256 -w 5 -t 15",
+        "modes": "off,halt,pv", "reps": 1, "run_bound": 300,
     },
 }
 
@@ -149,20 +168,37 @@ def result_dir_name(config, iops):
     return config if not iops else f"{config}-iops{iops}"
 
 
-def apf_bench_args(c, qemu, label):
-    """apf-bench run's arguments inside L1 (after --out), one per list item."""
-    return ["--kernel", "/lab/l2-kernel", "--initrd", "/lab/workload-initrd",
-            "--qemu", qemu, "--modes", c["modes"], "--reps", str(c["reps"]),
-            "--memory-max", c["memory_max"], "--guest-mem", str(c["guest_mem"]),
-            "--smp", str(c["smp"]), "--workload", c["workload"],
-            "--apfctl", "/usr/bin/apfctl", "--cpu", "host",
-            "--timeout", str(c["run_bound"]), "--label", label,
-            "--append", c.get("append", L2_APPEND), *c.get("extra", [])]
+def apf_bench_args(c, qemu, label, seed=None, source=None, allow_busy=False):
+    """apf-bench run's arguments inside L1 (after --out), one per list item.
+    seed: of the run order, the same for every L1 attempt of a result set
+    (they resume one plan); source: source_state() of the checkout (L1 has
+    no git); allow_busy: L0 was busy and the operator said go on (every
+    run is flagged)."""
+    a = ["--kernel", "/lab/l2-kernel", "--initrd", "/lab/workload-initrd",
+         "--qemu", qemu, "--modes", c["modes"], "--reps", str(c["reps"]),
+         "--memory-max", c["memory_max"], "--guest-mem", str(c["guest_mem"]),
+         "--smp", str(c["smp"]), "--workload", c["workload"],
+         "--apfctl", "/usr/bin/apfctl", "--cpu", "host",
+         "--timeout", str(c["run_bound"]), "--label", label,
+         "--append", c.get("append", L2_APPEND), "--resume",
+         # L1 is the lab's own machine: its boot leaves a load average
+         # behind, and lab.py checks L0, where other work would be.
+         "--max-load", "1", "--idle-wait", "120"]
+    if seed is not None:
+        a += ["--seed", str(seed)]
+    if source:
+        a += ["--source-commit", source["commit"] or "unknown"]
+        if source["dirty"]:
+            a += ["--source-dirty"]
+    if allow_busy:
+        a += ["--allow-busy"]
+    return a + list(c.get("extra", []))
 
 
 # Exit codes of apf-bench run (bench/harness: apf-bench --help).
 BENCH_RC = {0: "all runs ok", 1: "some runs failed (results written)", 2: "usage",
-            3: "unsupported environment", 4: "not root", 5: "unsuitable swap"}
+            3: "unsupported environment", 4: "not root", 5: "unsuitable swap",
+            6: "machine busy or source tree dirty (nothing more run)"}
 
 
 def attempt_outcome(outcome, reason, rc, done):
@@ -301,3 +337,267 @@ def markdown_row(directory, results_json, lab_json=None):
             f"L1 {len(att)} boot(s), {l1} crashed/hung | {fmt_num(r.get('pv/off'))} | "
             f"{fmt_num(r.get('pv/halt'))} | {fmt_num(r.get('pv/baseline'))} | "
             f"{s.get('metric') or '-'} | {ev or '-'} | {wall} |")
+
+
+# ------------------------------------------------------------- source --
+# The files that make the benchmark (bench/harness/src/source.c has the
+# same list): a change elsewhere (ansible/, say) cannot move a figure.
+SOURCE_PATHSPECS = ["bench", ":(exclude)bench/results", "tools/apfctl", "tests/lab",
+                    ":(exclude)tests/lab/results", "kernel", ":(exclude)kernel/results",
+                    "qemu", ":(exclude)qemu/results", "mk", "Makefile", "VERSION"]
+
+
+def source_state(repo):
+    """{"commit", "describe", "dirty", "dirty_paths"} of the checkout at
+    repo; commit None outside a git checkout.  Dirty: uncommitted or
+    untracked files among SOURCE_PATHSPECS (an unknown state counts as
+    dirty)."""
+    def git(*args):
+        r = subprocess.run(["git", "-C", str(repo), "-c", "safe.directory=*", *args],
+                           capture_output=True, text=True, check=False)
+        return r.stdout.strip() if r.returncode == 0 else None
+    commit = git("rev-parse", "HEAD")
+    if not commit:
+        return {"commit": None, "describe": None, "dirty": False, "dirty_paths": []}
+    status = git("status", "--porcelain", "--", *SOURCE_PATHSPECS)
+    paths = [] if status is None else [ln for ln in status.splitlines() if ln.strip()]
+    return {"commit": commit, "describe": git("describe", "--always", "--dirty", "--abbrev=12"),
+            "dirty": status is None or bool(paths),
+            "dirty_paths": paths if status is not None else ["(git status failed)"]}
+
+
+# ------------------------------------------------------------ L0 load --
+# The kinds of work that spoiled the 2026-11 results (kernel builds, the
+# fleet test's VMs), as apf-bench's hostload.c knows them.
+FOREIGN_EXACT = {"qemu", "qemu-kvm", "qemu-apf", "firecracker", "cloud-hyperviso", "crosvm",
+                 "cc1", "cc1plus", "cc1obj", "lto1", "lto-wrapper", "collect2", "rustc",
+                 "ld", "ld.bfd", "ld.gold", "ld.lld", "lld", "stress", "stress-ng"}
+FOREIGN_PREFIX = ("qemu-system-", "clang", "stress-ng-")
+MAX_LOAD_PER_CPU = 0.25
+MAX_BUSY = 0.10
+MAX_STEAL = 0.05
+MAX_OTHER = 0.10
+
+
+def foreign_comm(comm):
+    return comm in FOREIGN_EXACT or comm.startswith(FOREIGN_PREFIX)
+
+
+def proc_table(proc="/proc"):
+    """{pid: (comm, ppid, utime + stime ticks, kernel thread)}."""
+    out = {}
+    for d in os.listdir(proc):
+        if not d.isdigit():
+            continue
+        try:
+            text = Path(proc, d, "stat").read_text()
+        except OSError:
+            continue
+        i, j = text.find("("), text.rfind(")")
+        f = text[j + 2:].split()
+        if i < 0 or j < i or len(f) < 13:
+            continue
+        out[int(d)] = (text[i + 1:j], int(f[1]), int(f[11]) + int(f[12]),
+                       bool(int(f[6]) & 0x00200000))
+    return out
+
+
+def descendants(table, roots):
+    """roots and every process below them."""
+    kids = {}
+    for pid, (_, ppid, _, _) in table.items():
+        kids.setdefault(ppid, []).append(pid)
+    out, todo = set(), list(roots)
+    while todo:
+        p = todo.pop()
+        if p in out:
+            continue
+        out.add(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def foreign_processes(table, ours=()):
+    """"PID comm" of other VMMs and compilers, not ours (this process and
+    ours, with everything below them)."""
+    mine = descendants(table, [os.getpid(), *ours])
+    return [f"{pid} {c}" for pid, (c, _, _, kt) in sorted(table.items())
+            if not kt and pid not in mine and foreign_comm(c)]
+
+
+def cpu_times(proc="/proc"):
+    """(busy ticks, steal ticks, all ticks, ncpu) from /proc/stat."""
+    lines = Path(proc, "stat").read_text().splitlines()
+    v = [int(x) for x in lines[0].split()[1:9]] + [0] * 8
+    busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+    ncpu = sum(1 for ln in lines if re.match(r"cpu\d", ln)) or 1
+    return busy, v[7], busy + v[3] + v[4], ncpu
+
+
+def l0_idle(sample_s=2.0, max_load=MAX_LOAD_PER_CPU, proc="/proc"):
+    """Is L0 quiet enough to benchmark on?  {"busy", "why", "loadavg",
+    "busy_share", "steal_share", "foreign"}, the same tests as apf-bench's
+    (DESIGN.md: benchmarks run alone)."""
+    a = cpu_times(proc)
+    time.sleep(sample_s)
+    b = cpu_times(proc)
+    total = max(b[2] - a[2], 1)
+    load = [float(x) for x in Path(proc, "loadavg").read_text().split()[:3]]
+    busy, steal = (b[0] - a[0]) / total, (b[1] - a[1]) / total
+    foreign = foreign_processes(proc_table(proc))
+    why = []
+    if load[0] > max_load * b[3]:
+        why.append(f"1-min load average {load[0]:.2f} on {b[3]} CPUs (above {max_load} per CPU)")
+    if busy > MAX_BUSY:
+        why.append(f"CPUs {100 * busy:.0f}% busy over {sample_s:.1f} s")
+    if steal > MAX_STEAL:
+        why.append(f"{100 * steal:.0f}% of CPU time stolen")
+    if foreign:
+        why.append("other VMMs or compilers running: " + ", ".join(foreign[:10]))
+    return {"busy": bool(why), "why": "; ".join(why), "loadavg": load, "ncpu": b[3],
+            "busy_share": round(busy, 4), "steal_share": round(steal, 4), "foreign": foreign}
+
+
+class L0Monitor:
+    """Samples L0 every interval seconds while an L1 attempt runs: the CPU
+    time not spent by the L1 QEMU (ours()), steal, other VMMs and
+    compilers.  summary() says whether L0 was busy meanwhile."""
+
+    def __init__(self, ours, interval=10.0, proc="/proc"):
+        self.ours, self.interval, self.proc = ours, interval, proc
+        self.samples = []
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+
+    def _ours_ticks(self, table):
+        return sum(table[p][2] for p in descendants(table, self.ours()) if p in table)
+
+    def _run(self):
+        try:
+            t0, c0 = time.monotonic(), cpu_times(self.proc)
+            tab = proc_table(self.proc)
+            o0 = self._ours_ticks(tab)
+        except OSError:
+            return
+        while not self._stop.wait(self.interval):
+            try:
+                c1, tab = cpu_times(self.proc), proc_table(self.proc)
+                o1 = self._ours_ticks(tab)
+                load = float(Path(self.proc, "loadavg").read_text().split()[0])
+            except OSError:
+                continue
+            total = max(c1[2] - c0[2], 1)
+            self.samples.append({
+                "t": round(time.monotonic() - t0, 1), "loadavg1": load,
+                "busy_share": round((c1[0] - c0[0]) / total, 4),
+                "steal_share": round((c1[1] - c0[1]) / total, 4),
+                # L0's CPU time outside the L1 QEMU: its kernel's I/O for
+                # L1's disks too, so an upper bound on foreign work.
+                "other_share": round(max(0, (c1[0] - c0[0]) - max(0, o1 - o0)) / total, 4),
+                "foreign": foreign_processes(tab, self.ours())})
+            c0, o0 = c1, o1
+
+    def summary(self):
+        s = self.samples
+        if not s:
+            return {"samples": 0, "busy": False, "why": ""}
+        other = sum(x["other_share"] for x in s) / len(s)
+        steal = sum(x["steal_share"] for x in s) / len(s)
+        foreign = sorted({f for x in s for f in x["foreign"]})
+        why = []
+        if other > MAX_OTHER:
+            why.append(f"L0 CPU time outside the lab's QEMU {100 * other:.0f}% on average")
+        if steal > MAX_STEAL:
+            why.append(f"L0 steal {100 * steal:.0f}% on average")
+        if foreign:
+            why.append("other VMMs or compilers on L0: " + ", ".join(foreign[:10]))
+        return {"samples": len(s), "interval_s": self.interval, "other_share_mean": round(other, 4),
+                "other_share_max": max(x["other_share"] for x in s),
+                "steal_share_mean": round(steal, 4),
+                "loadavg1_max": max(x["loadavg1"] for x in s), "foreign": foreign,
+                "busy": bool(why), "why": "; ".join(why)}
+
+
+def flag_runs_busy(results_json, orders, reason):
+    """Mark the runs of results.json with these order numbers busy (L0 was
+    busy while the L1 attempt that made them ran); apf-bench plot then
+    counts them.  Returns how many were marked."""
+    p = Path(results_json)
+    doc = json.loads(p.read_text())
+    n = 0
+    for r in doc.get("runs") or []:
+        if r.get("order") in orders:
+            b = r.setdefault("busy", {"flag": False, "reasons": []})
+            b["flag"] = True
+            b.setdefault("reasons", []).append(reason)
+            n += 1
+    p.write_text(json.dumps(doc, indent=1) + "\n")
+    return n
+
+
+def run_orders(results_json):
+    """The order numbers of the runs in a results.json (empty if none)."""
+    try:
+        return {r.get("order") for r in json.loads(Path(results_json).read_text()).get("runs") or []}
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
+# -------------------------------------------------------------- smoke --
+def _num(d, *path):
+    for k in path:
+        if not isinstance(d, dict) or d.get(k) is None:
+            return None
+        d = d[k]
+    return d if isinstance(d, (int, float)) else None
+
+
+def smoke_verdict(results_json):
+    """make bench-smoke's checks on one run each of off, halt and pv (the
+    smoke configuration): the mode invariants, each from two sources where
+    there are two (STYLE.md: equalities between independent sources).
+    Returns [(check, ok, detail)]; a missing number fails its check."""
+    doc = json.loads(Path(results_json).read_text())
+    runs = {}
+    for r in doc.get("runs") or []:
+        runs.setdefault(r.get("mode"), r)
+    checks = []
+
+    def check(name, ok, detail):
+        checks.append((name, bool(ok), detail))
+
+    for m in ("off", "halt", "pv"):
+        r = runs.get(m) or {}
+        check(f"{m}: the run is ok", r.get("outcome") == "ok",
+              f"{r.get('outcome', 'missing')}: {r.get('reason') or ''}".strip(": "))
+    off, halt, pv = (runs.get(m) or {} for m in ("off", "halt", "pv"))
+    q = _num(off, "window", "apfctl", "async_pf_queued")
+    tp = _num(off, "window", "tracepoints", "kvm_async_pf_not_present")
+    check("off: host async_pf_queued 0 (apfctl, per VM) and kvm_async_pf_not_present 0 "
+          "(tracepoints), over the window", q == 0 and tp == 0, f"queued {q}, not_present {tp}")
+    g = _num(halt, "guest", "page_not_present")
+    h = _num(halt, "window", "apfctl", "async_pf_halted")
+    tp = _num(halt, "window", "tracepoints", "kvm_async_pf_not_present")
+    check("halt: guest page_not_present 0 (guest sysfs) and host async_pf_halted > 0 (apfctl)",
+          g == 0 and h is not None and h > 0, f"guest not_present {g}, host halted {h}")
+    check("halt: the host still faulted asynchronously (kvm_async_pf_not_present > 0)",
+          tp is not None and tp > 0, f"not_present {tp}")
+    g = _num(pv, "guest", "page_not_present")
+    h = _num(pv, "window", "apfctl", "async_pf_not_present")
+    check("pv: the guest took notifications (guest page_not_present > 0, host "
+          "async_pf_not_present > 0)", g and h and g > 0 and h > 0,
+          f"guest {g}, host {h}")
+    cp, co = _num(pv, "compute_units_per_s"), _num(off, "compute_units_per_s")
+    check("halt-hurts: pv computes more than off (one run each)",
+          cp is not None and co is not None and cp > co,
+          f"pv {cp} against off {co} compute units/s" +
+          (f" ({cp / co:.2f}x)" if cp and co else ""))
+    return checks

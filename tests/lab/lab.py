@@ -13,6 +13,7 @@ virtio disk, and an L2 workload that overcommits it.  See README.md.
   lab.py check                              scenarios b-f, our kernels
   lab.py table [SCENARIO...]                the table of the last results
   lab.py bench [CONFIG...] [--swap-iops L]  the throughput benchmark (bench/) in L1
+  lab.py bench-smoke                        one run each of off, halt, pv: mode invariants
 """
 import argparse
 import atexit
@@ -1005,20 +1006,32 @@ def build_bench():
     return art
 
 
-def bench_cfg_maker(c, art, label):
+def bench_cfg_maker(c, art, label, seed=None, source=None, allow_busy=False, prev=None):
     """The config disk of a benchmark L1: l1-bench.sh as run.sh, apf-bench,
     the workload initramfs and our L2 kernel; apf-bench's arguments in
     lab.env.  Our QEMU (/usr/bin/qemu-apf, in the L1 initramfs when built)
-    runs L2 when present: mode off is then -accel kvm,async-pf=off."""
+    runs L2 when present: mode off is then -accel kvm,async-pf=off.
+    prev: an earlier attempt's apf-bench results directory, whose finished
+    runs this attempt keeps (prev-bench.tar; apf-bench --resume)."""
     def make(path, scn, imgs, params):
         qemu = "/usr/bin/qemu-apf" if imgs["our_qemu"] else "/usr/bin/qemu-system-x86_64"
         env = {"BENCH_CONFIG": label,
-               "BENCH_ARGS": "\n".join(benchlab.apf_bench_args(c, qemu, label)),
+               "BENCH_ARGS": "\n".join(benchlab.apf_bench_args(c, qemu, label, seed, source,
+                                                                allow_busy)),
                "BENCH_TIMEOUT": str(benchlab.bench_timeout(c)),
                "HB_CGROUPS": "/sys/fs/cgroup/apf-bench.*"}
-        write_cfg_tar(path, env, GUEST / "l1-bench.sh",
-                      {"apf-bench": art["static"], "workload-initrd": art["initrd"],
-                       "l2-kernel": imgs["kernels"]["l2"]})
+        files = {"apf-bench": art["static"], "workload-initrd": art["initrd"],
+                 "l2-kernel": imgs["kernels"]["l2"]}
+        if prev and (Path(prev) / "results.json").exists():
+            tar = Path(path).with_name("prev-bench.tar")
+            with tarfile.open(tar, "w", format=tarfile.USTAR_FORMAT) as t:
+                t.add(prev, arcname=".")
+            TEMP_FILES.add(str(tar))
+            files["prev-bench.tar"] = tar
+        write_cfg_tar(path, env, GUEST / "l1-bench.sh", files)
+        if "prev-bench.tar" in files:      # inside the config disk now
+            files["prev-bench.tar"].unlink()
+            TEMP_FILES.discard(str(files["prev-bench.tar"]))
         return env
     return make
 
@@ -1031,7 +1044,7 @@ def first_line(cmd):
     return (r.stdout or r.stderr).strip().splitlines()[0] if (r.stdout or r.stderr).strip() else "?"
 
 
-def machine_txt(imgs, params, c, throttle, rdir, load_before):
+def machine_txt(imgs, params, c, throttle, rdir, load_before, rec=None):
     """L0's facts and how the levels were set up (machine.txt)."""
     info = Path("/proc/cpuinfo").read_text()
     model = re.search(r"^model name\s*:\s*(.*)$", info, re.M)
@@ -1050,6 +1063,9 @@ def machine_txt(imgs, params, c, throttle, rdir, load_before):
         "# emulated: compare modes within this directory, not absolute speeds.",
         f"date_utc {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}",
         f"repo {commit}",
+        f"source {((rec or {}).get('source') or {}).get('commit')} "
+        f"({dirty_text((rec or {}).get('source'))})",
+        f"seed {(rec or {}).get('seed')}",
         f"l0_cpu {model.group(1) if model else '?'}",
         f"l0_cpus {os.cpu_count()}",
         f"l0_mem_kb {mem.group(1) if mem else '?'}",
@@ -1082,16 +1098,33 @@ def machine_txt(imgs, params, c, throttle, rdir, load_before):
     return "\n".join(lines) + "\n"
 
 
-def publish_bench(rdir, out, art, imgs, params, c, throttle, rec, load_before, progress):
+def dirty_text(src):
+    if not src:
+        return "not recorded"
+    return "DIRTY: " + ", ".join(src.get("dirty_paths") or []) if src.get("dirty") else "clean"
+
+
+def publish_bench(rdir, out, art, imgs, params, c, throttle, rec, load_before, progress,
+                  busy_orders=None):
     """Copy apf-bench's results from an attempt to out, add machine.txt,
-    lab.json and L1's own facts, and plot with the host's apf-bench."""
+    lab.json and L1's own facts, flag the runs made while L0 was busy, and
+    plot with the host's apf-bench."""
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(rdir / "bench", out)
+    for order, why in sorted((busy_orders or {}).items()):
+        benchlab.flag_runs_busy(out / "results.json", {order}, why)
     (out / "l1").mkdir(exist_ok=True)
-    for f in ("host.txt", "versions.txt", "swaps.txt", "bench-rc"):
+    for f in ("host.txt", "versions.txt", "swaps.txt", "bench-rc", "dmesg.txt"):
         if (rdir / f).exists():
             shutil.copy(rdir / f, out / "l1" / f)
-    (out / "machine.txt").write_text(machine_txt(imgs, params, c, throttle, rdir, load_before))
+    # Every L1 attempt's console: what an L1 crash or a killed L2 QEMU left
+    # (the 2026-11 SIGKILLs could not be explained without it).
+    for a in rec.get("attempts") or []:
+        log = Path(a.get("log") or "")
+        if log.is_file() and log.stat().st_size < (16 << 20):
+            shutil.copy(log, out / "l1" / f"attempt{a['n']}.serial.log")
+            a["log_copy"] = f"l1/attempt{a['n']}.serial.log"
+    (out / "machine.txt").write_text(machine_txt(imgs, params, c, throttle, rdir, load_before, rec))
     (out / "lab.json").write_text(json.dumps(rec, indent=1) + "\n")
     r = run([str(art["apf_bench"]), "plot", str(out)], capture_output=True, text=True,
             check=False)
@@ -1103,36 +1136,76 @@ def publish_bench(rdir, out, art, imgs, params, c, throttle, rec, load_before, p
             progress(f"warning: no {f} in {out}")
 
 
-def run_bench(c, iops, imgs, art, args, root, progress):
+def l1_qemu_pids():
+    """The L1 QEMUs this process runs (the L0 monitor's "ours")."""
+    return [p.pid for p in list(CHILDREN)]
+
+
+def check_l0_idle(args, progress):
+    """Benchmarks run alone: wait up to --idle-wait for a quiet L0, then
+    refuse (or, with --allow-busy, go on with every run flagged)."""
+    deadline = time.monotonic() + args.idle_wait
+    said = False
+    while True:
+        idle = benchlab.l0_idle()
+        if not idle["busy"] or args.allow_busy or time.monotonic() >= deadline:
+            break
+        if not said:
+            progress(f"L0 is busy ({idle['why']}): waiting up to {args.idle_wait} s")
+            said = True
+        time.sleep(10)
+    if idle["busy"] and not args.allow_busy:
+        die(f"L0 is busy ({idle['why']}): benchmarks run alone; stop the other work, or "
+            "--allow-busy (every run is then flagged busy)", 6)
+    if idle["busy"]:
+        progress(f"warning: L0 is busy ({idle['why']}): going on (--allow-busy), runs flagged")
+    return idle
+
+
+def run_bench(c, iops, imgs, art, args, root, progress, source=None):
     label = benchlab.result_dir_name(c["name"], iops)
     throttle = benchlab.swap_throttle(iops, args.swap_bps)
     params = dict(DEFAULT_PARAMS, swap_throttle=throttle, res_mb=256,
                   timeout=args.timeout or benchlab.l1_timeout(c))
     scn = {"name": f"bench-{label}", "title": c["title"], "runs": []}
     out = root / label
+    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(7), "big")
     rec = {"config": c, "label": label, "swap_throttle": throttle,
            "l1_timeout_s": params["timeout"], "our_qemu": bool(imgs["our_qemu"]),
-           "attempts": [], "complete": False}
+           "seed": seed, "source": source, "attempts": [], "complete": False}
     load_before = Path("/proc/loadavg").read_text().split()[:3]
     stamp = time.strftime("%Y%m%d-%H%M%S")
     t0 = time.monotonic()
     best = None
+    busy_orders = {}
     progress(f"bench {label}: {c['title']}; {benchlab.nruns(c)} runs, swap throttle "
-             f"{throttle or 'none'}, L1 bound {params['timeout']}s")
+             f"{throttle or 'none'}, L1 bound {params['timeout']}s, seed {seed}")
     for n in range(1, args.attempts + 1):
         adir = BUILD / "runs" / f"{stamp}-bench-{label}" / f"attempt{n}"
         att = Attempt(scn, n, adir)
-        progress(f"bench {label} attempt {n}/{args.attempts}")
-        rdir = boot_l1(att, imgs, scn, params, progress,
-                       cfg_maker=bench_cfg_maker(c, art, label))
+        idle = check_l0_idle(args, progress)
+        before = benchlab.run_orders(best / "bench" / "results.json") if best else set()
+        progress(f"bench {label} attempt {n}/{args.attempts}"
+                 + (f", resuming {len(before)} finished runs" if before else ""))
+        with benchlab.L0Monitor(l1_qemu_pids) as mon:
+            rdir = boot_l1(att, imgs, scn, params, progress,
+                           cfg_maker=bench_cfg_maker(c, art, label, seed, source,
+                                                     args.allow_busy or idle["busy"],
+                                                     best / "bench" if best else None))
+        l0 = mon.summary()
         rc = benchlab.read_rc(rdir / "bench-rc")
         done = benchlab.results_progress(rdir / "bench" / "results.json")
         has = done is not None
         outcome, reason = benchlab.attempt_outcome(att.outcome, att.reason, rc, done)
+        made = benchlab.run_orders(rdir / "bench" / "results.json") - before
         rec["attempts"].append({"n": n, "outcome": outcome, "reason": reason,
                                 "apf_bench_rc": rc, "wall_s": round(att.wall, 1),
                                 "log": str(adir / "serial.log"), "warnings": att.warnings,
-                                "timeline": att.timeline, "runs_made_planned": done})
+                                "timeline": att.timeline, "runs_made_planned": done,
+                                "runs_made_here": sorted(made), "l0_at_start": idle,
+                                "l0_during": l0, "l0_samples": mon.samples})
+        if l0["busy"] and made:
+            busy_orders.update({o: f"L0 busy during L1 attempt {n}: {l0['why']}" for o in made})
         if has:
             best = rdir
         if outcome == "ok":
@@ -1148,7 +1221,7 @@ def run_bench(c, iops, imgs, art, args, root, progress):
     summary = {}
     if best:
         publish_bench(best, out, art, imgs, params, c, throttle, rec, " ".join(load_before),
-                      progress)
+                      progress, busy_orders)
         summary = benchlab.summarize(out / "results.json")
         progress(f"bench {label}: {'' if rec['complete'] else 'PARTIAL '}results in "
                  f"{out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
@@ -1165,6 +1238,16 @@ def run_bench(c, iops, imgs, art, args, root, progress):
     return rec
 
 
+def bench_source(args):
+    """The checkout's commit; a dirty tree is refused unless --allow-dirty."""
+    src = benchlab.source_state(REPO)
+    if src["dirty"] and not args.allow_dirty:
+        die("uncommitted changes in the benchmark's sources (" + ", ".join(src["dirty_paths"][:12])
+            + "): a result set records the commit it ran from; commit them, or "
+            "--allow-dirty (recorded as dirty)", 6)
+    return src
+
+
 def cmd_bench(args):
     try:
         iops = benchlab.parse_iops(args.swap_iops)
@@ -1172,6 +1255,7 @@ def cmd_bench(args):
                 for n in (args.configs or ["natapov"])]
     except benchlab.ConfigError as e:
         die(str(e), 2)
+    source = bench_source(args)
     imgs = build("ours", want_our_qemu=True)
     if not imgs["our_qemu"]:
         log("note: no APF Suite QEMU (make -C qemu build): L2 runs under Debian's QEMU, "
@@ -1183,7 +1267,7 @@ def cmd_bench(args):
 
     def progress(msg):
         print(f"lab: {msg}", flush=True)
-    recs = [run_bench(c, n, imgs, art, args, root, progress) for c in cfgs for n in iops]
+    recs = [run_bench(c, n, imgs, art, args, root, progress, source) for c in cfgs for n in iops]
     wall = time.monotonic() - t0
     rows = [benchlab.TABLE_HEAD] + [
         benchlab.table_row(r["label"], ", ".join(f"{k}={v}" for k, v in r["swap_throttle"].items()),
@@ -1191,6 +1275,33 @@ def cmd_bench(args):
     print_rows(rows, f"lab bench ({len(recs)} configuration(s)), wall time {wall / 60:.1f} min "
                f"({wall:.0f} s)")
     return 0 if all(r["complete"] for r in recs) else 1
+
+
+def cmd_bench_smoke(args):
+    """make bench-smoke: the smoke configuration (one run each of off, halt
+    and pv) at the default swap throttle, then the mode invariants.  The
+    results go to build/bench-smoke/ (not bench/results: a check, not a
+    measurement)."""
+    c = benchlab.bench_config("smoke")
+    source = bench_source(args)
+    imgs = build("ours", want_our_qemu=True)
+    art = build_bench()
+    root = Path(args.out) if args.out else BUILD / "bench-smoke"
+    t0 = time.monotonic()
+
+    def progress(msg):
+        print(f"lab: {msg}", flush=True)
+    rec = run_bench(c, int(benchlab.DEFAULT_SWAP_IOPS), imgs, art, args, root, progress, source)
+    res = root / benchlab.result_dir_name(c["name"], int(benchlab.DEFAULT_SWAP_IOPS)) / "results.json"
+    if not res.exists():
+        die(f"bench-smoke: no results ({len(rec['attempts'])} L1 attempt(s); see lab.json)", 1)
+    checks = benchlab.smoke_verdict(res)
+    for name, ok, detail in checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {name}: {detail}")
+    bad = [x for x in checks if not x[1]]
+    print(f"bench-smoke: {len(checks) - len(bad)} of {len(checks)} checks passed in "
+          f"{(time.monotonic() - t0) / 60:.1f} min ({res.parent})")
+    return 1 if bad else 0
 
 
 # -------------------------------------------------------------- stress --
@@ -1300,15 +1411,27 @@ def main():
     bp.add_argument("--swap-iops", default=benchlab.DEFAULT_SWAP_IOPS,
                     help="IOPS limits of L1's swap disk to sweep, e.g. '0 100 40' (0: none; "
                     f"default {benchlab.DEFAULT_SWAP_IOPS})")
-    bp.add_argument("--swap-bps", type=int, default=0, help="bytes/s limit of the swap disk")
     bp.add_argument("--reps", type=int, help="repetitions per mode (config's default)")
     bp.add_argument("--modes", help="comma-separated of pv,halt,off,baseline")
     bp.add_argument("--workload", help="apf-workload options instead of the config's")
     bp.add_argument("--run-bound", type=int, help="apf-bench --timeout per run, s")
-    bp.add_argument("--attempts", type=int, default=2,
-                    help="bounded retries of a crashed or hung L1")
-    bp.add_argument("--timeout", type=int, default=0, help="per L1 boot, s (default derived)")
     bp.add_argument("--out", help="results root (default bench/results/<date>-lab)")
+    bsp = sub.add_parser("bench-smoke", help="one run each of off, halt, pv; the mode invariants")
+    bsp.add_argument("--out", help="results root (default build/bench-smoke)")
+    for p in (bp, bsp):
+        p.add_argument("--attempts", type=int, default=3,
+                       help="bounded L1 boots; a crashed or hung L1 is booted again and "
+                       "the next attempt keeps the runs the last one finished")
+        p.add_argument("--timeout", type=int, default=0, help="per L1 boot, s (default derived)")
+        p.add_argument("--seed", type=int, help="of apf-bench's run order (default random, recorded)")
+        p.add_argument("--allow-busy", action="store_true",
+                       help="run on a busy L0 (load, steal, other QEMU or compilers); "
+                       "every run is flagged busy")
+        p.add_argument("--idle-wait", type=int, default=300,
+                       help="seconds to wait for a busy L0 to calm (default 300)")
+        p.add_argument("--allow-dirty", action="store_true",
+                       help="run from uncommitted benchmark sources (recorded as dirty)")
+        p.add_argument("--swap-bps", type=int, default=0, help="bytes/s limit of the swap disk")
     sp = sub.add_parser("stress", help="L1 crash rate under nested SVM exit stress (labexit)")
     sp.add_argument("--trials", type=int, default=50, help="L1 boots (default 50)")
     sp.add_argument("--secs", type=int, default=60, help="labexit run per trial, s")
@@ -1350,6 +1473,8 @@ def main():
         return 0
     if args.cmd == "bench":
         return cmd_bench(args)
+    if args.cmd == "bench-smoke":
+        return cmd_bench_smoke(args)
     if args.cmd == "stress":
         return cmd_stress(args)
     if args.cmd == "bench-table":

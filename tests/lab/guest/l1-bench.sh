@@ -7,11 +7,13 @@
 #   BENCH_TIMEOUT   bound on the whole apf-bench run, s
 #   HB_CGROUPS      glob of the cgroups apf-bench puts the L2 QEMU in
 # Swap on the "labswap" disk (throttled by the host runner to give it a
-# latency), then /lab/apf-bench run ... --out /results/bench; its output
-# goes to the console prefixed "L1BENCH: " (the runner shows it and does
-# not take L2 crash reports in it for an L1 crash: apf-bench records those
-# per run).  A checkpoint of /results goes to the results disk every
-# minute, so an L1 crash late in a long run still leaves the runs before.
+# latency), then /lab/apf-bench run ... --out /results/bench --resume; its
+# output goes to the console prefixed "L1BENCH: " (the runner shows it and
+# does not take L2 crash reports in it for an L1 crash: apf-bench records
+# those per run).  A checkpoint of /results goes to the results disk
+# whenever apf-bench has rewritten results.json (after every run), so an
+# L1 crash leaves every finished run; the runner hands them to the next
+# attempt as /lab/prev-bench.tar, which apf-bench --resume continues.
 # shellcheck disable=SC1091
 . /lab/lab.env
 R=/results
@@ -30,14 +32,25 @@ versions() {	# after setup_swap, which sets sw
 	echo "page_cluster $(cat /proc/sys/vm/page-cluster)"
 }
 
-checkpoints() {	# every 60 s while apf-bench runs
+checkpoints() {	# after every run apf-bench finished (results.json changed)
+	last=
 	while :; do
-		sleep 60
-		write_results && say "checkpoint ($(ls "$R/bench" 2>/dev/null | wc -l) files in bench/)"
+		sleep 5
+		now=$(md5sum "$R/bench/results.json" 2>/dev/null)
+		if [ -z "$now" ] || [ "$now" = "$last" ]; then
+			continue
+		fi
+		last=$now
+		write_results && say "checkpoint ($(ls "$R/bench/runs" 2>/dev/null | wc -l) run logs)"
 	done
 }
 
 host_info
+# The runs an earlier attempt finished (lab.py: a crashed L1 is retried).
+if [ -f /lab/prev-bench.tar ]; then
+	mkdir -p "$R/bench" && tar -xf /lab/prev-bench.tar -C "$R/bench" &&
+		say "bench $BENCH_CONFIG: resuming $(ls "$R/bench/runs" 2>/dev/null | wc -l) run logs of an earlier attempt"
+fi
 if setup_swap; then
 	versions >"$R/versions.txt"
 	say "bench $BENCH_CONFIG: apf-bench run (bound ${BENCH_TIMEOUT}s)"

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ def test_config_overrides():
     assert benchlab.bench_timeout(c) == 2 * 100 + 60
     assert benchlab.l1_timeout(c) == benchlab.bench_timeout(c) + benchlab.L1_SLACK_S
     # The table itself is not changed by overrides.
-    assert benchlab.CONFIGS["natapov"]["reps"] == 3
+    assert benchlab.CONFIGS["natapov"]["reps"] == 10
 
 
 @pytest.mark.parametrize("kw", [
@@ -69,8 +70,13 @@ def test_every_config_is_valid_and_runs_all_modes():
         if name == "ceiling":       # a reference, not a comparison
             assert c["modes"] == "baseline" and " -f 0 " in f" {c['workload']} "
             continue
+        if name == "smoke":         # one run each: the invariants, not figures
+            assert sorted(c["modes"].split(",")) == ["halt", "off", "pv"] and c["reps"] == 1
+            continue
         assert c["modes"].split(",") == list(benchlab.MODES)
-        assert benchlab.nruns(c) >= 12
+        # 10 repetitions per mode; a warm-up before the measured window.
+        assert c["reps"] >= 10 and benchlab.nruns(c) >= 40
+        assert " -w " in f" {c['workload']} "
     assert "-c 0" in benchlab.CONFIGS["no-other-work"]["workload"]
     assert benchlab.CONFIGS["halt-hurts"]["smp"] == 1
 
@@ -85,13 +91,37 @@ def test_swap_drive_and_names(tmp_path):
     assert benchlab.result_dir_name("natapov", 2000) == "natapov-iops2000"
 
 
+FLAGS = {"--resume", "--source-dirty", "--allow-busy"}
+
+
+def options(a):
+    """apf-bench's argv as {option: value} (flags: True)."""
+    out, i = {}, 0
+    while i < len(a):
+        assert a[i].startswith("--"), a[i]
+        if a[i] in FLAGS:
+            out[a[i]] = True
+            i += 1
+        else:
+            out[a[i]] = a[i + 1]
+            i += 2
+    return out
+
+
 def test_apf_bench_args_pair_up():
     c = benchlab.bench_config("no-other-work")
-    a = benchlab.apf_bench_args(c, "/usr/bin/qemu-apf", "no-other-work")
-    opts = dict(zip(a[0::2], a[1::2]))
+    opts = options(benchlab.apf_bench_args(c, "/usr/bin/qemu-apf", "no-other-work"))
     assert opts["--workload"] == c["workload"] and opts["--qemu"] == "/usr/bin/qemu-apf"
     assert opts["--timeout"] == str(c["run_bound"]) and opts["--cpu"] == "host"
-    assert all(k.startswith("--") for k in opts)
+    # Every attempt continues the plan of the one before.
+    assert opts["--resume"] is True
+    assert "--seed" not in opts and "--source-commit" not in opts
+    src = {"commit": "abc123", "dirty": True, "dirty_paths": [" M bench/x.c"]}
+    opts = options(benchlab.apf_bench_args(c, "q", "l", 42, src, allow_busy=True))
+    assert opts["--seed"] == "42" and opts["--source-commit"] == "abc123"
+    assert opts["--source-dirty"] is True and opts["--allow-busy"] is True
+    opts = options(benchlab.apf_bench_args(c, "q", "l", 1, dict(src, dirty=False)))
+    assert "--source-dirty" not in opts and "--allow-busy" not in opts
 
 
 # ------------------------------------------------------------ verdict --
@@ -107,6 +137,7 @@ def test_apf_bench_args_pair_up():
     (("hang", "no console output for 120s", None, None), "hang"),
     (("ok", "", None, None), "crash"),
     (("error", "fail: no swap disk", None, None), "error"),
+    (("error", "fail: apf-bench exited 6", 6, (4, 12)), "error"),    # L1 busy: refused
     (("ok", "", 0, None), "error"),
 ])
 def test_attempt_outcome(args, want):
@@ -234,3 +265,166 @@ def test_markdown_row(tmp_path):
     assert cells[-1] == "10 min"
     # No lab.json (a real host's run): still a row.
     assert benchlab.markdown_row("x", d / "results.json").count("|") == ncols + 1
+
+
+def test_bench_config_disk_carries_the_last_attempts_runs(tmp_path):
+    prev = tmp_path / "prev"
+    (prev / "runs").mkdir(parents=True)
+    (prev / "results.json").write_text('{"runs": []}')
+    (prev / "runs/pv-1.serial.log").write_text("APFWL x\n")
+    c = benchlab.bench_config("smoke")
+    art = {"static": Path(sys.executable), "initrd": Path(__file__), "apf_bench": None}
+    imgs = {"our_qemu": None, "kernels": {"l2": Path(__file__)}}
+    cfg = tmp_path / "a" / "cfg.tar"
+    cfg.parent.mkdir()
+    lab.bench_cfg_maker(c, art, "smoke", 5, None, False, prev)(cfg, None, imgs, {})
+    with tarfile.open(cfg) as t:
+        t.extractall(tmp_path / "x")
+    with tarfile.open(tmp_path / "x/prev-bench.tar") as t:
+        assert {"./results.json", "./runs/pv-1.serial.log"} <= set(t.getnames())
+    assert not (tmp_path / "a/prev-bench.tar").exists()      # only inside the disk
+    # No earlier results: no tar.
+    lab.bench_cfg_maker(c, art, "smoke", 5, None, False, tmp_path / "none")(cfg, None, imgs, {})
+    with tarfile.open(cfg) as t:
+        assert "prev-bench.tar" not in t.getnames()
+
+
+# ------------------------------------------------------------- source --
+def git(repo, *args):
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "PATH": "/usr/bin:/bin",
+                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t", "HOME": str(repo)})
+
+
+def test_source_state(tmp_path):
+    repo = tmp_path / "r"
+    for f in ("bench/harness/a.c", "ansible/b.yml", "bench/results/x/results.json"):
+        (repo / f).parent.mkdir(parents=True, exist_ok=True)
+        (repo / f).write_text("1\n")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "c")
+    s = benchlab.source_state(repo)
+    assert len(s["commit"]) == 40 and s["dirty"] is False and s["dirty_paths"] == []
+    # Outside the benchmark's sources, results included: still clean.
+    (repo / "ansible/b.yml").write_text("2\n")
+    (repo / "bench/results/new").mkdir()
+    (repo / "bench/results/new/results.json").write_text("{}")
+    assert benchlab.source_state(repo)["dirty"] is False
+    (repo / "bench/harness/a.c").write_text("2\n")
+    (repo / "tests/lab").mkdir(parents=True)
+    (repo / "tests/lab/new.py").write_text("x\n")
+    s = benchlab.source_state(repo)
+    assert s["dirty"] is True
+    assert [p.split()[-1] for p in s["dirty_paths"]] == ["bench/harness/a.c", "tests/lab/"]
+    assert benchlab.source_state(tmp_path / "nowhere")["commit"] is None
+
+
+# ------------------------------------------------------------ L0 load --
+def fake_proc(root, load="0.05 0.10 0.20 1/100 999", procs=()):
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "loadavg").write_text(load + "\n")
+    (root / "stat").write_text("cpu  100 0 50 10000 10 0 5 0 0 0\ncpu0 1\ncpu1 1\n")
+    for pid, comm, ppid, flags in procs:
+        (root / str(pid)).mkdir()
+        (root / str(pid) / "stat").write_text(
+            f"{pid} ({comm}) S {ppid} 1 1 0 -1 {flags} 0 0 0 0 7 3 0 0 20 0 1 0\n")
+    return root
+
+
+def test_l0_idle(tmp_path):
+    p = fake_proc(tmp_path / "quiet")
+    idle = benchlab.l0_idle(0.01, proc=p)
+    assert idle["busy"] is False and idle["why"] == "" and idle["ncpu"] == 2
+    p = fake_proc(tmp_path / "busy", "3.10 2.0 1.0 1/1 1",
+                  [(100, "cc1", 90, 0), (101, "qemu-system-x86", 1, 0), (102, "bash", 1, 0),
+                   (2, "kthreadd", 0, 0x00200000)])
+    idle = benchlab.l0_idle(0.01, proc=p)
+    assert idle["busy"] is True
+    assert "1-min load average 3.10 on 2 CPUs" in idle["why"]
+    assert idle["foreign"] == ["100 cc1", "101 qemu-system-x86"]
+
+
+def test_foreign_processes_skip_ours():
+    table = {10: ("qemu-system-x86", 1, 0, False), 11: ("qemu-apf", 10, 0, False),
+             20: ("cc1", 1, 0, False), 30: ("qemu-ga", 1, 0, False),
+             40: ("clang-19", 1, 0, False), 50: ("kworker/0:1", 2, 0, True)}
+    assert benchlab.foreign_processes(table, [10]) == ["20 cc1", "40 clang-19"]
+    assert benchlab.foreign_processes(table) == ["10 qemu-system-x86", "11 qemu-apf", "20 cc1",
+                                                 "40 clang-19"]
+
+
+def test_l0_monitor(tmp_path):
+    p = fake_proc(tmp_path / "p", procs=[(500, "qemu-system-x86", 1, 0), (600, "cc1", 1, 0)])
+    with benchlab.L0Monitor(lambda: [500], interval=0.05, proc=p) as mon:
+        time.sleep(0.4)
+    s = mon.summary()
+    assert s["samples"] >= 2
+    assert s["foreign"] == ["600 cc1"] and s["busy"] is True and "cc1" in s["why"]
+    with benchlab.L0Monitor(lambda: [], interval=5, proc=p) as mon:
+        pass
+    assert mon.summary() == {"samples": 0, "busy": False, "why": ""}
+
+
+def test_flag_runs_busy(tmp_path):
+    p = tmp_path / "results.json"
+    p.write_text(json.dumps({"runs": [{"order": 1, "busy": {"flag": False, "reasons": []}},
+                                      {"order": 2}, {"order": 3}]}))
+    assert benchlab.run_orders(p) == {1, 2, 3}
+    assert benchlab.flag_runs_busy(p, {1, 3}, "L0 busy") == 2
+    runs = json.loads(p.read_text())["runs"]
+    assert runs[0]["busy"] == {"flag": True, "reasons": ["L0 busy"]}
+    assert "busy" not in runs[1]
+    assert runs[2]["busy"]["flag"] is True
+    assert benchlab.run_orders(tmp_path / "missing.json") == set()
+
+
+# -------------------------------------------------------------- smoke --
+def smoke_doc(**over):
+    def run(mode, compute, guest_np, queued, halted, host_np, tp_np):
+        return {"mode": mode, "rep": 1, "order": 1, "outcome": "ok",
+                "compute_units_per_s": compute, "guest": {"page_not_present": guest_np},
+                "window": {"apfctl": {"async_pf_queued": queued, "async_pf_halted": halted,
+                                      "async_pf_not_present": host_np},
+                           "tracepoints": {"kvm_async_pf_not_present": tp_np}}}
+    runs = {"off": run("off", 300, 0, 0, 0, 0, 0),
+            "halt": run("halt", 290, 0, 1800, 1400, 0, 1800),
+            "pv": run("pv", 580, 1081, 1750, 300, 1150, 1746)}
+    for k, v in over.items():
+        mode, _, path = k.partition("__")
+        d = runs[mode]
+        *head, last = path.split("__")
+        for h in head:
+            d = d[h]
+        d[last] = v
+    return {"runs": list(runs.values())}
+
+
+@pytest.mark.parametrize("over,failing", [
+    ({}, []),
+    ({"off__window__apfctl__async_pf_queued": 3}, ["off: host async_pf_queued 0"]),
+    ({"off__window__tracepoints__kvm_async_pf_not_present": 2}, ["off: host async_pf_queued 0"]),
+    ({"halt__guest__page_not_present": 5}, ["halt: guest page_not_present 0"]),
+    ({"halt__window__apfctl__async_pf_halted": 0}, ["halt: guest page_not_present 0"]),
+    ({"halt__window__tracepoints__kvm_async_pf_not_present": 0}, ["halt: the host still"]),
+    ({"pv__compute_units_per_s": 299}, ["halt-hurts: pv computes more"]),
+    ({"pv__guest__page_not_present": 0}, ["pv: the guest took"]),
+    ({"off__outcome": "crash"}, ["off: the run is ok"]),
+    # A missing source fails its check (never passes by absence).
+    ({"off__window__apfctl": {}}, ["off: host async_pf_queued 0"]),
+])
+def test_smoke_verdict(tmp_path, over, failing):
+    p = tmp_path / "results.json"
+    p.write_text(json.dumps(smoke_doc(**over)))
+    checks = benchlab.smoke_verdict(p)
+    assert len(checks) == 8
+    bad = [name for name, ok, _ in checks if not ok]
+    assert len(bad) == len(failing)
+    for want, got in zip(failing, bad):
+        assert got.startswith(want), (got, want)
+
+
+def test_smoke_verdict_without_runs(tmp_path):
+    p = tmp_path / "results.json"
+    p.write_text(json.dumps({"runs": []}))
+    assert all(not ok for _, ok, _ in benchlab.smoke_verdict(p))
