@@ -94,6 +94,26 @@ static int ok_modes(struct json_object *root)
 	return n;
 }
 
+/* ok runs with a fault rate above 0 (the log axis needs one). */
+static int fault_points(struct json_object *root)
+{
+	struct json_object *runs;
+	int n = 0;
+
+	if (!json_object_object_get_ex(root, "runs", &runs) ||
+	    !json_object_is_type(runs, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(runs); i++) {
+		struct json_object *r = json_object_array_get_idx(runs, i), *oc;
+		double f = bench_jnum(r, "fault_pages_per_s");
+
+		if (json_object_object_get_ex(r, "outcome", &oc) && oc &&
+		    !strcmp(json_object_get_string(oc), "ok") && isfinite(f) && f > 0)
+			n++;
+	}
+	return n;
+}
+
 int bench_plot(struct json_object *root, const char *dir, char *why, size_t cap)
 {
 	char script[4096], gp[4096], dat[4200], out[4200], title[1200], expr[10000];
@@ -139,10 +159,11 @@ int bench_plot(struct json_object *root, const char *dir, char *why, size_t cap)
 			metric = json_object_get_string(m);
 		if (sum && json_object_object_get_ex(sum, "comparisons", &cmp))
 			json_object_object_get_ex(cmp, metric, &cmp);
-		snprintf(expr, sizeof(expr), "outdir=%s; plottitle=%s; unitdef=%s; metricname='%s'; nratios=%d",
+		snprintf(expr, sizeof(expr), "outdir=%s; plottitle=%s; unitdef=%s; metricname='%s'; nratios=%d; nfaultpts=%d",
 			 out, title, dat, !strcmp(metric, "compute_units_per_s") ?
 			 "compute units/s" : "fault pages/s",
-			 cmp && json_object_is_type(cmp, json_type_object) ? json_object_object_length(cmp) : 0);
+			 cmp && json_object_is_type(cmp, json_type_object) ? json_object_object_length(cmp) : 0,
+			 fault_points(root));
 	}
 	{
 		const char *argv[] = { gp, "-e", expr, copy, NULL };
