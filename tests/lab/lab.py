@@ -1141,9 +1141,11 @@ def l1_qemu_pids():
     return [p.pid for p in list(CHILDREN)]
 
 
-def check_l0_idle(args, progress):
+def check_l0_idle(args, progress, first=True):
     """Benchmarks run alone: wait up to --idle-wait for a quiet L0, then
-    refuse (or, with --allow-busy, go on with every run flagged)."""
+    refuse (or, with --allow-busy, go on with every run flagged).  Before
+    a retried attempt (first False) a busy L0 ends the retries instead, so
+    the runs made so far are still published."""
     deadline = time.monotonic() + args.idle_wait
     said = False
     while True:
@@ -1154,9 +1156,13 @@ def check_l0_idle(args, progress):
             progress(f"L0 is busy ({idle['why']}): waiting up to {args.idle_wait} s")
             said = True
         time.sleep(10)
-    if idle["busy"] and not args.allow_busy:
-        die(f"L0 is busy ({idle['why']}): benchmarks run alone; stop the other work, or "
-            "--allow-busy (every run is then flagged busy)", 6)
+    if idle["busy"] and not args.allow_busy and not getattr(args, "smoke", False):
+        msg = (f"L0 is busy ({idle['why']}): benchmarks run alone; stop the other work, or "
+               "--allow-busy (every run is then flagged busy)")
+        if first:
+            die(msg, 6)
+        progress(f"error: {msg}; no more attempts")
+        idle["refused"] = True
     if idle["busy"]:
         progress(f"warning: L0 is busy ({idle['why']}): going on (--allow-busy), runs flagged")
     return idle
@@ -1183,7 +1189,10 @@ def run_bench(c, iops, imgs, art, args, root, progress, source=None):
     for n in range(1, args.attempts + 1):
         adir = BUILD / "runs" / f"{stamp}-bench-{label}" / f"attempt{n}"
         att = Attempt(scn, n, adir)
-        idle = check_l0_idle(args, progress)
+        idle = check_l0_idle(args, progress, first=n == 1)
+        if idle.get("refused"):
+            rec["stopped"] = f"L0 busy before attempt {n}: {idle['why']}"
+            break
         before = benchlab.run_orders(best / "bench" / "results.json") if best else set()
         progress(f"bench {label} attempt {n}/{args.attempts}"
                  + (f", resuming {len(before)} finished runs" if before else ""))
@@ -1283,7 +1292,10 @@ def cmd_bench_smoke(args):
     results go to build/bench-smoke/ (not bench/results: a check, not a
     measurement)."""
     c = benchlab.bench_config("smoke")
-    source = bench_source(args)
+    # A check, not a measurement: a dirty tree or a busy L0 (after
+    # --idle-wait) is recorded and flagged, not refused.
+    args.smoke = True
+    source = benchlab.source_state(REPO)
     imgs = build("ours", want_our_qemu=True)
     art = build_bench()
     root = Path(args.out) if args.out else BUILD / "bench-smoke"
