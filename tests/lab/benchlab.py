@@ -601,3 +601,131 @@ def smoke_verdict(results_json):
           f"pv {cp} against off {co} compute units/s" +
           (f" ({cp / co:.2f}x)" if cp and co else ""))
     return checks
+
+
+# ------------------------------------------------------------- sweeps --
+# QEMU's and the L2 kernel's own memory in the lab (~150 MB measured,
+# bench/results/README.md): the VM's working set is the buffer plus this.
+L2_OVERHEAD_MB = 150
+SWEEP_KINDS = ("smp", "overcommit", "iops")
+
+
+def parse_sweep(text):
+    """--sweep KIND=V1,V2,...: smp (vCPUs, with as many fault and compute
+    threads), overcommit (memory.max as a fraction of the VM's working set,
+    0.1-1.0), iops (L1's swap disk limit, 0 unthrottled).  Returns (kind,
+    values)."""
+    kind, _, vals = (text or "").partition("=")
+    if kind not in SWEEP_KINDS or not vals:
+        raise ConfigError(f"--sweep '{text}': want KIND=V1,V2,... with KIND one of "
+                          f"{', '.join(SWEEP_KINDS)}")
+    out = []
+    for w in re.split(r"[\s,]+", vals.strip()):
+        try:
+            v = float(w) if kind == "overcommit" else int(w)
+        except ValueError:
+            raise ConfigError(f"--sweep {kind}: '{w}' is not a number") from None
+        if kind == "smp" and not 1 <= v <= 16:
+            raise ConfigError(f"--sweep smp: {v} vCPUs out of range (1..16)")
+        if kind == "overcommit" and not 0.1 <= v <= 1.0:
+            raise ConfigError(f"--sweep overcommit: {v} out of range (0.1..1.0)")
+        if kind == "iops" and (v < 0 or 0 < v < 10):
+            raise ConfigError(f"--sweep iops: {v} (use 0 or >= 10)")
+        if v not in out:
+            out.append(v)
+    if len(out) < 2:
+        raise ConfigError(f"--sweep {kind}: a sweep needs two values or more")
+    return kind, out
+
+
+def _set_opt(workload, flag, value):
+    if re.search(rf"(?:^|\s){flag}\s*\d+", workload):
+        return re.sub(rf"(^|\s){flag}\s*\d+", rf"\g<1>{flag} {value}", workload)
+    return f"{workload} {flag} {value}"
+
+
+def sweep_config(c, kind, value):
+    """The configuration c at one value of a sweep (its own name and
+    results directory).  iops needs no change here (lab.py's --swap-iops)."""
+    c = dict(c)
+    if kind == "smp":
+        c["smp"] = value
+        # As many fault and compute threads as vCPUs (Natapov: 4 + 4 on 4),
+        # keeping a class at 0 where the configuration has none.
+        for flag in ("-f", "-c"):
+            m = re.search(rf"(?:^|\s){flag}\s*(\d+)", c["workload"])
+            if not m or int(m.group(1)):
+                c["workload"] = _set_opt(c["workload"], flag, value)
+        c["name"] = f"{c['name']}-smp{value}"
+    elif kind == "overcommit":
+        mb = int(re.search(r"(?:^|\s)-m\s*(\d+)", c["workload"]).group(1))
+        c["memory_max"] = f"{round(value * (mb + L2_OVERHEAD_MB))}M"
+        c["name"] = f"{c['name']}-oc{round(value * 100)}"
+    return c
+
+
+def sweep_rows(points):
+    """[(value, results.json)] -> rows: value, then for pv/off and pv/halt
+    the ratio, its 95% interval and the Mann-Whitney p (None: missing)."""
+    rows = []
+    for value, path in points:
+        try:
+            s = json.loads(Path(path).read_text()).get("summary") or {}
+        except (OSError, ValueError):
+            s = {}
+        comp = (s.get("comparisons") or {}).get(s.get("metric")) or {}
+        row = [value]
+        for k in ("pv/off", "pv/halt"):
+            x = comp.get(k) or {}
+            ci = x.get("ci95") or {}
+            row += [x.get("ratio"), ci.get("lo"), ci.get("hi"), (x.get("mann_whitney") or {}).get("p")]
+        rows.append(row)
+    return rows
+
+
+SWEEP_GP = r'''# SPDX-License-Identifier: GPL-2.0-only
+# A sweep of lab.py bench: pv/off and pv/halt with their 95% bootstrap
+# intervals against the swept value.  Set: dat, outbase, xname, plottitle, logx.
+set datafile missing "NaN"
+do for [fmt in "png svg"] {
+    if (fmt eq "png") { set terminal pngcairo size 900,560 font "sans,9" noenhanced; set output outbase . ".png" }
+    else { set terminal svg size 900,560 font "sans,9" noenhanced dynamic; set output outbase . ".svg" }
+    set title plottitle
+    set xlabel xname
+    set ylabel "ratio of medians (1 = no difference)"
+    set grid
+    set key top left
+    if (logx) { set logscale x } else { unset logscale x }
+    set offsets graph 0.05, graph 0.05, graph 0.1, 0
+    set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#808080"
+    plot dat using 1:2:3:4 with yerrorlines pt 7 lw 2 lc rgb "#7a3aa8" title "pv/off", \
+         dat using 1:6:7:8 with yerrorlines pt 5 lw 2 lc rgb "#2a8a3a" title "pv/halt", \
+         dat using 1:2:(sprintf("p=%.2g", $5)) with labels offset 0, -1.2 font "sans,8" notitle
+    unset output
+}
+'''
+
+
+def write_sweep(root, name, kind, rows, gnuplot="gnuplot"):
+    """sweep-NAME-KIND.dat, .gp, .png and .svg in root.  An unthrottled
+    swap (iops 0) is plotted at 1e5, past every limit.  Returns the base
+    path, or None when gnuplot failed (the .dat is written anyway)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    base = root / f"sweep-{name}-{kind}"
+    xname = {"smp": "vCPUs (as many fault and compute threads)",
+             "overcommit": "memory.max / (buffer + QEMU and L2 kernel)",
+             "iops": "swap IOPS limit (1e5: unthrottled)"}[kind]
+    lines = [f"# lab.py bench sweep of {name} over {kind}: x, then pv/off and pv/halt as "
+             "ratio ci_lo ci_hi p"]
+    for r in rows:
+        x = 1e5 if kind == "iops" and r[0] == 0 else r[0]
+        lines.append(" ".join("NaN" if v is None else f"{v:.6g}" for v in [x] + r[1:]))
+    Path(f"{base}.dat").write_text("\n".join(lines) + "\n")
+    Path(f"{base}.gp").write_text(SWEEP_GP)
+    expr = (f"dat='{base}.dat'; outbase='{base}'; xname='{xname}'; "
+            f"plottitle='{name}: pv against off and halt over {kind} (95% bootstrap intervals)'; "
+            f"logx={1 if kind == 'iops' else 0}")
+    r = subprocess.run([gnuplot, "-e", expr, f"{base}.gp"], capture_output=True, text=True,
+                       check=False)
+    return base if r.returncode == 0 else None

@@ -1262,6 +1262,13 @@ def cmd_bench(args):
         iops = benchlab.parse_iops(args.swap_iops)
         cfgs = [benchlab.bench_config(n, args.reps, args.modes, args.workload, args.run_bound)
                 for n in (args.configs or ["natapov"])]
+        sweep = benchlab.parse_sweep(args.sweep) if args.sweep else None
+        if sweep and sweep[0] == "iops":
+            iops = sweep[1]
+        elif sweep:
+            if len(iops) != 1:
+                raise benchlab.ConfigError(f"--sweep {sweep[0]} takes one --swap-iops value")
+            cfgs = [benchlab.sweep_config(c, sweep[0], v) for c in cfgs for v in sweep[1]]
     except benchlab.ConfigError as e:
         die(str(e), 2)
     source = bench_source(args)
@@ -1283,6 +1290,18 @@ def cmd_bench(args):
                            r["summary"], r["attempts"], r["wall_s"]) for r in recs]
     print_rows(rows, f"lab bench ({len(recs)} configuration(s)), wall time {wall / 60:.1f} min "
                f"({wall:.0f} s)")
+    if sweep:
+        kind, values = sweep
+        for name in (args.configs or ["natapov"]):
+            if kind == "iops":
+                pts = [(v, root / benchlab.result_dir_name(name, v) / "results.json") for v in values]
+            else:
+                pts = [(v, root / benchlab.result_dir_name(
+                    benchlab.sweep_config(benchlab.CONFIGS[name] | {"name": name}, kind, v)["name"],
+                    iops[0]) / "results.json") for v in values]
+            base = benchlab.write_sweep(root, name, kind, benchlab.sweep_rows(pts))
+            log(f"sweep {name} over {kind}: {base or 'no plot (gnuplot failed)'}"
+                f"{'.png, .svg, .dat' if base else ''}")
     return 0 if all(r["complete"] for r in recs) else 1
 
 
@@ -1424,6 +1443,10 @@ def main():
                     help="IOPS limits of L1's swap disk to sweep, e.g. '0 100 40' (0: none; "
                     f"default {benchlab.DEFAULT_SWAP_IOPS})")
     bp.add_argument("--reps", type=int, help="repetitions per mode (config's default)")
+    bp.add_argument("--sweep", metavar="KIND=V1,V2,...",
+                    help="one result set per value and a sweep plot: smp=1,2,4 (vCPUs, as many "
+                    "fault and compute threads), overcommit=0.5,0.7,0.9 (memory.max over the "
+                    "working set), iops=40,200,2000,0 (swap IOPS, 0 unthrottled)")
     bp.add_argument("--modes", help="comma-separated of pv,halt,off,baseline")
     bp.add_argument("--workload", help="apf-workload options instead of the config's")
     bp.add_argument("--run-bound", type=int, help="apf-bench --timeout per run, s")

@@ -428,3 +428,52 @@ def test_smoke_verdict_without_runs(tmp_path):
     p = tmp_path / "results.json"
     p.write_text(json.dumps({"runs": []}))
     assert all(not ok for _, ok, _ in benchlab.smoke_verdict(p))
+
+
+# ------------------------------------------------------------- sweeps --
+def test_parse_sweep():
+    assert benchlab.parse_sweep("smp=1,2,4") == ("smp", [1, 2, 4])
+    assert benchlab.parse_sweep("overcommit=0.5 0.7,0.9") == ("overcommit", [0.5, 0.7, 0.9])
+    assert benchlab.parse_sweep("iops=40,200,2000,0") == ("iops", [40, 200, 2000, 0])
+    for bad in ("smp", "smp=", "smp=2", "smp=0,2", "cpu=1,2", "overcommit=0.05,0.5",
+                "overcommit=1.5,0.5", "iops=5,40", "smp=a,b"):
+        with pytest.raises(benchlab.ConfigError):
+            benchlab.parse_sweep(bad)
+
+
+def test_sweep_config():
+    c = benchlab.bench_config("natapov")
+    s4 = benchlab.sweep_config(c, "smp", 4)
+    assert s4["name"] == "natapov-smp4" and s4["smp"] == 4
+    assert " -f 4 " in f" {s4['workload']} " and " -c 4 " in f" {s4['workload']} "
+    assert c["smp"] == 2 and c["name"] == "natapov"            # not changed in place
+    # A class a configuration does not have stays at 0.
+    n = benchlab.sweep_config(benchlab.bench_config("no-other-work"), "smp", 4)
+    assert " -c 0 " in f" {n['workload']} " and " -f 4 " in f" {n['workload']} "
+    o = benchlab.sweep_config(c, "overcommit", 0.5)
+    assert o["name"] == "natapov-oc50" and o["memory_max"] == f"{round(0.5 * 550)}M"
+    assert benchlab.sweep_config(c, "iops", 40) == c
+
+
+def test_sweep_rows_and_plot(tmp_path):
+    def res(path, r, lo, hi, p):
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps({"summary": {"metric": "compute_units_per_s", "comparisons": {
+            "compute_units_per_s": {
+                "pv/off": {"ratio": r, "ci95": {"lo": lo, "hi": hi},
+                           "mann_whitney": {"p": p}},
+                "pv/halt": {"ratio": r * 0.9, "ci95": None, "mann_whitney": None}}}}}))
+        return path
+    pts = [(40, res(tmp_path / "a/results.json", 1.9, 1.6, 2.1, 0.001)),
+           (0, res(tmp_path / "b/results.json", 1.2, 1.0, 1.4, 0.05)),
+           (200, tmp_path / "missing/results.json")]
+    rows = benchlab.sweep_rows(pts)
+    assert rows[0] == [40, 1.9, 1.6, 2.1, 0.001, pytest.approx(1.71), None, None, None]
+    assert rows[2] == [200] + [None] * 8
+    base = benchlab.write_sweep(tmp_path / "out", "natapov", "iops", rows)
+    dat = (tmp_path / "out/sweep-natapov-iops.dat").read_text().splitlines()
+    assert dat[2].split()[:2] == ["100000", "1.2"]              # unthrottled
+    assert dat[3].split() == ["200"] + ["NaN"] * 8
+    if shutil.which("gnuplot"):
+        assert base and Path(f"{base}.png").read_bytes()[:4] == b"\x89PNG"
+        assert b"<svg" in Path(f"{base}.svg").read_bytes()
