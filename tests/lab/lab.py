@@ -329,11 +329,43 @@ def l0_qemu():
     if env:
         return env
     ours = find_our_qemu()
-    if ours:
+    if ours and l0_has_fix(ours):
         return str(ours)
-    log("warning: no APF Suite QEMU (make -C qemu build): L0 is Debian's QEMU, "
-        "without the hflags2 fix (qemu/patches/0007); expect L1 crashes under load")
+    if ours:
+        log(f"WARNING: {ours} is an older build ({first_line([str(ours), '--version'])}), "
+            f"not +apf{qemu_apf_release()} with qemu/patches/0007: run make -C qemu build")
+    log("WARNING: L0 is Debian's QEMU, without the hflags2 fix (qemu/patches/0007): "
+        "expect L1 crashes and L2 resets under load; make -C qemu build")
     return HOST_QEMU
+
+
+def qemu_apf_release():
+    m = re.search(r"^APF_RELEASE\s*:=\s*(\d+)", (REPO / "qemu" / "base.mk").read_text(), re.M)
+    return int(m.group(1)) if m else 0
+
+
+def l0_has_fix(qemu):
+    """Is this our QEMU of the current series?  Its --version carries
+    +apf<APF_RELEASE>, bumped with every new patch (0007 came with 2)."""
+    rel = qemu_apf_release()
+    return rel >= 2 and f"+apf{rel}" in first_line([str(qemu), "--version"])
+
+
+def file_digest(path):
+    """sha256 of an L0 binary; of a wrapper script, also of every existing
+    absolute path it names (the binary it execs)."""
+    h = hashlib.sha256()
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    h.update(data)
+    if data.startswith(b"#!"):
+        for m in re.finditer(rb"(/[\w./+-]+)", data):
+            f = Path(m.group(1).decode())
+            if f.is_file() and f.stat().st_size < (1 << 30):
+                h.update(f.read_bytes())
+    return h.hexdigest()
 
 
 def qemu_has_async_pf_prop(qemu):
@@ -539,6 +571,30 @@ FATAL_RE = re.compile(
     r"L1LAB: FAIL L2 (?:crashed|QEMU exited)|L1LAB: FATAL")
 
 
+def append_l0_stderr(serial, errlog, most=50):
+    """L0's own messages (not SVMDBG reports) at the end of the console
+    log, where the crash and error reasons are looked for."""
+    lines = [ln for ln in errlog.read_text(errors="replace").splitlines()
+             if ln.strip() and not SVMDBG_LINE_RE.match(ln)]
+    if lines:
+        with open(serial, "a", errors="replace") as f:
+            f.write("--- L0 stderr ---\n" + "\n".join(lines[-most:]) + "\n")
+
+
+def first_svmdbg_report(text, most=400):
+    """The first SVMDBG report whole (header, CPU state, ring up to the
+    newest event), then the headers of the later ones."""
+    lines = [ln for ln in text.splitlines() if SVMDBG_LINE_RE.match(ln) or
+             re.match(r"(?:[A-Z0-9]{2,3} ?=|[CD]R\d|EFER|RIP|RFL|GDT|IDT|LDT|TR )", ln)]
+    heads = [i for i, ln in enumerate(lines) if re.match(r"SVMDBG: (?!  )[A-Za-z]", ln)
+             and not ln.startswith(("SVMDBG: rsp ", "SVMDBG: walk "))]
+    if not heads:
+        return []
+    end = heads[1] if len(heads) > 1 else len(lines)
+    first = lines[heads[0]:end][:most]
+    return first + [lines[i] for i in heads[1:]][:20]
+
+
 def is_fatal_line(line):
     """Does a console line end the attempt as a crash?  apf-bench's output
     (prefixed L1BENCH: by l1-bench.sh) reports L2 crashes per benchmark
@@ -655,8 +711,11 @@ def boot_l1(att, imgs, scn, params, progress, cfg_maker=None):
     (adir / "qemu-cmdline.txt").write_text(shlex.join(cmd) + "\n")
     serial = adir / "serial.log"
     t0 = time.monotonic()
+    # L0's stderr apart: a diagnostic L0's SVMDBG reports would otherwise
+    # interleave with the console and could split or fake its lines.
+    l0_err = open(adir / "l0-stderr.log", "wb")
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, start_new_session=True)
+                         stderr=l0_err, start_new_session=True)
     CHILDREN.add(p)
     fd = p.stdout.fileno()
     last = t0
@@ -716,6 +775,8 @@ def boot_l1(att, imgs, scn, params, progress, cfg_maker=None):
                 pass
             p.wait()
     CHILDREN.discard(p)
+    l0_err.close()
+    append_l0_stderr(serial, adir / "l0-stderr.log")
     att.wall = time.monotonic() - t0
     att.qemu_rc = p.returncode
     att.timeline = timeline(serial)
@@ -1353,6 +1414,22 @@ def stress_cfg_maker(labexit, args):
     return make
 
 
+def l2_failure_tails(rdir, n=15):
+    """The last lines of every L2 boot that did not finish (l1-stress.sh's
+    l2-outcomes), from L1's results disk."""
+    out = []
+    oc = rdir / "l2-outcomes"
+    for line in (oc.read_text().splitlines() if oc.exists() else []):
+        parts = line.split()
+        if len(parts) >= 2 and parts[1] != "done":
+            for name in (f"l2-{parts[0]}.log", f"qemu-{parts[0]}.log"):
+                f = rdir / name
+                if f.exists():
+                    tail = f.read_text(errors="replace").splitlines()[-n:]
+                    out += [f"--- {name} ({line}) ---"] + tail
+    return out
+
+
 def cmd_stress(args):
     """N trials, each one L1 boot running labexit for --secs: the L1 crash
     rate of the nested SVM state switch under L0_QEMU.  Results (summary,
@@ -1364,6 +1441,7 @@ def cmd_stress(args):
               "wl": args.wl, "l2_mem": args.l2_mem, "memory_max": args.memory_max,
               "kernels": imgs["kernels"]["kind"], "l1": imgs["kernels"]["version"],
               "l0_qemu": L0_QEMU, "l0_version": first_line([L0_QEMU, "--version"]),
+              "l0_sha256": file_digest(L0_QEMU),
               "load_before": os.getloadavg()}
     out = Path(args.out) if args.out else LAB / "results" / \
         f"{time.strftime('%Y-%m-%d', time.gmtime())}-stress-{args.label}"
@@ -1380,6 +1458,7 @@ def cmd_stress(args):
             die(f"cannot resume {out}: its trials ran with other {', '.join(diff)}", 2)
         config["load_before_first"] = old_config.get("load_before_first", old_config.get("load_before"))
     (out / "crashes").mkdir(parents=True, exist_ok=True)
+    write_stress_summary(out, trials, args.label, config)
     scn = {"name": "stress", "title": f"stress ({args.mode})", "runs": []}
     params = dict(DEFAULT_PARAMS, timeout=args.secs + 300, idle_timeout=90)
     maker = stress_cfg_maker(labexit, args)
@@ -1393,28 +1472,37 @@ def cmd_stress(args):
         att = Attempt(scn, i, adir)
         rdir = boot_l1(att, imgs, scn, params, progress, cfg_maker=maker)
         serial = adir / "serial.log"
-        text = serial.read_text(errors="replace")
+        errlog = adir / "l0-stderr.log"
+        err = errlog.read_text(errors="replace") if errlog.exists() else ""
         lx = rdir / "labexit.txt"
-        rec = stresslab.trial_record(i, att, text, lx.read_text() if lx.exists() else "")
-        if att.outcome != "ok" or rec["svmdbg"]:
+        rec = stresslab.trial_record(i, att, err, lx.read_text() if lx.exists() else "")
+        if att.outcome != "ok" or rec["svmdbg"] or stresslab.failed(rec):
             lines = relevant_log(serial, att, n=120)
-            lines += [ln for ln in text.splitlines() if "SVMDBG" in ln][:200]
+            lines += l2_failure_tails(rdir)
+            lines += first_svmdbg_report(err)
             (out / "crashes" / f"trial{i:03d}.txt").write_text("\n".join(lines) + "\n")
             rec["excerpt"] = f"crashes/trial{i:03d}.txt"
         trials.append(rec)
         with open(out / "trials.jsonl", "a") as f:
             f.write(json.dumps(rec) + "\n")
+        write_stress_summary(out, trials, args.label, config)   # resumable after a kill
         progress(f"stress trial {i}/{first + args.trials - 1}: {att.outcome} {att.reason[:120]} "
                  f"{rec['labexit'].get('io_exits', '-')} exits, svmdbg {rec['svmdbg']}")
         if att.outcome == "error":
             progress("stress: stopped: the lab itself failed (not a crash of L1)")
             break
-    summ = stresslab.summary(trials, args.label, config)
+    summ = write_stress_summary(out, trials, args.label, config)
+    progress(f"stress {args.label}: {summ['trials_failed']} of {summ['trials']} trials failed "
+             f"(L1 or an L2; 95% CI {summ['failed_rate_ci95']}), L1 crashed or hung in "
+             f"{summ['crash'] + summ['hang']}; {out}")
+    return 0 if summ["error"] == 0 else 1
+
+
+def write_stress_summary(out, trials, label, config):
+    summ = stresslab.summary(trials, label, config)
     summ["load_after"] = os.getloadavg()
     (out / "summary.json").write_text(json.dumps(summ, indent=1) + "\n")
-    progress(f"stress {args.label}: {summ['crash'] + summ['hang']} of {summ['trials']} trials "
-             f"crashed or hung (95% CI {summ['rate_ci95']}); {out}")
-    return 0 if summ["error"] == 0 else 1
+    return summ
 
 
 def main():

@@ -75,7 +75,7 @@ def failed(t):
 # What must match for trials of two invocations to be pooled (--resume):
 # everything but the load, the date and where the L0 binary lies.
 POOLED_KEYS = ("mode", "secs", "vcpus", "syscalls", "l2_smp", "l2_secs", "wl",
-               "l2_mem", "memory_max", "kernels", "l1", "l0_version")
+               "l2_mem", "memory_max", "kernels", "l1", "l0_version", "l0_sha256")
 
 
 def resume_state(out):

@@ -45,16 +45,26 @@ l2_cycle() {
 		sleep 1
 		n=$((n + 1))
 	done
-	kill $q 2>/dev/null
-	wait $q 2>/dev/null
+	# How it ended: by itself (rc; 0 after a guest reset, -no-reboot),
+	# killed at the bound, or killed by someone else (137: SIGKILL).
+	how=exited
+	if kill -0 $q 2>/dev/null; then
+		how=bound
+		if grep -q 'LABWL done' "$log" 2>/dev/null; then how=finished; fi
+		kill $q 2>/dev/null
+	fi
+	wait $q
+	rc=$?
+	oom=$(awk '/^oom_kill /{print $2}' "${cg:-/nonexistent}/memory.events" 2>/dev/null)
+	why="ended=$how rc=$rc after=${n}s oom_kill=${oom:--}"
 	if grep -qE 'Kernel panic|BUG: |Oops|soft lockup|general protection' "$log" 2>/dev/null; then
 		say "stress: L2 cycle $1 crashed: $(grep -m1 -E 'Kernel panic|BUG: |Oops|soft lockup|general protection' "$log")"
-		echo "$1 crash" >>"$R/l2-outcomes"
+		echo "$1 crash $why" >>"$R/l2-outcomes"
 	elif grep -q 'LABWL done' "$log"; then
-		echo "$1 done" >>"$R/l2-outcomes"
+		echo "$1 done $why" >>"$R/l2-outcomes"
 	else
-		say "stress: L2 cycle $1 ended without labwl done after ${n}s: $(tail -c 200 "$log" | tr '\n' ' ')"
-		echo "$1 incomplete" >>"$R/l2-outcomes"
+		say "stress: L2 cycle $1 ended without labwl done ($why): $(tail -c 200 "$log" | tr '\n' ' ')"
+		echo "$1 incomplete $why" >>"$R/l2-outcomes"
 	fi
 }
 
@@ -65,6 +75,15 @@ stress_linux() {
 	while [ "$(cut -d. -f1 /proc/uptime)" -lt $t_end ]; do
 		c=$((c + 1))
 		l2_cycle $c
+		# an L2 QEMU that cannot start at all is the lab's fault, not a crash
+		case $(tail -n 1 "$R/l2-outcomes") in
+		*" incomplete ended=exited "*" after=0s "*) instant=$((${instant:-0} + 1)) ;;
+		*) instant=0 ;;
+		esac
+		if [ "$instant" -ge 3 ]; then
+			fail "L2 QEMU exits at once, 3 times: $(tail -c 300 "$R/qemu-$c.log")"
+			return
+		fi
 	done
 	line="LABEXIT: l2_cycles=$c l2_done=$(grep -c ' done' "$R/l2-outcomes") l2_crash=$(grep -c ' crash' "$R/l2-outcomes") l2_incomplete=$(grep -c ' incomplete' "$R/l2-outcomes")"
 	say "stress: $line"

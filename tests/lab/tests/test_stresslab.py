@@ -73,10 +73,17 @@ def test_a_trial_fails_when_l1_or_an_l2_fails():
     assert s["failed_rate_ci95"][0] < 3 / 4 < s["failed_rate_ci95"][1]
 
 
-def test_l0_qemu_prefers_override_then_ours_then_debian(monkeypatch, tmp_path):
-    ours = tmp_path / "qemu-system-x86_64"
-    ours.write_text("#!/bin/sh\n")
-    ours.chmod(0o755)
+def fake_qemu(path, release):
+    path.write_text("#!/bin/sh\necho 'QEMU emulator version 10.0.13 "
+                    f"(1:10.0.13+ds-0+deb13u1+apf{release}, APF Suite build)'\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_l0_qemu_prefers_override_then_ours_then_debian(monkeypatch, tmp_path, capsys):
+    rel = lab.qemu_apf_release()
+    assert rel >= 2      # 0007 (the hflags2 fix) came with release 2
+    ours = fake_qemu(tmp_path / "qemu-system-x86_64", rel)
     monkeypatch.setenv("LAB_L0_QEMU", "/opt/diag/qemu")
     assert lab.l0_qemu() == "/opt/diag/qemu"
     monkeypatch.delenv("LAB_L0_QEMU")
@@ -84,6 +91,26 @@ def test_l0_qemu_prefers_override_then_ours_then_debian(monkeypatch, tmp_path):
     assert lab.l0_qemu() == str(ours)
     monkeypatch.setenv("LAB_APF_QEMU", str(tmp_path / "missing"))
     assert lab.l0_qemu() == lab.HOST_QEMU
+    assert "without the hflags2 fix" in capsys.readouterr().err
+
+
+def test_l0_qemu_refuses_a_build_older_than_the_series(monkeypatch, tmp_path, capsys):
+    stale = fake_qemu(tmp_path / "qemu-system-x86_64", 1)
+    monkeypatch.delenv("LAB_L0_QEMU", raising=False)
+    monkeypatch.setenv("LAB_APF_QEMU", str(stale))
+    assert lab.l0_qemu() == lab.HOST_QEMU
+    assert "older build" in capsys.readouterr().err
+
+
+def test_a_wrapper_digest_follows_the_binary_it_runs(tmp_path):
+    binary = tmp_path / "qemu.bin"
+    binary.write_bytes(b"one")
+    wrapper = tmp_path / "qemu"
+    wrapper.write_text(f"#!/bin/sh\nexec {binary} \"$@\"\n")
+    d1 = lab.file_digest(wrapper)
+    binary.write_bytes(b"two")
+    assert lab.file_digest(wrapper) != d1
+    assert lab.file_digest(tmp_path / "missing") is None
 
 
 def test_resume_pools_only_matching_configs(tmp_path):
@@ -104,3 +131,26 @@ def test_resume_refuses_a_damaged_trials_file(tmp_path):
     (tmp_path / "trials.jsonl").write_text('{"trial": 1}\n{"trial": 2, \n')
     with pytest.raises(ValueError, match="trials.jsonl:2"):
         stresslab.resume_state(tmp_path)
+
+
+def test_the_first_svmdbg_report_is_kept_whole():
+    ring = [f"SVMDBG:   X cpu0 rip {i:016x}" for i in range(256)]
+    text = "\n".join(["qemu-system-x86_64: warning: TCG doesn't support xsavec",
+                      "SVMDBG: host kernel entered with non-kernel GS base: cpu 0 int 0xfd",
+                      "SVMDBG: rsp ffffcf58009d7a90 rax 0", "RAX=0000000107c88000 RBX=0",
+                      "CR0=80050033 CR2=ffffffffc045cc60"] + ring +
+                     ["SVMDBG: L1 double fault: cpu 0 int 0xe"] + ring)
+    kept = lab.first_svmdbg_report(text)
+    assert kept[0].startswith("SVMDBG: host kernel entered")
+    assert "SVMDBG:   X cpu0 rip 00000000000000ff" in kept      # the newest event
+    assert kept[-1] == "SVMDBG: L1 double fault: cpu 0 int 0xe"
+    assert lab.first_svmdbg_report("nothing here") == []
+
+
+def test_l0_stderr_goes_after_the_console_without_svmdbg(tmp_path):
+    serial, err = tmp_path / "serial.log", tmp_path / "l0-stderr.log"
+    serial.write_text("[   1.0] L1LAB: up\n")
+    err.write_text("SVMDBG: L2 double fault: cpu 0\nqemu-system-x86_64: terminating on signal 15\n")
+    lab.append_l0_stderr(serial, err)
+    assert serial.read_text().splitlines()[-2:] == [
+        "--- L0 stderr ---", "qemu-system-x86_64: terminating on signal 15"]
