@@ -84,6 +84,12 @@ static void log_system(int prio, const char *msg, const char *record)
 	syslog(prio, "%s", msg);
 }
 
+static void write_line(const char *line, size_t n)
+{
+	if (write(log_fd, line, n) < 0)
+		return;	/* nowhere to say so; the journal still hears it */
+}
+
 void apf_logr(int prio, const char *record, const char *fmt, ...)
 {
 	char raw[1024], msg[1024], line[1400], ts[APF_ISO_TIME_LEN];
@@ -96,24 +102,25 @@ void apf_logr(int prio, const char *record, const char *fmt, ...)
 	/* One event, one line: control characters from QEMU, virsh or the
 	 * domain XML are encoded, never passed on. */
 	apf_safe_encode(raw, msg, sizeof(msg), 0);
+	/* The file first: one write(2), where the first journal message
+	 * loads libsystemd, which a deadline close behind may cut short. */
+	if (log_fd >= 0) {
+		apf_iso_time(ts, sizeof(ts), NULL, true);
+		n = snprintf(line, sizeof(line), "%s apf-hook[%d]: %s %s: %s\n", ts,
+			     (int)getpid(), log_domain, log_op, msg);
+		if (n > 0) {
+			/* One write on an O_APPEND fd: lines of concurrent
+			 * hooks and watchers do not interleave.  A line cut to
+			 * the buffer still ends in its newline. */
+			if ((size_t)n >= sizeof(line)) {
+				n = sizeof(line) - 1;
+				line[n - 1] = '\n';
+			}
+			write_line(line, (size_t)n);
+		}
+	}
 	if (use_system)
 		log_system(prio, msg, record);
-	if (log_fd < 0)
-		return;
-	apf_iso_time(ts, sizeof(ts), NULL, true);
-	n = snprintf(line, sizeof(line), "%s apf-hook[%d]: %s %s: %s\n", ts,
-		     (int)getpid(), log_domain, log_op, msg);
-	if (n > 0) {
-		/* One write on an O_APPEND fd: lines of concurrent hooks and
-		 * watchers do not interleave.  A line cut to the buffer still
-		 * ends in its newline. */
-		if ((size_t)n >= sizeof(line)) {
-			n = sizeof(line) - 1;
-			line[n - 1] = '\n';
-		}
-		if (write(log_fd, line, (size_t)n) < 0)
-			return;	/* nowhere left to say so */
-	}
 }
 
 void apf_log_close(void)
