@@ -165,7 +165,7 @@ bench-lab:
 	$(MAKE) -C bench lab
 bench-smoke:
 	$(MAKE) -C kernel lab
-	-$(MAKE) -C qemu build
+	$(MAKE) -C qemu build
 	$(MAKE) -C bench smoke
 
 # --- ansible/ (issue 5): the apf_suite.fleet collection ---
