@@ -16,7 +16,7 @@ help:
 	@echo "make run       build and run 'apfctl status' on this machine"
 	@echo "make check     every test tier that runs on this machine"
 	@echo "make install   install into DESTDIR/PREFIX"
-	@echo "make bench-apfctl  apfctl's own latency benchmark (bench/results/)"
+	@echo "make bench-apfctl  apfctl's own benchmark (bench/results/; BASELINE=REV compares)"
 	@echo "make rebase    move the kernel and QEMU bases to Debian's newest (see README)"
 
 # Debian packages for building and testing (idempotent).
@@ -37,8 +37,10 @@ check-apfctl:
 install:
 	$(MAKE) -C $(APFCTL_DIR) install
 
+# BASELINE=REV: the same benchmark against libapf of REV first, and the
+# ratios (bench/apfctl/run-bench --baseline).
 bench-apfctl: all
-	bench/apfctl/run-bench
+	bench/apfctl/run-bench $(if $(BASELINE),--baseline $(BASELINE))
 
 clean:
 	$(MAKE) -C $(APFCTL_DIR) clean

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Write a patched-host sysroot with N VMs x V vCPUs for apfctl's benchmark.
 
-Generated, not committed: 100 x 8 is ~20,000 small files.
+Generated, not committed: 100 x 8 is ~40,000 small files, 1000 x 8 ten
+times that.  --slow-qmp N gives the last N VMs a QMP socket on their
+command line (-qmp unix:/run/slowK.qmp), which the benchmark serves with
+monitors that never answer in time.
 """
 import argparse
 import os
@@ -33,6 +36,7 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("--vms", type=int, default=100)
     ap.add_argument("--vcpus", type=int, default=8)
+    ap.add_argument("--slow-qmp", type=int, default=0)
     a = ap.parse_args()
     root = Path(a.dir)
     kvm = root / "sys/kernel/debug/kvm"
@@ -44,6 +48,7 @@ def main():
     write(params / "async_pf", "Y")
     (root / "sys/module/kvm_amd/parameters").mkdir(parents=True, exist_ok=True)
     (root / "proc").mkdir(exist_ok=True)
+    (root / "run").mkdir(exist_ok=True)
     write(root / "proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/vda1")
     write(root / "proc/interrupts", "           CPU0       CPU1\n  0:  1 2  IO-APIC timer")
     names = SIX + CONTEXT + OTHER
@@ -64,9 +69,14 @@ def main():
         p = root / f"proc/{pid}"
         (p / "task").mkdir(parents=True, exist_ok=True)
         (p / "comm").write_text("qemu-system-x86\n")
+        slow = vm - (a.vms - a.slow_qmp)
+        # libvirt's VMs (guest=) are not asked over QMP; the slow ones
+        # are plain QEMU with a monitor socket of their own.
+        name = f"guest=vm{vm:03d}" if slow < 0 else f"slow{slow}"
         argv = ["qemu-system-x86_64", "-enable-kvm", "-name",
-                f"guest=vm{vm:03d},debug-threads=on", "-smp", str(a.vcpus),
-                "-m", "4096"]
+                f"{name},debug-threads=on", "-smp", str(a.vcpus), "-m", "4096"]
+        if slow >= 0:
+            argv += ["-qmp", f"unix:/run/slow{slow}.qmp,server=on,wait=off"]
         (p / "cmdline").write_bytes(b"\0".join(x.encode() for x in argv) + b"\0")
     return 0
 
