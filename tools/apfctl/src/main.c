@@ -196,7 +196,7 @@ long apf_parse_seconds(const char *s)
 	uint64_t ms;
 
 	/* At most a day, at least a millisecond. */
-	return apf_parse_milli(s, 86400 * 1000, &ms) ? -1 : (long)ms;
+	return apf_parse_milli(s, (uint64_t)86400 * 1000, &ms) ? -1 : (long)ms;
 }
 
 static const struct apf_opt_help global_opts[] = {
