@@ -347,8 +347,8 @@ int main(int argc, char **argv)
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: %s FLEET_100x8 FLEET_1000x8 APFCTL\n"
-			"(the last 10 VMs of FLEET_1000x8 name QMP sockets, served\n"
-			"here only for the slow-monitor figures)\n", argv[0]);
+			"(10 VMs of FLEET_1000x8 name QMP sockets, served here\n"
+			"only for the slow-monitor figures)\n", argv[0]);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -3,9 +3,9 @@
 """Write a patched-host sysroot with N VMs x V vCPUs for apfctl's benchmark.
 
 Generated, not committed: 100 x 8 is ~40,000 small files, 1000 x 8 ten
-times that.  --slow-qmp N gives the last N VMs a QMP socket on their
-command line (-qmp unix:/run/slowK.qmp), which the benchmark serves with
-monitors that never answer in time.
+times that.  --slow-qmp N gives N VMs spread over the fleet (every
+VMS/N-th) a QMP socket on their command line (-qmp unix:/run/slowK.qmp),
+which the benchmark serves with monitors that never answer in time.
 """
 import argparse
 import os
@@ -69,7 +69,10 @@ def main():
         p = root / f"proc/{pid}"
         (p / "task").mkdir(parents=True, exist_ok=True)
         (p / "comm").write_text("qemu-system-x86\n")
-        slow = vm - (a.vms - a.slow_qmp)
+        # The slow ones spread over the fleet (every vms/N-th), so that a
+        # sampler asking in turn would hold the VMs after each of them.
+        step = a.vms // a.slow_qmp if a.slow_qmp else 0
+        slow = vm // step if step and vm % step == step - 1 else -1
         # libvirt's VMs (guest=) are not asked over QMP; the slow ones
         # are plain QEMU with a monitor socket of their own.
         name = f"guest=vm{vm:03d}" if slow < 0 else f"slow{slow}"
