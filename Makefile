@@ -10,6 +10,7 @@ APFCTL     := $(APFCTL_DIR)/build/apfctl
 
 all:
 	$(MAKE) -C $(APFCTL_DIR) all
+	$(MAKE) -C tools/apf-boot all
 
 help:
 	@echo "make deps      install build/test dependencies (root, Debian 12)"
@@ -28,7 +29,7 @@ run: all
 	scripts/mount-kernel-fs
 	$(APFCTL) status
 
-check: check-apfctl
+check: check-apfctl check-apf-boot
 
 check-apfctl:
 	scripts/mount-kernel-fs
@@ -36,6 +37,13 @@ check-apfctl:
 
 install:
 	$(MAKE) -C $(APFCTL_DIR) install
+	$(MAKE) -C tools/apf-boot install
+
+# apf-boot (issue 14): the APF kernel as boot default and kexec target, the
+# kvm module options in modprobe.d.
+.PHONY: check-apf-boot
+check-apf-boot:
+	$(MAKE) -C tools/apf-boot check
 
 # BASELINE=REV: the same benchmark against libapf of REV first, and the
 # ratios (bench/apfctl/run-bench --baseline).
@@ -44,6 +52,7 @@ bench-apfctl: all
 
 clean:
 	$(MAKE) -C $(APFCTL_DIR) clean
+	$(MAKE) -C tools/apf-boot clean
 
 # --- kernel/ (issue 2): host and guest APF series, lab kernels, packages ---
 .PHONY: kernel-check kernel-source kernel-apply kernel-lab kernel-deb kernel-rpm \
