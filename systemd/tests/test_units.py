@@ -35,7 +35,7 @@ def root(tmp_path_factory):
     if not APFCTL.exists():
         pytest.skip("apfctl not built")
     r = tmp_path_factory.mktemp("root")
-    for d in (REPO / "tools" / "apfctl", HERE):
+    for d in (REPO / "tools" / "apfctl", REPO / "tools" / "apf-boot", HERE):
         p = run("make", "-s", "-C", d, "install", f"DESTDIR={r}")
         assert p.returncode == 0, p.stderr
     # The targets and units ours refer to, and /bin/kill (ExecReload=).

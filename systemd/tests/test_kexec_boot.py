@@ -1,0 +1,190 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""apf-kexec loads the APF Suite kernel apf-boot targets, never a newer
+distribution kernel; a load the kernel refuses falls back to a full
+reboot; the kernel hook (zzz-apf-boot) reloads a loaded kexec image and
+unloads a stale one it cannot replace.
+
+The fallback runs the real kexec-tools binary on a real Debian kernel image
+in a fixture /boot: it runs only where this machine's kernel cannot load it
+(no kexec, or lockdown refusing it), as on the build machines, so that a
+test never leaves a kernel loaded for the next reboot.  systemctl is a
+stand-in that records what it was asked."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent.parent
+REPO = HERE.parent
+APFCTL = REPO / "tools/apfctl/build/apfctl"
+APF_BOOT = REPO / "tools/apf-boot/build/apf-boot"
+CACHE = HERE / "build/cache"
+APF = "6.12.118-apf2-host"
+DEB_NEW = "6.12.120-1-amd64"
+
+
+def run(cmd, env):
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, **env))
+
+
+@pytest.fixture
+def tools():
+    for t in (APFCTL, APF_BOOT):
+        if not t.exists():
+            pytest.skip(f"{t} not built")
+
+
+def recorder(path, name):
+    """A stand-in that appends its arguments to path."""
+    s = path.parent / name
+    s.write_text(f'#!/bin/sh\necho "{name} $*" >> {path}\n')
+    s.chmod(0o755)
+    return s
+
+
+@pytest.fixture
+def root(tmp_path, tools):
+    r = tmp_path / "root"
+    for d in ("boot", "proc/sys/kernel", "sys/kernel"):
+        (r / d).mkdir(parents=True)
+    (r / "proc/cmdline").write_text("BOOT_IMAGE=/boot/vmlinuz-old root=/dev/vda1 ro quiet\n")
+    (r / "proc/sys/kernel/osrelease").write_text("6.1.0-28-amd64\n")
+    (r / "sys/kernel/kexec_loaded").write_text("0\n")
+    log = tmp_path / "calls.log"
+    env = {"APFCTL": str(APFCTL), "APF_BOOT": str(APF_BOOT),
+           "APF_SYSTEMCTL": str(recorder(log, "systemctl")),
+           "APF_KEXEC": str(recorder(log, "kexec"))}
+    return r, log, env
+
+
+def kernels(r, image=b"not a kernel"):
+    for v in ("6.1.0-28-amd64", "6.12.118-apf-host", APF, DEB_NEW):
+        (r / f"boot/vmlinuz-{v}").write_bytes(image)
+        (r / f"boot/initrd.img-{v}").write_bytes(b"initrd")
+
+
+def test_loads_the_apf_kernel_not_a_newer_debian_one(root):
+    r, log, env = root
+    kernels(r)
+    p = run([HERE / "apf-kexec", "--sysroot", r, "--dry-run"], env)
+    assert p.returncode == 0, p.stderr
+    assert f"kernel:  {APF} ({r}/boot/vmlinuz-{APF})" in p.stdout
+    assert "root=/dev/vda1 ro quiet" in p.stdout and "BOOT_IMAGE" not in p.stdout
+    p = run([HERE / "apf-kexec", f"--sysroot={r}", "--any-kernel", "--dry-run"], env)
+    assert f"kernel:  {DEB_NEW} " in p.stdout, p.stdout + p.stderr
+    p = run([HERE / "apf-kexec", "--sysroot", r, "--kernel", "6.12.118-apf-host", "--dry-run"], env)
+    assert "kernel:  6.12.118-apf-host " in p.stdout
+    # The load itself, through the kexec stand-in.
+    (r / "sys/kernel/kexec_loaded").write_text("1\n")
+    p = run([HERE / "apf-kexec", "--sysroot", r], env)
+    assert p.returncode == 0, p.stderr
+    assert f"kexec -l {r}/boot/vmlinuz-{APF} --initrd={r}/boot/initrd.img-{APF}" in log.read_text()
+
+
+def test_no_apf_kernel(root):
+    r, log, env = root
+    (r / f"boot/vmlinuz-{DEB_NEW}").write_bytes(b"x")
+    p = run([HERE / "apf-kexec", "--sysroot", r], env)
+    assert p.returncode == 3 and "no APF Suite" in p.stderr and "--any-kernel" in p.stderr
+    assert not log.exists()
+    p = run([HERE / "apf-kexec", "--sysroot", r, "--fallback-reboot"], env)
+    assert p.returncode == 0 and "falling back to a full reboot" in p.stderr
+    assert log.read_text() == "systemctl reboot\n"
+
+
+def real_kernel_image():
+    """A real x86 bzImage: $APF_TEST_VMLINUZ, else Debian's cloud kernel
+    from the archive (apt-get download, cached in systemd/build/cache)."""
+    if os.environ.get("APF_TEST_VMLINUZ"):
+        return Path(os.environ["APF_TEST_VMLINUZ"])
+    img = CACHE / "vmlinuz"
+    if img.exists():
+        return img
+    CACHE.mkdir(parents=True, exist_ok=True)
+    dep = subprocess.run(["apt-cache", "depends", "linux-image-cloud-amd64"],
+                         capture_output=True, text=True).stdout
+    pkg = next((w.split()[1] for w in dep.splitlines() if "Depends: linux-image-" in w), None)
+    if not pkg:
+        pytest.skip("no linux-image-cloud-amd64 in apt's lists")
+    d = subprocess.run(["apt-get", "download", pkg], cwd=CACHE, capture_output=True, text=True)
+    debs = list(CACHE.glob(f"{pkg}_*.deb"))
+    if d.returncode or not debs:
+        pytest.skip(f"apt-get download {pkg} failed: {d.stderr[-300:]}")
+    x = CACHE / "x"
+    subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(x)], check=True)
+    shutil.copy(next(x.glob("boot/vmlinuz-*")), img)
+    shutil.rmtree(x)
+    debs[0].unlink()
+    return img
+
+
+def live_kexec_refused():
+    """True where this machine's kernel cannot load a kernel: then the
+    real kexec may run without leaving anything loaded."""
+    if not Path("/sys/kernel/kexec_loaded").exists():
+        return True
+    return False
+
+
+def test_real_kexec_refused_falls_back_to_reboot(root):
+    if not shutil.which("kexec"):
+        pytest.skip("kexec-tools not installed")
+    if not live_kexec_refused():
+        pytest.skip("this kernel can load kexec images: the real load would stay loaded")
+    if os.geteuid() != 0:
+        pytest.skip("kexec needs root")
+    r, log, env = root
+    kernels(r, real_kernel_image().read_bytes())
+    del env["APF_KEXEC"]	# the real kexec-tools
+    p = run([HERE / "apf-kexec", "--sysroot", r, "--fallback-reboot"], env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f"kernel:  {APF} " in p.stdout
+    # kexec -l, then -s, both refused by this kernel; then the reboot.
+    assert "kexec exited with" in p.stderr and "falling back to a full reboot" in p.stderr
+    assert log.read_text() == "systemctl reboot\n"
+    # Without --fallback-reboot it fails, and nothing reboots.
+    log.unlink()
+    p = run([HERE / "apf-kexec", "--sysroot", r], env)
+    assert p.returncode == 1 and not log.exists()
+
+
+def hook_env(r, env, tmp_path):
+    boot = tmp_path / "apf-boot"
+    boot.write_text(f"#!/bin/sh\nexec {APF_BOOT} --sysroot {r} \"$@\"\n")
+    boot.chmod(0o755)
+    kx = tmp_path / "apf-kexec-helper"
+    kx.write_text(f"#!/bin/sh\nAPF_BOOT={boot} exec {HERE}/apf-kexec --sysroot {r} \"$@\"\n")
+    kx.chmod(0o755)
+    return dict(env, APF_BOOT=str(boot), APF_KEXEC_HELPER=str(kx), APF_SYSROOT=str(r))
+
+
+def test_kernel_hook_reloads_kexec(root, tmp_path):
+    r, log, env = root
+    kernels(r)
+    env = hook_env(r, env, tmp_path)
+    # Nothing loaded, apf-kexec-load not enabled (systemctl stand-in says
+    # nothing and exits 0 for is-enabled: make it exit 1).
+    (tmp_path / "systemctl").write_text(f'#!/bin/sh\necho "systemctl $*" >> {log}\nexit 1\n')
+    p = run([HERE / "apf-kernel-hook", DEB_NEW], env)
+    assert p.returncode == 0
+    assert "no supported boot loader" in p.stderr	# no grub.cfg in this root
+    assert "kexec -" not in log.read_text()
+    # A kernel is loaded: the hook loads the target again.
+    (r / "sys/kernel/kexec_loaded").write_text("1\n")
+    p = run([HERE / "apf-kernel-hook", DEB_NEW], env)
+    assert p.returncode == 0, p.stderr
+    assert f"kexec -l {r}/boot/vmlinuz-{APF}" in log.read_text(), p.stderr
+    # The reload fails: the stale image is unloaded.
+    (tmp_path / "kexec").write_text(
+        f'#!/bin/sh\necho "kexec $*" >> {log}\n[ "$1" = -u ] && exit 0\necho refused >&2; exit 1\n')
+    log.unlink()
+    p = run([HERE / "apf-kernel-hook", DEB_NEW], env)
+    assert p.returncode == 0
+    assert "the stale one was unloaded" in p.stderr
+    assert log.read_text().splitlines()[-1] == "kexec -u"
+    # apfctl gone (the hook is a conffile and stays): nothing happens.
+    p = run([HERE / "apf-kernel-hook", DEB_NEW], dict(env, APF_BOOT="/nonexistent/apf-boot"))
+    assert p.returncode == 0 and p.stderr == ""
