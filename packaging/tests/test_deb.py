@@ -13,7 +13,9 @@ from conftest import TREE, sh, version
 APFCTL_FILES = [
     "/usr/bin/apfctl",
     "/usr/sbin/apf-kexec",
+    "/usr/sbin/apf-boot",
     "/usr/share/man/man8/apfctl.8.gz",
+    "/usr/share/man/man8/apf-boot.8.gz",
     "/usr/share/bash-completion/completions/apfctl",
     "/usr/share/doc/apfctl/copyright",
     "/lib/systemd/system/apf-setup.service",
@@ -22,7 +24,8 @@ APFCTL_FILES = [
     "/lib/systemd/system/apf-export.timer",
     "/lib/systemd/system/apf-kexec-load.service",
 ]
-APFCTL_CONFFILES = ["/etc/apf/apf.conf", "/etc/logrotate.d/apfctl"]
+APFCTL_CONFFILES = ["/etc/apf/apf.conf", "/etc/logrotate.d/apfctl",
+                    "/etc/kernel/postinst.d/zzz-apf-boot", "/etc/kernel/postrm.d/zzz-apf-boot"]
 HOOK = "/etc/libvirt/hooks/qemu.d/50-apf"
 HOOK_FILES = ["/usr/share/apf-libvirt-hooks/apf-policy.rng",
               "/usr/share/doc/apf-libvirt-hooks/examples/example-domain.xml"]
@@ -138,6 +141,21 @@ def test_apfctl_runs(root):
     assert "role" in js, js
     kexec = root.run("apf-kexec --help")
     assert "kexec" in kexec.stdout
+    assert root.run("apf-boot --version").stdout.strip() == f"apf-boot {version()}"
+    # A minbase root has no kernel: nothing to boot, said with exit 3, and
+    # the kernel hook (what a kernel package runs) does not fail.
+    tgt = root.run("apf-boot target", check=False)
+    assert tgt.returncode == 3 and "no APF Suite kernel" in tgt.stdout, tgt.stdout
+    hook = root.run("/etc/kernel/postinst.d/zzz-apf-boot 6.1.0-28-amd64", check=False)
+    assert hook.returncode == 0, hook.stdout
+    # apf.conf -> modprobe.d, read back by kmod's own parser (the host's
+    # modprobe: minbase has no kmod).
+    root.run("sed -i 's/^host_async_pf=.*/host_async_pf=off/' /etc/apf/apf.conf &&"
+             " apf-boot modprobe-conf")
+    cfg = sh(["modprobe", "-C", str(root.p("/etc/modprobe.d")), "-c"]).stdout
+    assert "options kvm async_pf=N" in cfg.splitlines()
+    root.run("sed -i 's/^host_async_pf=.*/host_async_pf=keep/' /etc/apf/apf.conf &&"
+             " apf-boot modprobe-conf && ! test -e /etc/modprobe.d/apf-suite.conf")
 
 
 def test_hook_passes_xml_through_on_migrate(root):

@@ -41,8 +41,9 @@ def test_qip(rpms):
 def test_qlp_apfctl(rpms):
     files = {f for f in qlist(rpms["apfctl"], "-l") if not f.startswith("/usr/lib/.build-id")}
     expect = {
-        "/usr/bin/apfctl", "/usr/sbin/apf-kexec",
-        "/usr/share/man/man8/apfctl.8.gz",
+        "/usr/bin/apfctl", "/usr/sbin/apf-kexec", "/usr/sbin/apf-boot",
+        "/usr/share/man/man8/apfctl.8.gz", "/usr/share/man/man8/apf-boot.8.gz",
+        "/etc/kernel/postinst.d/zzz-apf-boot", "/etc/kernel/postrm.d/zzz-apf-boot",
         "/usr/share/bash-completion/completions/apfctl",
         "/etc/apf", "/etc/apf/apf.conf", "/etc/logrotate.d/apfctl",
         "/usr/lib/systemd/system-preset/50-apfctl.preset",
