@@ -95,6 +95,52 @@ def rpms():
     return out
 
 
+def next_version(v):
+    parts = v.split(".")
+    parts[-1] = str(int(parts[-1]) + 1)
+    return ".".join(parts)
+
+
+class NextBuild:
+    """Version N+1: a copy of the tree bumped with scripts/bump-version,
+    whose default apf.conf and logrotate file changed, built once per
+    session (.deb always, .rpm on demand) and signed with this tree's key."""
+
+    def __init__(self):
+        self.work = BUILD / "upgrade"
+        self.tree = self.work / "tree"
+        self.version = next_version(version())
+        self.env = dict(ENV, NO_LINT="1", DEB_BUILD_OPTIONS="nocheck",
+                        APF_PKG_BUILD=str(self.work / "build"),
+                        APF_GNUPGHOME=os.environ.get("APF_GNUPGHOME", str(BUILD / "gpg")))
+        sh(["rm", "-rf", str(self.work)])
+        sh([str(SCRIPTS / "export-tree"), "--all", str(self.tree)])
+        epoch = int(sh(["dpkg-parsechangelog", "-l",
+                        str(TREE / "packaging/deb/debian/changelog"), "-S", "Timestamp"]).stdout)
+        sh([str(self.tree / "scripts/bump-version"), self.version, "Upgrade test release."],
+           env=dict(ENV, SOURCE_DATE_EPOCH=str(epoch + 3600)))
+        with open(self.tree / "systemd/apf.conf", "a") as f:
+            f.write("# new default line in " + self.version + "\n")
+        with open(self.tree / "systemd/apf.logrotate", "a") as f:
+            f.write("# changed in " + self.version + "\n")
+        self.deb_dir = self.work / "debs"
+        sh([str(self.tree / "packaging/scripts/build-deb"), str(self.deb_dir)], env=self.env)
+        self.debs = {f.name.split("_")[0]: f for f in self.deb_dir.glob("*.deb")}
+        self.rpm_dir = self.work / "rpms"
+
+    def build_rpms(self):
+        if not list(self.rpm_dir.glob("*.rpm")):
+            sh([str(self.tree / "packaging/scripts/build-rpm"), str(self.rpm_dir)], env=self.env)
+        return self.rpm_dir
+
+
+@pytest.fixture(scope="session")
+def next_build(debs):
+    """The packages of N+1 (NextBuild), after this tree's (debs), so
+    that both use one signing key."""
+    return NextBuild()
+
+
 @pytest.fixture(scope="session")
 def root_factory():
     """make(name) -> a fresh bookworm Root in build/chroot/<name>, removed

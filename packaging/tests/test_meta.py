@@ -16,7 +16,7 @@ SRC = ("Types: deb\nURIs: file:/srv/apf-repo/apt\nSuites: bookworm\nComponents: 
 
 
 def pool(pattern):
-    return sorted((REPO / "apt/pool/main").glob(pattern))
+    return sorted((REPO / "apt/pool").rglob(pattern))
 
 
 @pytest.fixture(scope="module")

@@ -35,9 +35,11 @@ def test_apt_repo_signed_and_installable(repo, root_factory):
         src + "Signed-By: /usr/share/keyrings/apf-suite.gpg\n")
     r = root.apt("update")
     assert "NO_PUBKEY" not in r.stdout and " W: " not in r.stdout, r.stdout
+    # The repository keeps history (test_repo_history): this tree's
+    # version is one of those published, named as a rollout names it.
     pol = root.run("apt-cache policy apfctl").stdout
-    assert f"Candidate: {version()}" in pol, pol
-    root.apt("install --no-install-recommends apfctl apf-libvirt-hooks")
+    assert f" {version()} 500" in pol, pol
+    root.apt(f"install --no-install-recommends apfctl={version()} apf-libvirt-hooks={version()}")
     assert root.run("apfctl --version").stdout.strip() == f"apfctl {version()}"
 
 

@@ -5,35 +5,14 @@ changed): the admin's edits survive, untouched conffiles follow the
 package, data stays."""
 import pytest
 
-from conftest import BUILD, SCRIPTS, TREE, sh, version, ENV
-
-
-def next_version(v):
-    parts = v.split(".")
-    parts[-1] = str(int(parts[-1]) + 1)
-    return ".".join(parts)
+from conftest import sh, version
 
 
 @pytest.fixture(scope="module")
-def next_debs():
-    """The packages of N+1, built from a bumped copy of the tree."""
-    work = BUILD / "upgrade"
-    tree = work / "tree"
-    sh(["rm", "-rf", str(work)])
-    sh([str(SCRIPTS / "export-tree"), "--all", str(tree)])
-    epoch = int(sh(["dpkg-parsechangelog", "-l",
-                    str(TREE / "packaging/deb/debian/changelog"), "-S", "Timestamp"]).stdout)
-    nv = next_version(version())
-    sh([str(tree / "scripts/bump-version"), nv, "Upgrade test release."],
-       env=dict(ENV, SOURCE_DATE_EPOCH=str(epoch + 3600)))
-    with open(tree / "systemd/apf.conf", "a") as f:
-        f.write("# new default line in " + nv + "\n")
-    with open(tree / "systemd/apf.logrotate", "a") as f:
-        f.write("# changed in " + nv + "\n")
-    out = work / "debs"
-    sh([str(tree / "packaging/scripts/build-deb"), str(out)],
-       env=dict(ENV, NO_LINT="1", DEB_BUILD_OPTIONS="nocheck", APF_PKG_BUILD=str(work / "build")))
-    return nv, {f.name.split("_")[0]: f for f in out.glob("*.deb")}
+def next_debs(next_build):
+    """The packages of N+1, built from a bumped copy of the tree
+    (conftest.NextBuild, shared with test_repo_history)."""
+    return next_build.version, next_build.debs
 
 
 def test_bump_version_keeps_one_version(next_debs):
