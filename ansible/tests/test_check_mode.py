@@ -144,7 +144,8 @@ def test_rollout_check_changes_nothing(machine, tmp_path):
     # What it would do: the install, then the rest described.
     assert "check mode: the repository's index would be fetched, then apf-guest=0.1.0, " \
            "kexec-tools installed" in out, r
-    assert "check mode: h2 would then kexec into 6.12.117-apf-guest" in out, r
+    assert "check mode: h2 would then pin 6.12.117-apf-guest as the boot default " \
+           "(/usr/sbin/apf-boot pin), kexec into it" in out, r
     assert "no libvirt daemon runs and apfctl sees no QEMU VMs: nothing to evacuate" in out, r
     # Nothing rebooted, nothing verified (the running kernel would be
     # "wrong"), the rescue never ran.

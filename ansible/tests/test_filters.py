@@ -4,6 +4,7 @@ sysroots (tools/apfctl/tests/fixtures: a patched host, a patched guest,
 stock kernels), switched with apfctl itself."""
 
 import json
+import os
 import shutil
 import subprocess
 
@@ -155,3 +156,85 @@ def test_unit_and_health_problems():
     assert apf.apf_health_problems(health) == [
         "health check /h/20-disk failed (exit 1): /var 99% full",
         "health check /h/30-slow failed (timed out)"]
+
+
+APF_BOOT = TOP / "tools/apf-boot/build/apf-boot"
+GRUB_FIX = TOP / "tools/apf-boot/tests/fixtures/grub-saved.cfg"
+
+
+@pytest.fixture
+def boot_root(tmp_path):
+    """A sysroot for the real apf-boot: the kernels of its grub.cfg
+    fixture (two APF builds, two Debian kernels, the newest a Debian one),
+    running 6.12.118-apf2-host, GRUB_DEFAULT=saved; grub-editenv writes
+    the real grubenv; update-grub is not run."""
+    if not APF_BOOT.exists():
+        pytest.skip("apf-boot is not built (make all)")
+    r = tmp_path / "root"
+    for d in ("boot/grub", "proc/sys/kernel", "etc/default"):
+        (r / d).mkdir(parents=True)
+    for k in ("6.1.0-28-amd64", "6.12.118-apf-host", "6.12.118-apf2-host", "6.12.120-1-amd64"):
+        (r / ("boot/vmlinuz-" + k)).write_text(k)
+        (r / ("boot/initrd.img-" + k)).write_text(k)
+    (r / "proc/sys/kernel/osrelease").write_text("6.12.118-apf2-host\n")
+    shutil.copy(GRUB_FIX, r / "boot/grub/grub.cfg")
+    return r
+
+
+def apf_boot(root, *args):
+    env = dict(os.environ, APF_UPDATE_GRUB="")
+    return subprocess.run([str(APF_BOOT), "--sysroot", str(root), "-j", *args], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+
+
+def test_boot_problems_by_exact_build(boot_root):
+    """The rollout's pin and verification (apf_rollout: apf-boot pin, then
+    apf_boot_problems on apf-boot status -j), against the real apf-boot:
+    nothing pinned, the newest Debian kernel is GRUB's default; after the
+    pin of one build, exactly that build passes and the other build of
+    the same kernel version does not."""
+    new, old = "6.12.118-apf2-host", "6.12.118-apf-host"
+    st = apf_boot(boot_root, "status")
+    assert st.returncode == 1, st
+    probs = apf.apf_boot_problems(st.stdout, new)
+    assert probs == ["boot pin is unset, expected %s" % new,
+                     "the grub default boots vmlinuz-6.12.120-1-amd64, not %s" % new], probs
+    # Roll out N+1: pin it.
+    assert apf_boot(boot_root, "pin", new).returncode == 0
+    st = apf_boot(boot_root, "status")
+    assert st.returncode == 0, st
+    assert apf.apf_boot_problems(st.stdout, new) == []
+    assert apf.apf_boot_problems(st.stdout, old) == [
+        "boot pin is %s, expected %s" % (new, old),
+        "boot target is %s, expected %s" % (new, old),
+        "the grub default boots vmlinuz-%s, not %s" % (new, old)]
+    # Roll back to N, still running N+1 until the kexec.
+    assert apf_boot(boot_root, "pin", old).returncode == 0
+    st = apf_boot(boot_root, "status")
+    assert apf.apf_boot_problems(st.stdout, old) == []
+    assert json.loads(st.stdout)["running"] == new
+    # Without a boot loader apf-boot supports (a VM booted with -kernel):
+    # the pin and target still count; the loader only when required.
+    shutil.rmtree(boot_root / "boot/grub")
+    st = apf_boot(boot_root, "status")
+    assert st.returncode == 3, st
+    assert apf.apf_boot_problems(st.stdout, old) == []
+    assert apf.apf_boot_problems(st.stdout, old, True) == [
+        "no supported boot loader: a cold boot would not run %s" % old]
+    assert apf.apf_boot_problems(st.stdout, new) == [
+        "boot pin is %s, expected %s" % (old, new), "boot target is %s, expected %s" % (old, new)]
+
+
+def test_boot_problems_errors(boot_root):
+    # A pin of a kernel that is not installed fails in apf-boot itself.
+    p = apf_boot(boot_root, "pin", "6.12.118-apf9-host")
+    assert p.returncode == 1 and "no kernel 6.12.118-apf9-host installed" in p.stdout + p.stderr
+    # Errors (JSON even then) and non-JSON output are problems, not passes.
+    for k in boot_root.glob("boot/vmlinuz-*"):
+        k.unlink()
+    st = apf_boot(boot_root, "status")
+    assert st.returncode == 3, st
+    probs = apf.apf_boot_problems(st.stdout, "6.12.118-apf-host")
+    assert probs and all("6.12.118-apf-host" in p or "apf-boot" in p for p in probs), probs
+    assert apf.apf_boot_problems("", "x") == ["apf-boot status -j gave no JSON: ''"]
+    assert apf.apf_boot_problems('{"error": "needs root", "exit": 4}', "x") == ["apf-boot: needs root"]

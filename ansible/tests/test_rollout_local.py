@@ -19,6 +19,7 @@ import pytest
 from conftest import ANS, APFCTL, PY, ansible_env, need_root
 
 PB = ANS / "playbooks/rollout.yml"
+ROLLBACK = ANS / "playbooks/rollback.yml"
 
 
 def installed(pkg):
@@ -55,8 +56,8 @@ def fleet(tmp_path):
         path.write_text(json.dumps(inv))
         return path
 
-    def run(inv, *extra):
-        p = subprocess.run(["ansible-playbook", "-i", str(inv), *extra, str(PB)],
+    def run(inv, *extra, playbook=PB):
+        p = subprocess.run(["ansible-playbook", "-i", str(inv), *extra, str(playbook)],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            env=ansible_env(tmp_path), cwd=tmp_path, timeout=600, check=False)
         from conftest import Run
@@ -100,3 +101,32 @@ def test_failed_host_in_lock_stops_the_rollout_untouched(fleet):
     assert "rollout needed: kernel %s, not 6.12.117-apf-guest" % os.uname().release in r.out, r
     assert "h3" not in r.recap, r                        # its batch never started
     assert "evacuate.yml for" not in r.out and not (tmp / "state").exists(), r
+
+
+def test_rollback_needs_every_version_named(fleet):
+    """rollback.yml refuses, before any host is touched, a host of
+    apf-host without its QEMU version (apf-host's apt pin would keep the
+    newer QEMU), and any host without the exact kernel."""
+    inventory, run, tmp = fleet
+    inv = inventory({"h2": {"apf_packages_meta_package": "apf-host"},
+                     "h3": {"apf_rollout_expected_kernel": ""}})
+    r = run(inv, playbook=ROLLBACK)
+    assert r.rc != 0, r
+    assert r.recap["h2"]["failed"] == 1 and r.recap["h3"]["failed"] == 1, r
+    assert r.recap["h1"]["failed"] == 0, r
+    assert "a rollback names the build to go back to" in r.out, r
+    assert "PLAY [Roll the APF Suite out, canary first]" not in r.out, r
+    assert not (tmp / "lock").exists() and not (tmp / "state").exists()
+
+
+def test_rollback_goes_through_the_rollout(fleet):
+    """With every version named, rollback.yml is the rollout: canary
+    first, then batches; hosts already on the named build are left alone."""
+    inventory, run, tmp = fleet
+    inv = inventory({"h2": {"apf_packages_qemu_version": "1:10.0.13+ds-0+deb13u1+apf1"}})
+    r = run(inv, playbook=ROLLBACK)
+    assert r.rc == 0, r
+    assert batches(r.out) == 3, r
+    assert r.out.count("already done: %s" % os.uname().release) == 3, r
+    assert all(r.recap[h]["changed"] == 0 and r.recap[h]["failed"] == 0 for h in ("h1", "h2", "h3")), r
+    assert not (tmp / "lock").exists() and not (tmp / "state").exists()

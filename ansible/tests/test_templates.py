@@ -4,9 +4,12 @@ use them: apf.conf by apfctl's parser, the apt repository and pin by apt
 (against the signed repository of `make repo`, in a private apt state)."""
 
 import json
+import re
+import shutil
 import subprocess
 
 import pytest
+import yaml
 
 from conftest import ANS, APFCTL, TOP
 
@@ -82,3 +85,77 @@ def test_apt_repository_pin_and_key(ansible, tmp_path):
     miss = subprocess.run(["apt-cache", *opts, "show", "apfctl=99.0"], stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, check=False)
     assert "Version: 99.0" not in miss.stdout
+
+
+def _mk(path, var):
+    return re.search(r"^%s\s*:=\s*(\S+)" % var, path.read_text(), re.M).group(1)
+
+
+def test_qemu_rollback_pin_beats_apf_host_pin(ansible, tmp_path):
+    """A rollback names its QEMU (apf_packages_qemu_version): the role's
+    pin (1002) makes apt choose that older +apfN build over apf-host's
+    newest-+apfN pin (1001, the file apf-host ships), for every QEMU
+    package the role names; without it apt keeps the newest.  apt reads a
+    real index (our qemu-system-x86 and -common at +apf1, +apf2 and
+    Debian's next update); only the decisions are checked, nothing is
+    installed."""
+    if not shutil.which("apt-cache"):
+        pytest.skip("needs apt")
+    base = _mk(TOP / "qemu/base.mk", "QEMU_DEB_VERSION")
+    old, new = base + "+apf1", base + "+apf2"
+    debian_next = re.sub(r"deb13u(\d+)$", lambda m: "deb13u%d" % (int(m.group(1)) + 1), base)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    stanzas = []
+    for pkg in ("qemu-system-x86", "qemu-system-common"):
+        for v in (old, new, debian_next):
+            fn = "%s_%s_amd64.deb" % (pkg, v.split(":", 1)[1])
+            stanzas.append("Package: %s\nVersion: %s\nArchitecture: amd64\nMaintainer: t <t@t>\n"
+                           "Filename: ./%s\nSize: 1\nSHA256: %s\nDescription: stand-in index entry\n"
+                           % (pkg, v, fn, "0" * 64))
+    (repo / "Packages").write_text("\n".join(stanzas))
+    sources = tmp_path / "sources.list"
+    sources.write_text("deb [trusted=yes] file:%s ./\n" % repo)
+    prefs = tmp_path / "preferences.d"
+    prefs.mkdir()
+    host_pref = (TOP / "packaging/deb/debian/apf-host.qemu.pref.in").read_text()
+    (prefs / "apf-suite-qemu.pref").write_text(host_pref.replace("@QEMU_DEB_VERSION@", base))
+    lists = tmp_path / "lists"
+    (lists / "partial").mkdir(parents=True)
+    opts = ["-o", "Dir::Etc::SourceList=%s" % sources, "-o", "Dir::Etc::SourceParts=/nonexistent",
+            "-o", "Dir::Etc::PreferencesParts=%s" % prefs, "-o", "Dir::Etc::Preferences=/nonexistent",
+            "-o", "Dir::State::Lists=%s" % lists, "-o", "Dir::State::status=/dev/null",
+            "-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache=",
+            "-o", "APT::Get::List-Cleanup=0", "-o", "APT::Sandbox::User=root"]
+    up = subprocess.run(["apt-get", *opts, "update"], stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT, text=True, check=False)
+    assert up.returncode == 0, up.stdout
+
+    def candidates():
+        out = {}
+        for pkg in ("qemu-system-x86", "qemu-system-common"):
+            pol = subprocess.run(["apt-cache", *opts, "policy", pkg], stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, check=True).stdout
+            out[pkg] = re.search(r"Candidate: (\S+)", pol).group(1)
+        return out
+
+    # apf-host's pin alone: the newest +apfN, not Debian's higher update.
+    assert candidates() == {"qemu-system-x86": new, "qemu-system-common": new}
+    # (render.yml renders the template alone: the role's defaults given.)
+    defaults = yaml.safe_load((ANS / "roles/apf_packages/defaults/main.yml").read_text())
+    name = defaults["apf_packages_qemu_pref"].rsplit("/", 1)[1]
+    common = dict(apf_packages_version="0.1.0", apf_packages_pinned=["apf-host", "apfctl"],
+                  apf_packages_qemu_packages=["qemu-system-x86", "qemu-system-common"])
+    # The role's own pin of the suite's packages changes nothing for QEMU.
+    pref = render(ansible, tmp_path, "apf_packages/templates/apf-suite.pref.j2", **common)
+    pref.rename(prefs / "apf-suite.pref")
+    assert candidates() == {"qemu-system-x86": new, "qemu-system-common": new}
+    # Rolling back: the named build wins for both packages.  apt takes
+    # the first record matching a version, files in name order: the same
+    # stanza under a name sorting after apf-host's file would lose.
+    pref = render(ansible, tmp_path, "apf_packages/templates/apf-suite-qemu-build.pref.j2",
+                  apf_packages_qemu_version=old, **common)
+    pref.rename(prefs / "zz-late.pref")
+    assert candidates() == {"qemu-system-x86": new, "qemu-system-common": new}
+    (prefs / "zz-late.pref").rename(prefs / name)
+    assert candidates() == {"qemu-system-x86": old, "qemu-system-common": old}

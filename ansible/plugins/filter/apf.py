@@ -224,6 +224,37 @@ def apf_health_problems(results):
     return out
 
 
+def apf_boot_problems(status, expected, require_boot_loader=False):
+    """What keeps the next boot from running exactly `expected` (a
+    `uname -r` with the suite build in it, 6.12.118-apf2-host), from
+    `apf-boot status -j`: the pin and the target must be that kernel, and
+    the boot loader's default must boot it.  Without a supported boot
+    loader (a VM booted with -kernel, a container) only the pin and the
+    target are checked, unless require_boot_loader.  Exact strings: an
+    apf1 build is not an apf2 build."""
+    try:
+        st = json.loads(status) if isinstance(status, str) else status
+    except ValueError:
+        st = None
+    if not isinstance(st, dict):
+        return ["apf-boot status -j gave no JSON: %r" % str(status)[:200]]
+    if "error" in st:
+        return ["apf-boot: %s" % st["error"]]
+    out = []
+    if st.get("pin") != expected:
+        out.append("boot pin is %s, expected %s" % (st.get("pin") or "unset", expected))
+    if st.get("target") != expected:
+        out.append("boot target is %s, expected %s" % (st.get("target") or "none", expected))
+    loader = st.get("boot_loader")
+    if loader in (None, "none"):
+        if require_boot_loader:
+            out.append("no supported boot loader: a cold boot would not run %s" % expected)
+    elif st.get("default_kernel") != "vmlinuz-" + expected or st.get("ok") is not True:
+        out.append("the %s default boots %s, not %s" % (loader, st.get("default_kernel") or "nothing",
+                                                        expected))
+    return out
+
+
 def apf_lock_entry(h):
     """One entry of rollout_lock's holders, for people: slot, host, holder,
     lease (or STALE, or FAILED and why)."""
@@ -256,6 +287,7 @@ class FilterModule:
             "apf_roles": apf_roles,
             "apf_switch_plan": apf_switch_plan,
             "apf_state_problems": apf_state_problems,
+            "apf_boot_problems": apf_boot_problems,
             "apf_evacuation_record": apf_evacuation_record,
             "apf_shutdown_info": apf_shutdown_info,
             "apf_unit_problems": apf_unit_problems,
