@@ -142,7 +142,7 @@ packaging-check packaging-clean:
 # FLEET_TIMEOUT bounds the test (seconds); see tests/fleet/README.md.
 .PHONY: fleet-check
 FLEET_TIMEOUT ?= 5400
-FLEET_GUEST_KERNEL = linux-image-$(shell sed -n 's/^KERNEL_VERSION *:= *//p' kernel/base.mk)-apf-guest
+FLEET_GUEST_KERNEL = linux-image-$(shell kernel/scripts/names.sh guest | sed -n 's/^guest.uname_r=//p')
 fleet-check:
 	@ls kernel/build/packages/$(FLEET_GUEST_KERNEL)_*.deb >/dev/null 2>&1 || { \
 		echo "fleet-check: no $(FLEET_GUEST_KERNEL) .deb in kernel/build/packages: run make kernel-deb" >&2; \

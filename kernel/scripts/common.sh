@@ -25,6 +25,20 @@ DEBCFG=$KDIR/configs/debian
 # a python3 earlier on PATH (pyenv) may lack them.
 export PATH=/usr/bin:/bin:$PATH
 
+# What a suite build is called (issue 14).  The build is in `uname -r` and
+# in the package name, as Debian's ABI names and Proxmox's
+# proxmox-kernel-6.8.12-4-pve carry theirs, so that builds install side by
+# side and the rollout tells apf1 from apf2:
+#   kernel_release ROLE [REL]  6.12.118-apf1-host   (uname -r; LOCALVERSION -apf1-host)
+#   image_package ROLE [REL]   linux-image-6.12.118-apf1-host
+#   pkg_version [REL]          6.12.118-apf1        (the .deb version)
+#   meta_package ROLE          linux-image-apf-host (follows the newest build)
+# REL defaults to APF_RELEASE of base.mk.
+kernel_release() { echo "$KERNEL_VERSION-apf${2:-$APF_RELEASE}-$1"; }
+image_package() { echo "linux-image-$(kernel_release "$@")"; }
+pkg_version() { echo "$KERNEL_VERSION-apf${1:-$APF_RELEASE}"; }
+meta_package() { echo "linux-image-apf-$1"; }
+
 log() { echo "kernel: $*" >&2; }
 warn() { echo "kernel: WARNING: $*" >&2; }
 die() { echo "kernel: error: $*" >&2; exit 1; }

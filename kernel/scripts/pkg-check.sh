@@ -82,7 +82,7 @@ flavours=("$@")
 checked=0
 for flavour in "${flavours[@]}"; do
 	case $flavour in host|guest) ;; *) die "unknown flavour '$flavour' (host or guest)" ;; esac
-	ver=$KERNEL_VERSION-apf-$flavour
+	ver=$(kernel_release "$flavour")
 	report=$OUT/$flavour.txt
 	: >"$report"
 	for kind in deb rpm; do

@@ -95,6 +95,14 @@ def rpms():
     return out
 
 
+def kernel_names(role, rel=None):
+    """The names kernel/scripts/names.sh gives a suite build of the kernel
+    (uname_r, deb_image, deb_version, deb_meta, rpm_provides), without
+    building one."""
+    out = sh([str(TREE / "kernel/scripts/names.sh"), role] + ([str(rel)] if rel else [])).stdout
+    return dict(line.split(".", 1)[1].split("=", 1) for line in out.split())
+
+
 def next_version(v):
     parts = v.split(".")
     parts[-1] = str(int(parts[-1]) + 1)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import TREE, sh, version
+from conftest import TREE, kernel_names, sh, version
 
 # What apfctl and apf-libvirt-hooks install (apfctl-dbgsym aside).
 APFCTL_FILES = [
@@ -69,12 +69,15 @@ def test_meta_dependencies(debs):
     qrel = int(mk_pin("qemu/base.mk", "APF_RELEASE"))
     v = version()
     host = [d.strip() for d in field(debs["apf-host"], "Depends").split(",")]
-    assert f"linux-image-{kver}-apf-host (>= {kver}-apf{krel})" in host
+    # The exact build, named as kernel/scripts/pkg.sh names it.
+    kh, kg = kernel_names("host"), kernel_names("guest")
+    assert kh["uname_r"] == f"{kver}-apf{krel}-host"
+    assert f"{kh['deb_image']} (= {kh['deb_version']})" in host, host
     assert f"qemu-system-x86 (>= {qver}+apf{qrel})" in host
     assert f"qemu-system-x86 (<< {qver}+apf{qrel + 1}~)" in host
     assert f"apfctl (= {v})" in host and f"apf-libvirt-hooks (= {v})" in host
     guest = [d.strip() for d in field(debs["apf-guest"], "Depends").split(",")]
-    assert f"linux-image-{kver}-apf-guest (>= {kver}-apf{krel})" in guest
+    assert f"{kg['deb_image']} (= {kg['deb_version']})" in guest, guest
     assert f"apfctl (= {v})" in guest
 
 

@@ -38,8 +38,8 @@ def install_meta(root_factory, repo, name):
 
 
 def test_apf_guest_installs(repo, root_factory):
-    if not pool("linux-image-*-apf-guest_*.deb"):
-        pytest.skip("no linux-image-*-apf-guest .deb yet: make -C kernel deb (issue 2)")
+    if not pool("linux-image-*-apf*-guest_*.deb"):
+        pytest.skip("no linux-image-*-apf*-guest .deb yet: make -C kernel deb (issue 2)")
     root, _ = install_meta(root_factory, repo, "apf-guest")
     print(root.run("dpkg-query -W -f='${Package} ${Version} ${Installed-Size}\\n'"
                    " 'linux-image-*' apfctl apf-guest").stdout)
@@ -47,8 +47,8 @@ def test_apf_guest_installs(repo, root_factory):
 
 def test_apf_host_installs(repo, root_factory):
     missing = []
-    if not pool("linux-image-*-apf-host_*.deb"):
-        missing.append("linux-image-*-apf-host (make -C kernel deb, issue 2)")
+    if not pool("linux-image-*-apf*-host_*.deb"):
+        missing.append("linux-image-*-apf*-host (make -C kernel deb, issue 2)")
     if not pool("qemu-system-x86_*+apf*.deb"):
         missing.append("qemu-system-x86 +apf (make -C qemu deb, issue 7)")
     if missing:

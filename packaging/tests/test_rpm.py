@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from conftest import BUILD, TREE, sh, version
+from conftest import BUILD, TREE, kernel_names, sh, version
 
 KEY = BUILD / "gpg" / "apf-suite.asc"
 
@@ -78,12 +78,13 @@ def test_requires_provides(rpms):
     assert f"apfctl = {v}-1" in qlist(rpms["apfctl"], "--provides")
     assert f"apfctl >= {v}" in qlist(rpms["apf-libvirt-hooks"], "-R")
     host = qlist(rpms["apf-host"], "-R")
-    kver = pin("kernel/base.mk", "KERNEL_VERSION")
-    assert f"kernel-{kver}-apf-host" in host, host
+    # What the kernel RPM of this build provides (make binrpm-pkg:
+    # kernel-<uname -r>), named as kernel/scripts/pkg.sh names it.
+    assert kernel_names("host")["rpm_provides"] in host, host
     assert f"qemu-system-x86-apf >= 2:{pin('qemu/base.mk', 'QEMU_VERSION')}" in host, host
     assert f"apfctl = {v}" in host and f"apf-libvirt-hooks = {v}" in host
     guest = qlist(rpms["apf-guest"], "-R")
-    assert f"kernel-{kver}-apf-guest" in guest and f"apfctl = {v}" in guest
+    assert kernel_names("guest")["rpm_provides"] in guest and f"apfctl = {v}" in guest
     for name in MAIN:
         assert q(rpms[name], "%{ARCH}") == ("x86_64" if name == "apfctl" else "noarch")
 

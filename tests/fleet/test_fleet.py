@@ -8,7 +8,7 @@ repo`) served over http.
               repository's index and Debian's and simulates
               `apt-get install apf-guest` (no trace left)
   rollout     rollout.yml: every host installs apf-guest, kexecs into
-              linux-image-<KERNEL_VERSION>-apf-guest and passes its checks;
+              linux-image-<KERNEL_VERSION>-apf<APF_RELEASE>-guest and passes its checks;
               then boot_id, uname -r, kexec evidence, units, the apf fact
   check       before the rollout, and again after the idempotent run:
               site.yml and rollout.yml --check exit 0, fail nothing, and
@@ -52,7 +52,9 @@ def make_var(path, name):
     return m.group(1)
 
 
-KERNEL = make_var("kernel/base.mk", "KERNEL_VERSION") + "-apf-guest"
+# The build is in `uname -r` (kernel/scripts/names.sh, issue 14).
+KERNEL = "%s-apf%s-guest" % (make_var("kernel/base.mk", "KERNEL_VERSION"),
+                             make_var("kernel/base.mk", "APF_RELEASE"))
 VERSION = (REPO / "VERSION").read_text().strip()
 
 
