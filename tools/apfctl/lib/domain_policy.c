@@ -60,6 +60,24 @@ static void text_of(const xmlNode *n, char *dst, size_t cap)
 	xmlFree(s);
 }
 
+/* The exact text, cut at a character boundary to fit: a name shown by
+ * text output (whose layer encodes it) and given exactly in JSON. */
+static void exact_text_of(const xmlNode *n, char *dst, size_t cap)
+{
+	xmlChar *s = xmlNodeGetContent(n);
+	size_t len = s ? strlen((const char *)s) : 0;
+
+	if (len >= cap) {
+		len = cap - 1;
+		while (len && (s[len] & 0xc0) == 0x80)
+			len--;	/* not half a character */
+	}
+	if (len)
+		memcpy(dst, s, len);
+	dst[len] = '\0';
+	xmlFree(s);
+}
+
 static bool blank(const xmlChar *s)
 {
 	for (; s && *s; s++)
@@ -89,7 +107,7 @@ static void read_identity(const xmlNode *root, struct apf_domain_policy *p)
 	xmlFree(v);
 	for (n = root->children; n; n = n->next) {
 		if (is_element(n, "name") && !p->name[0])
-			text_of(n, p->name, sizeof(p->name));
+			exact_text_of(n, p->name, sizeof(p->name));
 		else if (is_element(n, "uuid") && !p->uuid[0])
 			text_of(n, p->uuid, sizeof(p->uuid));
 	}

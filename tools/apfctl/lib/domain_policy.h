@@ -33,7 +33,8 @@ enum apf_policy_status {
 struct apf_domain_policy {
 	enum apf_policy_status status;
 	enum apf_policy_value async_pf;
-	char name[256];		/* <name>, "" if absent (apf_safe_encode()d) */
+	char name[256];		/* <name> exactly (cut at a character to
+				 * fit), "" if absent: encode to show */
 	char uuid[40];		/* <uuid>, "" if absent or odd */
 	char type[16];		/* <domain type=...>: kvm, qemu, ... */
 	long id;		/* <domain id=...> of a running domain, -1 */

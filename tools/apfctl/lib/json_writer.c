@@ -7,6 +7,9 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "sanitize.h"
 
 #define JSONW_DEPTH_MAX 64
 
@@ -56,25 +59,42 @@ static void jsonw_eor(json_writer_t *self)
 	self->sep = true;
 }
 
+/* RFC 8259 wants UTF-8: a byte that is not part of a valid character is
+ * written as U+FFFD.  C1 and the invisible format controls (bidi
+ * overrides...) are written as \\uXXXX: the same string to a parser, and
+ * nothing that reorders or drives a terminal that shows the document. */
 static void jsonw_puts(json_writer_t *self, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
 	putc('"', self->out);
-	for (; *p; p++) {
+	while (*p) {
+		uint32_t cp;
+		size_t n;
+
 		switch (*p) {
-		case '"':  fputs("\\\"", self->out); break;
-		case '\\': fputs("\\\\", self->out); break;
-		case '\b': fputs("\\b", self->out); break;
-		case '\f': fputs("\\f", self->out); break;
-		case '\n': fputs("\\n", self->out); break;
-		case '\r': fputs("\\r", self->out); break;
-		case '\t': fputs("\\t", self->out); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(self->out, "\\u%04x", *p);
-			else
-				putc(*p, self->out);
+		case '"':  fputs("\\\"", self->out); p++; continue;
+		case '\\': fputs("\\\\", self->out); p++; continue;
+		case '\b': fputs("\\b", self->out); p++; continue;
+		case '\f': fputs("\\f", self->out); p++; continue;
+		case '\n': fputs("\\n", self->out); p++; continue;
+		case '\r': fputs("\\r", self->out); p++; continue;
+		case '\t': fputs("\\t", self->out); p++; continue;
+		default: break;
+		}
+		n = apf_utf8_char((const char *)p, strnlen((const char *)p, 4), &cp);
+		if (!n) {
+			fputs("\\ufffd", self->out);
+			p++;
+		} else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
+			   apf_is_format_control(cp)) {
+			fprintf(self->out, "\\u%04x", (unsigned int)cp);
+			p += n;
+		} else if (n == 1) {
+			putc(*p++, self->out);
+		} else {
+			fwrite(p, 1, n, self->out);
+			p += n;
 		}
 	}
 	putc('"', self->out);

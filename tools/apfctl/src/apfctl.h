@@ -42,6 +42,11 @@ int apf_exit_for_errno(int err);
  * (a flush that failed loses it); close_stdout() reports it at exit. */
 extern int apf_stdout_errno;
 
+/* Back to the plain stdout and stderr, unencoded: for the hook, which
+ * passes libvirt's XML through byte for byte and whose forked children
+ * end in _exit() holding nothing on the heap. */
+void apf_output_plain(void);
+
 /* Parse a duration in seconds ("0.5", "2") into milliseconds; -1 if bad. */
 long apf_parse_seconds(const char *s);
 

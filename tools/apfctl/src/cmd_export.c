@@ -141,7 +141,9 @@ static void export_tp_rates(FILE *f, const struct apf_sample *cur,
 						"KVM tracepoint events per second over the export window.");
 				header = true;
 			}
-			fprintf(f, "%s{event=\"%s\",scope=", metric, c->v[j].name);
+			fprintf(f, "%s{event=", metric);
+			apf_prom_label_value(f, c->v[j].name);
+			fputs(",scope=", f);
 			if (v) {
 				fprintf(f, "\"vm\",pid=\"%d\",name=", (int)v->pid);
 				apf_prom_label_value(f, v->name);

@@ -384,6 +384,7 @@ int cmd_hook(int argc, char **argv)
 			return apf_fail(APF_EXIT_USAGE, "hook: --check takes one FILE");
 		return hook_check(argc ? argv[0] : NULL);
 	}
+	apf_output_plain();
 	apf_hook_cfg_load(&cfg, APFCTL_VERSION);
 	if (!watch) {
 		/* Before anything that can block, reading the defaults too. */

@@ -111,7 +111,8 @@ static void report(const struct kexec_opts *ko, const struct apf_kexec_choice *c
 	if (!apf_g.json) {
 		if (c->version[0])
 			printf("kernel:  %s (%s)\ninitrd:  %s\ncmdline: %s\nmode:    %s (%s)\n",
-			       c->version, c->kernel, c->initrd[0] ? c->initrd : "none",
+			       apf_safe(c->version), apf_safe(c->kernel),
+			       c->initrd[0] ? apf_safe(c->initrd) : "none",
 			       cmdline, is_signed ? "kexec -s (kexec_file_load)" :
 			       "kexec -l (kexec_load)", why);
 		if (!error)

@@ -65,7 +65,9 @@ static void message(const char *prefix, bool error, const char *fmt, va_list ap)
 
 	fputs(prefix, stderr);
 	if (vasprintf(&msg, fmt, ap) >= 0) {
-		apf_fputs_safe(msg, stderr, 0);
+		/* One line: a newline in it is encoded too; what the
+		 * caller already encoded passes unchanged. */
+		apf_fputs_safe(msg, stderr, APF_SAN_KEEP_ESC);
 		if (error)
 			json_error(msg);
 		free(msg);
@@ -118,53 +120,66 @@ int apf_exit_for_errno(int err)
 
 int apf_stdout_errno;
 
-/* stdout's writes, through a cookie stream so that the errno of the first
- * failed write is kept: stdio sets only the error flag, and the write that
- * failed may have been an implicit flush many calls earlier. */
-static ssize_t stdout_write(void *cookie, const char *buf, size_t len)
+/* The one sanitizing layer (lib/sanitize.h): stdout in text mode and
+ * stderr always reach their files encoded, newlines and tabs kept, so no
+ * VM name, path or file content a command prints can drive the terminal,
+ * whichever call site forgot.  JSON mode passes stdout unchanged (the
+ * writer escapes; "\xHH" would not be JSON).  Text already encoded (a
+ * message quoting a name) passes unchanged: "\xHH" is kept.  stdout's
+ * stream also keeps the errno of its first failed write: stdio sets only
+ * the error flag, and the write that failed may have been an implicit
+ * flush many calls earlier. */
+static FILE *plain_stdout, *plain_stderr;
+
+static void track_output(void)
 {
-	int err = apf_write_all(STDOUT_FILENO, buf, len);
-
-	(void)cookie;
-	if (err) {
-		if (!apf_stdout_errno)
-			apf_stdout_errno = -err;
-		return -1;
-	}
-	return (ssize_t)len;
-}
-
-static FILE *plain_stdout;
-
-static void track_stdout(void)
-{
-	static const cookie_io_functions_t io = { .write = stdout_write };
-	FILE *f;
+	FILE *out, *err;
 
 	fflush(stdout);
-	f = fopencookie(NULL, "w", io);
-	if (!f)
-		return;	/* plain stdout: errors still seen, as EIO */
+	out = apf_safe_fdopen(STDOUT_FILENO, APF_SAN_NL | APF_SAN_TAB, &apf_g.json,
+			      &apf_stdout_errno);
+	err = apf_safe_fdopen(STDERR_FILENO, APF_SAN_NL | APF_SAN_TAB, NULL, NULL);
+	if (!out || !err) {
+		/* Out of memory before anything ran: messages encode their
+		 * arguments themselves (message()), errors still seen. */
+		if (out)
+			fclose(out);
+		if (err)
+			fclose(err);
+		return;
+	}
 	/* As stdio would: line-buffered on a terminal, else in blocks. */
-	setvbuf(f, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ);
+	setvbuf(out, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ);
+	setvbuf(err, NULL, _IONBF, 0);
 	plain_stdout = stdout;
-	stdout = f;
+	plain_stderr = stderr;
+	stdout = out;
+	stderr = err;
 }
 
-/* Back to the plain stdout, for the hook: its forked watchers and
- * appliers end in _exit() and must hold nothing on the heap. */
-static void untrack_stdout(void)
+void apf_output_plain(void)
 {
-	FILE *f = stdout;
+	FILE *out = stdout, *err = stderr;
 
 	if (!plain_stdout)
 		return;
-	fflush(f);
-	if (ferror(f) && !apf_stdout_errno)
+	fflush(out);
+	if (ferror(out) && !apf_stdout_errno)
 		apf_stdout_errno = EIO;
 	stdout = plain_stdout;
-	plain_stdout = NULL;
-	fclose(f);
+	stderr = plain_stderr;
+	plain_stdout = plain_stderr = NULL;
+	fclose(out);
+	fclose(err);
+}
+
+static void close_stderr(void)
+{
+	if (plain_stderr) {
+		fclose(stderr);	/* what a cut character held back */
+		stderr = plain_stderr;
+		plain_stderr = NULL;
+	}
 }
 
 /* util-linux close_stdout(): output that never reached its file (a full
@@ -188,6 +203,7 @@ static void close_stdout(void)
 	if (!err)
 		err = apf_stdout_errno ? apf_stdout_errno : EIO;
 	fprintf(stderr, "apfctl: write error: %s\n", strerror(err));
+	close_stderr();	/* _exit() runs no more atexit handlers */
 	_exit(APF_EXIT_RUNTIME);
 }
 
@@ -245,7 +261,9 @@ int main(int argc, char **argv)
 	size_t i;
 	int c, rc;
 
-	track_stdout();
+	track_output();
+	/* Run in reverse: stdout's write error still reaches stderr. */
+	atexit(close_stderr);
 	atexit(close_stdout);
 	/* "+": stop at the command, whose own options follow it. */
 	while ((c = getopt_long(argc, argv, "+jpVh", opts, NULL)) != -1) {
@@ -275,8 +293,6 @@ int main(int argc, char **argv)
 		argc -= optind;
 		argv += optind;
 		optind = 0;	/* reset getopt for the command's parser */
-		if (commands[i].fn == cmd_hook)
-			untrack_stdout();
 		rc = commands[i].fn(argc, argv);
 		/* A failure that printed no JSON (a usage message from getopt,
 		 * a write error) still gives a script something to parse. */

@@ -2,27 +2,44 @@
 #include "stats_output.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "apfctl.h"
 #include "clock.h"
 #include "json_writer.h"
 #include "sanitize.h"
 
+/* A log file gets what stdout would: through the encoding layer
+ * (lib/sanitize.h), JSON unchanged. */
+static FILE *log_open(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = apf_safe_fdopen(fd, APF_SAN_NL | APF_SAN_TAB | APF_SAN_OWN_FD, &apf_g.json,
+			    NULL);
+	if (!f) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	return f;
+}
+
 int stats_output_open(struct stats_output *o)
 {
 	o->f = stdout;
 	if (!o->path)
 		return 0;
-	o->f = fopen(o->path, "ae");
-	if (!o->f) {
-		o->f = NULL;
-		return -errno;
-	}
-	setvbuf(o->f, NULL, _IOLBF, 0);
-	return 0;
+	o->f = log_open(o->path);
+	return o->f ? 0 : -errno;
 }
 
 int stats_output_reopen(struct stats_output *o)
@@ -31,12 +48,11 @@ int stats_output_reopen(struct stats_output *o)
 
 	if (!o->path)
 		return 0;
-	f = fopen(o->path, "ae");
+	f = log_open(o->path);
 	if (!f)
 		return -errno;
 	fclose(o->f);
 	o->f = f;
-	setvbuf(o->f, NULL, _IOLBF, 0);
 	o->header_done = false;	/* a new file gets its CSV header again */
 	return 0;
 }
@@ -246,12 +262,13 @@ static void json_sample(struct stats_output *o, const struct apf_sample *cur,
 
 static void csv_field(FILE *f, const char *s)
 {
-	const unsigned int keep = APF_SAN_NL | APF_SAN_TAB;	/* quoted */
+	const unsigned int keep = 0;	/* a newline too: one record a line */
 	const char *q;
 
 	/* RFC 4180: quote when needed, double embedded quotes; what is
-	 * between the quotes is encoded (a CSV goes to terminals too). */
-	if (!strpbrk(s, ",\"\n\r")) {
+	 * between the quotes is encoded (a CSV goes to terminals too, and
+	 * line-oriented tools read it). */
+	if (!strpbrk(s, ",\"")) {
 		apf_fputs_safe(s, f, keep);
 		return;
 	}

@@ -24,6 +24,7 @@ class FakeQmp:
         self.rate = rate
         self.delays = list(delays)
         self.queries = 0
+        self.async_pf = True	# the accelerator's async-pf property
         self.t0 = time.monotonic()
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(self.path)
@@ -49,6 +50,11 @@ class FakeQmp:
     def _reply(self, req):
         cmd = req.get("execute")
         if cmd == "qmp_capabilities":
+            return {}
+        if cmd == "qom-get":
+            return self.async_pf
+        if cmd == "qom-set":
+            self.async_pf = bool(req["arguments"]["value"])
             return {}
         if cmd == "query-cpus-fast":
             return [{"qom-path": "/machine/unattached/device[0]",

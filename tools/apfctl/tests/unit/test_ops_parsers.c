@@ -144,7 +144,8 @@ static void test_policy_bad_xml(void **state)
 
 /* Names quoted in the policy's messages go through lib/sanitize.c: XML 1.0
  * has no C0 controls, but C1 controls (U+009B, a CSI) and bidi overrides
- * (U+202E) are characters it allows. */
+ * (U+202E) are characters it allows.  The domain name itself is kept
+ * exactly (JSON gives it as it is; text output encodes it once). */
 static void test_names_encoded(void **state)
 {
 	struct apf_domain_policy p;
@@ -154,7 +155,7 @@ static void test_names_encoded(void **state)
 	      "<metadata><apf:policy xmlns:apf='" APF_XMLNS "' "
 	      "async-pf='o\xc2\x9b" "2Jn'/></metadata></domain>", &p);
 	assert_int_equal(p.status, APF_POLICY_INVALID);
-	assert_string_equal(p.name, "web\\xc2\\x9b1");
+	assert_string_equal(p.name, "web\xc2\x9b" "1");
 	assert_string_equal(p.type, "kvm\\xe2\\x80...");
 	assert_non_null(strstr(p.error, "async-pf='o\\xc2\\x9b2Jn'"));
 	apf_xml_cleanup();
