@@ -68,6 +68,12 @@ def main():
                 write(v / n, vm + i)
         p = root / f"proc/{pid}"
         (p / "task").mkdir(parents=True, exist_ok=True)
+        # The VM fd, as /proc shows it: apfctl keeps a VM's stat files
+        # open only while its VMM still holds the VM.
+        (p / "fd").mkdir(exist_ok=True)
+        fd = p / f"fd/{11 + vm % 5}"
+        if not fd.is_symlink():
+            fd.symlink_to("anon_inode:kvm-vm")
         (p / "comm").write_text("qemu-system-x86\n")
         # The slow ones spread over the fleet (every vms/N-th), so that a
         # sampler asking in turn would hold the VMs after each of them.

@@ -40,6 +40,8 @@
 #include "tracefs.h"
 #include "vms.h"
 
+/* Kept stat files are closed over a wait longer than this. */
+#define APF_HOLD_MAX_MS 10000
 /* Monitors asked at once; more wait their turn. */
 #define QMP_WORKERS 16
 /* Descriptors kept free for everything else (sockets, perf, children). */
@@ -65,21 +67,27 @@ struct vm_state {
 	bool sets_tried;		/* opened (or given up) for this VM */
 	int pidfd;			/* live: the VMM, while sets are open */
 	bool exited;			/* its pidfd said so: not sampled */
+	bool fd_gone;			/* its VMM closed the VM fd */
 };
 
 /* After a failed QMP sample, wait 1, 2, 4 ... 64 s before asking again: a
  * silent or dripping monitor costs its full timeout each time. */
 #define QMP_BACKOFF_MAX_S 64.0
 
-static void qmp_backoff(struct vm_state *st, double now)
+double apf_qmp_backoff_s(unsigned int fails)
 {
 	double wait = 1.0;
 	unsigned int i;
 
-	for (i = 1; i < st->qmp_fails && wait < QMP_BACKOFF_MAX_S; i++)
+	for (i = 1; i < fails && wait < QMP_BACKOFF_MAX_S; i++)
 		wait *= 2;
+	return wait < QMP_BACKOFF_MAX_S ? wait : QMP_BACKOFF_MAX_S;
+}
+
+static void qmp_backoff(struct vm_state *st, double now)
+{
 	st->qmp_fails++;
-	st->qmp_retry_at = now + (wait < QMP_BACKOFF_MAX_S ? wait : QMP_BACKOFF_MAX_S);
+	st->qmp_retry_at = now + apf_qmp_backoff_s(st->qmp_fails);
 }
 
 struct apf_sampler {
@@ -249,10 +257,25 @@ static int reap_exited(struct apf_sampler *s, int ms)
 	return r < 0 ? r : exited;
 }
 
+/* Close every VM's kept files (they are opened again when next read). */
+static void release_sets(struct apf_sampler *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nst; i++) {
+		sets_close(s, &s->st[i]);
+		s->st[i].sets_tried = false;
+	}
+}
+
 int apf_sampler_wait(struct apf_sampler *s, long ms)
 {
 	int64_t until = apf_now_ms() + ms;
 	int left, r;
+
+	/* Kept files hold their VMs: not over a long wait. */
+	if (ms > s->cfg.hold_max_ms)
+		release_sets(s);
 
 	/* Sleep on the pidfds: a VMM that exits meanwhile has its files
 	 * closed now, not at the next sample. */
@@ -396,6 +419,9 @@ static bool sets_open(struct apf_sampler *s, struct vm_state *st,
 	st->kvm_fd = vm->kvm_fd;
 	if (s->fds_held + want > s->fd_budget)
 		return false;
+	/* Not a VM its VMM still has: nothing to hold it by. */
+	if (vm->kvm_fd >= 0 && !apf_vm_fd_is_vm(vm->pid, vm->kvm_fd))
+		return false;
 	if (s->cfg.watch_vmm) {
 		st->pidfd = apf_pidfd_open(st->pid);
 		if (st->pidfd < 0)
@@ -420,6 +446,35 @@ static bool sets_open(struct apf_sampler *s, struct vm_state *st,
 	}
 	st->nvsets = vm->nr_vcpus;
 	return true;
+}
+
+/* A VM whose stat files are kept (each holds the VM in KVM) must still
+ * be its VMM's: one that closed its VM fd and runs on would otherwise
+ * keep the VM alive through us, its debugfs directory listed, its last
+ * counters reported, and a new VM on the same fd number refused its own
+ * directory.  So each sample reads the fd link of every such VM (and of
+ * one found closed before: a new VM may take the number) and closes the
+ * files where it is no longer a VM.  false: leave the VM out. */
+static bool vm_fd_held(struct apf_sampler *s, struct vm_state *st,
+		       const struct apf_vm *vm)
+{
+	int r;
+
+	if (st->kvm_fd != vm->kvm_fd)
+		st->fd_gone = false;	/* another VM fd: judged afresh */
+	if ((!st->dset && !st->fd_gone) || vm->kvm_fd < 0)
+		return true;
+	r = apf_vm_fd_is_vm(vm->pid, vm->kvm_fd);
+	if (r) {
+		if (st->fd_gone) {	/* a new VM on that number */
+			st->fd_gone = false;
+			st->sets_tried = false;
+		}
+		return true;	/* a VM, or no way to tell (not ours) */
+	}
+	sets_close(s, st);
+	st->fd_gone = true;
+	return false;
 }
 
 static int sample_debugfs(struct apf_sampler *s, struct vm_state *st,
@@ -735,6 +790,10 @@ static int sample_vms(struct apf_sampler *s, const struct apf_vm_list *vms,
 		st = found ? &s->st[k] : NULL;
 		if (st && st->exited)
 			continue;	/* its VMM is gone; so is the VM */
+		if (st && !vm_fd_held(s, st, vm)) {
+			st->seen = true;	/* remembered as closed */
+			continue;	/* its VMM closed it: not its VM now */
+		}
 		row = &out->vms[out->nvms];
 		slot[out->nvms].st = st;
 		slot[out->nvms].vm = vm;
@@ -864,6 +923,8 @@ struct apf_sampler *apf_sampler_open(const struct apf_sampler_cfg *cfg, int *err
 		s->cfg.watch_vmm = true;
 	if (!s->cfg.qmp_timeout_ms)
 		s->cfg.qmp_timeout_ms = 1000;
+	if (!s->cfg.hold_max_ms)
+		s->cfg.hold_max_ms = APF_HOLD_MAX_MS;
 	s->libvirt_ok = true;
 	if (cfg->select) {
 		struct apf_vm_list vms;
@@ -954,7 +1015,9 @@ bool apf_rate(const struct apf_counters *prev, const struct apf_counter *cur,
 
 double apf_vm_dt(const struct apf_vm_row *cur, const struct apf_vm_row *prev)
 {
-	return prev ? cur->time - prev->time : 0;
+	/* Counters of two sources (QMP, then debugfs while QMP backs off)
+	 * are not one series: no interval, so no rate, across them. */
+	return prev && prev->source == cur->source ? cur->time - prev->time : 0;
 }
 
 bool apf_total_rate(const struct apf_sample *cur, const struct apf_sample *prev,
@@ -975,8 +1038,9 @@ bool apf_total_rate(const struct apf_sample *cur, const struct apf_sample *prev,
 		const struct apf_counter *vc = apf_counters_find(&v->counters, c->name);
 		double r;
 
-		if (!vc || !pv || !apf_counters_find(&pv->counters, c->name))
-			continue;
+		if (!vc || !pv || pv->source != v->source ||
+		    !apf_counters_find(&pv->counters, c->name))
+			continue;	/* no earlier value of the same series */
 		if (!apf_rate(&pv->counters, vc, apf_vm_dt(v, pv), &r))
 			return false;	/* went down: no honest sum */
 		*rate += r;

@@ -35,6 +35,9 @@ struct apf_sampler_cfg {
 	 * and close them when it exits (a VM pid under --sysroot is the
 	 * test's own child).  Always on for the live system. */
 	bool watch_vmm;
+	/* Over a wait longer than this (ms; 0: 10 s) the kept files are
+	 * closed, so a VM is not held between samples minutes apart. */
+	long hold_max_ms;
 };
 
 struct apf_vcpu_row {
@@ -83,6 +86,9 @@ void apf_sample_free(struct apf_sample *smp);
  * 0, or -EINTR when a signal ended the sleep early. */
 int apf_sampler_wait(struct apf_sampler *s, long ms);
 void apf_sampler_close(struct apf_sampler *s);
+/* Seconds a VM's QMP is left alone after its fails-th failure in a row
+ * (1, 2, 4 ... 64): the first failure waits 1 s. */
+double apf_qmp_backoff_s(unsigned int fails);
 
 /* Per-second rate of counter name in row cur against prev (same pid or
  * the total); false when there is no earlier value or it went down. */
@@ -91,7 +97,8 @@ bool apf_rate(const struct apf_counters *prev, const struct apf_counter *cur,
 const struct apf_vm_row *apf_sample_vm(const struct apf_sample *smp, pid_t pid);
 /* Seconds between the reads of one VM in two samples (0 without prev):
  * rates use each VM's own read times, so a VM slow to answer does not
- * stretch or squeeze the interval of the VMs read before it. */
+ * stretch or squeeze the interval of the VMs read before it.  0 too when
+ * the two were read from different sources (not one series). */
 double apf_vm_dt(const struct apf_vm_row *cur, const struct apf_vm_row *prev);
 /* Rate of counter c of the host total.  A total the kernel gives (debugfs,
  * tracepoints) uses its own read times; a total summed over the VM rows

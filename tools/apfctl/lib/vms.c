@@ -236,3 +236,18 @@ void apf_vms_free(struct apf_vm_list *l)
 	l->v = NULL;
 	l->n = 0;
 }
+
+int apf_vm_fd_is_vm(pid_t pid, int fd)
+{
+	char link[APF_PATH_MAX], target[32];
+	ssize_t n;
+	int err = apf_path(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, fd);
+
+	if (err)
+		return err;
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return errno == ENOENT ? 0 : -errno;
+	target[n] = '\0';
+	return !strcmp(target, "anon_inode:kvm-vm");
+}

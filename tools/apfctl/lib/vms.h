@@ -32,5 +32,9 @@ int apf_vms_discover_cached(struct apf_vm_list *l, const struct apf_vm_list *pre
 /* Select by pid (sel is all digits) or by name; NULL if none. */
 const struct apf_vm *apf_vms_find(const struct apf_vm_list *l, const char *sel);
 void apf_vms_free(struct apf_vm_list *l);
+/* Whether the process's descriptor fd still is a VM (its /proc fd link
+ * reads anon_inode:kvm-vm): 1 yes, 0 no (closed, or now something
+ * else), -errno where it cannot be told (-EACCES: another user's). */
+int apf_vm_fd_is_vm(pid_t pid, int fd);
 
 #endif

@@ -57,6 +57,19 @@ static void mkdirs(const char *rel)
 	mkdir(path, 0755);
 }
 
+/* /proc/PID/fd/KFD, a link to target (NULL: none, the fd closed). */
+static void vm_fd_link(pid_t pid, int kfd, const char *target)
+{
+	char rel[100], path[PATH_MAX + 256];
+
+	snprintf(rel, sizeof(rel), "proc/%d/fd", (int)pid);
+	mkdirs(rel);
+	snprintf(path, sizeof(path), "%s/%s/%d", root, rel, kfd);
+	unlink(path);
+	if (target)
+		assert_int_equal(symlink(target, path), 0);
+}
+
 /* A VM of pid with VM fd kfd: its debugfs directory (the six APF stats
  * and exits, value base+i; vcpu0 and vcpu1 with half each) and its
  * /proc entry. */
@@ -93,6 +106,7 @@ static void add_vm(pid_t pid, int kfd, unsigned int base)
 	put(rel, "qemu-system-x86_64");
 	snprintf(rel, sizeof(rel), "proc/%d/comm", (int)pid);
 	put(rel, "qemu-system-x86\n");
+	vm_fd_link(pid, kfd, "anon_inode:kvm-vm");
 }
 
 /* pidfd_open(2) works here (valgrind does not know it: then nothing is
@@ -253,6 +267,99 @@ static void test_reused_pid_new_vm_fd(void **state)
 	apf_sampler_close(s);
 }
 
+/* A VMM that closes its VM fd and runs on: the files kept open (each a
+ * reference on the VM) are closed at the next sample and the VM is not
+ * reported, though its directory is still listed (KVM removes it only
+ * once our references are gone; the fixture keeps it).  A VM on that fd
+ * number again is read again. */
+static void test_vm_fd_closed_under_us(void **state)
+{
+	struct apf_sampler_cfg cfg = { .vcpus = true, .hold_max_ms = 50 };
+	struct apf_sampler *s;
+	struct apf_sample smp;
+	size_t before = open_fds(), held;
+	int err, i;
+
+	(void)state;
+	s = apf_sampler_open(&cfg, &err);
+	assert_non_null(s);
+	assert_int_equal(apf_sampler_take(s, &smp, NULL), 0);
+	assert_int_equal(value(&smp, 2000000000, "async_pf_queued"), 1000);
+	apf_sample_free(&smp);
+	held = open_fds() - before;
+	assert_true(held >= 21);	/* its 7 + 2 x 7 stat files kept */
+	for (i = 0; i < 2; i++) {
+		/* Closed, then the number reused for something else. */
+		vm_fd_link(2000000000, 13, i ? "/dev/null" : NULL);
+		assert_int_equal(apf_sampler_take(s, &smp, NULL), 0);
+		assert_null(apf_sample_vm(&smp, 2000000000));
+		assert_int_equal(open_fds() - before, held - 21);
+		apf_sample_free(&smp);
+	}
+	vm_fd_link(2000000000, 13, "anon_inode:kvm-vm");
+	assert_int_equal(apf_sampler_take(s, &smp, NULL), 0);
+	assert_int_equal(value(&smp, 2000000000, "async_pf_queued"), 1000);
+	assert_int_equal(open_fds() - before, held);
+	apf_sample_free(&smp);
+	/* A long wait closes what is kept (a VM is not held between samples
+	 * minutes apart); the next sample opens them again. */
+	assert_int_equal(apf_sampler_wait(s, 40), 0);
+	assert_int_equal(open_fds() - before, held);
+	assert_int_equal(apf_sampler_wait(s, 60), 0);
+	assert_int_equal(open_fds() - before, 1);	/* the total's file */
+	apf_sampler_close(s);
+	assert_int_equal(open_fds(), before);
+}
+
+/* After a failed QMP exchange: 1, 2, 4 ... 64 s, from the first. */
+static void test_qmp_backoff(void **state)
+{
+	static const double want[] = { 1, 2, 4, 8, 16, 32, 64, 64, 64 };
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(want) / sizeof(*want); i++)
+		assert_true(apf_qmp_backoff_s(i + 1) == want[i]);
+	assert_true(apf_qmp_backoff_s(1000) == 64);
+}
+
+/* A VM read over QMP, then from debugfs while QMP backs off: two series
+ * (QMP counts since QEMU started, debugfs since KVM made the VM, and the
+ * sets differ), so no rate across them, and the host sum skips it. */
+static void test_no_rate_across_sources(void **state)
+{
+	struct apf_vm_row pv = { .pid = 7, .source = APF_SRC_QMP, .time = 1.0 };
+	struct apf_vm_row v = { .pid = 7, .source = APF_SRC_DEBUGFS, .time = 2.0 };
+	struct apf_vm_row pw = { .pid = 8, .source = APF_SRC_QMP, .time = 1.0 };
+	struct apf_vm_row w = { .pid = 8, .source = APF_SRC_QMP, .time = 3.0 };
+	struct apf_vm_row prows[2], crows[2];
+	struct apf_sample prev = { .vms = prows, .nvms = 2, .total_source = APF_SRC_SUM };
+	struct apf_sample cur = { .vms = crows, .nvms = 2, .total_source = APF_SRC_SUM };
+	double r = -1;
+
+	(void)state;
+	apf_counters_set(&pv.counters, "async_pf_queued", 100);
+	apf_counters_set(&v.counters, "async_pf_queued", 5);
+	apf_counters_set(&pw.counters, "async_pf_queued", 10);
+	apf_counters_set(&w.counters, "async_pf_queued", 30);
+	assert_true(apf_vm_dt(&v, &pv) == 0);
+	assert_false(apf_rate(&pv.counters, &v.counters.v[0], apf_vm_dt(&v, &pv), &r));
+	v.source = APF_SRC_QMP;
+	assert_true(apf_vm_dt(&v, &pv) == 1.0);
+	v.source = APF_SRC_DEBUGFS;
+	prows[0] = pv;
+	prows[1] = pw;
+	crows[0] = v;
+	crows[1] = w;
+	/* The sum over the VM of one series only: (30 - 10) / 2 s. */
+	assert_true(apf_total_rate(&cur, &prev, &v.counters.v[0], &r));
+	assert_true(r == 10.0);
+	apf_counters_free(&pv.counters);
+	apf_counters_free(&v.counters);
+	apf_counters_free(&pw.counters);
+	apf_counters_free(&w.counters);
+}
+
 /* With few descriptors allowed, VMs past the budget are read the old way:
  * the same values, nothing held. */
 static void test_fd_budget(void **state)
@@ -288,6 +395,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kept_open_and_following_the_files),
 		cmocka_unit_test(test_reused_pid_new_vm_fd),
+		cmocka_unit_test(test_vm_fd_closed_under_us),
+		cmocka_unit_test(test_qmp_backoff),
+		cmocka_unit_test(test_no_rate_across_sources),
 		cmocka_unit_test(test_fd_budget),
 	};
 
