@@ -45,6 +45,10 @@ struct apf_vcpu_row {
 	struct apf_counters counters;
 };
 
+/* Rows carry the time each VM was read (older libapf: only the sample's
+ * end time); code built against both tests for this. */
+#define APF_VM_ROW_TIME 1
+
 struct apf_vm_row {
 	pid_t pid;
 	char name[128];
@@ -53,7 +57,8 @@ struct apf_vm_row {
 	struct apf_counters counters;
 	struct apf_vcpu_row *vcpus;
 	size_t nvcpus;
-	double time;			/* CLOCK_MONOTONIC s this VM was read */
+	double time;			/* CLOCK_MONOTONIC s this VM was read
+					 * (APF_VM_ROW_TIME says it is there) */
 	double window_since;		/* window counts (tracepoints) began */
 };
 

@@ -12,6 +12,9 @@
  * sysroot unchanged) when dir does not fit: a cut path would read another
  * tree. */
 int apf_sysroot_set(const char *dir);
+/* apf_sysroot_set() returns an error (code built against older libapf,
+ * where it returned nothing, tests for this). */
+#define APF_SYSROOT_SET_CHECKS 1
 const char *apf_sysroot(void);
 bool apf_sysroot_is_live(void);
 
