@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounded.h"
 #include "fileio.h"
 #include "sysroot.h"
 
@@ -55,7 +56,10 @@ int apf_proc_argv(pid_t pid, char ***argv, int *argc)
 	err = apf_path(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	if (err)
 		return err;
-	n = apf_slurp(path, CMDLINE_LIMIT, &buf);
+	/* Reading another process's argv takes its mmap_lock: one stuck
+	 * holding it must not hang apfctl (lib/bounded.h). */
+	n = apf_read_within(apf_slurp, path, CMDLINE_LIMIT, APF_PROC_ARGV_TIMEOUT_MS,
+			    &buf);
 	if (n == -ENOENT)
 		return -ESRCH;
 	if (n < 0)

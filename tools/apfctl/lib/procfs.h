@@ -9,7 +9,11 @@
 #include <sys/types.h>
 
 /* Process argv from /proc/PID/cmdline as a NULL-terminated vector in one
- * malloc'd block (free(*argv) frees all).  -ESRCH if the process is gone. */
+ * malloc'd block (free(*argv) frees all).  -ESRCH if the process is gone;
+ * -ETIMEDOUT when the read did not end within APF_PROC_ARGV_TIMEOUT_MS
+ * (the process holds its mmap_lock), -EBUSY while earlier such reads are
+ * still stuck (lib/bounded.h). */
+#define APF_PROC_ARGV_TIMEOUT_MS 500
 int apf_proc_argv(pid_t pid, char ***argv, int *argc);
 /* Split a NUL-separated buffer of len bytes into such a vector (fuzzed). */
 int apf_split_argv(const char *buf, size_t len, char ***argv, int *argc);

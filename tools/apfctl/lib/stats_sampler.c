@@ -57,6 +57,7 @@ struct vm_state {
 	struct apf_tp_counter *perf;
 	double perf_since;		/* when perf was opened */
 	bool warned, seen;
+	bool warned_argv;		/* its argv read hung: said once */
 	unsigned int qmp_fails;		/* in a row; 0 after an answer */
 	double qmp_retry_at;		/* no QMP before (CLOCK_MONOTONIC) */
 	/* debugfs, kept open: the VM's stat files and each vCPU's. */
@@ -747,6 +748,16 @@ static void warn_qmp(const struct qmp_job *j, void (*warn)(const char *))
 	warn(msg);
 }
 
+static void warn_argv(const struct apf_vm *vm, void (*warn)(const char *))
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "VM %d (%s): /proc/%d/cmdline %s; shown by its "
+		 "process name, without its QMP socket", (int)vm->pid, vm->name,
+		 (int)vm->pid, apf_vm_argv_problem(vm));
+	warn(msg);
+}
+
 /* Every VM of vms into out->vms (in vms' order, which is by pid): QMP
  * ones by the workers, the others here meanwhile, then the sources after
  * QMP for the VMs QMP failed. */
@@ -806,6 +817,10 @@ static int sample_vms(struct apf_sampler *s, const struct apf_vm_list *vms,
 			continue;
 		}
 		st->seen = true;
+		if (vm->argv_err && !st->warned_argv && warn) {
+			warn_argv(vm, warn);
+			st->warned_argv = true;
+		}
 		if (qmp_path_of(s, st, vm, j->path, sizeof(j->path))) {
 			j->st = st;
 			j->row = row;

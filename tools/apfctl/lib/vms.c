@@ -93,16 +93,20 @@ static int scan_proc_fds(struct apf_vm_list *l, size_t *cap)
 static void vm_describe(struct apf_vm *vm)
 {
 	char path[APF_PATH_MAX], **argv;
-	int argc;
+	int argc, err;
 
 	if (!apf_path(path, sizeof(path), "/proc/%d/comm", (int)vm->pid) &&
 	    apf_read_file(path, vm->comm, sizeof(vm->comm)) > 0)
 		vm->comm[strcspn(vm->comm, "\n")] = '\0';
-	if (!apf_proc_argv(vm->pid, &argv, &argc)) {
+	err = apf_proc_argv(vm->pid, &argv, &argc);
+
+	if (!err) {
 		apf_qemu_parse(argc, argv, &vm->qemu);
 		free(argv);
 	} else {
 		apf_qemu_parse(0, NULL, &vm->qemu);
+		if (err == -ETIMEDOUT || err == -EBUSY)
+			vm->argv_err = err;	/* named by comm: say why */
 	}
 	if (!vm->nr_vcpus && vm->qemu.smp > 0)
 		vm->nr_vcpus = (unsigned int)vm->qemu.smp;
@@ -250,4 +254,19 @@ int apf_vm_fd_is_vm(pid_t pid, int fd)
 		return errno == ENOENT ? 0 : -errno;
 	target[n] = '\0';
 	return !strcmp(target, "anon_inode:kvm-vm");
+}
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char *apf_vm_argv_problem(const struct apf_vm *vm)
+{
+	switch (vm->argv_err) {
+	case 0: return "";
+	case -ETIMEDOUT:
+		return "did not answer within " STR(APF_PROC_ARGV_TIMEOUT_MS) " ms "
+		       "(the process holds its memory map lock?)";
+	default:
+		return "not read: earlier reads of such files are still stuck";
+	}
 }

@@ -15,6 +15,8 @@ struct apf_vm {
 	char comm[32];
 	struct apf_qemu_info qemu;
 	const char *name;		/* qemu.name, or comm */
+	int argv_err;			/* reading its argv: -ETIMEDOUT, -EBUSY
+					 * (lib/bounded.h), or 0 */
 };
 
 struct apf_vm_list {
@@ -32,6 +34,9 @@ int apf_vms_discover_cached(struct apf_vm_list *l, const struct apf_vm_list *pre
 /* Select by pid (sel is all digits) or by name; NULL if none. */
 const struct apf_vm *apf_vms_find(const struct apf_vm_list *l, const char *sel);
 void apf_vms_free(struct apf_vm_list *l);
+/* Why vm has no argv (it is named by its comm, without a QMP socket):
+ * "" when it has, else a phrase such as "did not answer within 500 ms". */
+const char *apf_vm_argv_problem(const struct apf_vm *vm);
 /* Whether the process's descriptor fd still is a VM (its /proc fd link
  * reads anon_inode:kvm-vm): 1 yes, 0 no (closed, or now something
  * else), -errno where it cannot be told (-EACCES: another user's). */

@@ -324,6 +324,7 @@ int cmd_status(int argc, char **argv)
 	static const struct option opts[] = { APF_GLOBAL_LONG_OPTS, { NULL, 0, NULL, 0 } };
 	struct status s;
 	json_writer_t *w;
+	size_t i;
 	int c, err;
 
 	while ((c = getopt_long(argc, argv, "jph", opts, NULL)) != -1) {
@@ -354,6 +355,11 @@ int cmd_status(int argc, char **argv)
 	if (s.is_host && (err = apf_vms_discover(&s.vms)) &&
 	    err != -ENOENT && err != -EACCES)
 		apf_warn("cannot list VMs: %s", apf_strerror(-err));
+	for (i = 0; s.is_host && i < s.vms.n; i++)
+		if (s.vms.v[i].argv_err)
+			apf_warn("VM %d (%s): /proc/%d/cmdline %s; shown by its process "
+				 "name", (int)s.vms.v[i].pid, s.vms.v[i].name,
+				 (int)s.vms.v[i].pid, apf_vm_argv_problem(&s.vms.v[i]));
 	if (s.is_host)
 		read_vm_switches(&s);
 	if (apf_g.json) {

@@ -21,6 +21,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "bounded.h"
+#include "clock.h"
 #include "counters.h"
 #include "fileio.h"
 #include "kvm_debugfs.h"
@@ -273,6 +275,75 @@ static void test_debugfs_fifo(void **state)
 		rmdir(at(dirs[i - 1]));
 }
 
+/* A reader that blocks as a read of /proc/PID/cmdline does while the
+ * process holds its mmap_lock: a FIFO opened in blocking mode waits for
+ * a writer that only the test brings. */
+static ssize_t blocking_reader(const char *path, size_t limit, char **out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = apf_read_fd(fd, limit, out);
+	close(fd);
+	return n;
+}
+
+/* Let the stuck workers go: a writer opens (each blocked open returns)
+ * and closes (each read sees EOF); then they free their jobs. */
+static void release_stuck(const char *fifo)
+{
+	int64_t until = apf_now_ms() + 5000;
+
+	while (apf_bounded_stuck() && apf_now_ms() < until) {
+		int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+		if (fd >= 0)
+			close(fd);
+		usleep(10000);
+	}
+	assert_int_equal(apf_bounded_stuck(), 0);
+}
+
+static void test_read_within_deadline(void **state)
+{
+	int64_t t0;
+	char *buf = NULL;
+	ssize_t n;
+	int i;
+
+	(void)state;
+	/* In time: the reader's own result. */
+	n = apf_read_within(apf_slurp, at("regular"), 100, 2000, &buf);
+	assert_int_equal(n, 3);
+	assert_string_equal(buf, "42\n");
+	free(buf);
+	assert_int_equal(apf_read_within(apf_slurp, at("fifo"), 100, 2000, &buf),
+			 -APF_EFTYPE);
+	/* A reader that never returns by itself: -ETIMEDOUT at the
+	 * deadline, not a hang. */
+	t0 = apf_now_ms();
+	n = apf_read_within(blocking_reader, at("fifo"), 100, 150, &buf);
+	assert_int_equal(n, -ETIMEDOUT);
+	assert_null(buf);
+	assert_true(apf_now_ms() - t0 >= 140 && apf_now_ms() - t0 < 3000);
+	assert_int_equal(apf_bounded_stuck(), 1);
+	/* Up to APF_BOUNDED_STUCK_MAX stuck; then no more threads, at once. */
+	for (i = 1; i < APF_BOUNDED_STUCK_MAX; i++)
+		assert_int_equal(apf_read_within(blocking_reader, at("fifo"), 100, 20,
+						 &buf), -ETIMEDOUT);
+	t0 = apf_now_ms();
+	assert_int_equal(apf_read_within(apf_slurp, at("regular"), 100, 2000, &buf),
+			 -EBUSY);
+	assert_true(apf_now_ms() - t0 < 100);
+	release_stuck(at("fifo"));
+	/* Once they ended, reads run again. */
+	n = apf_read_within(apf_slurp, at("regular"), 100, 2000, &buf);
+	assert_int_equal(n, 3);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_debugfs_fifo),
 		cmocka_unit_test(test_read_fd_and_write_all),
 		cmocka_unit_test(test_write_atomic),
+		cmocka_unit_test(test_read_within_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

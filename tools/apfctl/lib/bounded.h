@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Calls that can block for good, run in a worker thread with a deadline.
+ * Reading /proc/PID/cmdline takes the process's mmap_lock: a QEMU stuck
+ * holding it (the classic `ps` hang) would hang apfctl with it.  A worker
+ * past its deadline is left to finish on its own and frees its job then;
+ * while APF_BOUNDED_STUCK_MAX of them are still out, later calls fail at
+ * once (-EBUSY) instead of piling up threads. */
+#ifndef APF_BOUNDED_H
+#define APF_BOUNDED_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define APF_BOUNDED_STUCK_MAX 8
+
+/* Run fn(job) in a worker, waiting at most timeout_ms.  0: it finished
+ * (its results are in job, which the caller still owns).  -ETIMEDOUT: it
+ * did not; the worker calls drop(job) when it ends, the caller must not
+ * touch job again.  -EBUSY (too many still stuck) or a pthread error:
+ * fn never ran; the caller still owns job. */
+int apf_run_within(void (*fn)(void *job), void (*drop)(void *job), void *job,
+		   int timeout_ms);
+/* Workers past their deadline that have not ended yet. */
+unsigned int apf_bounded_stuck(void);
+
+/* reader(path, limit, out) (apf_slurp() or the like) within timeout_ms:
+ * its return, or -ETIMEDOUT / -EBUSY as above. */
+ssize_t apf_read_within(ssize_t (*reader)(const char *path, size_t limit, char **out),
+			const char *path, size_t limit, int timeout_ms, char **out);
+
+#endif
