@@ -12,16 +12,13 @@ int apf_sysroot_set(const char *dir)
 {
 	size_t n;
 
-	if (!dir || !strcmp(dir, "/")) {
-		sysroot_dir[0] = '\0';
-		return 0;
-	}
-	if (strlen(dir) >= sizeof(sysroot_dir))
+	if (dir && strlen(dir) >= sizeof(sysroot_dir))
 		return -ENAMETOOLONG;
-	snprintf(sysroot_dir, sizeof(sysroot_dir), "%s", dir);
-	/* Drop trailing slashes so "%s%s" joins with exactly one. */
+	snprintf(sysroot_dir, sizeof(sysroot_dir), "%s", dir ? dir : "");
+	/* Drop trailing slashes so "%s%s" joins with exactly one; "/", "//"
+	 * and the like end up "": the live system, not a fixture at "/". */
 	n = strlen(sysroot_dir);
-	while (n > 1 && sysroot_dir[n - 1] == '/')
+	while (n > 0 && sysroot_dir[n - 1] == '/')
 		sysroot_dir[--n] = '\0';
 	return 0;
 }

@@ -246,6 +246,22 @@ static void usage(FILE *f)
 		"4 permission denied.  See apfctl(8).\n");
 }
 
+/* Whether the command line asks for JSON anywhere (the global options or
+ * the command's): an error found before the command parses its own
+ * options (a bad --sysroot) is then JSON too.  Exact words only: -p is
+ * --pid in stats, and a cluster's letters may be an option's argument. */
+static void json_asked(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+			apf_g.json = true;
+		else if (!strcmp(argv[i], "--pretty"))
+			apf_g.json = apf_g.pretty = true;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -280,6 +296,7 @@ int main(int argc, char **argv)
 			return APF_EXIT_USAGE;
 		}
 	}
+	json_asked(argc, argv);
 	if (sysroot)
 		apf_use_sysroot(sysroot);
 	if (optind >= argc) {

@@ -36,6 +36,11 @@ def json_error(r):
     (["-j", "stats", "-1", "-g", "no-such-vm"], 1),
     (["stats", "-j", "-1", "-p", "999999"], 1),
     (["-j", "--sysroot", "/nonexistent/apfctl", "status"], 2),
+    # -j after the command: the global --sysroot was refused before the
+    # command's -j was parsed, so its error was text only.
+    (["--sysroot", "/nonexistent/apfctl", "status", "-j"], 2),
+    (["--sysroot", "/nonexistent/apfctl", "stats", "-1", "--json"], 2),
+    (["status", "--pretty", "--sysroot", "/nonexistent/apfctl"], 2),
 ])
 def test_errors_are_json(args, rc):
     sysroot = [] if "--sysroot" in args else ["--sysroot", str(HOST)]
@@ -117,3 +122,12 @@ def test_non_root_stats_nothing_readable_is_exit_4(tree_copy, json_mode):
         assert r.out == ""
     # As root the same tree reads fine.
     assert run(*args, sysroot=tree).rc == 0
+
+
+def test_sysroot_of_slashes_is_the_live_system():
+    """"//" was kept as "/": a fixture tree at "/" (paths "//proc/..."),
+    not the live system (pidfd watching off, no perf, no daemons)."""
+    live = run("status", "-j")
+    slashes = run("--sysroot", "//", "status", "-j")
+    assert slashes.rc == live.rc, slashes.err
+    assert slashes.json()["role"] == live.json()["role"]
