@@ -28,9 +28,14 @@ int apf_log_open(const char *file, bool system)
 	use_system = system;
 	if (!file || log_fd >= 0)
 		return 0;
-	/* O_NONBLOCK: a FIFO without a reader fails at once (ENXIO), where
-	 * a blocking open would wait for one before the hook's deadline is
-	 * of any use. */
+	/* Looked at first: a FIFO, socket or device there is never opened
+	 * (an open has effects on some devices; a FIFO's reader would see
+	 * us come and go).  O_NONBLOCK and the fstat() below for one
+	 * swapped in meanwhile: a FIFO without a reader fails at once
+	 * (ENXIO), where a blocking open would wait for one before the
+	 * hook's deadline is of any use. */
+	if (!stat(file, &st) && (err = apf_check_regular(&st)))
+		return err;
 	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
 		  O_NONBLOCK, 0640);
 	if (fd < 0)

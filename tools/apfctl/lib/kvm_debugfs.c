@@ -161,20 +161,14 @@ struct open_state {
 static int open_one(int dfd, const char *name, int rank,
 		    struct apf_debugfs_set *set, struct open_state *st)
 {
-	struct stat sb;
 	int fd, err;
 
 	if (strlen(name) >= APF_COUNTER_NAME_MAX)
 		return 0;
-	fd = openat(dfd, name, APF_O_READ);
-	if (fd < 0) {
-		/* open(2) of a socket (or of a device without a driver). */
-		err = errno == ENXIO ? -APF_EFTYPE : -errno;
-	} else {
-		err = fstat(fd, &sb) < 0 ? -errno : apf_check_regular(&sb);
-		if (err)
-			close(fd);
-	}
+	/* Looked at before it is opened (an open has effects on some
+	 * devices), then checked again on the fd. */
+	fd = apf_open_regular_at(dfd, name, 0);
+	err = fd < 0 ? (fd == -ENXIO ? -APF_EFTYPE : fd) : 0;
 	if (err == -EISDIR || err == -ENOENT)
 		return 0;
 	if (err) {

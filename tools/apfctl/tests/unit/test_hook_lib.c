@@ -11,7 +11,9 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,6 +203,23 @@ static void test_log_file_hostile(void **state)
 	assert_int_equal(apf_log_open(at("log.sock"), false), -APF_EFTYPE);
 	/* Logging without a file still works (and writes nowhere here). */
 	apf_log(LOG_INFO, "nowhere");
+}
+
+/* Not opened at all when it is not a file: a FIFO with a reader (where
+ * a non-blocking open for writing succeeds) never sees a writer come
+ * and go (POLLHUP on its read end would say one did). */
+static void test_log_file_not_opened(void **state)
+{
+	struct pollfd p = { .events = POLLIN };
+
+	(void)state;
+	assert_int_equal(mkfifo(at("log.fifo2"), 0600), 0);
+	p.fd = open(at("log.fifo2"), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	assert_true(p.fd >= 0);
+	assert_int_equal(apf_log_open(at("log.fifo2"), false), -APF_EFTYPE);
+	assert_int_equal(poll(&p, 1, 0), 0);
+	assert_false(p.revents & POLLHUP);
+	close(p.fd);
 }
 
 /* ---------------------------------------------------------------- state */
@@ -557,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_cfg),
 		cmocka_unit_test(test_log_lines),
 		cmocka_unit_test(test_log_file_hostile),
+		cmocka_unit_test(test_log_file_not_opened),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_state_round_trip),
 		cmocka_unit_test(test_state_read_refuses),
