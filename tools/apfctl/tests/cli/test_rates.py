@@ -28,7 +28,10 @@ def two_vms():
     tree = vm_tree(base, {1000: ("fast", "/run/fast.qmp"),
                           2000: ("slow", "/run/slow.qmp")})
     fast = FakeQmp(tree / "run/fast.qmp", rate=RATE)
-    slow = FakeQmp(tree / "run/slow.qmp", delays=[SLOW])
+    # The slow VM's counter rises too, and its first answer is late the
+    # way QEMU's is: the main loop busy, the stats read when the command
+    # is taken up, the reply at once.  Its rate needs its read time.
+    slow = FakeQmp(tree / "run/slow.qmp", rate=RATE / 2, delays=[SLOW])
     yield tree, fast, slow
     fast.close()
     slow.close()
@@ -52,11 +55,12 @@ def test_rate_exact_beside_a_slow_vm(two_vms):
     # The fast VM's own interval spans the slow answer; the sample's not.
     assert vms["fast"]["interval_s"] >= 1.0 + SLOW * 0.9
     assert doc["interval_s"] < vms["fast"]["interval_s"]
-    assert vms["slow"]["rates"]["async_pf_queued"] == 0
+    srate = vms["slow"]["rates"]["async_pf_queued"]
+    assert abs(srate - RATE / 2) <= TOL * RATE / 2, (srate, vms["slow"]["interval_s"])
     # The host total, summed over the VMs, is the sum of their rates.
     total = doc["total"]
     assert total["source"] == "sum"
-    assert abs(total["rates"]["async_pf_queued"] - RATE) <= TOL * RATE
+    assert abs(total["rates"]["async_pf_queued"] - 1.5 * RATE) <= TOL * RATE
 
 
 @pytest.mark.parametrize("mode", [[], ["-l"], ["-c"]])
