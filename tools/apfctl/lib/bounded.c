@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-static atomic_uint stuck;
+static struct apf_stuck read_stuck = { .max = APF_BOUNDED_STUCK_MAX };
 
 struct run {
 	pthread_mutex_t lock;
@@ -18,6 +18,7 @@ struct run {
 	void (*fn)(void *job);
 	void (*drop)(void *job);
 	void *job;
+	struct apf_stuck *stuck;
 };
 
 static void run_free(struct run *r)
@@ -39,15 +40,17 @@ static void *worker(void *arg)
 	pthread_cond_signal(&r->cond);
 	pthread_mutex_unlock(&r->lock);
 	if (abandoned) {
+		struct apf_stuck *stuck = r->stuck;
+
 		r->drop(r->job);
 		run_free(r);
-		atomic_fetch_sub(&stuck, 1);
+		atomic_fetch_sub(&stuck->n, 1);
 	}
 	return NULL;
 }
 
-int apf_run_within(void (*fn)(void *job), void (*drop)(void *job), void *job,
-		   int timeout_ms)
+int apf_run_within(struct apf_stuck *stuck, void (*fn)(void *job),
+		   void (*drop)(void *job), void *job, int timeout_ms)
 {
 	struct timespec deadline;
 	pthread_condattr_t ca;
@@ -56,7 +59,7 @@ int apf_run_within(void (*fn)(void *job), void (*drop)(void *job), void *job,
 	pthread_t t;
 	int err;
 
-	if (atomic_load(&stuck) >= APF_BOUNDED_STUCK_MAX)
+	if (atomic_load(&stuck->n) >= stuck->max)
 		return -EBUSY;
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -64,6 +67,7 @@ int apf_run_within(void (*fn)(void *job), void (*drop)(void *job), void *job,
 	r->fn = fn;
 	r->drop = drop;
 	r->job = job;
+	r->stuck = stuck;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -90,7 +94,7 @@ int apf_run_within(void (*fn)(void *job), void (*drop)(void *job), void *job,
 		    !r->done) {
 			/* The worker frees the job and the run when it ends. */
 			r->abandoned = true;
-			atomic_fetch_add(&stuck, 1);
+			atomic_fetch_add(&stuck->n, 1);
 			pthread_mutex_unlock(&r->lock);
 			return -ETIMEDOUT;
 		}
@@ -102,7 +106,7 @@ int apf_run_within(void (*fn)(void *job), void (*drop)(void *job), void *job,
 
 unsigned int apf_bounded_stuck(void)
 {
-	return atomic_load(&stuck);
+	return atomic_load(&read_stuck.n);
 }
 
 struct read_job {
@@ -142,7 +146,7 @@ ssize_t apf_read_within(ssize_t (*reader)(const char *path, size_t limit, char *
 	j->reader = reader;
 	j->limit = limit;
 	memcpy(j->path, path, len);
-	err = apf_run_within(read_run, read_drop, j, timeout_ms);
+	err = apf_run_within(&read_stuck, read_run, read_drop, j, timeout_ms);
 	if (err == -ETIMEDOUT)
 		return err;	/* j is the worker's now */
 	if (err) {

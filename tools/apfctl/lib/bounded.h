@@ -8,19 +8,27 @@
 #ifndef APF_BOUNDED_H
 #define APF_BOUNDED_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #define APF_BOUNDED_STUCK_MAX 8
 
+/* The workers of one kind of call past their deadline and not ended yet,
+ * and how many may be before later calls fail at once. */
+struct apf_stuck {
+	atomic_uint n;
+	unsigned int max;
+};
+
 /* Run fn(job) in a worker, waiting at most timeout_ms.  0: it finished
  * (its results are in job, which the caller still owns).  -ETIMEDOUT: it
  * did not; the worker calls drop(job) when it ends, the caller must not
- * touch job again.  -EBUSY (too many still stuck) or a pthread error:
+ * touch job again.  -EBUSY (stuck->max still stuck) or a pthread error:
  * fn never ran; the caller still owns job. */
-int apf_run_within(void (*fn)(void *job), void (*drop)(void *job), void *job,
-		   int timeout_ms);
-/* Workers past their deadline that have not ended yet. */
+int apf_run_within(struct apf_stuck *stuck, void (*fn)(void *job),
+		   void (*drop)(void *job), void *job, int timeout_ms);
+/* apf_read_within()'s workers still stuck (at most APF_BOUNDED_STUCK_MAX). */
 unsigned int apf_bounded_stuck(void);
 
 /* reader(path, limit, out) (apf_slurp() or the like) within timeout_ms:

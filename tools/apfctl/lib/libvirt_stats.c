@@ -6,27 +6,26 @@
  *
  * libvirt calls can block (a daemon that accepts but never answers, a
  * monitor stuck in a job), so the whole open/query/close runs in a worker
- * thread that the caller waits on with a deadline.  A timed-out worker is
- * left to finish on its own; while one is still out, later calls fail
- * at once instead of piling up threads.
+ * thread that the caller waits on with a deadline (lib/bounded.h).  A
+ * timed-out worker is left to finish on its own; while one is still out,
+ * later calls fail at once instead of piling up threads.
  */
 #include "libvirt_stats.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "bounded.h"
 #include "number.h"
 
 static struct {
@@ -44,8 +43,9 @@ static struct {
 
 static pthread_once_t lv_once = PTHREAD_ONCE_INIT;
 static int lv_load_err;
-/* A worker that outlived its caller's deadline and still runs. */
-static atomic_int lv_inflight;
+/* A worker that outlived its caller's deadline and still runs: while one
+ * does, later calls fail at once. */
+static struct apf_stuck lv_stuck = { .max = 1 };
 static char lv_errmsg[256];
 static pthread_mutex_t lv_errmsg_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -333,45 +333,27 @@ out:
 }
 
 struct job {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool done, abandoned, all;
+	bool all;
 	char *uri;
 	int r;
 	struct apf_libvirt_domain *doms;
 	size_t n;
 };
 
-static void job_free(struct job *j)
-{
-	apf_libvirt_domains_free(j->doms, j->n);
-	pthread_cond_destroy(&j->cond);
-	pthread_mutex_destroy(&j->lock);
-	free(j->uri);
-	free(j);
-}
-
-static void *worker(void *arg)
+static void job_run(void *arg)
 {
 	struct job *j = arg;
-	struct apf_libvirt_domain *d = NULL;
-	size_t n = 0;
-	int r = collect(j->uri, j->all, &d, &n);
-	bool abandoned;
 
-	pthread_mutex_lock(&j->lock);
-	j->r = r;
-	j->doms = d;
-	j->n = n;
-	j->done = true;
-	abandoned = j->abandoned;
-	pthread_cond_signal(&j->cond);
-	pthread_mutex_unlock(&j->lock);
-	if (abandoned) {
-		job_free(j);
-		atomic_fetch_sub(&lv_inflight, 1);
-	}
-	return NULL;
+	j->r = collect(j->uri, j->all, &j->doms, &j->n);
+}
+
+static void job_free(void *arg)
+{
+	struct job *j = arg;
+
+	apf_libvirt_domains_free(j->doms, j->n);
+	free(j->uri);
+	free(j);
 }
 
 static bool socket_answers(const char *path)
@@ -403,10 +385,6 @@ static bool local_daemon_absent(const char *uri)
 int apf_libvirt_domain_stats(const char *uri, bool all,
 			     struct apf_libvirt_domain **doms, size_t *n)
 {
-	struct timespec deadline;
-	pthread_condattr_t ca;
-	pthread_attr_t ta;
-	pthread_t t;
 	struct job *j;
 	const char *env;
 	int r;
@@ -427,11 +405,6 @@ int apf_libvirt_domain_stats(const char *uri, bool all,
 		set_errmsg("libvirt.so.0 not available");
 		return lv_load_err;
 	}
-	if (atomic_load(&lv_inflight) > 0) {
-		set_errmsg("an earlier libvirt call is still hanging");
-		return -EBUSY;
-	}
-
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return -ENOMEM;
@@ -441,41 +414,17 @@ int apf_libvirt_domain_stats(const char *uri, bool all,
 		free(j);
 		return -ENOMEM;
 	}
-	pthread_mutex_init(&j->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&j->cond, &ca);
-	pthread_condattr_destroy(&ca);
-
-	pthread_attr_init(&ta);
-	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
-	r = -pthread_create(&t, &ta, worker, j);
-	pthread_attr_destroy(&ta);
+	r = apf_run_within(&lv_stuck, job_run, job_free, j, APF_LIBVIRT_TIMEOUT_MS);
+	if (r == -ETIMEDOUT) {
+		set_errmsg("libvirt did not answer in time");
+		return r;	/* the worker frees the job when it ends */
+	}
+	if (r == -EBUSY)
+		set_errmsg("an earlier libvirt call is still hanging");
 	if (r) {
 		job_free(j);
 		return r;
 	}
-
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += APF_LIBVIRT_TIMEOUT_MS / 1000;
-	deadline.tv_nsec += (APF_LIBVIRT_TIMEOUT_MS % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&j->lock);
-	while (!j->done) {
-		if (pthread_cond_timedwait(&j->cond, &j->lock, &deadline) ==
-		    ETIMEDOUT && !j->done) {
-			/* The worker frees the job when it finishes. */
-			j->abandoned = true;
-			atomic_fetch_add(&lv_inflight, 1);
-			pthread_mutex_unlock(&j->lock);
-			set_errmsg("libvirt did not answer in time");
-			return -ETIMEDOUT;
-		}
-	}
-	pthread_mutex_unlock(&j->lock);
 	r = j->r;
 	if (!r) {
 		*doms = j->doms;

@@ -5,7 +5,8 @@ real libvirt daemon, through the qmp_probe driver.
 The driver is built by the `probe` fixture with (from tools/apfctl):
   cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib -Isrc \
      $(pkg-config --cflags json-c) -o PROBE tests/live/qmp_probe.c \
-     lib/qmp.c lib/libvirt_stats.c lib/counters.c lib/clock.c lib/number.c \
+     lib/qmp.c lib/libvirt_stats.c lib/bounded.c lib/counters.c lib/clock.c \
+     lib/number.c \
      $(pkg-config --libs json-c) -ldl -lpthread
 """
 
@@ -21,7 +22,7 @@ from conftest import (APFCTL_DIR, QmpClient, require_root, run, virsh,
                       wait_for)
 
 PROBE_SRC = ["tests/live/qmp_probe.c", "lib/qmp.c", "lib/libvirt_stats.c",
-             "lib/counters.c", "lib/clock.c", "lib/number.c"]
+             "lib/bounded.c", "lib/counters.c", "lib/clock.c", "lib/number.c"]
 
 
 def pkg_config(*args):
