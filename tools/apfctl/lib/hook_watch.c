@@ -498,6 +498,10 @@ static void watch_until_exit(struct watch *w)
 	while (!apf_stop_signal) {
 		int left = w->cfg->interval_s * 1000, n;
 
+		/* The sampler's kept files hold the VM: not over a long
+		 * interval (the VMM may close its VM fd meanwhile). */
+		if (w->sampler)
+			apf_sampler_release(w->sampler, left);
 		if (pfd >= 0) {
 			struct pollfd p = { pfd, POLLIN, 0 };
 

@@ -269,14 +269,19 @@ static void release_sets(struct apf_sampler *s)
 	}
 }
 
+void apf_sampler_release(struct apf_sampler *s, long ms)
+{
+	/* Kept files hold their VMs: not over a long wait. */
+	if (ms > s->cfg.hold_max_ms)
+		release_sets(s);
+}
+
 int apf_sampler_wait(struct apf_sampler *s, long ms)
 {
 	int64_t until = apf_now_ms() + ms;
 	int left, r;
 
-	/* Kept files hold their VMs: not over a long wait. */
-	if (ms > s->cfg.hold_max_ms)
-		release_sets(s);
+	apf_sampler_release(s, ms);
 
 	/* Sleep on the pidfds: a VMM that exits meanwhile has its files
 	 * closed now, not at the next sample. */

@@ -90,6 +90,9 @@ void apf_sample_free(struct apf_sample *smp);
  * as soon as its VMM exits meanwhile (KVM keeps a VM until they are).
  * 0, or -EINTR when a signal ended the sleep early. */
 int apf_sampler_wait(struct apf_sampler *s, long ms);
+/* For a caller that waits ms by other means: the kept files are closed
+ * when ms is over cfg.hold_max_ms (as apf_sampler_wait() does). */
+void apf_sampler_release(struct apf_sampler *s, long ms);
 void apf_sampler_close(struct apf_sampler *s);
 /* Seconds a VM's QMP is left alone after its fails-th failure in a row
  * (1, 2, 4 ... 64): the first failure waits 1 s. */

@@ -311,6 +311,35 @@ static void test_vm_fd_closed_under_us(void **state)
 	assert_int_equal(open_fds(), before);
 }
 
+/* A caller that waits by its own means (the hook's watcher polls its
+ * VMM's pidfd) lets the kept files go before a long wait, not a short one. */
+static void test_release_before_long_wait(void **state)
+{
+	struct apf_sampler_cfg cfg = { .vcpus = true, .hold_max_ms = 50 };
+	struct apf_sampler *s;
+	struct apf_sample smp;
+	size_t before = open_fds(), held;
+	int err;
+
+	(void)state;
+	s = apf_sampler_open(&cfg, &err);
+	assert_non_null(s);
+	assert_int_equal(apf_sampler_take(s, &smp, NULL), 0);
+	apf_sample_free(&smp);
+	held = open_fds() - before;
+	assert_true(held >= 21);
+	apf_sampler_release(s, 50);
+	assert_int_equal(open_fds() - before, held);
+	apf_sampler_release(s, 3600L * 1000);
+	assert_int_equal(open_fds() - before, 1);	/* the total's file */
+	assert_int_equal(apf_sampler_take(s, &smp, NULL), 0);
+	assert_int_equal(value(&smp, 2000000000, "async_pf_queued"), 1000);
+	apf_sample_free(&smp);
+	assert_int_equal(open_fds() - before, held);
+	apf_sampler_close(s);
+	assert_int_equal(open_fds(), before);
+}
+
 /* After a failed QMP exchange: 1, 2, 4 ... 64 s, from the first. */
 static void test_qmp_backoff(void **state)
 {
@@ -396,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_kept_open_and_following_the_files),
 		cmocka_unit_test(test_reused_pid_new_vm_fd),
 		cmocka_unit_test(test_vm_fd_closed_under_us),
+		cmocka_unit_test(test_release_before_long_wait),
 		cmocka_unit_test(test_qmp_backoff),
 		cmocka_unit_test(test_no_rate_across_sources),
 		cmocka_unit_test(test_fd_budget),
