@@ -45,6 +45,8 @@ int apf_split_argv(const char *buf, size_t len, char ***argv, int *argc)
 	return 0;
 }
 
+ssize_t (*apf_proc_argv_reader)(const char *path, size_t limit, char **out) = apf_slurp;
+
 int apf_proc_argv(pid_t pid, char ***argv, int *argc)
 {
 	char path[APF_PATH_MAX], *buf;
@@ -58,7 +60,7 @@ int apf_proc_argv(pid_t pid, char ***argv, int *argc)
 		return err;
 	/* Reading another process's argv takes its mmap_lock: one stuck
 	 * holding it must not hang apfctl (lib/bounded.h). */
-	n = apf_read_within(apf_slurp, path, CMDLINE_LIMIT, APF_PROC_ARGV_TIMEOUT_MS,
+	n = apf_read_within(apf_proc_argv_reader, path, CMDLINE_LIMIT, APF_PROC_ARGV_TIMEOUT_MS,
 			    &buf);
 	if (n == -ENOENT)
 		return -ESRCH;

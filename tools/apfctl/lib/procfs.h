@@ -15,6 +15,8 @@
  * still stuck (lib/bounded.h). */
 #define APF_PROC_ARGV_TIMEOUT_MS 500
 int apf_proc_argv(pid_t pid, char ***argv, int *argc);
+/* The reader apf_proc_argv() runs (apf_slurp); tests put one that blocks. */
+extern ssize_t (*apf_proc_argv_reader)(const char *path, size_t limit, char **out);
 /* Split a NUL-separated buffer of len bytes into such a vector (fuzzed). */
 int apf_split_argv(const char *buf, size_t len, char ***argv, int *argc);
 /* Thread ids of a process (sorted).  Caller frees *tids. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fileio.h"
 #include "kvm_debugfs.h"
 #include "procfs.h"
@@ -103,10 +104,22 @@ static void vm_describe(struct apf_vm *vm)
 	if (!err) {
 		apf_qemu_parse(argc, argv, &vm->qemu);
 		free(argv);
+		vm->argv_err = 0;
+		vm->argv_fails = 0;
 	} else {
 		apf_qemu_parse(0, NULL, &vm->qemu);
-		if (err == -ETIMEDOUT || err == -EBUSY)
+		vm->argv_err = 0;
+		if (err == -ETIMEDOUT || err == -EBUSY || err == -EAGAIN ||
+		    err == -ENOMEM) {
+			double wait = 1.0;
+			unsigned int i;
+
 			vm->argv_err = err;	/* named by comm: say why */
+			vm->argv_fails++;
+			for (i = 1; i < vm->argv_fails && wait < 64.0; i++)
+				wait *= 2;
+			vm->argv_retry_at = apf_now_s() + wait;
+		}
 	}
 	if (!vm->nr_vcpus && vm->qemu.smp > 0)
 		vm->nr_vcpus = (unsigned int)vm->qemu.smp;
@@ -187,6 +200,10 @@ int apf_vms_discover_cached(struct apf_vm_list *l, const struct apf_vm_list *pre
 
 		if (old) {
 			*vm = *old;
+			/* Not read last time (a stall, no thread): again,
+			 * backing off; until then it keeps its comm. */
+			if (vm->argv_err && apf_now_s() >= vm->argv_retry_at)
+				vm_describe(vm);
 		} else {
 			if (apf_path(path, sizeof(path), "/proc/%d", (int)vm->pid) ||
 			    !apf_is_dir(path))
@@ -266,6 +283,9 @@ const char *apf_vm_argv_problem(const struct apf_vm *vm)
 	case -ETIMEDOUT:
 		return "did not answer within " STR(APF_PROC_ARGV_TIMEOUT_MS) " ms "
 		       "(the process holds its memory map lock?)";
+	case -EAGAIN:
+	case -ENOMEM:
+		return "not read: no thread to read it in (process or memory limit)";
 	default:
 		return "not read: earlier reads of such files are still stuck";
 	}

@@ -16,7 +16,10 @@ struct apf_vm {
 	struct apf_qemu_info qemu;
 	const char *name;		/* qemu.name, or comm */
 	int argv_err;			/* reading its argv: -ETIMEDOUT, -EBUSY
-					 * (lib/bounded.h), or 0 */
+					 * (lib/bounded.h), -EAGAIN or -ENOMEM
+					 * (no thread to read it in), or 0 */
+	unsigned int argv_fails;	/* such failures in a row */
+	double argv_retry_at;		/* apf_now_s() when it is read again */
 };
 
 struct apf_vm_list {
@@ -29,7 +32,9 @@ struct apf_vm_list {
  * listing and reading is dropped, not reported as an error. */
 int apf_vms_discover(struct apf_vm_list *l);
 /* Same, reusing the descriptions (name, argv, vCPUs) of VMs with the same
- * pid and VM fd in prev, so repeated samples read /proc only for new VMs. */
+ * pid and VM fd in prev, so repeated samples read /proc only for new VMs
+ * and for VMs whose argv could not be read (argv_err), again from
+ * argv_retry_at on: 1, 2, 4 ... 64 s after each failure in a row. */
 int apf_vms_discover_cached(struct apf_vm_list *l, const struct apf_vm_list *prev);
 /* Select by pid (sel is all digits) or by name; NULL if none. */
 const struct apf_vm *apf_vms_find(const struct apf_vm_list *l, const char *sel);

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "bounded.h"
+#include "clock.h"
 #include "counters.h"
 #include "fileio.h"
 #include "kvm_debugfs.h"
@@ -937,6 +940,75 @@ static void test_vanished_vm(void **state)
 	rm_tree(root);
 }
 
+static atomic_bool argv_held;
+
+/* A /proc/PID/cmdline read that stalls (its VMM holds its mmap_lock)
+ * while argv_held, then reads the file. */
+static ssize_t stalling_reader(const char *path, size_t limit, char **out)
+{
+	while (atomic_load(&argv_held))
+		usleep(5000);
+	return apf_slurp(path, limit, out);
+}
+
+/* A VM whose argv read stalled past the deadline is named by its comm,
+ * with the reason; it is not cached that way: the next discovery after
+ * its backoff (1 s, then 2 s ...) reads it again and finds its name. */
+static void test_vm_argv_stall_retried(void **state)
+{
+	static const char cmdline[] = "qemu-system-x86_64\0-name\0guest=vm1\0";
+	struct apf_vm_list l, l2, l3;
+	char root[64], path[PATH_MAX];
+	int64_t until;
+	FILE *f;
+
+	(void)state;
+	tmp_tree(root, sizeof(root));
+	mk(root, "sys/kernel/debug/kvm/100-11/exits", "5\n", 0644);
+	mk(root, "proc/100/comm", "qemu-kvm\n", 0644);
+	snprintf(path, sizeof(path), "%s/proc/100/cmdline", root);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(cmdline, 1, sizeof(cmdline) - 1, f), sizeof(cmdline) - 1);
+	fclose(f);
+	apf_sysroot_set(root);
+
+	atomic_store(&argv_held, true);
+	apf_proc_argv_reader = stalling_reader;
+	assert_int_equal(apf_vms_discover(&l), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].argv_err, -ETIMEDOUT);
+	assert_int_equal(l.v[0].argv_fails, 1);
+	assert_string_equal(l.v[0].name, "qemu-kvm");
+	assert_non_null(strstr(apf_vm_argv_problem(&l.v[0]), "within 500 ms"));
+	atomic_store(&argv_held, false);
+	until = apf_now_ms() + 5000;
+	while (apf_bounded_stuck() && apf_now_ms() < until)
+		usleep(5000);
+	assert_int_equal(apf_bounded_stuck(), 0);
+
+	/* Within its backoff: as it was (no read). */
+	apf_proc_argv_reader = NULL;	/* a read would crash */
+	assert_int_equal(apf_vms_discover_cached(&l2, &l), 0);
+	assert_int_equal(l2.n, 1);
+	assert_int_equal(l2.v[0].argv_err, -ETIMEDOUT);
+	assert_string_equal(l2.v[0].name, "qemu-kvm");
+	/* Past it: read again, named. */
+	apf_proc_argv_reader = apf_slurp;
+	l2.v[0].argv_retry_at = apf_now_s() - 1;
+	assert_int_equal(apf_vms_discover_cached(&l3, &l2), 0);
+	assert_int_equal(l3.n, 1);
+	assert_int_equal(l3.v[0].argv_err, 0);
+	assert_int_equal(l3.v[0].argv_fails, 0);
+	assert_string_equal(l3.v[0].name, "vm1");
+	assert_string_equal(apf_vm_argv_problem(&l3.v[0]), "");
+	apf_vms_free(&l3);
+	apf_vms_free(&l2);
+	apf_vms_free(&l);
+	apf_sysroot_set(NULL);
+	rm_tree(root);
+}
+
 static void test_sysroot_paths(void **state)
 {
 	char buf[APF_PATH_MAX], big[APF_PATH_MAX + 16];
@@ -1001,6 +1073,7 @@ int main(void)
 		T(test_hostile_cpuid),
 		T(test_unreadable),
 		T(test_vanished_vm),
+		T(test_vm_argv_stall_retried),
 		T(test_sysroot_paths),
 	};
 
