@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -54,11 +55,14 @@ int apf_run_within(struct apf_stuck *stuck, void (*fn)(void *job),
 {
 	struct timespec deadline;
 	pthread_condattr_t ca;
+	sigset_t all, old;
 	pthread_attr_t ta;
 	struct run *r;
 	pthread_t t;
 	int err;
 
+	if (timeout_ms < 0)
+		timeout_ms = 0;
 	if (atomic_load(&stuck->n) >= stuck->max)
 		return -EBUSY;
 	r = calloc(1, sizeof(*r));
@@ -75,7 +79,12 @@ int apf_run_within(struct apf_stuck *stuck, void (*fn)(void *job),
 	pthread_condattr_destroy(&ca);
 	pthread_attr_init(&ta);
 	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+	/* Signals are the caller's (a stop signal must end its wait, not
+	 * land in a worker stuck in the kernel): blocked in the worker. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = -pthread_create(&t, &ta, worker, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&ta);
 	if (err) {
 		run_free(r);
@@ -90,7 +99,9 @@ int apf_run_within(struct apf_stuck *stuck, void (*fn)(void *job),
 	}
 	pthread_mutex_lock(&r->lock);
 	while (!r->done) {
-		if (pthread_cond_timedwait(&r->cond, &r->lock, &deadline) == ETIMEDOUT &&
+		/* ETIMEDOUT, or any other error (which would not wait):
+		 * the worker is let go either way. */
+		if (pthread_cond_timedwait(&r->cond, &r->lock, &deadline) &&
 		    !r->done) {
 			/* The worker frees the job and the run when it ends. */
 			r->abandoned = true;

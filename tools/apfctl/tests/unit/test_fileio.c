@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,6 +308,38 @@ static void release_stuck(const char *fifo)
 	assert_int_equal(apf_bounded_stuck(), 0);
 }
 
+static atomic_int worker_sigint_blocked = -1;
+
+/* Records whether SIGINT is blocked in the worker thread. */
+static ssize_t mask_reader(const char *path, size_t limit, char **out)
+{
+	sigset_t cur;
+
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	atomic_store(&worker_sigint_blocked, sigismember(&cur, SIGINT));
+	return apf_slurp(path, limit, out);
+}
+
+/* A negative timeout is none (not an endless wait on EINVAL); signals
+ * are left to the caller's thread. */
+static void test_read_within_edges(void **state)
+{
+	char *buf = NULL;
+	int64_t t0;
+	ssize_t n;
+
+	(void)state;
+	t0 = apf_now_ms();
+	n = apf_read_within(blocking_reader, at("fifo"), 100, -999, &buf);
+	assert_int_equal(n, -ETIMEDOUT);
+	assert_true(apf_now_ms() - t0 < 1000);
+	release_stuck(at("fifo"));
+	n = apf_read_within(mask_reader, at("regular"), 100, 2000, &buf);
+	assert_int_equal(n, 3);
+	free(buf);
+	assert_int_equal(atomic_load(&worker_sigint_blocked), 1);
+}
+
 static void test_read_within_deadline(void **state)
 {
 	int64_t t0;
@@ -358,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_read_fd_and_write_all),
 		cmocka_unit_test(test_write_atomic),
 		cmocka_unit_test(test_read_within_deadline),
+		cmocka_unit_test(test_read_within_edges),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
