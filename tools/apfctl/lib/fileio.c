@@ -42,6 +42,25 @@ int apf_check_regular(const struct stat *st)
 	return S_ISDIR(st->st_mode) ? -EISDIR : -APF_EFTYPE;
 }
 
+int apf_open_append_regular(const char *path, mode_t mode)
+{
+	struct stat st;
+	int fd, err;
+
+	if (!stat(path, &st) && (err = apf_check_regular(&st)))
+		return err;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
+		  O_NONBLOCK, mode);
+	if (fd < 0)
+		return errno == ENXIO ? -APF_EFTYPE : -errno;
+	err = fstat(fd, &st) ? -errno : apf_check_regular(&st);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 int apf_open_regular_at(int dirfd, const char *path, off_t limit)
 {
 	struct stat st;

@@ -31,6 +31,13 @@ int apf_check_regular(const struct stat *st);
  * regular file no larger than limit bytes (0: any size); the fd or -errno
  * (-EISDIR, -APF_EFTYPE, -EFBIG, or open's). */
 int apf_open_regular_at(int dirfd, const char *path, off_t limit);
+/* Open (creating with mode) a log file to append to: the fd or -errno.
+ * Looked at first: a FIFO, socket or device there is never opened (an
+ * open has effects on some devices; a FIFO's reader would see us come and
+ * go); O_NONBLOCK and an fstat() for one swapped in meanwhile: a FIFO
+ * without a reader fails at once, not when one comes.  -EISDIR,
+ * -APF_EFTYPE (not a regular file), or open's. */
+int apf_open_append_regular(const char *path, mode_t mode);
 /* strerror() that also names APF_EFTYPE; takes err or -err. */
 const char *apf_strerror(int err);
 

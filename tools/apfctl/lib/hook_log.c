@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -22,29 +21,14 @@ static bool journal_tried, syslog_open;
 
 int apf_log_open(const char *file, bool system)
 {
-	struct stat st;
-	int fd, err;
+	int fd;
 
 	use_system = system;
 	if (!file || log_fd >= 0)
 		return 0;
-	/* Looked at first: a FIFO, socket or device there is never opened
-	 * (an open has effects on some devices; a FIFO's reader would see
-	 * us come and go).  O_NONBLOCK and the fstat() below for one
-	 * swapped in meanwhile: a FIFO without a reader fails at once
-	 * (ENXIO), where a blocking open would wait for one before the
-	 * hook's deadline is of any use. */
-	if (!stat(file, &st) && (err = apf_check_regular(&st)))
-		return err;
-	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
-		  O_NONBLOCK, 0640);
+	fd = apf_open_append_regular(file, 0640);	/* never a FIFO's */
 	if (fd < 0)
-		return errno == ENXIO ? -APF_EFTYPE : -errno;
-	err = fstat(fd, &st) ? -errno : apf_check_regular(&st);
-	if (err) {
-		close(fd);
-		return err;
-	}
+		return fd;
 	log_fd = fd;
 	return 0;
 }

@@ -154,7 +154,8 @@ int cmd_stats(int argc, char **argv)
 	err = stats_output_open(&out);
 	if (err)
 		return apf_fail(apf_exit_for_errno(err) == APF_EXIT_PERM ?
-				APF_EXIT_PERM : APF_EXIT_RUNTIME,
+				APF_EXIT_PERM : err == -APF_EFTYPE || err == -EISDIR ?
+				APF_EXIT_USAGE : APF_EXIT_RUNTIME,
 				"stats: cannot open log %s: %s", out.path, apf_strerror(-err));
 	cfg.qmp_timeout_ms = apf_g.qmp_timeout_ms;
 	s = apf_sampler_open(&cfg, &err);

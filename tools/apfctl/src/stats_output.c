@@ -2,7 +2,6 @@
 #include "stats_output.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +9,7 @@
 
 #include "apfctl.h"
 #include "clock.h"
+#include "fileio.h"
 #include "json_writer.h"
 #include "sanitize.h"
 
@@ -17,11 +17,13 @@
  * (lib/sanitize.h), JSON unchanged. */
 static FILE *log_open(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	int fd = apf_open_append_regular(path, 0644);	/* never a FIFO's */
 	FILE *f;
 
-	if (fd < 0)
+	if (fd < 0) {
+		errno = -fd;
 		return NULL;
+	}
 	f = apf_safe_fdopen(fd, APF_SAN_NL | APF_SAN_TAB | APF_SAN_OWN_FD, &apf_g.json,
 			    NULL);
 	if (!f) {

@@ -171,6 +171,24 @@ def test_log_file_unwritable_is_clear_error():
     assert "cannot open log" in r.err
 
 
+@pytest.mark.parametrize("reader", [False, True])
+def test_log_file_fifo_is_refused_at_once(tmp_path, reader):
+    """A FIFO at the -L path is never opened (without a reader the open
+    would wait for one for ever; with one, it would get our log): a clear
+    error and the usage exit code, at once."""
+    fifo = tmp_path / "stats.log"
+    os.mkfifo(fifo)
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK) if reader else -1
+    try:
+        r = run("stats", "-1", "-L", str(fifo), sysroot=fixture("patched-host"),
+                timeout=60 if WRAPPER else 10)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    assert r.rc == 2, r.err
+    assert "cannot open log" in r.err and "Not a regular file" in r.err, r.err
+
+
 def test_stock_host_without_debugfs_has_no_source():
     r = run("stats", "-1", "-j", *FAST, sysroot=fixture("stock-host-nodebugfs"))
     assert r.rc == 0, r.err
