@@ -46,6 +46,11 @@
 #ifndef SAMPLES
 #define SAMPLES 100	/* steady-state samples a run (100 VMs; 1000: a fifth) */
 #endif
+/* A figure's samples, at least one: a short check run (SAMPLES under 20)
+ * would otherwise divide by zero samples (inf and nan in the JSON). */
+#define AT_LEAST_1(n) ((n) > 0 ? (n) : 1)
+#define SAMPLES_FIFTH AT_LEAST_1(SAMPLES / 5)
+#define SAMPLES_20TH AT_LEAST_1(SAMPLES / 20)
 #define SLOW_TIMEOUT_MS 200
 #define SLOW_DRIP_MS 150	/* a dripping monitor's delay per reply */
 
@@ -388,16 +393,16 @@ int main(int argc, char **argv)
 	       "monitors (per-sample figures "
 	       "are their mean); CPU is CLOCK_PROCESS_CPUTIME_ID (all threads, user and "
 	       "system), split by getrusage; 95%% CI of the mean over the runs, "
-	       "Student's t\"", RUNS, SAMPLES, SAMPLES / 5, SAMPLES / 20);
+	       "Student's t\"", RUNS, SAMPLES, SAMPLES_FIFTH, SAMPLES_20TH);
 	err = bench_samples(argv[1], false, 0, SAMPLES, &r);
 	if (!err)
 		report("stats_sample_100vm_x8vcpu", &r, false);
 	if (!err)
-		err = bench_samples(argv[1], true, 0, SAMPLES / 5, &r);
+		err = bench_samples(argv[1], true, 0, SAMPLES_FIFTH, &r);
 	if (!err)
 		report("stats_sample_100vm_x8vcpu_with_vcpu_rows", &r, false);
 	if (!err)
-		err = bench_samples(argv[2], false, 0, SAMPLES / 5, &r);
+		err = bench_samples(argv[2], false, 0, SAMPLES_FIFTH, &r);
 	if (!err)
 		report("stats_sample_1000vm_x8vcpu", &r, false);
 	if (!err)
@@ -405,7 +410,7 @@ int main(int argc, char **argv)
 	if (!err) {
 		/* Fewer samples: a build whose monitors drip in turn spends
 		 * seconds on every one. */
-		err = bench_samples(argv[2], false, SLOW_TIMEOUT_MS, SAMPLES / 20, &r);
+		err = bench_samples(argv[2], false, SLOW_TIMEOUT_MS, SAMPLES_20TH, &r);
 		slow_stop(&slow, argv[2]);
 		field("slow_qmp");
 		printf("{\"vms\": 10, \"silent\": 5, \"dripping\": 5, \"drip_ms\": %d, "
