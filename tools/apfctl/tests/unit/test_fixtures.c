@@ -1028,6 +1028,19 @@ static void test_sysroot_paths(void **state)
 	assert_string_equal(apf_sysroot(), "/");
 	apf_sysroot_set(NULL);
 	assert_true(apf_sysroot_is_live());
+	/* Slashes only are "/": the live system, not a tree at "/" that
+	 * would read "//proc/..." (and turn off what only the live system
+	 * has), whatever the host's role. */
+	apf_sysroot_set("/x/y");
+	assert_int_equal(apf_sysroot_set("//"), 0);
+	assert_true(apf_sysroot_is_live());
+	assert_string_equal(apf_sysroot(), "/");
+	assert_int_equal(apf_path(buf, sizeof(buf), "/proc/cmdline"), 0);
+	assert_string_equal(buf, "/proc/cmdline");
+	apf_sysroot_set("/x/y");
+	assert_int_equal(apf_sysroot_set("////"), 0);
+	assert_true(apf_sysroot_is_live());
+	apf_sysroot_set(NULL);
 }
 
 static void find_fixtures(void)
