@@ -21,20 +21,29 @@ struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
+	/* Its options that take an argument (as in its getopt_long()
+	 * tables): short letters, and long names between '|'. */
+	const char *short_args, *long_args;
 };
 
 /* Root is checked by enable/disable themselves, after "is it supported":
  * root does not help on a kernel without the switch. */
 static const struct command commands[] = {
-	{ "status",  cmd_status,  "what this kernel supports and how it is set" },
-	{ "stats",   cmd_stats,   "APF and KVM counters with rates, per VM" },
-	{ "trace",   cmd_trace,   "per-fault latency histogram from tracepoints" },
-	{ "export",  cmd_export,  "Prometheus text for node_exporter's textfile collector" },
-	{ "enable",  cmd_enable,  "turn APF on (--host, --guest, --vm)" },
-	{ "disable", cmd_disable, "turn APF off (--host, --guest, --vm)" },
-	{ "hook",    cmd_hook,    "libvirt hook: per-domain APF policy and records" },
-	{ "apply-config", cmd_apply_config, "set the switches /etc/apf/apf.conf asks for" },
-	{ "kexec",   cmd_kexec,   "load the newest kernel for `systemctl kexec`" },
+	{ "status",  cmd_status,  "what this kernel supports and how it is set", "", "" },
+	{ "stats",   cmd_stats,   "APF and KVM counters with rates, per VM",
+	  "snpgL", "|delay|count|pid|guest|log-to|qmp|" },
+	{ "trace",   cmd_trace,   "per-fault latency histogram from tracepoints",
+	  "dpg", "|duration|pid|guest|" },
+	{ "export",  cmd_export,  "Prometheus text for node_exporter's textfile collector",
+	  "od", "|output|duration|" },
+	{ "enable",  cmd_enable,  "turn APF on (--host, --guest, --vm)", "", "|vm|qmp|" },
+	{ "disable", cmd_disable, "turn APF off (--host, --guest, --vm)", "", "|vm|qmp|" },
+	{ "hook",    cmd_hook,    "libvirt hook: per-domain APF policy and records",
+	  "", "|id|policy|type|pid|defaults|" },
+	{ "apply-config", cmd_apply_config, "set the switches /etc/apf/apf.conf asks for",
+	  "", "" },
+	{ "kexec",   cmd_kexec,   "load the newest kernel for `systemctl kexec`",
+	  "", "|kernel|initrd|append|command-line|" },
 };
 
 /* In JSON mode an error is JSON on stdout too, as bpftool does, so a
@@ -246,19 +255,58 @@ static void usage(FILE *f)
 		"4 permission denied.  See apfctl(8).\n");
 }
 
+/* Whether word is "--NAME" (no "=") for a NAME between '|' in names. */
+static bool long_takes_arg(const char *word, const char *names)
+{
+	const char *name = word + 2, *at;
+	size_t n = strlen(name);
+
+	if (strncmp(word, "--", 2) || !n || strchr(name, '=') || strchr(name, '|'))
+		return false;
+	for (at = names; (at = strstr(at, name)); at++)
+		if (at[-1] == '|' && at[n] == '|')
+			return true;
+	return false;
+}
+
+/* Whether the command's word (an option, or a cluster such as "-1g")
+ * takes the next word as its argument. */
+static bool takes_next(const char *word, const struct command *cmd)
+{
+	const char *p;
+
+	if (word[0] != '-' || !word[1])
+		return false;
+	if (word[1] == '-')
+		return long_takes_arg(word, "|sysroot|qmp-timeout|") ||
+		       (cmd && long_takes_arg(word, cmd->long_args));
+	for (p = word + 1; *p; p++)
+		if (cmd && strchr(cmd->short_args, *p))
+			return !p[1];	/* "-gNAME" has its argument */
+	return false;
+}
+
 /* Whether the command line asks for JSON anywhere (the global options or
  * the command's): an error found before the command parses its own
  * options (a bad --sysroot) is then JSON too.  Exact words only: -p is
- * --pid in stats, and a cluster's letters may be an option's argument. */
-static void json_asked(int argc, char **argv)
+ * --pid in stats, and a cluster's letters may be an option's argument;
+ * an option's argument ("stats -g -j": a VM named -j) is none. */
+static void json_asked(int argc, char **argv, int cmd_at)
 {
+	const struct command *cmd = NULL;
+	size_t k;
 	int i;
 
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+	for (k = 0; cmd_at < argc && k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (!strcmp(argv[cmd_at], commands[k].name))
+			cmd = &commands[k];
+	for (i = cmd_at + 1; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
 			apf_g.json = true;
 		else if (!strcmp(argv[i], "--pretty"))
 			apf_g.json = apf_g.pretty = true;
+		else if (takes_next(argv[i], cmd))
+			i++;
 	}
 }
 
@@ -296,7 +344,7 @@ int main(int argc, char **argv)
 			return APF_EXIT_USAGE;
 		}
 	}
-	json_asked(argc, argv);
+	json_asked(argc, argv, optind);
 	if (sysroot)
 		apf_use_sysroot(sysroot);
 	if (optind >= argc) {

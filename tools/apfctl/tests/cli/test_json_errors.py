@@ -49,6 +49,22 @@ def test_errors_are_json(args, rc):
     json_error(r)
 
 
+@pytest.mark.parametrize("args,say", [
+    (["stats", "-1", "-g", "-j"], "no running VM '-j'"),
+    (["stats", "-1g", "-j"], "no running VM '-j'"),
+    (["stats", "-1", "--guest", "-j"], "no running VM '-j'"),
+    (["stats", "-1", "-p", "-j"], "bad pid '-j'"),
+    (["trace", "-d", "0.05", "-g", "--json"], "'--json'"),
+])
+def test_an_options_argument_is_not_a_json_switch(args, say):
+    """-j as the argument of an option (a VM named "-j") asks for no JSON:
+    the error is text only."""
+    r = run("--sysroot", str(HOST), *args)
+    assert r.rc != 0
+    assert r.out == "", r.out
+    assert say in r.err, r.err
+
+
 def test_unsupported_is_json_with_exit_3(tree_copy):
     r = run("-j", "enable", "--host", sysroot=fixture("stock-host"))
     assert r.rc == 3, r.err
