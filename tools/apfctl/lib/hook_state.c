@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "fileio.h"
 #include "hook_log.h"
+#include "sanitize.h"
 
 #define STATE_MAX	(1u << 20)
 
@@ -98,6 +99,42 @@ static int mkdirs(const char *dir, mode_t mode)
 	return 0;
 }
 
+/* Every string value under o as valid UTF-8: err and detail carry raw
+ * virsh stderr and names, cut by snprintf() at any byte, and json-c
+ * writes strings as they are. */
+static void repair_utf8(struct json_object *o)
+{
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_object: {
+		json_object_object_foreach(o, key, v) {
+			(void)key;
+			repair_utf8(v);
+		}
+		break;
+	}
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			repair_utf8(json_object_array_get_idx(o, i));
+		break;
+	case json_type_string: {
+		bool changed;
+		char *fixed = apf_utf8_repair(json_object_get_string(o),
+					      (size_t)json_object_get_string_len(o),
+					      &changed);
+
+		if (fixed && changed)
+			json_object_set_string(o, fixed);
+		free(fixed);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
 int apf_hook_state_write(const char *path, struct json_object *obj)
 {
 	const char *slash = strrchr(path, '/');
@@ -111,6 +148,7 @@ int apf_hook_state_write(const char *path, struct json_object *obj)
 	err = mkdirs(dir, 0755);
 	if (err)
 		return err;
+	repair_utf8(obj);
 	s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
 					   JSON_C_TO_STRING_SPACED |
 					   JSON_C_TO_STRING_NOSLASHESCAPE);

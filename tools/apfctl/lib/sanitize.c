@@ -54,6 +54,37 @@ size_t apf_utf8_char(const char *s, size_t len, uint32_t *cp)
 	return len ? utf8_decode((const unsigned char *)s, len, true, cp) : 0;
 }
 
+char *apf_utf8_repair(const char *s, size_t len, bool *changed)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char *out = malloc(len * 3 + 1), *o = out;
+	size_t i = 0, n;
+	uint32_t cp;
+
+	*changed = false;
+	if (!out)
+		return NULL;
+	while (i < len) {
+		n = utf8_decode(u + i, len - i, false, &cp);
+		if (n == APF_SAFE_MORE) {	/* cut inside a character */
+			*changed = true;
+			break;
+		}
+		if (!n) {
+			memcpy(o, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			o += 3;
+			i++;
+			*changed = true;
+			continue;
+		}
+		memcpy(o, s + i, n);
+		o += n;
+		i += n;
+	}
+	*o = '\0';
+	return out;
+}
+
 /* Invisible characters that reorder or hide what is shown: the bidi
  * controls, the line and paragraph separators (a line break to some
  * terminals and viewers), zero-width spaces and joiners, the BOM. */

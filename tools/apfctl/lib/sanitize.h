@@ -40,6 +40,11 @@ size_t apf_safe_char_n(const char *s, size_t len, bool final, unsigned int flags
 /* One UTF-8 character of the len bytes at s: its length and *cp, or 0
  * where it is invalid or cut short. */
 size_t apf_utf8_char(const char *s, size_t len, uint32_t *cp);
+/* The len bytes at s as valid UTF-8 (malloc'd, NUL-terminated; NULL on
+ * ENOMEM): each byte that starts no valid character becomes U+FFFD, and
+ * a character cut short at the end (a snprintf() cut) is dropped.
+ * *changed says whether anything was. */
+char *apf_utf8_repair(const char *s, size_t len, bool *changed);
 /* Bidi controls, U+2028/9, zero-width spaces and joiners, the BOM. */
 bool apf_is_format_control(uint32_t c);
 

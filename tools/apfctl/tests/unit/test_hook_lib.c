@@ -30,6 +30,7 @@
 #include "fileio.h"
 #include "hook.h"
 #include "hook_log.h"
+#include "sanitize.h"
 
 static char dir[PATH_MAX];
 static struct apf_hook_cfg cfg;
@@ -272,6 +273,37 @@ static void test_state_round_trip(void **state)
 	assert_false(apf_json_bool(back, "absent"));
 	assert_null(apf_json_str(back, "final"));
 	json_object_put(back);
+	json_object_put(o);
+}
+
+/* virsh's stderr cut by snprintf() mid-character, and bytes that are no
+ * UTF-8: the state file is valid UTF-8 (U+FFFD for the bad byte, the cut
+ * character dropped). */
+static void test_state_write_repairs_utf8(void **state)
+{
+	char path[PATH_MAX], *text = NULL;
+	struct json_object *o, *a, *arr;
+	bool changed;
+	char *fixed;
+
+	(void)state;
+	fixed = apf_utf8_repair("ok \xc3\xa9", 5, &changed);
+	assert_string_equal(fixed, "ok \xc3\xa9");
+	assert_false(changed);
+	free(fixed);
+	assert_int_equal(apf_hook_state_path(path, sizeof(path), at("utf8"), "web1"), 0);
+	o = json_object_new_object();
+	a = json_object_new_object();
+	json_object_object_add(a, "detail", json_object_new_string("bad \xff byte; cut \xe2\x82"));
+	json_object_object_add(o, "apply", a);
+	arr = json_object_new_array();
+	json_object_array_add(arr, json_object_new_string("\xc0\xafnote \xe2\x82\xac"));
+	json_object_object_add(o, "notes", arr);
+	assert_int_equal(apf_hook_state_write(path, o), 0);
+	assert_true(apf_slurp(path, 1 << 16, &text) > 0);
+	assert_non_null(strstr(text, "\"bad \xef\xbf\xbd byte; cut \""));
+	assert_non_null(strstr(text, "\"\xef\xbf\xbd\xef\xbf\xbdnote \xe2\x82\xac\""));
+	free(text);
 	json_object_put(o);
 }
 
@@ -578,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_log_file_hostile),
 		cmocka_unit_test(test_log_file_not_opened),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_state_write_repairs_utf8),
 		cmocka_unit_test(test_state_round_trip),
 		cmocka_unit_test(test_state_read_refuses),
 		cmocka_unit_test(test_pid_alive),
