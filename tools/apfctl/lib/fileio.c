@@ -42,18 +42,26 @@ int apf_check_regular(const struct stat *st)
 	return S_ISDIR(st->st_mode) ? -EISDIR : -APF_EFTYPE;
 }
 
-int apf_open_append_regular(const char *path, mode_t mode)
+static int check_log_file(const struct stat *st, bool chr)
+{
+	return chr && S_ISCHR(st->st_mode) ? 0 : apf_check_regular(st);
+}
+
+int apf_open_append_regular(const char *path, mode_t mode, bool chr)
 {
 	struct stat st;
 	int fd, err;
 
-	if (!stat(path, &st) && (err = apf_check_regular(&st)))
+	if (!stat(path, &st) && (err = check_log_file(&st, chr)))
 		return err;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
 		  O_NONBLOCK, mode);
 	if (fd < 0)
 		return errno == ENXIO ? -APF_EFTYPE : -errno;
-	err = fstat(fd, &st) ? -errno : apf_check_regular(&st);
+	err = fstat(fd, &st) ? -errno : check_log_file(&st, chr);
+	if (!err && S_ISCHR(st.st_mode) &&
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK))
+		err = -errno;
 	if (err) {
 		close(fd);
 		return err;

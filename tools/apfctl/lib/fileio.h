@@ -36,8 +36,9 @@ int apf_open_regular_at(int dirfd, const char *path, off_t limit);
  * open has effects on some devices; a FIFO's reader would see us come and
  * go); O_NONBLOCK and an fstat() for one swapped in meanwhile: a FIFO
  * without a reader fails at once, not when one comes.  -EISDIR,
- * -APF_EFTYPE (not a regular file), or open's. */
-int apf_open_append_regular(const char *path, mode_t mode);
+ * -APF_EFTYPE (not a regular file), or open's.  With chr, a character
+ * device the operator named (/dev/null, a tty) is taken too, blocking. */
+int apf_open_append_regular(const char *path, mode_t mode, bool chr);
 /* strerror() that also names APF_EFTYPE; takes err or -err. */
 const char *apf_strerror(int err);
 

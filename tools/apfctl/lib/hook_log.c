@@ -26,7 +26,7 @@ int apf_log_open(const char *file, bool system)
 	use_system = system;
 	if (!file || log_fd >= 0)
 		return 0;
-	fd = apf_open_append_regular(file, 0640);	/* never a FIFO's */
+	fd = apf_open_append_regular(file, 0640, false);	/* never a FIFO's */
 	if (fd < 0)
 		return fd;
 	log_fd = fd;

@@ -17,7 +17,9 @@
  * (lib/sanitize.h), JSON unchanged. */
 static FILE *log_open(const char *path)
 {
-	int fd = apf_open_append_regular(path, 0644);	/* never a FIFO's */
+	/* Never a FIFO's; a device the operator names (/dev/null, a tty)
+	 * is fine. */
+	int fd = apf_open_append_regular(path, 0644, true);
 	FILE *f;
 
 	if (fd < 0) {
