@@ -18,8 +18,11 @@ from fake_qmp import FakeQmp, vm_tree
 RATE = 100000.0		# async_pf_queued per second of the fast VM
 SLOW = 0.8		# the slow VM's first answer, seconds
 # Scheduling noise between the fake stamping a value and apfctl stamping
-# its read, over a ~1.8 s interval; valgrind adds its own.
-TOL = 0.05 if WRAPPER else 0.01
+# its read, over a ~1.8 s interval; valgrind adds its own: one run on a
+# loaded 2-core machine came out 9% off.  The native tier holds the rates
+# to 1%; under a checker 20% still tells the per-VM times from the bug
+# they fixed (1799/s shown for 1000/s, 80% off).
+TOL = 0.2 if WRAPPER else 0.01
 
 
 @pytest.fixture
