@@ -6,8 +6,11 @@
  *     RPM distributions) so that a distribution kernel installed later
  *     does not take over the next cold boot; apf-kexec loads the same one;
  *   - the kvm module parameter from /etc/apf/apf.conf, in modprobe.d.
+ * The boot loader is detected, never assumed (lib/loader.c); where apf-boot
+ * does not manage it (QEMU -kernel, systemd-boot, proxmox-boot-tool) pin and
+ * update leave its default alone and say so.
  * Exit status: 0 ok, 1 runtime error, 2 usage, 3 unsupported here (no APF
- * kernel, no supported boot loader), 4 permission denied.  The logic is in
+ * kernel; status: no loader apf-boot manages), 4 permission denied.  The logic is in
  * lib/ (tests/unit); this file parses options and prints. */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +26,7 @@
 #include "grubcfg.h"
 #include "json_writer.h"
 #include "kernels.h"
+#include "loader.h"
 #include "modconf.h"
 #include "sanitize.h"
 #include "spawn.h"
@@ -208,6 +212,43 @@ static int need_target(const struct ctx *c)
 		    c->req.flavour == APF_FLAVOUR_HOST ? "host " : "guest ", boot);
 }
 
+/* --- the boot loader --------------------------------------------------- */
+
+/* The boot loader, detected once (main): the commands found and what is
+ * on disk (lib/loader.c). */
+static struct apf_loader_tools tools;
+static struct apf_loader_info loader;
+
+/* A command: $env when set (empty: absent; tests name stand-ins), else
+ * name in PATH; live_only: never looked up in PATH under --sysroot (its
+ * tool would edit the live system, not the fixture). */
+static const char *find_tool(const char *env, const char *name, bool live_only,
+			     char *buf, size_t cap)
+{
+	const char *e = getenv(env);
+
+	if (e) {
+		if (!*e)
+			return NULL;
+		name = e;
+	} else if (live_only && !apf_sysroot_is_live()) {
+		return NULL;
+	}
+	return apf_find_command(name, getenv("PATH"), buf, cap) ? buf : NULL;
+}
+
+static void detect_loader(void)
+{
+	static char editenv[APF_PATH_MAX], grubby[APF_PATH_MAX], bootctl[APF_PATH_MAX];
+
+	/* grub-editenv edits the file it is given: the fixture's too. */
+	tools.grub_editenv = find_tool("APF_GRUB_EDITENV", "grub-editenv", false, editenv,
+				       sizeof(editenv));
+	tools.grubby = find_tool("APF_GRUBBY", "grubby", true, grubby, sizeof(grubby));
+	tools.bootctl = find_tool("APF_BOOTCTL", "bootctl", true, bootctl, sizeof(bootctl));
+	apf_loader_detect(apf_sysroot_is_live() ? "" : apf_sysroot(), &tools, &loader);
+}
+
 /* --- GRUB ------------------------------------------------------------------ */
 
 struct grub_state {
@@ -318,8 +359,7 @@ static int write_dropin(char *err, size_t errcap)
 static int grub_set(const struct apf_kernel *t, bool *changed, char *entry, size_t entrycap)
 {
 	char err[1200], why[700], path[APF_PATH_MAX], arg[600];
-	const char *editenv = getenv("APF_GRUB_EDITENV") ? getenv("APF_GRUB_EDITENV") :
-			      "grub-editenv";
+	const char *editenv = tools.grub_editenv;
 	const struct grub_node *nd, *def;
 	struct grub_state g;
 	const char *value;
@@ -402,11 +442,7 @@ static int grub_set(const struct apf_kernel *t, bool *changed, char *entry, size
 
 static const char *grubby_cmd(void)
 {
-	const char *e = getenv("APF_GRUBBY");
-
-	if (e)
-		return *e ? e : NULL;
-	return apf_sysroot_is_live() ? "grubby" : NULL;
+	return tools.grubby;
 }
 
 static int grubby_default(char *out, size_t cap, char *why, size_t whycap)
@@ -448,35 +484,19 @@ static int grubby_set(const struct apf_kernel *t, bool *changed)
 	return EXIT_OK;
 }
 
-enum loader { LOADER_NONE, LOADER_GRUB, LOADER_GRUBBY };
-
-static enum loader detect_loader(void)
-{
-	char path[APF_PATH_MAX];
-
-	if (!spath(path, sizeof(path), GRUB_CFG) && apf_is_regular(path) &&
-	    /* RPM distributions' grub.cfg reads BLS entries: grubby edits those. */
-	    !(grubby_cmd() && !spath(path, sizeof(path), "/boot/loader/entries") &&
-	      apf_is_dir(path)))
-		return LOADER_GRUB;
-	if (grubby_cmd())
-		return LOADER_GRUBBY;
-	return LOADER_NONE;
-}
-
 static int set_default(const struct apf_kernel *t, bool *changed, char *entry, size_t cap)
 {
-	switch (detect_loader()) {
-	case LOADER_GRUB:
+	switch (loader.loader) {
+	case APF_LOADER_GRUB:
 		return grub_set(t, changed, entry, cap);
-	case LOADER_GRUBBY:
+	case APF_LOADER_GRUBBY:
 		snprintf(entry, cap, "/boot/vmlinuz-%s", t->version);
 		return grubby_set(t, changed);
-	case LOADER_NONE:
+	case APF_LOADER_SDBOOT:
+	case APF_LOADER_NONE:
 		break;
 	}
-	return fail(EXIT_UNSUPPORTED, "no supported boot loader: no %s (GRUB) and no grubby",
-		    GRUB_CFG);
+	return fail(EXIT_UNSUPPORTED, "%s", loader.why);
 }
 
 /* --- commands ----------------------------------------------------------- */
@@ -554,21 +574,29 @@ static int cmd_target(struct ctx *c)
 	return EXIT_OK;
 }
 
-static int cmd_update(struct ctx *c, const char *action)
+/* update, pin and unpin: make the target the boot loader's default where
+ * apf-boot manages the loader; else say so and leave it (apf-kexec follows
+ * the target all the same).  pin_changed: -1 for update, else whether pin
+ * wrote a different pin. */
+static int update_default(struct ctx *c, const char *action, int pin_changed)
 {
 	char entry[600] = "";
 	bool changed = false;
-	int rc = load_ctx(c);
+	int rc;
 
-	if (rc || (rc = need_target(c)))
-		return rc;
-	if (live_and_not_root())
-		return fail(EXIT_PERM, "%s: changing the boot loader's default needs root", action);
 	if (c->pin[0] && c->target->version != c->pin && strcmp(c->target->version, c->pin))
 		note("pinned kernel %s is not installed; using %s", c->pin, c->target->version);
-	rc = set_default(c->target, &changed, entry, sizeof(entry));
-	if (rc)
-		return rc;
+	if (loader.managed) {
+		if (live_and_not_root())
+			return fail(EXIT_PERM, "%s: changing the boot loader's default needs root",
+				    action);
+		rc = set_default(c->target, &changed, entry, sizeof(entry));
+		if (rc)
+			return rc;
+	} else {
+		note("%s: the boot loader's default was not touched (loader: %s): %s",
+		     action, apf_loader_name(loader.loader), loader.why);
+	}
 	if (json) {
 		json_writer_t *w = json_open();
 
@@ -577,30 +605,52 @@ static int cmd_update(struct ctx *c, const char *action)
 		jsonw_start_object(w);
 		jsonw_string_field(w, "version", c->target->version);
 		jsonw_string_field(w, "reason", c->why);
-		jsonw_string_field(w, "entry", entry);
-		jsonw_bool_field(w, "changed", changed);
+		jsonw_string_field(w, "loader", apf_loader_name(loader.loader));
+		jsonw_bool_field(w, "loader_managed", loader.managed);
+		if (loader.managed)
+			jsonw_string_field(w, "entry", entry);
+		else
+			jsonw_null_field(w, "entry");
+		if (pin_changed >= 0)
+			jsonw_bool_field(w, "pin_changed", pin_changed);
+		jsonw_bool_field(w, "default_changed", changed);
+		jsonw_bool_field(w, "changed", changed || pin_changed > 0);
+		if (!loader.managed)
+			jsonw_string_field(w, "note", loader.why);
 		jsonw_end_object(w);
 		json_close(&w);
-	} else {
+	} else if (loader.managed) {
 		printf("boot default: %s (%s)%s\n", apf_safe(c->target->version), c->why,
 		       changed ? "" : ", unchanged");
+	} else {
+		printf("boot default: not touched (loader: %s); kexec target: %s (%s)\n",
+		       apf_loader_name(loader.loader), apf_safe(c->target->version), c->why);
 	}
 	return EXIT_OK;
+}
+
+static int cmd_update(struct ctx *c, const char *action)
+{
+	int rc = load_ctx(c);
+
+	if (rc || (rc = need_target(c)))
+		return rc;
+	return update_default(c, action, -1);
 }
 
 static int cmd_pin(struct ctx *c, const char *version)
 {
 	char path[APF_PATH_MAX], dir[APF_PATH_MAX], text[200];
-	bool found = false;
+	bool found = false, pin_changed;
 	int rc;
 
-	if (live_and_not_root())
-		return fail(EXIT_PERM, "pin: needs root");
 	for (const char *p = version; *p; p++)
 		if (*p <= ' ' || *p == '/' || *p == 0x7f)
 			return fail(EXIT_USAGE, "pin: not a kernel version: '%s'", version);
 	if (!*version || strlen(version) >= sizeof(c->pin))
 		return fail(EXIT_USAGE, "pin: not a kernel version: '%s'", version);
+	if (live_and_not_root())
+		return fail(EXIT_PERM, "pin: needs root");
 	rc = load_ctx(c);
 	if (rc)
 		return rc;
@@ -619,14 +669,19 @@ static int cmd_pin(struct ctx *c, const char *version)
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		return fail(errno == EACCES ? EXIT_PERM : EXIT_RUNTIME, "%s: %s", dir,
 			    apf_strerror(errno));
+	pin_changed = strcmp(c->pin, version) != 0;
 	snprintf(text, sizeof(text), "%s\n", version);
 	rc = apf_write_atomic(path, text, strlen(text), 0644);
 	if (rc)
 		return fail(rc == -EACCES ? EXIT_PERM : EXIT_RUNTIME, "%s: %s", path,
 			    apf_strerror(-rc));
-	free(c->k);
-	c->k = NULL;
-	return cmd_update(c, "pin");
+	/* The pin is installed: the target now. */
+	snprintf(c->pin, sizeof(c->pin), "%s", version);
+	c->req.pin = c->pin;
+	c->target = apf_target(c->k, c->n, &c->req, &c->why);
+	if (!c->target)
+		return fail(EXIT_RUNTIME, "pin: %s written but not the target", PIN_FILE);
+	return update_default(c, "pin", pin_changed);
 }
 
 static int cmd_unpin(struct ctx *c)
@@ -646,7 +701,7 @@ static int cmd_unpin(struct ctx *c)
 static int cmd_status(struct ctx *c)
 {
 	char err[1200], why[700], cur[512] = "", image[300] = "";
-	const char *loader = "none", *value = "", *verdict;
+	const char *name = apf_loader_name(loader.loader), *value = "", *verdict;
 	const struct grub_node *def = NULL;
 	bool ok = false, saved = false;
 	struct grub_state g;
@@ -655,9 +710,8 @@ static int cmd_status(struct ctx *c)
 	if (rc)
 		return rc;
 	memset(&g, 0, sizeof(g));
-	switch (detect_loader()) {
-	case LOADER_GRUB:
-		loader = "grub";
+	switch (loader.loader) {
+	case APF_LOADER_GRUB:
 		if (grub_load(&g, err, sizeof(err)))
 			return fail(EXIT_RUNTIME, "%s", err);
 		saved = g.cfg.saved_default;
@@ -665,21 +719,22 @@ static int cmd_status(struct ctx *c)
 		if (def)
 			snprintf(cur, sizeof(cur), "%s", def->kernel);
 		break;
-	case LOADER_GRUBBY:
-		loader = "grubby";
+	case APF_LOADER_GRUBBY:
 		if (grubby_default(image, sizeof(image), why, sizeof(why)))
 			return fail(EXIT_RUNTIME, "%s", why);
 		snprintf(cur, sizeof(cur), "%s", strrchr(image, '/') ? strrchr(image, '/') + 1 : image);
 		value = image;
 		break;
-	case LOADER_NONE:
+	case APF_LOADER_SDBOOT:
+	case APF_LOADER_NONE:
 		break;
 	}
 	if (c->target)
 		snprintf(image, sizeof(image), "vmlinuz-%s", c->target->version);
-	ok = c->target && !strcmp(cur, image);
+	ok = c->target && loader.managed && !strcmp(cur, image);
 	verdict = !c->target ? "no APF Suite kernel installed" :
-		  !strcmp(loader, "none") ? "no supported boot loader" :
+		  !loader.managed ? "the boot loader's default is not managed by apf-boot "
+				    "(see loader_detail); apf-kexec loads the target" :
 		  ok ? "the boot loader's default boots the target" :
 		  "the boot loader's default does not boot the target: run apf-boot update";
 	if (json) {
@@ -701,8 +756,11 @@ static int cmd_status(struct ctx *c)
 		} else {
 			jsonw_null_field(w, "target");
 		}
-		jsonw_string_field(w, "boot_loader", loader);
-		if (!strcmp(loader, "grub")) {
+		jsonw_string_field(w, "loader", name);
+		jsonw_string_field(w, "boot_loader", name);	/* before issue 14's review */
+		jsonw_bool_field(w, "loader_managed", loader.managed);
+		jsonw_string_field(w, "loader_detail", loader.why);
+		if (loader.loader == APF_LOADER_GRUB) {
 			jsonw_bool_field(w, "grub_default_saved", saved);
 			jsonw_string_field(w, "grub_default", value);
 			if (g.next[0])
@@ -723,9 +781,10 @@ static int cmd_status(struct ctx *c)
 			printf("target:       %s (%s)\n", apf_safe(c->target->version), c->why);
 		else
 			printf("target:       none\n");
-		printf("boot loader:  %s%s\n", loader, !strcmp(loader, "grub") ?
+		printf("boot loader:  %s%s\n", name, loader.loader == APF_LOADER_GRUB ?
 		       (saved ? " (GRUB_DEFAULT=saved)" : " (not GRUB_DEFAULT=saved)") : "");
-		if (strcmp(loader, "none"))
+		printf("              %s\n", apf_safe(loader.why));
+		if (loader.managed)
 			printf("default:      %s -> %s\n", value[0] ? apf_safe(value) : "0",
 			       cur[0] ? apf_safe(cur) : "no such entry");
 		if (g.next[0])
@@ -733,7 +792,7 @@ static int cmd_status(struct ctx *c)
 		printf("verdict:      %s\n", verdict);
 	}
 	grub_cfg_free(&g.cfg);
-	if (!c->target || !strcmp(loader, "none"))
+	if (!c->target || !loader.managed)
 		return EXIT_UNSUPPORTED;
 	return ok ? EXIT_OK : EXIT_RUNTIME;
 }
@@ -834,7 +893,8 @@ static void usage(FILE *f)
 		"Commands:\n"
 		"  list                 installed kernels: APF flavour and build, pin, target\n"
 		"  target               the kernel the next boot should run (apf-kexec loads it)\n"
-		"  status               pin, target, the boot loader's default (exit 1 if it differs)\n"
+		"  status               pin, target, the boot loader and its default\n"
+		"                       (exit 1 if it differs, 3 if apf-boot does not manage it)\n"
 		"  update               make the target the boot loader's default (kernel hooks)\n"
 		"  pin VERSION          boot VERSION from now on (/etc/apf/boot-pin), then update\n"
 		"  unpin                forget the pin, then update (newest APF kernel)\n"
@@ -844,9 +904,12 @@ static void usage(FILE *f)
 		"  --flavour host|guest the APF flavour to follow (default: the running\n"
 		"                       kernel's, else the one installed)\n"
 		"  --any-kernel         distribution kernels count too\n\n"
-		"Boot loaders: GRUB (%s; GRUB_DEFAULT=saved through %s,\n"
-		"grub-editenv), grubby (BLS).  Exit status: 0 ok, 1 error, 2 usage,\n"
-		"3 unsupported here (no APF kernel, no boot loader), 4 permission denied.\n",
+		"Boot loaders: GRUB (%s and grub-editenv; GRUB_DEFAULT=saved\n"
+		"through %s), grubby (BLS entries).  systemd-boot is\n"
+		"reported, not set; with no loader apf-boot manages, pin and update\n"
+		"leave the default alone, say so and exit 0 (apf-kexec follows the pin).\n"
+		"Exit status: 0 ok, 1 error, 2 usage, 3 unsupported here (no APF kernel;\n"
+		"status: no loader apf-boot manages), 4 permission denied.\n",
 		MODCONF_FILE, APF_CONF, GRUB_CFG, GRUB_DROPIN);
 }
 
@@ -914,6 +977,9 @@ int main(int argc, char **argv)
 		return fail(EXIT_USAGE, "%s: unexpected argument '%s'", cmd, argv[optind]);
 	if (check && strcmp(cmd, "modprobe-conf"))
 		return fail(EXIT_USAGE, "--check is an option of modprobe-conf");
+	if (!apf_sysroot_is_live() && !apf_is_dir(apf_sysroot()))
+		return fail(EXIT_USAGE, "--sysroot %s: not a directory", apf_sysroot());
+	detect_loader();
 	if (!strcmp(cmd, "pin")) {
 		if (!arg)
 			return fail(EXIT_USAGE, "pin: which VERSION? (apf-boot list)");

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import run
+from conftest import HERE, run
 
 APF1 = "6.12.118-apf-host"
 APF2 = "6.12.118-apf2-host"
@@ -99,12 +99,137 @@ def test_usage_errors(sysroot):
     assert "not a kernel version" in run(*sysroot.args("target"), check=1).stderr
 
 
-def test_no_boot_loader(sysroot):
+def stand_in(tmp_path, name, log):
+    """An executable that records its arguments in log (and does nothing)."""
+    tmp_path.joinpath("bin").mkdir(exist_ok=True)
+    f = tmp_path / "bin" / name
+    f.write_text(f'#!/bin/sh\necho "{name} $*" >> {log}\n')
+    f.chmod(0o755)
+    return f
+
+
+def test_no_boot_loader(sysroot, tmp_path):
+    """A VM booted with QEMU -kernel (the fleet test VMs): no grub.cfg, no
+    loader entries.  pin records the pin (apf-kexec follows it), says the
+    default was not touched and why, exit 0; update is a no-op."""
+    sysroot.kernel(APF1)
     sysroot.kernel(APF2)
-    p = run(*sysroot.args("update"), check=3)
-    assert "no supported boot loader" in p.stderr
+    p = run(*sysroot.args("update"), check=0)
+    assert p.stdout == f"boot default: not touched (loader: none); kexec target: {APF2} " \
+                       "(newest APF kernel)\n"
+    assert "update: the boot loader's default was not touched (loader: none): " \
+           "no boot loader apf-boot manages" in p.stderr and "QEMU -kernel" in p.stderr
+    out = json.loads(run(*sysroot.args("-j", "update"), check=0).stdout)
+    assert out["loader"] == "none" and out["loader_managed"] is False
+    assert out["entry"] is None and out["changed"] is False and "pin_changed" not in out
+    assert "QEMU -kernel" in out["note"]
+    out = json.loads(run(*sysroot.args("-j", "pin", APF1), check=0).stdout)
+    assert out["version"] == APF1 and out["reason"] == "pinned"
+    assert out["pin_changed"] and out["changed"] and not out["default_changed"]
+    assert (sysroot.path / "etc/apf/boot-pin").read_text() == APF1 + "\n"
+    assert run(*sysroot.args("target"), check=0).stdout == APF1 + "\n"
+    out = json.loads(run(*sysroot.args("-j", "pin", APF1), check=0).stdout)
+    assert not out["pin_changed"] and not out["changed"]
     rc, st = status(sysroot)
-    assert rc == 3 and st["boot_loader"] == "none" and st["target"] == APF2
+    assert rc == 3 and st["loader"] == "none" and st["boot_loader"] == "none"
+    assert st["loader_managed"] is False and st["target"] == APF1 and st["pin"] == APF1
+    assert st["default_kernel"] is None and st["ok"] is False
+    p = run(*sysroot.args("status"), check=3)
+    assert "boot loader:  none\n" in p.stdout and "QEMU -kernel" in p.stdout
+    # The pin of a kernel not installed, or no APF kernel: still errors.
+    run(*sysroot.args("pin", "6.12.118-apf9-host"), check=1)
+    sysroot.remove_kernel(APF1)
+    sysroot.remove_kernel(APF2)
+    sysroot.kernel(DEB_NEW)
+    run(*sysroot.args("update"), check=3)
+
+
+def test_grubby_is_looked_up(sysroot, tmp_path):
+    """The grubby command is found in PATH, never assumed: a name that is
+    not there, or a file that is not executable, is no grubby."""
+    sysroot.kernel(APF2)
+    (sysroot.path / "boot/loader/entries").mkdir(parents=True)
+    (sysroot.path / f"boot/loader/entries/abc-{APF2}.conf").write_text(f"linux /vmlinuz-{APF2}\n")
+    log = tmp_path / "calls.log"
+    path = f"{tmp_path / 'bin'}:/usr/bin:/bin"
+    env = {"APF_GRUBBY": "grubby", "PATH": path}
+    stand_in(tmp_path, "other", log)
+    rc, st = status(sysroot, env)
+    assert rc == 3 and st["loader"] == "none"
+    assert "neither grubby nor bootctl is installed" in st["loader_detail"]
+    (tmp_path / "bin/grubby").write_text("#!/bin/sh\nexit 0\n")	# not executable
+    assert status(sysroot, env)[1]["loader"] == "none"
+    (tmp_path / "bin/grubby").chmod(0o755)
+    rc, st = status(sysroot, env)
+    assert st["loader"] == "grubby" and st["loader_managed"] is True
+    assert st["loader_detail"] == f"grubby ({tmp_path}/bin/grubby) and BLS entries in " \
+                                  "/boot/loader/entries"
+    # grubby without BLS entries (or /etc/sysconfig/kernel) is not the loader.
+    (sysroot.path / f"boot/loader/entries/abc-{APF2}.conf").unlink()
+    assert status(sysroot, env)[1]["loader"] == "none"
+    (sysroot.path / "etc/sysconfig").mkdir(parents=True)
+    (sysroot.path / "etc/sysconfig/kernel").write_text("UPDATEDEFAULT=yes\n")
+    st = status(sysroot, env)[1]
+    assert st["loader"] == "grubby" and "/etc/sysconfig/kernel" in st["loader_detail"]
+
+
+def test_grub_needs_grub_editenv(sysroot, tmp_path):
+    """grub.cfg without grub-editenv: not a GRUB apf-boot can set."""
+    sysroot.kernel(APF2)
+    (sysroot.path / "boot/grub").mkdir()
+    shutil.copy(HERE.parent / "fixtures/grub-saved.cfg", sysroot.path / "boot/grub/grub.cfg")
+    if shutil.which("grub-editenv"):
+        st = status(sysroot)[1]
+        assert st["loader"] == "grub" and st["loader_managed"]
+        assert st["loader_detail"].endswith(" and /boot/grub/grub.cfg")
+    for env in ({"APF_GRUB_EDITENV": ""}, {"APF_GRUB_EDITENV": "grub-editenv", "PATH": "/nonexistent"}):
+        rc, st = status(sysroot, env)
+        assert rc == 3 and st["loader"] == "none", st
+        assert "grub.cfg exists but grub-editenv is not installed" in st["loader_detail"]
+        p = run(*sysroot.args("pin", APF2), env=env, check=0)
+        assert "grub-editenv is not installed" in p.stderr
+        assert not (sysroot.path / "etc/default/grub.d").exists()
+
+
+def test_systemd_boot_is_reported_not_set(sysroot, tmp_path):
+    """systemd-boot (bootctl, entries in the ESP): reported; its default
+    (an EFI variable) is not set, bootctl is not run."""
+    sysroot.kernel(APF2)
+    entries = sysroot.path / "boot/efi/loader/entries"
+    entries.mkdir(parents=True)
+    (entries / f"abc-{APF2}.conf").write_text(f"title APF\nlinux /abc/{APF2}/linux\n")
+    log = tmp_path / "calls.log"
+    env = {"APF_BOOTCTL": str(stand_in(tmp_path, "bootctl", log))}
+    rc, st = status(sysroot, env)
+    assert rc == 3 and st["loader"] == "systemd-boot" and st["loader_managed"] is False
+    assert "/boot/efi/loader/entries" in st["loader_detail"]
+    assert "bootctl set-default" in st["loader_detail"]
+    p = run(*sysroot.args("update"), env=env, check=0)
+    assert "not touched (loader: systemd-boot)" in p.stdout and "bootctl set-default" in p.stderr
+    out = json.loads(run(*sysroot.args("-j", "pin", APF2), env=env, check=0).stdout)
+    assert out["loader"] == "systemd-boot" and out["pin_changed"] and not out["default_changed"]
+    assert not log.exists()
+    # Without bootctl the entries are reported as such.
+    st = status(sysroot)[1]
+    assert st["loader"] == "none" and "neither grubby nor bootctl" in st["loader_detail"]
+
+
+def test_proxmox_boot_tool(sysroot):
+    """Proxmox with proxmox-boot-tool: the ESPs are not mounted; the
+    message names the tool that pins there."""
+    sysroot.kernel(APF2)
+    (sysroot.path / "etc/kernel").mkdir(parents=True)
+    (sysroot.path / "etc/kernel/proxmox-boot-uuids").write_text("1234-ABCD\n")
+    p = run(*sysroot.args("pin", APF2), check=0)
+    assert "proxmox-boot-tool kernel pin VERSION" in p.stderr
+    assert status(sysroot)[1]["loader"] == "none"
+
+
+def test_bad_sysroot(tmp_path):
+    p = run("--sysroot", str(tmp_path / "nonexistent"), "status", check=2)
+    assert "not a directory" in p.stderr
+    p = run("--sysroot", str(tmp_path / "nonexistent"), "-j", "target", check=2)
+    assert json.loads(p.stdout)["exit"] == 2
 
 
 def test_grub_default_survives_a_debian_kernel(grub_root):
@@ -198,8 +323,13 @@ esac
 """)
     fake.chmod(0o755)
     env = {"APF_GRUBBY": str(fake)}
+    # grubby edits BLS entries: none, no grubby.
     rc, st = status(sysroot, env)
-    assert rc == 1 and st["boot_loader"] == "grubby"
+    assert rc == 3 and st["loader"] == "none"
+    (sysroot.path / "boot/loader/entries").mkdir(parents=True)
+    (sysroot.path / f"boot/loader/entries/abc-{APF2}.conf").write_text(f"linux /vmlinuz-{APF2}\n")
+    rc, st = status(sysroot, env)
+    assert rc == 1 and st["loader"] == "grubby" and st["boot_loader"] == "grubby"
     run(*sysroot.args("update"), env=env, check=0)
     assert state.read_text() == f"/boot/vmlinuz-{APF2}\n"
     assert status(sysroot, env)[0] == 0
