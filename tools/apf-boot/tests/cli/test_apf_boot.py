@@ -182,7 +182,7 @@ def test_grub_needs_grub_editenv(sysroot, tmp_path):
         st = status(sysroot)[1]
         assert st["loader"] == "grub" and st["loader_managed"]
         assert st["loader_detail"].endswith(" and /boot/grub/grub.cfg")
-    for env in ({"APF_GRUB_EDITENV": ""}, {"APF_GRUB_EDITENV": "grub-editenv", "PATH": "/nonexistent"}):
+    for env in ({"APF_GRUB_EDITENV": ""}, {"APF_GRUB_EDITENV": "grub-editenv-not-installed"}):
         rc, st = status(sysroot, env)
         assert rc == 3 and st["loader"] == "none", st
         assert "grub.cfg exists but grub-editenv is not installed" in st["loader_detail"]
