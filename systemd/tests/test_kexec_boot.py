@@ -158,7 +158,9 @@ def hook_env(r, env, tmp_path):
     kx = tmp_path / "apf-kexec-helper"
     kx.write_text(f"#!/bin/sh\nAPF_BOOT={boot} exec {HERE}/apf-kexec --sysroot {r} \"$@\"\n")
     kx.chmod(0o755)
-    return dict(env, APF_BOOT=str(boot), APF_KEXEC_HELPER=str(kx), APF_SYSROOT=str(r))
+    # Not a chroot, whatever this machine is (the chroot tests below).
+    return dict(env, APF_BOOT=str(boot), APF_KEXEC_HELPER=str(kx), APF_SYSROOT=str(r),
+                APF_PROC1_ROOT="/")
 
 
 def test_kernel_hook_reloads_kexec(root, tmp_path):
@@ -188,3 +190,150 @@ def test_kernel_hook_reloads_kexec(root, tmp_path):
     # apfctl gone (the hook is a conffile and stays): nothing happens.
     p = run([HERE / "apf-kernel-hook", DEB_NEW], dict(env, APF_BOOT="/nonexistent/apf-boot"))
     assert p.returncode == 0 and p.stderr == ""
+
+
+def test_kernel_hook_leaves_kexec_alone_in_a_chroot(root, tmp_path):
+    """In a chroot (debootstrap, image builds) the loaded kexec image is
+    the host's: the boot default is updated, the kexec part skipped.  The
+    check compares / with init's root (APF_PROC1_ROOT stands for
+    /proc/1/root); one that cannot be read counts as a chroot."""
+    r, log, env = root
+    kernels(r)
+    (r / "sys/kernel/kexec_loaded").write_text("1\n")
+    env = hook_env(r, env, tmp_path)
+    other = tmp_path / "init-root"
+    other.mkdir()
+    for proc1 in (other, tmp_path / "no-proc"):
+        p = run([HERE / "apf-kernel-hook", DEB_NEW], dict(env, APF_PROC1_ROOT=str(proc1)))
+        assert p.returncode == 0
+        assert "zzz-apf-boot: in a chroot" in p.stderr and "not touching it" in p.stderr
+        assert "boot default: not touched" in p.stderr	# apf-boot update ran
+        assert not log.exists(), log.read_text()
+    p = run([HERE / "apf-kernel-hook", DEB_NEW], env)
+    assert "in a chroot" not in p.stderr
+    assert f"kexec -l {r}/boot/vmlinuz-{APF}" in log.read_text(), p.stderr
+
+
+def chroot_tree(tmp_path):
+    """A minimal root for chroot(8): this machine's /usr bind-mounted (the
+    other top directories are links into it, as on merged-/usr Debian),
+    /proc mounted, and stand-ins for apf-boot and apf-kexec that record
+    their calls in /calls.log.  Returns (root, script to run in it)."""
+    c = tmp_path / "chroot"
+    for d in ("usr", "proc", "dev", "tmp", "fix/sys/kernel", "fix/run/apf", "sbin-apf"):
+        (c / d).mkdir(parents=True)
+    for d in ("bin", "sbin", "lib", "lib64"):
+        if Path("/" + d).is_symlink():
+            (c / d).symlink_to(os.readlink("/" + d))
+    (c / "dev/null").touch()
+    (c / "fix/sys/kernel/kexec_loaded").write_text("1\n")
+    (c / "fix/run/apf/kexec-loaded").write_text(f"version={APF}\n")
+    for name in ("apf-boot", "apf-kexec"):
+        f = c / "sbin-apf" / name
+        f.write_text(f'#!/bin/sh\necho "{name} $*" >> /calls.log\n')
+        f.chmod(0o755)
+    hooks = c / "etc/initramfs/post-update.d"
+    hooks.mkdir(parents=True)
+    shutil.copy(HERE / "apf-kernel-hook", hooks / "zz-apf-kexec")
+    shutil.copy(HERE / "apf-kernel-hook", c / "zzz-apf-boot")
+    return c
+
+
+def test_kernel_hook_in_a_real_chroot(tmp_path):
+    """The check itself, in a real chroot: a private mount and PID
+    namespace whose init (PID 1) stays outside the chroot, /proc of that
+    namespace mounted inside.  The same hooks run outside the chroot (the
+    same namespace, / is init's root) reload the image."""
+    if os.geteuid() != 0 or not shutil.which("unshare") or not Path("/bin").is_symlink():
+        pytest.skip("needs root, unshare(1) and a merged-/usr machine (chroot tree from /usr)")
+    c = chroot_tree(tmp_path)
+    env = "APF_BOOT=/sbin-apf/apf-boot APF_KEXEC_HELPER=/sbin-apf/apf-kexec APF_SYSROOT=/fix"
+    script = f"""set -e
+mount --bind /usr {c}/usr
+mount -t proc proc {c}/proc
+mount --bind /dev/null {c}/dev/null
+cd {c}
+echo '== chroot kernel' >> calls.log
+env {env} chroot {c} /zzz-apf-boot {DEB_NEW}
+echo '== chroot initramfs' >> calls.log
+env {env} chroot {c} /etc/initramfs/post-update.d/zz-apf-kexec {APF} /boot/initrd.img-{APF}
+"""
+    p = subprocess.run(["unshare", "--mount", "--propagation", "private", "--pid", "--fork",
+                        "--mount-proc", "sh", "-c", script], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.count("in a chroot") == 2, p.stderr
+    assert "zzz-apf-boot: in a chroot" in p.stderr and "zz-apf-kexec: in a chroot" in p.stderr
+    calls = (c / "calls.log").read_text()
+    assert calls == "== chroot kernel\napf-boot update\n== chroot initramfs\n"
+    # Control: the same namespace, no chroot: init's root is /, the kexec
+    # part runs (the stand-ins named by their paths outside).
+    (c / "calls.log").unlink()
+    envo = {"APF_BOOT": str(c / "sbin-apf/apf-boot"), "APF_KEXEC_HELPER": str(c / "sbin-apf/apf-kexec"),
+            "APF_SYSROOT": str(c / "fix")}
+    for name in ("apf-boot", "apf-kexec"):
+        (c / "sbin-apf" / name).write_text(f'#!/bin/sh\necho "{name} $*" >> {c}/calls.log\n')
+    p = subprocess.run(["unshare", "--mount", "--propagation", "private", "--pid", "--fork",
+                        "--mount-proc", str(c / "etc/initramfs/post-update.d/zz-apf-kexec"), APF,
+                        f"/boot/initrd.img-{APF}"], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, **envo))
+    assert p.returncode == 0 and "in a chroot" not in p.stderr, p.stderr
+    assert (c / "calls.log").read_text() == f"apf-kexec --kernel {APF}\n"
+
+
+def initramfs_hook(tmp_path):
+    """The hook as update-initramfs finds it: its name decides the mode."""
+    d = tmp_path / "etc/initramfs/post-update.d"
+    d.mkdir(parents=True)
+    shutil.copy(HERE / "apf-kernel-hook", d / "zz-apf-kexec")
+    return d / "zz-apf-kexec"
+
+
+def test_initramfs_hook_reloads_the_loaded_kernel(root, tmp_path):
+    """update-initramfs -u rewrote an initrd: the kexec image of that
+    kernel (what apfctl kexec recorded loading) is loaded again with it;
+    another kernel's initrd, or an image apf-kexec did not load, is left."""
+    r, log, env = root
+    kernels(r)
+    env = hook_env(r, env, tmp_path)
+    hook = initramfs_hook(tmp_path)
+    rec = r / "run/apf/kexec-loaded"
+    # Nothing loaded: nothing to do, nothing said.
+    p = run([hook, APF, r / f"boot/initrd.img-{APF}"], env)
+    assert p.returncode == 0 and p.stderr == "" and not log.exists()
+    # apf-kexec loads the target; apfctl records it.
+    (r / "sys/kernel/kexec_loaded").write_text("1\n")
+    p = run([HERE / "apf-kexec", "--sysroot", r], env)
+    assert p.returncode == 0, p.stderr
+    text = rec.read_text()
+    assert text.startswith(f"version={APF}\nkernel={r}/boot/vmlinuz-{APF}\n"
+                           f"initrd={r}/boot/initrd.img-{APF}\ncmdline=root=/dev/vda1 ro quiet\n")
+    log.unlink()
+    # Another kernel's initramfs: left alone.
+    p = run([hook, DEB_NEW, r / f"boot/initrd.img-{DEB_NEW}"], env)
+    assert p.returncode == 0 and p.stderr == "" and not log.exists()
+    # The loaded kernel's: loaded again, that kernel (not the target).
+    rec.write_text(rec.read_text().replace(APF, "6.12.118-apf-host"))
+    p = run([hook, "6.12.118-apf-host", r / "boot/initrd.img-6.12.118-apf-host"], env)
+    assert p.returncode == 0
+    assert "zz-apf-kexec: the initramfs of the loaded kexec kernel 6.12.118-apf-host changed" in p.stderr
+    assert log.read_text() == (f"kexec -l {r}/boot/vmlinuz-6.12.118-apf-host "
+                               f"--initrd={r}/boot/initrd.img-6.12.118-apf-host "
+                               "--command-line=root=/dev/vda1 ro quiet\n")
+    assert rec.read_text().startswith("version=6.12.118-apf-host\n")
+    # The reload fails: the stale image is unloaded, the record removed.
+    (tmp_path / "kexec").write_text(
+        f'#!/bin/sh\necho "kexec $*" >> {log}\n[ "$1" = -u ] && exit 0\necho refused >&2; exit 1\n')
+    p = run([hook, "6.12.118-apf-host", r / "boot/initrd.img-6.12.118-apf-host"], env)
+    assert p.returncode == 0 and "the stale one was unloaded" in p.stderr
+    assert log.read_text().splitlines()[-1] == "kexec -u" and not rec.exists()
+    # Loaded, but not by apf-kexec (no record): said, left alone.
+    log.unlink()
+    p = run([hook, APF, r / f"boot/initrd.img-{APF}"], env)
+    assert p.returncode == 0 and "not by apf-kexec" in p.stderr and not log.exists()
+    # In a chroot: not touched.
+    rec.write_text(f"version={APF}\n")
+    p = run([hook, APF, r / f"boot/initrd.img-{APF}"], dict(env, APF_PROC1_ROOT=str(tmp_path)))
+    assert p.returncode == 0 and "zz-apf-kexec: in a chroot" in p.stderr and not log.exists()
+    # The initramfs hook never runs apf-boot update.
+    assert "boot default" not in p.stderr

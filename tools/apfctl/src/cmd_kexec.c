@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "apfctl.h"
@@ -19,6 +20,7 @@
 #include "usage.h"
 
 #define KEXEC_TIMEOUT_MS 120000
+#define KEXEC_RECORD "/run/apf/kexec-loaded"
 #define SECUREBOOT_VAR "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
 enum { OPT_KERNEL = 0x5000, OPT_INITRD, OPT_APPEND, OPT_CMDLINE, OPT_DRY,
@@ -74,6 +76,28 @@ static int run_tool(const char *const argv[], int timeout_ms, char *why, size_t 
 	}
 	free(r);
 	return err;
+}
+
+/* What was loaded, for the hooks that must know whether the loaded image
+ * went stale (the initramfs post-update hook): /run/apf/kexec-loaded,
+ * gone with the next boot as the image is.  Best effort: a warning. */
+static void record_loaded(const struct apf_kexec_choice *c, const char *cmdline)
+{
+	char run[APF_PATH_MAX], dir[APF_PATH_MAX], path[APF_PATH_MAX], text[6000];
+	int n, err;
+
+	if (apf_path(run, sizeof(run), "/run") || apf_path(dir, sizeof(dir), "/run/apf") ||
+	    apf_path(path, sizeof(path), "%s", KEXEC_RECORD))
+		return;
+	n = snprintf(text, sizeof(text), "version=%s\nkernel=%s\ninitrd=%s\ncmdline=%s\n",
+		     c->version, c->kernel, c->initrd, cmdline);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return;
+	err = (mkdir(run, 0755) && errno != EEXIST) || (mkdir(dir, 0755) && errno != EEXIST) ?
+	      -errno : apf_write_atomic(path, text, (size_t)n, 0644);
+	if (err)
+		apf_warn("kexec: recording the loaded kernel in %s: %s", path,
+			 apf_strerror(-err));
 }
 
 static const struct apf_opt_help kexec_opts[] = {
@@ -271,6 +295,7 @@ int cmd_kexec(int argc, char **argv)
 	if (read_sys("/sys/kernel/kexec_loaded", buf, sizeof(buf)) || buf[0] != '1')
 		return load_failed(&ko, &c, cmdline, is_signed, why, APF_EXIT_RUNTIME,
 				   "kexec reported success but /sys/kernel/kexec_loaded is not 1");
+	record_loaded(&c, cmdline);
 	if (!ko.reboot) {
 		report(&ko, &c, cmdline, is_signed, why,
 		       "loaded; `systemctl kexec` boots it", true, NULL);
