@@ -337,3 +337,99 @@ def test_initramfs_hook_reloads_the_loaded_kernel(root, tmp_path):
     assert p.returncode == 0 and "zz-apf-kexec: in a chroot" in p.stderr and not log.exists()
     # The initramfs hook never runs apf-boot update.
     assert "boot default" not in p.stderr
+
+
+def rpm_root(r, tmp_path, env):
+    """An RPM-like root: BLS entries, a grubby stand-in that keeps its
+    default in a file, the kernel hooks installed under a fixture
+    /etc/kernel, and a stand-in for the grub plugin (20-grub.install) with
+    UPDATEDEFAULT=yes: add copies the image to /boot and makes it grubby's
+    default, remove deletes it."""
+    kernels(r)
+    (r / "boot/loader/entries").mkdir(parents=True)
+    state = tmp_path / "grubby-default"
+    state.write_text(f"/boot/vmlinuz-{APF}\n")
+    grubby = tmp_path / "grubby"
+    grubby.write_text(f"""#!/bin/sh
+case "$1" in
+--default-kernel) cat {state} ;;
+--set-default=*) echo "${{1#--set-default=}}" > {state}; echo "$1" >> {state}.log ;;
+*) echo "grubby stand-in: unexpected $*" >&2; exit 64 ;;
+esac
+""")
+    grubby.chmod(0o755)
+    for v in ("6.1.0-28-amd64", "6.12.118-apf-host", APF, DEB_NEW):
+        (r / f"boot/loader/entries/abc-{v}.conf").write_text(f"linux /vmlinuz-{v}\n")
+    hooks = tmp_path / "etc-kernel"
+    for d in ("postinst.d", "postrm.d"):
+        (hooks / d).mkdir(parents=True)
+        shutil.copy(HERE / "apf-kernel-hook", hooks / d / "zzz-apf-boot")
+    grub_plugin = tmp_path / "20-grub.install"
+    grub_plugin.write_text(f"""#!/bin/sh
+case "$1" in
+add) cp "$4" {r}/boot/vmlinuz-"$2"; echo "linux /vmlinuz-$2" > {r}/boot/loader/entries/abc-"$2".conf
+     {grubby} --set-default=/boot/vmlinuz-"$2" ;;
+remove) rm -f {r}/boot/vmlinuz-"$2" {r}/boot/loader/entries/abc-"$2".conf ;;
+esac
+""")
+    grub_plugin.chmod(0o755)
+    env = dict(hook_env(r, env, tmp_path), APF_GRUBBY=str(grubby), APF_KERNEL_HOOKS=str(hooks))
+    return env, state, grub_plugin
+
+
+def test_kernel_install_plugin(root, tmp_path):
+    """95-apf-boot.install, called with kernel-install's arguments after the
+    grub plugin made a new distribution kernel the default: the default is
+    back on the APF kernel; on remove of that kernel the next APF kernel
+    takes it."""
+    r, log, env = root
+    env, state, grub_plugin = rpm_root(r, tmp_path, env)
+    plugin = HERE / "95-apf-boot.install"
+    image = tmp_path / "vmlinuz-new"
+    image.write_bytes(b"new kernel")
+    new = "6.12.121-1-amd64"
+    for argv in ([grub_plugin, "add", new, tmp_path / "entry", image],
+                 [plugin, "add", new, tmp_path / "entry", image]):
+        p = run(argv, env)
+        assert p.returncode == 0, p.stderr
+    assert state.read_text() == f"/boot/vmlinuz-{APF}\n", p.stderr
+    assert (tmp_path / "grubby-default.log").read_text() == \
+        f"--set-default=/boot/vmlinuz-{new}\n--set-default=/boot/vmlinuz-{APF}\n"
+    # Remove the APF kernel the default boots: the older APF build.
+    for argv in ([grub_plugin, "remove", APF, tmp_path / "entry"],
+                 [plugin, "remove", APF, tmp_path / "entry"]):
+        assert run(argv, env).returncode == 0
+    assert state.read_text() == "/boot/vmlinuz-6.12.118-apf-host\n"
+    # Other commands, and a plugin whose hooks are gone: nothing, exit 0.
+    os.unlink(tmp_path / "grubby-default.log")
+    p = run([plugin, "inspect", APF], env)
+    assert p.returncode == 0 and p.stdout + p.stderr == ""
+    p = run([plugin, "add", new, tmp_path / "entry", image], dict(env, APF_KERNEL_HOOKS="/nonexistent"))
+    assert p.returncode == 0 and p.stdout + p.stderr == ""
+    assert not (tmp_path / "grubby-default.log").exists()
+
+
+def test_kernel_install_runs_the_plugin(root, tmp_path):
+    """The same through the real kernel-install (systemd), its plugin list
+    narrowed to the grub plugin stand-in and ours, BOOT_ROOT and its
+    configuration in the fixture."""
+    if not shutil.which("kernel-install"):
+        pytest.skip("kernel-install (systemd) not installed")
+    r, log, env = root
+    env, state, grub_plugin = rpm_root(r, tmp_path, env)
+    (tmp_path / "esp").mkdir()
+    (tmp_path / "conf").mkdir()
+    image = tmp_path / "vmlinuz-new"
+    image.write_bytes(b"new kernel")
+    new = "6.12.121-1-amd64"
+    env = dict(env, KERNEL_INSTALL_PLUGINS=f"{grub_plugin} {HERE / '95-apf-boot.install'}",
+               BOOT_ROOT=str(tmp_path / "esp"), KERNEL_INSTALL_CONF_ROOT=str(tmp_path / "conf"))
+    p = run(["kernel-install", "--verbose", "add", new, image], env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "95-apf-boot.install: " in p.stdout + p.stderr
+    assert (r / f"boot/vmlinuz-{new}").exists()
+    assert state.read_text() == f"/boot/vmlinuz-{APF}\n", p.stdout + p.stderr
+    p = run(["kernel-install", "remove", APF], env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert not (r / f"boot/vmlinuz-{APF}").exists()
+    assert state.read_text() == "/boot/vmlinuz-6.12.118-apf-host\n"
