@@ -186,12 +186,37 @@ def test_remove_keeps_config(root):
     assert r.stdout.strip().endswith("rc=0"), r.stdout
 
 
-def test_purge_removes_config(root):
-    root.apt("purge apf-libvirt-hooks apfctl")
+# What apf-boot writes at run time (not in the package), purged too.
+APF_BOOT_FILES = ["/etc/modprobe.d/apf-suite.conf", "/etc/apf/boot-pin",
+                  "/etc/default/grub.d/apf-suite.cfg"]
+
+
+def ours_left(root):
+    """Every path in the root whose name says APF, outside /tmp (the
+    test's .debs) and apt's caches and logs."""
+    out = root.run("find / -xdev \\( -path /proc -o -path /sys -o -path /dev -o -path /tmp"
+                   " -o -path /var/cache/apt -o -path /var/log/apt \\) -prune"
+                   " -o -iname '*apf*' -print").stdout
+    return sorted(out.split())
+
+
+def test_purge_removes_config(root, debs):
+    # As apf-boot leaves them on a host: kvm's options from apf.conf (for
+    # real), the boot pin and GRUB's drop-in (their text: this root has no
+    # kernel to pin nor GRUB).
+    root.apt("install /tmp/debs/apfctl_*.deb")        # removed above
+    root.run("sed -i '/^host_async_pf=/d' /etc/apf/apf.conf && echo host_async_pf=off >>/etc/apf/apf.conf"
+             " && apf-boot modprobe-conf && test -f /etc/modprobe.d/apf-suite.conf")
+    root.run("echo 6.12.118-apf1-host >/etc/apf/boot-pin && mkdir -p /etc/default/grub.d &&"
+             " printf '# Written by apf-boot: boot GRUB saved entry\\nGRUB_DEFAULT=saved\\n'"
+             " >/etc/default/grub.d/apf-suite.cfg")
+    assert [f for f in APF_BOOT_FILES if not root.p(f).exists()] == []
+    root.apt("purge apf-libvirt-hooks apfctl" + (" apf-ansible" if "apf-ansible" in debs else ""))
     assert root.status("apfctl") == ""
     assert root.status("apf-libvirt-hooks") == ""
-    for f in APFCTL_CONFFILES + [HOOK, "/etc/apf", "/var/log/apf", "/var/lib/apf"]:
+    for f in APFCTL_CONFFILES + APF_BOOT_FILES + [HOOK, "/etc/apf", "/var/log/apf", "/var/lib/apf"]:
         assert not root.p(f).exists(), f"{f} left after purge"
+    assert ours_left(root) == []
     wants = root.p("/etc/systemd/system")
     for link in ENABLED + NOT_ENABLED:
         assert not (wants / link).exists(), link
