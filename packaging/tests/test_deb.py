@@ -149,8 +149,15 @@ def test_apfctl_runs(root):
     # the kernel hook (what a kernel package runs) does not fail.
     tgt = root.run("apf-boot target", check=False)
     assert tgt.returncode == 3 and "no APF Suite kernel" in tgt.stdout, tgt.stdout
-    hook = root.run("/etc/kernel/postinst.d/zzz-apf-boot 6.1.0-28-amd64", check=False)
-    assert hook.returncode == 0, hook.stdout
+    # The hook exits 0 whatever happens (it must never fail a kernel
+    # package's installation) and prints "zzz-apf-boot: ..." when something
+    # went wrong: that is what fails here.
+    hook = "/etc/kernel/postinst.d/zzz-apf-boot 6.1.0-28-amd64"
+    assert hook_problems(root, hook) == []
+    # The check can fail: an apf-boot that fails makes the hook complain.
+    root.run("printf '#!/bin/sh\\nexit 1\\n' >/tmp/apf-boot-fails && chmod +x /tmp/apf-boot-fails")
+    bad = hook_problems(root, f"APF_BOOT=/tmp/apf-boot-fails {hook}")
+    assert bad and "apf-boot update exited 1" in bad[0], bad
     # apf.conf -> modprobe.d, read back by kmod's own parser (the host's
     # modprobe: minbase has no kmod).
     root.run("sed -i 's/^host_async_pf=.*/host_async_pf=off/' /etc/apf/apf.conf &&"
@@ -159,6 +166,14 @@ def test_apfctl_runs(root):
     assert "options kvm async_pf=N" in cfg.splitlines()
     root.run("sed -i 's/^host_async_pf=.*/host_async_pf=keep/' /etc/apf/apf.conf &&"
              " apf-boot modprobe-conf && ! test -e /etc/modprobe.d/apf-suite.conf")
+
+
+def hook_problems(root, cmd):
+    """The complaints of the kernel hook run as cmd (its exit status, 0 by
+    design, is checked too)."""
+    r = root.run(cmd, check=False)
+    assert r.returncode == 0, r.stdout
+    return [line for line in r.stdout.splitlines() if line.startswith("zzz-apf-boot:")]
 
 
 def test_hook_passes_xml_through_on_migrate(root):
