@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "kexec_pick.h"
 
 enum apf_flavour apf_kernel_classify(const char *v, unsigned long *build)
 {
@@ -60,30 +61,6 @@ int apf_flavour_parse(const char *s, enum apf_flavour *f)
 	return 0;
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-
-	return a >= b && !strcmp(s + a - b, suffix);
-}
-
-/* As apfctl kexec skips them (tools/apfctl/lib/kexec_pick.c). */
-static bool skipped_version(const char *v)
-{
-	static const char *const bad_suffix[] = {
-		".old", ".bak", ".dpkg-new", ".dpkg-old", ".dpkg-tmp", ".dpkg-bak",
-		".dpkg-dist", ".rpmnew", ".rpmsave", ".sig", ".hmac", ".efi.signed",
-	};
-	size_t i;
-
-	if (!*v || *v == '.' || strstr(v, "rescue") || strchr(v, '/'))
-		return true;
-	for (i = 0; i < sizeof(bad_suffix) / sizeof(bad_suffix[0]); i++)
-		if (ends_with(v, bad_suffix[i]))
-			return true;
-	return false;
-}
-
 static int by_version(const void *a, const void *b)
 {
 	return strverscmp(((const struct apf_kernel *)a)->version,
@@ -113,7 +90,7 @@ int apf_kernels_scan(const char *bootdir, struct apf_kernel **out, size_t *n,
 		char path[1024];
 		int w;
 
-		if (strncmp(de->d_name, "vmlinuz-", 8) || skipped_version(v) ||
+		if (strncmp(de->d_name, "vmlinuz-", 8) || apf_kernel_version_skipped(v) ||
 		    strlen(v) >= sizeof(k->version))
 			continue;
 		w = snprintf(path, sizeof(path), "%s/%s", bootdir, de->d_name);

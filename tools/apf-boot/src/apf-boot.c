@@ -104,28 +104,9 @@ static int spath(char *buf, size_t cap, const char *p)
 	return apf_path(buf, cap, "%s", p);
 }
 
-/* Run a helper; on failure put its last line of output into why. */
 static int run_tool(const char *const argv[], char *why, size_t cap)
 {
-	struct apf_run_result *r = malloc(sizeof(*r));
-	char line[300];
-	int err;
-
-	if (!r) {
-		snprintf(why, cap, "out of memory");
-		return -ENOMEM;
-	}
-	err = apf_run(argv, TOOL_TIMEOUT_MS, r);
-	if (!err && r->status) {
-		apf_last_line(r->errout[0] ? r->errout : r->out, line, sizeof(line));
-		snprintf(why, cap, "%s exited with %d%s%s", argv[0], r->status,
-			 line[0] ? ": " : "", line);
-		err = -EIO;
-	} else if (err) {
-		snprintf(why, cap, "%s: %s", argv[0], apf_strerror(-err));
-	}
-	free(r);
-	return err;
+	return apf_run_tool(argv, TOOL_TIMEOUT_MS, NULL, why, cap);
 }
 
 /* --- kernels and the target --------------------------------------------- */

@@ -16,7 +16,7 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
-static bool skipped_version(const char *v)
+bool apf_kernel_version_skipped(const char *v)
 {
 	static const char *const bad_suffix[] = {
 		".old", ".bak", ".dpkg-new", ".dpkg-old", ".dpkg-tmp", ".dpkg-bak",
@@ -24,7 +24,7 @@ static bool skipped_version(const char *v)
 	};
 	size_t i;
 
-	if (!*v || strstr(v, "rescue") || strchr(v, '/'))
+	if (!*v || *v == '.' || strstr(v, "rescue") || strchr(v, '/'))
 		return true;
 	for (i = 0; i < sizeof(bad_suffix) / sizeof(bad_suffix[0]); i++)
 		if (ends_with(v, bad_suffix[i]))
@@ -86,7 +86,7 @@ int apf_kexec_find(const char *bootdir, const char *want,
 		const char *v = de->d_name + 8;
 		char path[512];
 
-		if (strncmp(de->d_name, "vmlinuz-", 8) || skipped_version(v))
+		if (strncmp(de->d_name, "vmlinuz-", 8) || apf_kernel_version_skipped(v))
 			continue;
 		if (want && strcmp(v, want))
 			continue;

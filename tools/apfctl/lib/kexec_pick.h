@@ -13,6 +13,12 @@ struct apf_kexec_choice {
 	char initrd[512];	/* "" if none found */
 };
 
+/* Is vmlinuz-VERSION not a bootable kernel of its own: empty, hidden,
+ * a rescue image, a path, or a backup or package manager leftover (.old,
+ * .bak, .dpkg-*, .rpmnew, .rpmsave, .sig, .hmac, .efi.signed)?  The one
+ * rule for apfctl kexec and apf-boot (tools/apf-boot/lib/kernels.c). */
+bool apf_kernel_version_skipped(const char *version);
+
 /* Look in bootdir (a real path) for vmlinuz-VERSION files and their
  * initrds (Debian initrd.img-V, Fedora initramfs-V.img, SUSE initrd-V).
  * want: NULL for the newest (version order, strverscmp), a version, or a

@@ -2,6 +2,7 @@
 #include "spawn.h"
 
 #include "clock.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -250,4 +251,29 @@ void apf_last_line(const char *s, char *dst, size_t cap)
 	while (start > s && start[-1] != '\n')
 		start--;
 	snprintf(dst, cap, "%.*s", (int)(end - start), start);
+}
+
+int apf_run_tool(const char *const argv[], int timeout_ms, const char *missing,
+		 char *why, size_t cap)
+{
+	struct apf_run_result *r = malloc(sizeof(*r));
+	char line[300];
+	int err;
+
+	if (!r) {
+		snprintf(why, cap, "%s: out of memory", argv[0]);
+		return -ENOMEM;
+	}
+	err = apf_run(argv, timeout_ms, r);
+	if (!err && r->status) {
+		apf_last_line(r->errout[0] ? r->errout : r->out, line, sizeof(line));
+		snprintf(why, cap, "%s exited with %d%s%s", argv[0], r->status,
+			 line[0] ? ": " : "", line);
+		err = -EIO;
+	} else if (err) {
+		snprintf(why, cap, "%s: %s", argv[0], err == -ENOENT && missing ? missing :
+			 apf_strerror(-err));
+	}
+	free(r);
+	return err;
 }

@@ -19,6 +19,14 @@ struct apf_run_result {
  * Returns r->err. */
 int apf_run(const char *const argv[], int timeout_ms, struct apf_run_result *r);
 
+/* apf_run(), then a reason for a log in why when it failed: "ARGV0 exited
+ * with N: LAST LINE" (the last line of stderr, else of stdout), or
+ * "ARGV0: ERROR" when it could not run (for ENOENT, missing when given:
+ * "not installed (kexec-tools)").  0, -EIO (ran, exited non-zero), or
+ * the -errno of apf_run(). */
+int apf_run_tool(const char *const argv[], int timeout_ms, const char *missing,
+		 char *why, size_t cap);
+
 /* Start argv as a grandchild in its own session, with stdin/stdout/stderr
  * on /dev/null and no other descriptor inherited, so that nobody waits on
  * it: whoever waits for our pipes to close (libvirt, for a hook) is not

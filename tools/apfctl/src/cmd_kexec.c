@@ -56,28 +56,6 @@ static int read_sys(const char *rel, char *buf, size_t cap)
 	return n < 0 ? (int)n : 0;
 }
 
-static int run_tool(const char *const argv[], int timeout_ms, char *why, size_t cap)
-{
-	struct apf_run_result *r = malloc(sizeof(*r));
-	char line[300];
-	int err;
-
-	if (!r)
-		return -ENOMEM;
-	err = apf_run(argv, timeout_ms, r);
-	if (!err && r->status) {
-		apf_last_line(r->errout[0] ? r->errout : r->out, line, sizeof(line));
-		snprintf(why, cap, "%s exited with %d%s%s", argv[0], r->status,
-			 line[0] ? ": " : "", line);
-		err = -EIO;
-	} else if (err) {
-		snprintf(why, cap, "%s: %s", argv[0], err == -ENOENT ?
-			 "not installed (kexec-tools)" : apf_strerror(-err));
-	}
-	free(r);
-	return err;
-}
-
 /* What was loaded, for the hooks that must know whether the loaded image
  * went stale (the initramfs post-update hook): /run/apf/kexec-loaded,
  * gone with the next boot as the image is.  Best effort: a warning. */
@@ -182,7 +160,7 @@ static int load_failed(const struct kexec_opts *ko, const struct apf_kexec_choic
 	}
 	apf_warn("kexec: %s; falling back to a full reboot (--fallback-reboot)", msg);
 	report(ko, c, cmdline, is_signed, why, "reboot", false, msg);
-	if (run_tool(argv, 30000, err, sizeof(err)))
+	if (apf_run_tool(argv, 30000, NULL, err, sizeof(err)))
 		return apf_fail(APF_EXIT_RUNTIME, "kexec: fallback failed: %s", err);
 	return APF_EXIT_OK;
 }
@@ -282,7 +260,8 @@ int cmd_kexec(int argc, char **argv)
 			kargv[a++] = initrd_arg;
 		kargv[a++] = cmd_arg;
 		kargv[a] = NULL;
-		rc = run_tool(kargv, KEXEC_TIMEOUT_MS, err, sizeof(err));
+		rc = apf_run_tool(kargv, KEXEC_TIMEOUT_MS, "not installed (kexec-tools)", err,
+				  sizeof(err));
 		if (!rc || is_signed)
 			break;
 		/* kexec_load can be compiled out where kexec_file_load is not. */
@@ -307,7 +286,7 @@ int cmd_kexec(int argc, char **argv)
 	{
 		const char *sargv[] = { systemctl, "kexec", NULL };
 
-		if (run_tool(sargv, 30000, err, sizeof(err)))
+		if (apf_run_tool(sargv, 30000, NULL, err, sizeof(err)))
 			return load_failed(&ko, &c, cmdline, is_signed, why,
 					   APF_EXIT_RUNTIME, err);
 	}

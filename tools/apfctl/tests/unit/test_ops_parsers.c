@@ -17,6 +17,7 @@
 #include "apf_conf.h"
 #include "domain_policy.h"
 #include "kexec_pick.h"
+#include "spawn.h"
 
 #define NS "https://apf-suite.invalid/xmlns/apf/1"
 
@@ -269,6 +270,48 @@ static void test_kexec_find(void **state)
 	assert_int_equal(apf_kexec_find(dir, NULL, &c, err, sizeof(err)), -ENOENT);
 }
 
+/* The one skip rule apfctl kexec and apf-boot share. */
+static void test_kernel_version_skipped(void **state)
+{
+	static const char *const skipped[] = {
+		"", ".hidden", "0-rescue-abc", "6.1/x", "6.1.old", "6.1.bak", "6.1.dpkg-new",
+		"6.1.dpkg-old", "6.1.dpkg-tmp", "6.1.dpkg-bak", "6.1.dpkg-dist", "6.1.rpmnew",
+		"6.1.rpmsave", "6.1.sig", "6.1.hmac", "6.1.efi.signed",
+	};
+	static const char *const kept[] = {
+		"6.1.0-28-amd64", "6.12.118-apf2-host", "5.14.0-427.el9.x86_64", "6.1.older",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(skipped) / sizeof(skipped[0]); i++)
+		assert_true(apf_kernel_version_skipped(skipped[i]));
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		assert_false(apf_kernel_version_skipped(kept[i]));
+}
+
+/* apf_run_tool's reasons: the last line of stderr, else stdout; missing. */
+static void test_run_tool(void **state)
+{
+	const char *fails[] = { "sh", "-c", "echo out; echo first >&2; echo last >&2; exit 3",
+				NULL };
+	const char *quiet[] = { "sh", "-c", "echo only stdout; exit 1", NULL };
+	const char *ok[] = { "true", NULL };
+	const char *absent[] = { "apf-no-such-tool", NULL };
+	char why[200] = "";
+
+	(void)state;
+	assert_int_equal(apf_run_tool(ok, 10000, NULL, why, sizeof(why)), 0);
+	assert_int_equal(apf_run_tool(fails, 10000, NULL, why, sizeof(why)), -EIO);
+	assert_string_equal(why, "sh exited with 3: last");
+	assert_int_equal(apf_run_tool(quiet, 10000, NULL, why, sizeof(why)), -EIO);
+	assert_string_equal(why, "sh exited with 1: only stdout");
+	assert_int_equal(apf_run_tool(absent, 10000, "not installed (x)", why, sizeof(why)),
+			 -ENOENT);
+	assert_string_equal(why, "apf-no-such-tool: not installed (x)");
+	assert_int_equal(apf_run_tool(absent, 10000, NULL, why, sizeof(why)), -ENOENT);
+	assert_non_null(strstr(why, "apf-no-such-tool: "));
+}
+
 static void test_kexec_cmdline(void **state)
 {
 	char out[128];
@@ -310,6 +353,8 @@ int main(void)
 		cmocka_unit_test(test_conf_valid),
 		cmocka_unit_test(test_conf_invalid),
 		cmocka_unit_test(test_kexec_find),
+		cmocka_unit_test(test_kernel_version_skipped),
+		cmocka_unit_test(test_run_tool),
 		cmocka_unit_test(test_kexec_cmdline),
 		cmocka_unit_test(test_kexec_signed),
 	};
