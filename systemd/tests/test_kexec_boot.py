@@ -219,10 +219,11 @@ def test_kernel_hook_leaves_kexec_alone_in_a_chroot(root, tmp_path):
     env = hook_env(r, env, tmp_path)
     other = tmp_path / "init-root"
     other.mkdir()
-    for proc1 in (other, tmp_path / "no-proc"):
+    for proc1, why in ((other, "/ is not init's root"),
+                       (tmp_path / "no-proc", "init's root cannot be read (is /proc mounted?)")):
         p = run([HERE / "apf-kernel-hook", DEB_NEW], dict(env, APF_PROC1_ROOT=str(proc1)))
         assert p.returncode == 0
-        assert "zzz-apf-boot: in a chroot" in p.stderr and "not touching it" in p.stderr
+        assert f"zzz-apf-boot: in a chroot ({why}" in p.stderr and "not touching it" in p.stderr
         assert "boot default: not touched" in p.stderr	# apf-boot update ran
         assert not log.exists(), log.read_text()
     p = run([HERE / "apf-kernel-hook", DEB_NEW], env)
@@ -279,7 +280,8 @@ env {env} chroot {c} /etc/initramfs/post-update.d/zz-apf-kexec {APF} /boot/initr
                        timeout=60)
     assert p.returncode == 0, p.stderr
     assert p.stderr.count("in a chroot") == 2, p.stderr
-    assert "zzz-apf-boot: in a chroot" in p.stderr and "zz-apf-kexec: in a chroot" in p.stderr
+    assert "zzz-apf-boot: in a chroot (/ is not init's root)" in p.stderr
+    assert "zz-apf-kexec: in a chroot (/ is not init's root)" in p.stderr
     calls = (c / "calls.log").read_text()
     assert calls == "== chroot kernel\napf-boot update\n== chroot initramfs\n"
     # Control: the same namespace, no chroot: init's root is /, the kexec
