@@ -19,6 +19,9 @@ BUILD = pathlib.Path(os.environ.get("APF_PKG_BUILD", PKG / "build"))
 SCRIPTS = PKG / "scripts"
 DEBS = BUILD / "debs"
 RPMS = BUILD / "rpms"
+# The signing key, outside build/ (scripts/common.sh: APF_PKG_STATE).
+PKG_STATE = pathlib.Path(os.environ.get("APF_PKG_STATE", PKG / "state"))
+GNUPG = pathlib.Path(os.environ.get("APF_GNUPGHOME", PKG_STATE / "gpg"))
 APT_CACHE = BUILD / "cache" / "apt-archives"
 ENV = dict(os.environ, PATH="/usr/sbin:/usr/bin:/sbin:/bin:" + os.environ.get("PATH", ""),
            LC_ALL="C.UTF-8")
@@ -120,7 +123,7 @@ class NextBuild:
         self.version = next_version(version())
         self.env = dict(ENV, NO_LINT="1", DEB_BUILD_OPTIONS="nocheck",
                         APF_PKG_BUILD=str(self.work / "build"),
-                        APF_GNUPGHOME=os.environ.get("APF_GNUPGHOME", str(BUILD / "gpg")))
+                        APF_GNUPGHOME=str(GNUPG))
         sh(["rm", "-rf", str(self.work)])
         sh([str(SCRIPTS / "export-tree"), "--all", str(self.tree)])
         epoch = int(sh(["dpkg-parsechangelog", "-l",

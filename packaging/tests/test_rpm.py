@@ -7,9 +7,9 @@ import stat
 
 import pytest
 
-from conftest import BUILD, TREE, kernel_names, sh, version
+from conftest import BUILD, GNUPG, TREE, kernel_names, sh, version
 
-KEY = BUILD / "gpg" / "apf-suite.asc"
+KEY = GNUPG / "apf-suite.asc"
 
 
 def q(rpm, fmt):
