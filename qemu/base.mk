@@ -18,7 +18,14 @@
 #   carried in firmware/ (see firmware/PROVENANCE) because qemu-system-x86
 #   needs seabios (>> 1.16.3-1~) and the archive keeps only the newest
 #   backport.  The SHA256 is the one in bookworm-backports' Packages index.
+# QEMU_DEB_PACKAGES: the binary packages of the APF QEMU, all at
+#   <QEMU_DEB_VERSION>+apf<APF_RELEASE>: what scripts/deb.sh builds, what
+#   apf-host's apt preferences pin (packaging/deb/debian/rules) and what
+#   the Ansible rollback pins (apf_packages_qemu_pinned, compared with
+#   this list by ansible/tests/test_templates.py).  One list, so that the
+#   pins cannot miss a package.
 QEMU_DEB_VERSION := 1:10.0.13+ds-0+deb13u1
+QEMU_DEB_PACKAGES := qemu-system-x86 qemu-system-common qemu-system-gui qemu-system-modules-opengl qemu-system-modules-spice qemu-block-extra qemu-utils
 QEMU_VERSION     := 10.0.13
 APF_RELEASE      := 2
 SEABIOS_DEB_VERSION := 1.16.3-2~bpo12+1

@@ -102,12 +102,13 @@ def test_qemu_rollback_pin_beats_apf_host_pin(ansible, tmp_path):
     if not shutil.which("apt-cache"):
         pytest.skip("needs apt")
     base = _mk(TOP / "qemu/base.mk", "QEMU_DEB_VERSION")
+    pkgs = _mk_list(TOP / "qemu/base.mk", "QEMU_DEB_PACKAGES")
     old, new = base + "+apf1", base + "+apf2"
     debian_next = re.sub(r"deb13u(\d+)$", lambda m: "deb13u%d" % (int(m.group(1)) + 1), base)
     repo = tmp_path / "repo"
     repo.mkdir()
     stanzas = []
-    for pkg in ("qemu-system-x86", "qemu-system-common"):
+    for pkg in pkgs:
         for v in (old, new, debian_next):
             fn = "%s_%s_amd64.deb" % (pkg, v.split(":", 1)[1])
             stanzas.append("Package: %s\nVersion: %s\nArchitecture: amd64\nMaintainer: t <t@t>\n"
@@ -119,7 +120,8 @@ def test_qemu_rollback_pin_beats_apf_host_pin(ansible, tmp_path):
     prefs = tmp_path / "preferences.d"
     prefs.mkdir()
     host_pref = (TOP / "packaging/deb/debian/apf-host.qemu.pref.in").read_text()
-    (prefs / "apf-suite-qemu.pref").write_text(host_pref.replace("@QEMU_DEB_VERSION@", base))
+    (prefs / "apf-suite-qemu.pref").write_text(host_pref.replace("@QEMU_DEB_VERSION@", base)
+                                               .replace("@QEMU_DEB_PACKAGES@", " ".join(pkgs)))
     lists = tmp_path / "lists"
     (lists / "partial").mkdir(parents=True)
     opts = ["-o", "Dir::Etc::SourceList=%s" % sources, "-o", "Dir::Etc::SourceParts=/nonexistent",
@@ -133,29 +135,63 @@ def test_qemu_rollback_pin_beats_apf_host_pin(ansible, tmp_path):
 
     def candidates():
         out = {}
-        for pkg in ("qemu-system-x86", "qemu-system-common"):
+        for pkg in pkgs:
             pol = subprocess.run(["apt-cache", *opts, "policy", pkg], stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True, check=True).stdout
             out[pkg] = re.search(r"Candidate: (\S+)", pol).group(1)
         return out
 
+    def every(v):
+        return {pkg: v for pkg in pkgs}
+
     # apf-host's pin alone: the newest +apfN, not Debian's higher update.
-    assert candidates() == {"qemu-system-x86": new, "qemu-system-common": new}
+    assert candidates() == every(new)
     # (render.yml renders the template alone: the role's defaults given.)
     defaults = yaml.safe_load((ANS / "roles/apf_packages/defaults/main.yml").read_text())
     name = defaults["apf_packages_qemu_pref"].rsplit("/", 1)[1]
+    # (What a Debian host gets: apf_packages_qemu_pinned's default.)
     common = dict(apf_packages_version="0.1.0", apf_packages_pinned=["apf-host", "apfctl"],
-                  apf_packages_qemu_packages=["qemu-system-x86", "qemu-system-common"])
+                  apf_packages_qemu_pinned=defaults["apf_packages_qemu_deb_packages"])
     # The role's own pin of the suite's packages changes nothing for QEMU.
     pref = render(ansible, tmp_path, "apf_packages/templates/apf-suite.pref.j2", **common)
     pref.rename(prefs / "apf-suite.pref")
-    assert candidates() == {"qemu-system-x86": new, "qemu-system-common": new}
+    assert candidates() == every(new)
     # Rolling back: the named build wins for both packages.  apt takes
     # the first record matching a version, files in name order: the same
     # stanza under a name sorting after apf-host's file would lose.
     pref = render(ansible, tmp_path, "apf_packages/templates/apf-suite-qemu-build.pref.j2",
                   apf_packages_qemu_version=old, **common)
     pref.rename(prefs / "zz-late.pref")
-    assert candidates() == {"qemu-system-x86": new, "qemu-system-common": new}
+    assert candidates() == every(new)
     (prefs / "zz-late.pref").rename(prefs / name)
-    assert candidates() == {"qemu-system-x86": old, "qemu-system-common": old}
+    # Every package apf-host's pin holds goes back, not only qemu-system-x86
+    # and -common (qemu-utils would stay at the newer build, and apt-get
+    # upgrade would bring the others back to it).
+    assert candidates() == every(old)
+
+
+def _mk_list(path, var):
+    return re.search(r"^%s\s*:=\s*(.+)$" % var, path.read_text(), re.M).group(1).split()
+
+
+def test_qemu_pins_name_one_list():
+    """apf-host's pin (made from qemu/base.mk's QEMU_DEB_PACKAGES by
+    debian/rules), QEMU's own build (qemu/scripts/deb.sh) and the role's
+    rollback pin (apf_packages_qemu_deb_packages) name the same packages."""
+    pkgs = _mk_list(TOP / "qemu/base.mk", "QEMU_DEB_PACKAGES")
+    assert "qemu-system-x86" in pkgs and len(pkgs) == len(set(pkgs)), pkgs
+    defaults = yaml.safe_load((ANS / "roles/apf_packages/defaults/main.yml").read_text())
+    assert defaults["apf_packages_qemu_deb_packages"] == pkgs
+    pref_in = (TOP / "packaging/deb/debian/apf-host.qemu.pref.in").read_text()
+    assert "Package: @QEMU_DEB_PACKAGES@\nPin: version /\\+apf[0-9]+$/" in pref_in, pref_in
+    rules = (TOP / "packaging/deb/debian/rules").read_text()
+    assert "s/@QEMU_DEB_PACKAGES@/$(qpkgs)/" in rules
+    assert "KEEP=$QEMU_DEB_PACKAGES" in (TOP / "qemu/scripts/deb.sh").read_text()
+    # The package apf-host ships, where it is built: the same list.
+    debs = sorted((TOP / "packaging/build/debs").glob("apf-host_*.deb"))
+    if debs:
+        pref = subprocess.run("dpkg-deb --fsys-tarfile %s | tar -xO"
+                              " ./etc/apt/preferences.d/apf-suite-qemu.pref" % debs[-1],
+                              shell=True, stdout=subprocess.PIPE, text=True, check=True).stdout
+        stanza = re.search(r"^Package: (.+)\nPin: version /", pref, re.M)
+        assert stanza and stanza.group(1).split() == pkgs, pref

@@ -10,6 +10,7 @@ JOBS=${JOBS:-2}
 # The base and the release are pinned in base.mk only.
 QEMU_DEB_VERSION=$(sed -n 's/^QEMU_DEB_VERSION *:= *//p' "$QDIR/base.mk")
 QEMU_VERSION=$(sed -n 's/^QEMU_VERSION *:= *//p' "$QDIR/base.mk")
+QEMU_DEB_PACKAGES=$(sed -n 's/^QEMU_DEB_PACKAGES *:= *//p' "$QDIR/base.mk")
 APF_RELEASE=$(sed -n 's/^APF_RELEASE *:= *//p' "$QDIR/base.mk")
 SEABIOS_DEB_VERSION=$(sed -n 's/^SEABIOS_DEB_VERSION *:= *//p' "$QDIR/base.mk")
 SEABIOS_SHA256=$(sed -n 's/^SEABIOS_SHA256 *:= *//p' "$QDIR/base.mk")

@@ -28,8 +28,9 @@
 
 T0=$(now)
 step() { log "[$(( $(now) - T0 ))s] $*"; }
-KEEP="qemu-system-x86 qemu-system-common qemu-system-gui qemu-system-modules-opengl
-	qemu-system-modules-spice qemu-block-extra qemu-utils"
+# base.mk's QEMU_DEB_PACKAGES (apf-host's apt pins name the same list).
+KEEP=$QEMU_DEB_PACKAGES
+[ -n "$KEEP" ] || die "no QEMU_DEB_PACKAGES in base.mk"
 out=${1:-$BUILD/packages}
 
 # Release packages: exactly the pinned base, never a fallback.
