@@ -3,6 +3,7 @@
  * Reading /proc/PID/cmdline takes the process's mmap_lock: a QEMU stuck
  * holding it (the classic `ps` hang) would hang apfctl with it.  A worker
  * past its deadline is left to finish on its own and frees its job then;
+ * one that finished in time serves the next call within a second;
  * while APF_BOUNDED_STUCK_MAX of them are still out, later calls fail at
  * once (-EBUSY) instead of piling up threads. */
 #ifndef APF_BOUNDED_H
@@ -30,6 +31,9 @@ int apf_run_within(struct apf_stuck *stuck, void (*fn)(void *job),
 		   void (*drop)(void *job), void *job, int timeout_ms);
 /* apf_read_within()'s workers still stuck (at most APF_BOUNDED_STUCK_MAX). */
 unsigned int apf_bounded_stuck(void);
+/* Worker threads created so far: a finished worker waits a second for the
+ * next call, so a burst of calls shares one (tests and benchmarks). */
+unsigned int apf_bounded_threads_created(void);
 
 /* reader(path, limit, out) (apf_slurp() or the like) within timeout_ms:
  * its return, or -ETIMEDOUT / -EBUSY as above. */
