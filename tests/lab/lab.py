@@ -708,6 +708,11 @@ def boot_l1(att, imgs, scn, params, progress, cfg_maker=None):
            "-drive", f"file={res},if=none,id=res,format=raw",
            "-device", "virtio-blk-pci,drive=res,serial=labres",
            "-nographic", "-nodefaults", "-serial", "stdio", "-monitor", "none", "-no-reboot"]
+    # Firmware and option ROMs from the system's packages: a QEMU run from
+    # its build tree (make -C qemu build, --disable-install-blobs) has no
+    # linuxboot_dma.bin of its own, and -kernel cannot boot without it.
+    for d in ROM_DIRS:
+        cmd[1:1] = ["-L", d]
     (adir / "qemu-cmdline.txt").write_text(shlex.join(cmd) + "\n")
     serial = adir / "serial.log"
     t0 = time.monotonic()
@@ -805,6 +810,12 @@ def boot_l1(att, imgs, scn, params, progress, cfg_maker=None):
         att.outcome = "error"
         att.reason = "QEMU did not start: " + re.search(
             r"qemu-system-x86_64: (.*)", text).group(1)[:300]
+    elif "L1LAB: up" not in text and (m := re.search(
+            r"No bootable device|rom: file \S+ *: error .*", text)):
+        # L0 could not load L1 at all (a missing ROM): the lab's set-up,
+        # never a crash of the emulated host.
+        att.outcome = "error"
+        att.reason = "L0 could not boot L1: " + m.group(0)[:300]
     elif att.fatal_line:
         att.outcome, att.reason = "crash", att.fatal_line
     elif killed_for and killed_for != "poweroff":
