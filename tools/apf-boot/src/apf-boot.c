@@ -885,10 +885,11 @@ static void usage(FILE *f)
 		"  --flavour host|guest the APF flavour to follow (default: the running\n"
 		"                       kernel's, else the one installed)\n"
 		"  --any-kernel         distribution kernels count too\n\n"
-		"Boot loaders: GRUB (%s and grub-editenv; GRUB_DEFAULT=saved\n"
-		"through %s), grubby (BLS entries).  systemd-boot is\n"
-		"reported, not set; with no loader apf-boot manages, pin and update\n"
-		"leave the default alone, say so and exit 0 (apf-kexec follows the pin).\n"
+		"Boot loaders: GRUB (%s and grub-editenv;\n"
+		"GRUB_DEFAULT=saved through %s),\n"
+		"grubby (BLS entries); systemd-boot is reported, not set.  With no loader\n"
+		"apf-boot manages, pin and update leave the default alone, say so and\n"
+		"exit 0 (apf-kexec follows the pin).\n"
 		"Exit status: 0 ok, 1 error, 2 usage, 3 unsupported here (no APF kernel;\n"
 		"status: no loader apf-boot manages), 4 permission denied.\n",
 		MODCONF_FILE, APF_CONF, GRUB_CFG, GRUB_DROPIN);
