@@ -168,6 +168,36 @@ def test_apfctl_runs(root):
              " apf-boot modprobe-conf && ! test -e /etc/modprobe.d/apf-suite.conf")
 
 
+def unit_settings(root, unit):
+    """KEY=VALUE lines of an installed unit, in order."""
+    text = root.p(f"/lib/systemd/system/{unit}").read_text()
+    return [tuple(line.split("=", 1)) for line in text.splitlines()
+            if re.match(r"^[A-Z]\w*=", line)]
+
+
+def test_setup_unit_writes_modprobe_conf_as_debian_does(root):
+    """apf-setup.service's ExecStartPre (apf-boot modprobe-conf) run under
+    the unit's UMask: the modprobe.d file comes out 0644 as Debian's, and
+    a failure of any Exec line fails the unit (no "-" prefix)."""
+    st = unit_settings(root, "apf-setup.service")
+    execs = [(k, v) for k, v in st if k.startswith("Exec")]
+    pre = [v for k, v in execs if k == "ExecStartPre"]
+    assert pre == ["/usr/sbin/apf-boot modprobe-conf /etc/apf/apf.conf"], execs
+    assert all(not v.startswith("-") for k, v in execs), execs
+    umask = [v for k, v in st if k == "UMask"]
+    assert len(umask) == 1, st
+    root.run("rm -f /etc/modprobe.d/apf-suite.conf && sed -i '/^host_async_pf=/d' /etc/apf/apf.conf"
+             " && echo host_async_pf=on >>/etc/apf/apf.conf")
+    root.run(f"umask {umask[0]} && {pre[0]}")
+    mode = root.p("/etc/modprobe.d/apf-suite.conf").stat().st_mode & 0o7777
+    assert mode == 0o644, oct(mode)
+    # Debian's own files there, for comparison (kmod's, where installed).
+    for f in root.p("/etc/modprobe.d").glob("*.conf"):
+        assert f.stat().st_mode & 0o7777 == 0o644, f
+    root.run("sed -i 's/^host_async_pf=.*/host_async_pf=keep/' /etc/apf/apf.conf"
+             " && apf-boot modprobe-conf && ! test -e /etc/modprobe.d/apf-suite.conf")
+
+
 def hook_problems(root, cmd):
     """What the kernel hook run as cmd says went wrong: apf-boot update
     failed ("... may not be the APF Suite kernel (apf-boot update exited
