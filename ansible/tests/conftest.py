@@ -16,6 +16,7 @@ ANS = Path(__file__).resolve().parents[1]
 TOP = ANS.parent
 BUILD = ANS / "build"
 APFCTL = TOP / "tools/apfctl/build/apfctl"
+APF_BOOT = TOP / "tools/apf-boot/build/apf-boot"
 PY = "/usr/bin/python3"
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ANS, APFCTL, PY, TOP, Run, ansible_env, need_root
+from conftest import ANS, APF_BOOT, APFCTL, PY, TOP, Run, ansible_env, need_root
 
 FIX = TOP / "tools/apfctl/tests/fixtures"
 GUEST_SW = "sys/kernel/kvm_async_pf/enabled"
@@ -71,8 +71,8 @@ def machine(tmp_path):
     """A copy of an apfctl fixture sysroot and the variables that point
     the roles at it and at the test's directory."""
     need_root()
-    if not APFCTL.exists():
-        pytest.skip("apfctl is not built (make all)")
+    if not APFCTL.exists() or not APF_BOOT.exists():
+        pytest.skip("apfctl or apf-boot is not built (make all)")
 
     def make(fixture="patched-guest", conf=None):
         root = tmp_path / "sysroot"
@@ -80,9 +80,12 @@ def machine(tmp_path):
         wrapper = tmp_path / "apfctl"
         wrapper.write_text('#!/bin/sh\nexec %s --sysroot %s "$@"\n' % (APFCTL, root))
         wrapper.chmod(0o755)
+        boot = tmp_path / "apf-boot"
+        boot.write_text('#!/bin/sh\nexec %s --sysroot %s "$@"\n' % (APF_BOOT, root))
+        boot.chmod(0o755)
         key = tmp_path / "apf-suite.asc"
         key.write_text("-----BEGIN PGP PUBLIC KEY BLOCK-----\n(test)\n")
-        v = {"apf_config_apfctl": str(wrapper),
+        v = {"apf_config_apfctl": str(wrapper), "apf_config_apf_boot": str(boot),
              "apf_config_conf_file": str(tmp_path / "etc-apf/apf.conf"),
              "apf_config_facts_dir": str(tmp_path / "facts"),
              "apf_config_units": [],
@@ -236,6 +239,34 @@ def test_apply_is_a_handler(ansible, machine):
     r = ansible(pb, dict(v, apf_config_guest_async_pf="on", apf_config_apply_now=False))
     assert r.rc == 0 and "guest_async_pf=on" in Path(v["apf_config_conf_file"]).read_text(), r
     assert (root / GUEST_SW).read_text().strip() == "0", r
+
+
+def test_modprobe_conf_follows_apf_conf(ansible, machine):
+    """/etc/modprobe.d/apf-suite.conf (apf-boot modprobe-conf, the handler
+    "apf_config modprobe"): written when apf.conf changes, also with
+    apf_config_apply_now false (the rollout); mode 0644; nothing on an
+    unchanged run; rewritten when it was removed by hand; removed for
+    host_async_pf=keep."""
+    v, root = machine()
+    pb = ANS / "tests/playbooks/config.yml"
+    mod = root / "etc/modprobe.d/apf-suite.conf"
+    (root / "etc").mkdir(exist_ok=True)                     # as on a host
+    name = "RUNNING HANDLER [apf_suite.fleet.apf_config : Write kvm's options in /etc/modprobe.d"
+    r = ansible(pb, dict(v, apf_config_host_async_pf="off", apf_config_apply_now=False))
+    assert r.rc == 0 and name in r.out, r
+    assert "options kvm async_pf=N" in mod.read_text().splitlines()
+    assert mod.stat().st_mode & 0o7777 == 0o644
+    r = ansible(pb, dict(v, apf_config_host_async_pf="on"))
+    assert r.rc == 0 and "options kvm async_pf=Y" in mod.read_text().splitlines(), r
+    r = ansible(pb, dict(v, apf_config_host_async_pf="on"))
+    assert r.rc == 0 and r.changed("localhost") == 0 and name not in r.out, r
+    mod.unlink()                                            # by hand
+    r = check_run(ansible, pb, dict(v, apf_config_host_async_pf="on"))
+    assert r.rc == 0 and "check mode: apf-boot modprobe-conf" in r.out and not mod.exists(), r
+    r = ansible(pb, dict(v, apf_config_host_async_pf="on"))
+    assert r.rc == 0 and name in r.out and "options kvm async_pf=Y" in mod.read_text(), r
+    r = ansible(pb, dict(v, apf_config_host_async_pf="keep"))
+    assert r.rc == 0 and not mod.exists(), r
 
 
 # --- argument specs and renamed variables ----------------------------------------

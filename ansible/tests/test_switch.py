@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from conftest import ANS, APFCTL, TOP
+from conftest import ANS, APF_BOOT, APFCTL, TOP
 
 FIX = TOP / "tools/apfctl/tests/fixtures"
 GUEST_SW = "sys/kernel/kvm_async_pf/enabled"
@@ -21,8 +21,8 @@ HOST_SW = "sys/module/kvm/parameters/async_pf"
 @pytest.fixture
 def machine(tmp_path):
     """machine(fixture) -> (extra vars, sysroot): apfctl --sysroot COPY."""
-    if not APFCTL.exists():
-        pytest.skip("apfctl is not built (make all)")
+    if not APFCTL.exists() or not APF_BOOT.exists():
+        pytest.skip("apfctl or apf-boot is not built (make all)")
 
     def make(name):
         root = tmp_path / name
@@ -30,9 +30,13 @@ def machine(tmp_path):
         wrapper = tmp_path / "apfctl"
         wrapper.write_text('#!/bin/sh\nexec %s --sysroot %s "$@"\n' % (APFCTL, root))
         wrapper.chmod(0o755)
+        boot = tmp_path / "apf-boot"
+        boot.write_text('#!/bin/sh\nexec %s --sysroot %s "$@"\n' % (APF_BOOT, root))
+        boot.chmod(0o755)
         conf = tmp_path / "apf.conf"
         shutil.copy(TOP / "systemd/apf.conf", conf)
-        return {"apf_config_apfctl": str(wrapper), "apf_config_conf_file": str(conf),
+        return {"apf_config_apfctl": str(wrapper), "apf_config_apf_boot": str(boot),
+                "apf_config_conf_file": str(conf),
                 "apf_switch_hosts": "localhost"}, root
     return make
 
