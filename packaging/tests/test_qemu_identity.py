@@ -145,3 +145,15 @@ def test_upgrade_keeps_our_qemu(packages, root_factory):
     root.apt("upgrade --allow-downgrades")
     assert versions(root) == {"qemu-system-x86": ours_v, "qemu-system-common": ours_v,
                               "qemu-system-data": base}
+    # Debian's other system emulators need qemu-system-common of their own
+    # version (=), which the pin does not let apt choose: apt refuses them,
+    # and says so (README, "QEMU's identity": what an operator sees).
+    sim = root.apt("-s install --no-install-recommends qemu-system-arm", check=False)
+    assert sim.returncode != 0, sim.stdout
+    assert re.search(r"^ qemu-system-arm : Depends: qemu-system-common \(= [^)]+\) but "
+                     + re.escape(ours_v) + r" is (to be )?installed", sim.stdout, re.M), sim.stdout
+    assert versions(root)["qemu-system-common"] == ours_v
+    # User-mode emulation (the README's way out) installs next to ours.
+    sim = root.apt("-s install --no-install-recommends qemu-user-static").stdout
+    assert re.search(r"^Inst qemu-user-static ", sim, re.M), sim
+    assert not re.search(r"^(Inst|Remv) qemu-system", sim, re.M), sim
