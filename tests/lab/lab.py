@@ -14,6 +14,7 @@ virtio disk, and an L2 workload that overcommits it.  See README.md.
   lab.py table [SCENARIO...]                the table of the last results
   lab.py bench [CONFIG...] [--swap-iops L]  the throughput benchmark (bench/) in L1
   lab.py bench-smoke                        one run each of off, halt, pv: mode invariants
+  lab.py selftest --bin PATH [--kernels K]  one static binary (a KVM selftest) in L1
 """
 import argparse
 import atexit
@@ -741,7 +742,7 @@ def boot_l1(att, imgs, scn, params, progress, cfg_maker=None):
                 for raw in lines:
                     line = raw.decode(errors="replace").rstrip("\r")
                     logf.write(f"[{now - t0:7.1f}] {line}\n")
-                    if VERBOSE or re.search(r"L1LAB: (?!hb)|LABWL |L2LAB: |L1BENCH: ", line):
+                    if VERBOSE or re.search(r"L1LAB: (?!hb)|LABWL |L2LAB: |L1BENCH: |L1SELFTEST: ", line):
                         shown = re.sub(r"\x1b(?:\[[0-9;?]*[A-Za-z]|c)|^.*\x1bc", "", line)
                         progress(f"[{now - t0:5.0f}s] {shown.strip()[:150]}")
                     if is_fatal_line(line) and not att.fatal_line:
@@ -1509,6 +1510,38 @@ def cmd_stress(args):
     return 0 if summ["error"] == 0 else 1
 
 
+# ------------------------------------------------------------ selftest --
+def cmd_selftest(args):
+    """One static binary (e.g. a KVM selftest built with -static) run once
+    in L1 by guest/l1-selftest.sh: no swap, no L2.  Prints its output and
+    returns its exit status (4: KSFT_SKIP); 1 if L1 did not run it to the
+    end.  The serial log and L1's results stay in build/runs/."""
+    binp = Path(args.bin).resolve()
+    if not binp.is_file() or not is_static_elf(binp):
+        die(f"{binp}: not a static ELF executable (L1 has no libraries)", 2)
+    imgs = build(args.kernels, want_our_qemu=False)
+    env = {"SELFTEST_NAME": binp.name, "SELFTEST_ARGS": args.args,
+           "SELFTEST_TIMEOUT": str(args.secs)}
+
+    def make(path, scn, imgs, params):
+        write_cfg_tar(path, env, GUEST / "l1-selftest.sh", {"selftest": binp})
+        return env
+    scn = {"name": "selftest", "title": f"selftest {binp.name}", "runs": []}
+    params = dict(DEFAULT_PARAMS, l1_mem="2G", swap_mb=64, timeout=args.secs + 240)
+    adir = BUILD / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-selftest-{binp.name}-{args.kernels}"
+    att = Attempt(scn, 1, adir)
+    rdir = boot_l1(att, imgs, scn, params, lambda m: print(f"lab: {m}", flush=True),
+                   cfg_maker=make)
+    rc_file = rdir / "selftest.rc"
+    rc = rc_file.read_text().strip() if rc_file.exists() else ""
+    log(f"selftest {binp.name} on {imgs['kernels']['kind']} L1 "
+        f"({imgs['kernels']['version']}): L1 {att.outcome} {att.reason[:150]}, "
+        f"exit {rc or 'none'}; log in {adir.relative_to(LAB)}")
+    if att.outcome != "ok" or not rc.isdigit():
+        return 1
+    return int(rc)
+
+
 def write_stress_summary(out, trials, label, config):
     summ = stresslab.summary(trials, label, config)
     summ["load_after"] = os.getloadavg()
@@ -1587,6 +1620,12 @@ def main():
     sp.add_argument("--resume", action="store_true",
                     help="add trials to those already in --out (same configuration); "
                          "the summary covers them all")
+    st = sub.add_parser("selftest", help="run one static binary (a KVM selftest) in L1")
+    st.add_argument("--bin", required=True, help="static executable, run as root in L1")
+    st.add_argument("--args", default="", help="its arguments, ',' for ' '")
+    st.add_argument("--kernels", choices=("stock", "ours"), default="ours",
+                    help="L1 kernel: ours (kernel/build/lab/bzImage-host) or Debian's")
+    st.add_argument("--secs", type=int, default=600, help="bound of the binary's run in L1, s")
     args = ap.parse_args()
     VERBOSE = args.verbose
     if args.cmd not in ("build", "table", "bench-table"):
@@ -1611,6 +1650,8 @@ def main():
         return cmd_bench_smoke(args)
     if args.cmd == "stress":
         return cmd_stress(args)
+    if args.cmd == "selftest":
+        return cmd_selftest(args)
     if args.cmd == "bench-table":
         dirs = [Path(d) for d in args.dirs] or \
             sorted(p.parent for p in (BENCH / "results").glob("*-lab/*/results.json"))

@@ -198,3 +198,22 @@ def test_f_reads_info_async_pf_table():
     broken["runs"]["vmoff"]["files"]["hmp.txt"] = "QEMU 10.0.13 monitor\r\n(qemu) "
     checks, _, _ = scenarios.evaluate("f", broken)
     assert "vmoff: info async-pf says async-pf: off" in failed(checks)
+
+
+def test_selftest_refuses_a_dynamic_binary(tmp_path):
+    """lab.py selftest runs static binaries only (L1 has no libraries),
+    and says so before it builds or boots anything."""
+    import argparse
+    dyn = Path("/bin/true").resolve()
+    if lab.is_static_elf(dyn):
+        pytest.skip("/bin/true is static here")
+    args = argparse.Namespace(bin=str(dyn), args="", kernels="ours", secs=10)
+    with pytest.raises(SystemExit) as e:
+        lab.cmd_selftest(args)
+    assert e.value.code == 2
+
+
+def test_selftest_driver_is_valid_sh():
+    r = subprocess.run(["sh", "-n", str(LAB / "guest" / "l1-selftest.sh")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
