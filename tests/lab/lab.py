@@ -15,6 +15,7 @@ virtio disk, and an L2 workload that overcommits it.  See README.md.
   lab.py bench [CONFIG...] [--swap-iops L]  the throughput benchmark (bench/) in L1
   lab.py bench-smoke                        one run each of off, halt, pv: mode invariants
   lab.py selftest --bin PATH [--kernels K]  one static binary (a KVM selftest) in L1
+  lab.py selftest --bin DIR [--tests A,B]   a directory of them, one L1 boot, one line each
 """
 import argparse
 import atexit
@@ -1517,6 +1518,8 @@ def cmd_selftest(args):
     returns its exit status (4: KSFT_SKIP); 1 if L1 did not run it to the
     end.  The serial log and L1's results stay in build/runs/."""
     binp = Path(args.bin).resolve()
+    if binp.is_dir():
+        return cmd_selftest_suite(args, binp)
     if not binp.is_file() or not is_static_elf(binp):
         die(f"{binp}: not a static ELF executable (L1 has no libraries)", 2)
     imgs = build(args.kernels, want_our_qemu=False)
@@ -1540,6 +1543,109 @@ def cmd_selftest(args):
     if att.outcome != "ok" or not rc.isdigit():
         return 1
     return int(rc)
+
+
+def selftest_verdict(rc, secs, bound, text):
+    """(result, reason) of one test of a suite run: pass, skip, fail,
+    timeout, or not run (L1 died before it ended)."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if rc is None:
+        return "not run", "L1 crashed or hung before the test ended"
+    if rc in (137, 143) or (rc != 0 and rc != 4 and secs >= bound):
+        return "timeout", f"bound {bound}s"
+    if rc == 0:
+        return "pass", ""
+    if rc == 4:
+        skips = [ln for ln in lines if re.search(r"skip", ln, re.I)]
+        return "skip", (skips[-1] if skips else (lines[-1] if lines else ""))[:300]
+    if "==== Test Assertion Failure ====" in lines:
+        i = lines.index("==== Test Assertion Failure ====")
+        # file:line: expression, then the message after the backtrace.
+        noise = re.compile(r"(pid=|\d+\s+0x[0-9a-f]+|0x[0-9a-f]+:|\?\?|:0|sh: addr2line)")
+        msg = [ln for ln in lines[i + 1:] if not noise.match(ln)]
+        return "fail", f"rc {rc}: " + " | ".join(msg[:3])[:400]
+    fails = [ln for ln in lines if re.search(r"not ok|fail|error", ln, re.I)]
+    return "fail", f"rc {rc}: " + ((fails[-1] if fails else (lines[-1] if lines else ""))[:300])
+
+
+def cmd_selftest_suite(args, bindir):
+    """lab.py selftest --bin DIR: the static executables under DIR (or
+    those --tests names, paths relative to DIR), one L1 boot, one after the
+    other under guest/l1-selftest-suite.sh, each bound by --secs.  Writes
+    OUT/<kernels>.json (per test: result, reason, rc, seconds, the
+    kvm.async_pf value after it) and OUT/<kernels>/ (outputs, dmesg lines,
+    the serial log).  Exit 0 when L1 ran every test to its end."""
+    if args.tests:
+        names = [t for t in args.tests.split(",") if t]
+    else:
+        names = sorted(str(f.relative_to(bindir)) for f in bindir.rglob("*")
+                       if f.is_file() and os.access(f, os.X_OK) and is_static_elf(f))
+    bases = {}
+    for t in names:
+        f = bindir / t
+        if not f.is_file() or not is_static_elf(f):
+            die(f"{f}: not a static ELF executable (L1 has no libraries)", 2)
+        if Path(t).name in bases:
+            die(f"{t} and {bases[Path(t).name]}: the same name (L1 keeps basenames)", 2)
+        bases[Path(t).name] = t
+    imgs = build(args.kernels, want_our_qemu=False)
+    env = {"SELFTEST_TIMEOUT": str(args.secs)}
+    adir = BUILD / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-selftest-suite-{args.kernels}"
+    adir.mkdir(parents=True, exist_ok=True)
+    (adir / "tests.txt").write_text("".join(f"{t}\n" for t in names))
+
+    def make(path, scn, imgs, params):
+        files = {"tests.txt": adir / "tests.txt"}
+        files.update({f"st.{Path(t).name}": bindir / t for t in names})
+        write_cfg_tar(path, env, GUEST / "l1-selftest-suite.sh", files)
+        return env
+    scn = {"name": "selftest-suite", "title": f"selftests in {bindir}", "runs": []}
+    params = dict(DEFAULT_PARAMS, l1_mem=args.l1_mem, swap_mb=64, res_mb=256,
+                  timeout=len(names) * (args.secs + 20) + 300)
+    att = Attempt(scn, 1, adir)
+    rdir = boot_l1(att, imgs, scn, params, lambda m: print(f"lab: {m}", flush=True),
+                   cfg_maker=make)
+    done = {}
+    tsv = rdir / "suite.tsv"
+    for ln in (tsv.read_text().splitlines() if tsv.exists() else []):
+        f = ln.split()
+        if len(f) == 4:
+            done[f[0]] = (int(f[1]) if f[1].isdigit() else None, float(f[2]), f[3])
+    tests = []
+    for t in names:
+        b = Path(t).name
+        out = rdir / "suite" / f"{b}.txt"
+        text = out.read_text(errors="replace") if out.exists() else ""
+        rc, secs, param = done.get(t, (None, 0.0, ""))
+        result, reason = selftest_verdict(rc, secs, args.secs, text)
+        tests.append({"test": t, "result": result, "reason": reason, "rc": rc,
+                      "secs": secs, "async_pf_after": param})
+    counts = {}
+    for r in tests:
+        counts[r["result"]] = counts.get(r["result"], 0) + 1
+    host = rdir / "host.txt"
+    uname = host.read_text().splitlines()[0] if host.exists() else ""
+    data = {"kernels": args.kernels, "kernel": imgs["kernels"]["version"], "uname": uname,
+            "l0": first_line([L0_QEMU, "--version"]), "bound_s": args.secs,
+            "l1": {"outcome": att.outcome, "reason": att.reason, "wall_s": round(att.wall, 1),
+                   "warnings": att.warnings},
+            "counts": counts, "tests": tests, "run_dir": str(adir)}
+    out = Path(args.out).resolve() if args.out else adir
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{args.kernels}.json").write_text(json.dumps(data, indent=1) + "\n")
+    if out != adir:
+        odir = out / args.kernels
+        shutil.rmtree(odir, ignore_errors=True)
+        odir.mkdir()
+        for f in [adir / "serial.log", rdir / "host.txt", rdir / "dmesg.txt", tsv]:
+            if f.exists():
+                shutil.copy(f, odir / f.name)
+        if (rdir / "suite").is_dir():
+            shutil.copytree(rdir / "suite", odir / "suite")
+    log(f"selftest suite on {imgs['kernels']['kind']} L1 ({imgs['kernels']['version']}): "
+        f"L1 {att.outcome} {att.reason[:150]}; {len(done)} of {len(names)} run; "
+        + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f"; {out}")
+    return 0 if len(done) == len(names) else 1
 
 
 def write_stress_summary(out, trials, label, config):
@@ -1625,7 +1731,13 @@ def main():
     st.add_argument("--args", default="", help="its arguments, ',' for ' '")
     st.add_argument("--kernels", choices=("stock", "ours"), default="ours",
                     help="L1 kernel: ours (kernel/build/lab/bzImage-host) or Debian's")
-    st.add_argument("--secs", type=int, default=600, help="bound of the binary's run in L1, s")
+    st.add_argument("--secs", type=int, default=600, help="bound of the binary's run in L1, s "
+                    "(with a directory: of each test)")
+    st.add_argument("--tests", default="", help="with --bin DIR: the tests to run, paths relative "
+                    "to DIR, ',' between (default every static executable under DIR)")
+    st.add_argument("--l1-mem", default="3G", help="with --bin DIR: L1's memory")
+    st.add_argument("--out", help="with --bin DIR: where <kernels>.json and <kernels>/ go "
+                    "(default the run's directory under build/runs/)")
     args = ap.parse_args()
     VERBOSE = args.verbose
     if args.cmd not in ("build", "table", "bench-table"):

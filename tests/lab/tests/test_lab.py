@@ -217,3 +217,28 @@ def test_selftest_driver_is_valid_sh():
     r = subprocess.run(["sh", "-n", str(LAB / "guest" / "l1-selftest.sh")],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_selftest_suite_driver_is_valid_sh():
+    r = subprocess.run(["sh", "-n", str(LAB / "guest" / "l1-selftest-suite.sh")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_selftest_verdict():
+    """lab.py selftest --bin DIR: one verdict per test from its exit status,
+    seconds and output."""
+    v = lab.selftest_verdict
+    assert v(0, 1.0, 120, "") == ("pass", "")
+    assert v(4, 0.1, 120, "Random seed: 1\n1..0 # SKIP - Requirement not met: kvm_cpu_has(X86_FEATURE_VMX)\n") == \
+        ("skip", "1..0 # SKIP - Requirement not met: kvm_cpu_has(X86_FEATURE_VMX)")
+    assert v(143, 120.0, 120, "")[0] == "timeout"
+    assert v(137, 130.0, 120, "")[0] == "timeout"
+    assert v(None, 0.0, 120, "") == ("not run", "L1 crashed or hung before the test ended")
+    r, why = v(254, 0.2, 120, "==== Test Assertion Failure ====\n  lib/x86_64/processor.c:567: "
+               "Unconditional guest failure\n  pid=245 tid=245 errno=4 - Interrupted system call\n"
+               "     1\t0x0000000000402a3b: main at debug_regs.c:10\n"
+               "  Unhandled exception '0x3' at guest RIP '0x4022ca'\n")
+    assert r == "fail"
+    assert why == ("rc 254: lib/x86_64/processor.c:567: Unconditional guest failure | "
+                   "Unhandled exception '0x3' at guest RIP '0x4022ca'")
