@@ -22,6 +22,9 @@ host_info
 
 param() { cat /sys/module/kvm/parameters/async_pf 2>/dev/null || echo none; }
 mkdir -p "$R/suite"
+# POSIX semaphores (sem_open, e.g. hardware_disable_test) live in /dev/shm;
+# without it sem_open fails and the test dereferences SEM_FAILED.
+mkdir -p /dev/shm && { mountpoint -q /dev/shm || mount -t tmpfs -o mode=1777 shm /dev/shm; }
 : >"$R/suite.tsv"
 total=$(wc -l </lab/tests.txt)
 say "suite: $total tests (kernel $(uname -r), kvm.async_pf=$(param), bound ${SELFTEST_TIMEOUT}s each)"
