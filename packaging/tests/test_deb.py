@@ -25,7 +25,8 @@ APFCTL_FILES = [
     "/lib/systemd/system/apf-kexec-load.service",
 ]
 APFCTL_CONFFILES = ["/etc/apf/apf.conf", "/etc/logrotate.d/apfctl",
-                    "/etc/kernel/postinst.d/zzz-apf-boot", "/etc/kernel/postrm.d/zzz-apf-boot"]
+                    "/etc/kernel/postinst.d/zzz-apf-boot", "/etc/kernel/postrm.d/zzz-apf-boot",
+                    "/etc/initramfs/post-update.d/zz-apf-kexec"]
 HOOK = "/etc/libvirt/hooks/qemu.d/50-apf"
 HOOK_FILES = ["/usr/share/apf-libvirt-hooks/apf-policy.rng",
               "/usr/share/doc/apf-libvirt-hooks/examples/example-domain.xml"]

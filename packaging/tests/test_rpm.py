@@ -44,6 +44,7 @@ def test_qlp_apfctl(rpms):
         "/usr/bin/apfctl", "/usr/sbin/apf-kexec", "/usr/sbin/apf-boot",
         "/usr/share/man/man8/apfctl.8.gz", "/usr/share/man/man8/apf-boot.8.gz",
         "/etc/kernel/postinst.d/zzz-apf-boot", "/etc/kernel/postrm.d/zzz-apf-boot",
+        "/usr/lib/kernel/install.d/95-apf-boot.install",
         "/usr/share/bash-completion/completions/apfctl",
         "/etc/apf", "/etc/apf/apf.conf", "/etc/logrotate.d/apfctl",
         "/usr/lib/systemd/system-preset/50-apfctl.preset",
