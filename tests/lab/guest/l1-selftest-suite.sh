@@ -5,7 +5,8 @@
 # /lab/tests.txt (one path relative to DIR a line; the binary itself is
 # /lab/st.<basename>) one after the other, as root, each under its own
 # bound.  No swap, no L2 QEMU.  lab.env (written by lab.py):
-#   SELFTEST_TIMEOUT  bound per test, s (SIGTERM; SIGKILL 10 s later)
+#   SELFTEST_TIMEOUT  bound per test, s (SIGTERM; SIGKILL 10 s later; then
+#                     SIGKILL to its process group, for children it left)
 # Per test: its output to the console prefixed "L1SELFTEST: [name] " and to
 # /results/suite/<name>.txt, the dmesg lines it caused to
 # /results/suite/<name>.dmesg, and a line "path rc secs async_pf_after" in
@@ -36,11 +37,19 @@ while read -r t; do
 	d0=$(dmesg | wc -l)
 	t0=$(uptime_s)
 	say "suite: start $n/$total $t"
-	# The inner timeout execs the test; the outer one kills it if SIGTERM
-	# did not end it.  /tmp as cwd: some tests write files there.
-	( cd /tmp && timeout -s KILL $((SELFTEST_TIMEOUT + 10)) \
-		timeout "$SELFTEST_TIMEOUT" "/lab/st.$b" </dev/null; echo $? >"$R/suite/$b.rc" ) 2>&1 |
-		tee "$R/suite/$b.txt" | sed "s/^/L1SELFTEST: [$b] /"
+	# Its own session (setsid: a non-leader, so no fork), whose process
+	# group is killed once it ended: a test's forked children (e.g.
+	# hardware_disable_test's) must not outlive it.  The inner timeout
+	# execs the test; the outer one kills it if SIGTERM did not end it.
+	# Output to a file, then to the console: a pipe would wait for the
+	# children.  /tmp as cwd: some tests write files there.
+	rm -f /tmp/st.pgid
+	# shellcheck disable=SC2016
+	( cd /tmp && exec setsid sh -c 'echo $$ >/tmp/st.pgid; exec timeout -s KILL "$1" timeout "$2" "$3"' \
+		st $((SELFTEST_TIMEOUT + 10)) "$SELFTEST_TIMEOUT" "/lab/st.$b" </dev/null >"$R/suite/$b.txt" 2>&1 )
+	echo $? >"$R/suite/$b.rc"
+	[ -s /tmp/st.pgid ] && kill -KILL "-$(cat /tmp/st.pgid)" 2>/dev/null
+	sed "s/^/L1SELFTEST: [$b] /" "$R/suite/$b.txt"
 	t1=$(uptime_s)
 	rc=$(cat "$R/suite/$b.rc" 2>/dev/null || echo none)
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b - a}')
