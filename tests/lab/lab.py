@@ -335,8 +335,8 @@ def l0_qemu():
         return str(ours)
     if ours:
         log(f"WARNING: {ours} is an older build ({first_line([str(ours), '--version'])}), "
-            f"not +apf{qemu_apf_release()} with qemu/patches/0007: run make -C qemu build")
-    log("WARNING: L0 is Debian's QEMU, without the hflags2 fix (qemu/patches/0007): "
+            f"not +apf{qemu_apf_release()} with qemu/patches/0007 and 0008: run make -C qemu build")
+    log("WARNING: L0 is Debian's QEMU, without the TCG nested-SVM fixes (qemu/patches/0007, 0008): "
         "expect L1 crashes and L2 resets under load; make -C qemu build")
     return HOST_QEMU
 
@@ -348,7 +348,8 @@ def qemu_apf_release():
 
 def l0_has_fix(qemu):
     """Is this our QEMU of the current series?  Its --version carries
-    +apf<APF_RELEASE>, bumped with every new patch (0007 came with 2)."""
+    +apf<APF_RELEASE>, bumped with every new patch (0007 came with 2,
+    0008 with 3)."""
     rel = qemu_apf_release()
     return rel >= 2 and f"+apf{rel}" in first_line([str(qemu), "--version"])
 
