@@ -1590,6 +1590,7 @@ def cmd_selftest_suite(args, bindir):
             die(f"{t} and {bases[Path(t).name]}: the same name (L1 keeps basenames)", 2)
         bases[Path(t).name] = t
     imgs = build(args.kernels, want_our_qemu=False)
+    l0 = first_line([L0_QEMU, "--version"])     # before the boot: a rebuild may replace it
     env = {"SELFTEST_TIMEOUT": str(args.secs)}
     adir = BUILD / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-selftest-suite-{args.kernels}"
     adir.mkdir(parents=True, exist_ok=True)
@@ -1627,7 +1628,7 @@ def cmd_selftest_suite(args, bindir):
     host = rdir / "host.txt"
     uname = host.read_text().splitlines()[0] if host.exists() else ""
     data = {"kernels": args.kernels, "kernel": imgs["kernels"]["version"], "uname": uname,
-            "l0": first_line([L0_QEMU, "--version"]), "bound_s": args.secs,
+            "l0": l0, "bound_s": args.secs,
             "l1": {"outcome": att.outcome, "reason": att.reason, "wall_s": round(att.wall, 1),
                    "warnings": att.warnings},
             "counts": counts, "tests": tests, "run_dir": str(adir)}
