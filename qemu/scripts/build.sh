@@ -33,11 +33,25 @@ if [ ! -f "$obj/build.ninja" ] || [ "$(cat "$obj/.apf-configured" 2>/dev/null)" 
 	fi
 	echo "$want" >"$obj/.apf-configured"
 fi
+# A file the last build's series patched and this one does not is a hard
+# link to build/src again, with the source's old mtime: ninja would keep
+# the patched object (seen when a patch left the series).  Give such a
+# file a fresh copy, so that it is compiled again.
+stamp=$obj/.apf-series-files
+series_files >"$obj/.apf-series-files.now"
+if [ -f "$stamp" ]; then
+	comm -23 "$stamp" "$obj/.apf-series-files.now" | while read -r f; do
+		if [ -f "$tree/$f" ]; then
+			cp "$tree/$f" "$tree/$f.fresh" && mv "$tree/$f.fresh" "$tree/$f"
+		fi
+	done
+fi
 # qom-test: the qtest `make test` runs, next to the functional test.
 if ! ninja -C "$obj" -j"$JOBS" qemu-system-x86_64 tests/qtest/qom-test >"$obj/ninja.log" 2>&1; then
 	grep -E -B2 -A8 'error' "$obj/ninja.log" | head -80 >&2
 	die "build failed (log: ${obj#"$QDIR"/}/ninja.log)"
 fi
+mv "$obj/.apf-series-files.now" "$stamp"
 # Run from the build directory, QEMU looks for firmware under
 # qemu-bundle/<firmware path> only; point those at Debian's firmware.
 for d in /usr/share/seabios /usr/lib/ipxe/qemu; do
