@@ -32,6 +32,10 @@ start_heartbeat() {
 	hb=$!
 }
 
+param() {	# the kvm.async_pf switch, or none where this kernel lacks it
+	cat /sys/module/kvm/parameters/async_pf 2>/dev/null || echo none
+}
+
 param_w() {	# write $1 to the kvm.async_pf switch if this kernel has it
 	if [ -w /sys/module/kvm/parameters/async_pf ]; then
 		echo "$1" >/sys/module/kvm/parameters/async_pf && say "kvm.async_pf <- $1"

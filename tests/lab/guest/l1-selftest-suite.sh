@@ -21,7 +21,6 @@ R=/results
 start_heartbeat
 host_info
 
-param() { cat /sys/module/kvm/parameters/async_pf 2>/dev/null || echo none; }
 mkdir -p "$R/suite"
 # POSIX semaphores (sem_open, e.g. hardware_disable_test) live in /dev/shm;
 # without it sem_open fails and the test dereferences SEM_FAILED.

@@ -19,7 +19,6 @@ R=/results
 start_heartbeat
 host_info
 
-param() { cat /sys/module/kvm/parameters/async_pf 2>/dev/null || echo none; }
 args=$(echo "${SELFTEST_ARGS:-}" | tr ',' ' ')
 say "selftest: $SELFTEST_NAME $args (kernel $(uname -r), kvm.async_pf=$(param))"
 # shellcheck disable=SC2086
