@@ -78,8 +78,22 @@ static void idle_parent(void)
 	pthread_mutex_unlock(&idle_lock);
 }
 
+static void idle_cond_init(void)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&idle_cond, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 static void idle_child(void)
 {
+	/* The copied condition variable still counts the parent's waiting
+	 * worker: signalling it would wait for that phantom for good. */
+	memset(&idle_cond, 0, sizeof(idle_cond));
+	idle_cond_init();
 	idle_state = IDLE_NONE;
 	idle_next = NULL;
 	idle_owner = getpid();
@@ -88,12 +102,7 @@ static void idle_child(void)
 
 static void idle_init(void)
 {
-	pthread_condattr_t ca;
-
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&idle_cond, &ca);
-	pthread_condattr_destroy(&ca);
+	idle_cond_init();
 	idle_owner = getpid();
 	pthread_atfork(idle_prefork, idle_parent, idle_child);
 	atexit(idle_exit);

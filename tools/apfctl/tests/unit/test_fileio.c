@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -386,6 +387,7 @@ static void test_read_within_reuses_worker(void **state)
 	unsigned int before;
 	char *buf = NULL, answer = 0;
 	int i, status, fds[2];
+	struct pollfd pfd;
 	pid_t pid;
 
 	(void)state;
@@ -401,14 +403,25 @@ static void test_read_within_reuses_worker(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (!pid) {
-		char ok = apf_read_within(apf_slurp, at("regular"), 100, 2000, &buf) == 3;
+		char ok = 1;
 
+		/* Several hand-offs, each well within the worker's idle second:
+		 * a lost wake-up would show as a timeout, a stuck one as no
+		 * answer. */
+		for (i = 0; i < 8; i++) {
+			ok &= apf_read_within(apf_slurp, at("regular"), 100, 400, &buf) == 3;
+			free(buf);
+			usleep(20000);
+		}
 		if (write(fds[1], &ok, 1) != 1)
 			_exit(1);
 		pause();
 		_exit(1);
 	}
 	close(fds[1]);
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	assert_int_equal(poll(&pfd, 1, 10000), 1);
 	assert_int_equal(read(fds[0], &answer, 1), 1);
 	close(fds[0]);
 	kill(pid, SIGKILL);
