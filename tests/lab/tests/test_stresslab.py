@@ -91,7 +91,7 @@ def test_l0_qemu_prefers_override_then_ours_then_debian(monkeypatch, tmp_path, c
     assert lab.l0_qemu() == str(ours)
     monkeypatch.setenv("LAB_APF_QEMU", str(tmp_path / "missing"))
     assert lab.l0_qemu() == lab.HOST_QEMU
-    assert "without the hflags2 fix" in capsys.readouterr().err
+    assert "without the TCG nested-SVM fixes" in capsys.readouterr().err
 
 
 def test_l0_qemu_refuses_a_build_older_than_the_series(monkeypatch, tmp_path, capsys):
