@@ -78,13 +78,14 @@ static void idle_parent(void)
 	pthread_mutex_unlock(&idle_lock);
 }
 
-static void idle_cond_init(void)
+/* Deadlines are CLOCK_MONOTONIC (deadline_in()). */
+static void cond_init_monotonic(pthread_cond_t *c)
 {
 	pthread_condattr_t ca;
 
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&idle_cond, &ca);
+	pthread_cond_init(c, &ca);
 	pthread_condattr_destroy(&ca);
 }
 
@@ -93,7 +94,7 @@ static void idle_child(void)
 	/* The copied condition variable still counts the parent's waiting
 	 * worker: signalling it would wait for that phantom for good. */
 	memset(&idle_cond, 0, sizeof(idle_cond));
-	idle_cond_init();
+	cond_init_monotonic(&idle_cond);
 	idle_state = IDLE_NONE;
 	idle_next = NULL;
 	idle_owner = getpid();
@@ -102,7 +103,7 @@ static void idle_child(void)
 
 static void idle_init(void)
 {
-	idle_cond_init();
+	cond_init_monotonic(&idle_cond);
 	idle_owner = getpid();
 	pthread_atfork(idle_prefork, idle_parent, idle_child);
 	atexit(idle_exit);
@@ -242,7 +243,6 @@ int apf_run_within(struct apf_stuck *stuck, void (*fn)(void *job),
 		   void (*drop)(void *job), void *job, int timeout_ms)
 {
 	struct timespec deadline;
-	pthread_condattr_t ca;
 	struct run *r;
 	int err;
 
@@ -259,10 +259,7 @@ int apf_run_within(struct apf_stuck *stuck, void (*fn)(void *job),
 	r->job = job;
 	r->stuck = stuck;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_monotonic(&r->cond);
 	err = start_worker(r);
 	if (err) {
 		run_free(r);
