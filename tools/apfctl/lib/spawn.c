@@ -56,8 +56,27 @@ size_t apf_fd_limit(size_t want)
 	       (size_t)rl.rlim_cur;
 }
 
-/* In a child between fork and exec: async-signal-safe calls only. */
-static void child_fds(int in, int out, int err)
+/* In a child between fork and exec: async-signal-safe calls only.
+ * Closes every descriptor from 3 up except keep (-1: none). */
+static void close_from_3(int keep)
+{
+#ifdef SYS_close_range
+	if (keep < 3) {
+		if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+			return;
+	} else if ((keep == 3 || syscall(SYS_close_range, 3U, (unsigned int)keep - 1, 0U) == 0) &&
+		   syscall(SYS_close_range, (unsigned int)keep + 1, ~0U, 0U) == 0) {
+		return;
+	}
+#endif
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != keep)
+			close(fd);
+}
+
+/* Gives the child its stdin, stdout and stderr (-1: /dev/null) and no
+ * other descriptor but keep.  Returns 0, or an errno. */
+static int child_fds(int in, int out, int err, int keep)
 {
 	/* setrlimit(2) is a plain system call: what we raised for ourselves
 	 * is not the child's. */
@@ -66,16 +85,12 @@ static void child_fds(int in, int out, int err)
 	int null = open("/dev/null", O_RDWR);
 
 	if (null < 0)
-		_exit(127);
+		return errno;
 	dup2(in >= 0 ? in : null, 0);
 	dup2(out >= 0 ? out : null, 1);
 	dup2(err >= 0 ? err : null, 2);
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
-		return;
-#endif
-	for (int fd = 3; fd < 1024; fd++)
-		close(fd);
+	close_from_3(keep);
+	return 0;
 }
 
 static void child_signals(void)
@@ -105,17 +120,37 @@ static void append(char *buf, size_t cap, size_t *len, const char *src, size_t n
 	buf[*len] = '\0';
 }
 
+/* Waits for the child's exec (its end of px closes) or its report that
+ * exec failed; true, with r->err set, for the latter. */
+static bool exec_failed(int fd, struct apf_run_result *r)
+{
+	int e = 0;
+	ssize_t got;
+
+	do
+		got = read(fd, &e, sizeof(e));
+	while (got < 0 && errno == EINTR);
+	if (got != (ssize_t)sizeof(e) || e <= 0)
+		return false;
+	r->err = -e;
+	return true;
+}
+
 int apf_run(const char *const argv[], int timeout_ms, struct apf_run_result *r)
 {
-	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, ws;
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, px[2] = { -1, -1 }, ws;
 	size_t lo = 0, le = 0;
 	int64_t deadline = apf_now_ms() + timeout_ms;
-	bool open_o = true, open_e = true;
+	bool open_o = true, open_e = true, never_ran = false;
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
 	r->status = -1;
-	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC)) {
+	/* px reports a failed exec: the child writes its errno there, and a
+	 * successful exec closes it (O_CLOEXEC) with nothing written.  An
+	 * exit status cannot say this: the program may exit 127 itself, and
+	 * a child under valgrind exits with valgrind's code. */
+	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC) || pipe2(px, O_CLOEXEC)) {
 		r->err = -errno;
 		goto close_pipes;
 	}
@@ -125,14 +160,24 @@ int apf_run(const char *const argv[], int timeout_ms, struct apf_run_result *r)
 		goto close_pipes;
 	}
 	if (pid == 0) {
+		int e;
+
 		child_signals();
-		child_fds(-1, po[1], pe[1]);
-		execvp(argv[0], (char *const *)argv);
+		e = child_fds(-1, po[1], pe[1], px[1]);
+		if (!e) {
+			execvp(argv[0], (char *const *)argv);
+			e = errno;
+		}
+		(void)!write(px[1], &e, sizeof(e));
 		_exit(127);
 	}
 	close(po[1]);
 	close(pe[1]);
-	po[1] = pe[1] = -1;
+	close(px[1]);
+	po[1] = pe[1] = px[1] = -1;
+	never_ran = exec_failed(px[0], r);
+	if (never_ran)
+		open_o = open_e = false;	/* nothing to read: just reap */
 	while (open_o || open_e) {
 		struct pollfd p[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
 		long long left = deadline - apf_now_ms();
@@ -175,7 +220,7 @@ int apf_run(const char *const argv[], int timeout_ms, struct apf_run_result *r)
 				append(r->errout, sizeof(r->errout), &le, buf, (size_t)got);
 		}
 	}
-	if (r->err)
+	if (r->err && !never_ran)
 		kill(pid, SIGKILL);
 	/* Output is complete (or we gave up): the child has closed its pipes
 	 * or is being killed; wait for it, bounded by the same deadline
@@ -198,18 +243,20 @@ int apf_run(const char *const argv[], int timeout_ms, struct apf_run_result *r)
 		}
 		usleep(5000);
 	}
-	if (WIFEXITED(ws))
+	if (never_ran)
+		r->status = -1;
+	else if (WIFEXITED(ws))
 		r->status = WEXITSTATUS(ws);
 	else if (WIFSIGNALED(ws))
 		r->status = 128 + WTERMSIG(ws);
-	if (!r->err && r->status == 127 && !lo)
-		r->err = -ENOENT;	/* execvp failed: not installed */
 close_pipes:
 	for (int i = 0; i < 2; i++) {
 		if (po[i] >= 0)
 			close(po[i]);
 		if (pe[i] >= 0)
 			close(pe[i]);
+		if (px[i] >= 0)
+			close(px[i]);
 	}
 	return r->err;
 }
@@ -231,8 +278,8 @@ int apf_spawn_detached(const char *const argv[])
 		if (gc != 0)
 			_exit(gc < 0 ? 1 : 0);
 		child_signals();
-		child_fds(-1, -1, -1);
-		execv(argv[0], (char *const *)argv);
+		if (!child_fds(-1, -1, -1, -1))
+			execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	while (waitpid(pid, &ws, 0) < 0)

@@ -297,6 +297,7 @@ static void test_run_tool(void **state)
 	const char *quiet[] = { "sh", "-c", "echo only stdout; exit 1", NULL };
 	const char *ok[] = { "true", NULL };
 	const char *absent[] = { "apf-no-such-tool", NULL };
+	const char *exits127[] = { "sh", "-c", "exit 127", NULL };
 	char why[200] = "";
 
 	(void)state;
@@ -310,6 +311,9 @@ static void test_run_tool(void **state)
 	assert_string_equal(why, "apf-no-such-tool: not installed (x)");
 	assert_int_equal(apf_run_tool(absent, 10000, NULL, why, sizeof(why)), -ENOENT);
 	assert_non_null(strstr(why, "apf-no-such-tool: "));
+	/* A program that ran and exited 127 is not a missing one. */
+	assert_int_equal(apf_run_tool(exits127, 10000, "not installed", why, sizeof(why)), -EIO);
+	assert_string_equal(why, "sh exited with 127");
 }
 
 static void test_kexec_cmdline(void **state)
