@@ -284,6 +284,26 @@ def test_argument_specs_refuse_bad_values(ansible, machine, tmp_path):
     assert r.rc != 0 and "apf_rollout_concurrency" in r.out and "int" in r.out, r
 
 
+@pytest.mark.parametrize("bad, says", [
+    ({"apf_packages_meta_package": "apf-hots"},
+     "apf_packages_meta_package must be one of: apf-host, apf-guest"),
+    ({"apf_packages_extra": {"kexec-tools": 1}}, "apf_packages_extra"),
+    ({"apf_packages_install_recommends": "perhaps"}, "apf_packages_install_recommends"),
+])
+def test_argument_specs_refuse_bad_package_values(machine, tmp_path, bad, says):
+    """apf_packages' spec, through site.yml: the run stops at the
+    validation, before any task of the role (so --check is not needed to
+    keep this machine untouched), naming the variable."""
+    v, root = machine()
+    before = snapshot(tmp_path, root, *WATCHED)
+    r = playbook(tmp_path, ANS / "playbooks/site.yml", {}, hosts=("h1",), common=dict(v, **bad))
+    assert r.rc != 0 and r.recap["h1"]["failed"] == 1, r
+    out = " ".join(r.out.split())
+    assert "Validating arguments against arg spec 'main'" in out and says in out, r
+    assert "TASK [apf_suite.fleet.apf_packages : Warn about variables" not in out, r
+    assert differences(before, snapshot(tmp_path, root, *WATCHED), tmp_path) == []
+
+
 def test_old_names_still_work_with_one_warning(machine, tmp_path):
     """0.1.0's names in an inventory of two hosts: apf.conf says what
     they ask for; one deprecation warning per name for the whole run; the
@@ -308,3 +328,61 @@ def test_old_names_still_work_with_one_warning(machine, tmp_path):
     r = playbook(tmp_path, ANS / "tests/playbooks/config.yml", hostvars, "-e",
                  "config_hosts=apf_hosts", hosts=("h1", "h2"), common=dict(v, apf_config_units=[]))
     assert r.rc == 0 and "DEPRECATION" not in r.out, r
+
+
+def test_site_check_with_old_package_names(machine, tmp_path):
+    """site.yml --check with an inventory of 0.1.0 (apf_repo_url,
+    apf_repo_key_file, apf_meta_package, apf_version,
+    apf_extra_packages): rc 0, nothing written, the install it reports is
+    the one the old names ask for, and one deprecation warning per old
+    name for both hosts together."""
+    v, root = machine()
+    old = {"apf_repo_url": v.pop("apf_packages_repo_url"),
+           "apf_repo_key_file": v.pop("apf_packages_repo_key_file"),
+           "apf_meta_package": "apf-host",
+           "apf_version": "0.1.7",
+           "apf_extra_packages": ["kexec-tools", "apf-suite-extra"]}
+    v.pop("apf_packages_meta_package")
+    v.pop("apf_packages_version")
+    hostvars = {h: {"apf_config_conf_file": str(tmp_path / h / "apf.conf")} for h in ("h1", "h2")}
+    before = snapshot(tmp_path, root, *WATCHED)
+    r = playbook(tmp_path, ANS / "playbooks/site.yml", hostvars, "--check", hosts=("h1", "h2"),
+                 common=dict(v, **old))
+    assert r.rc == 0 and r.recap["h1"]["failed"] == 0 and r.recap["h2"]["failed"] == 0, r
+    assert differences(before, snapshot(tmp_path, root, *WATCHED), tmp_path) == []
+    out = " ".join(r.out.split())
+    assert out.count("check mode: the repository's index would be fetched, then "
+                     "apf-host=0.1.7, kexec-tools, apf-suite-extra installed") == 2, r
+    for name, new in (("apf_repo_url", "apf_packages_repo_url"),
+                      ("apf_repo_key_file", "apf_packages_repo_key_file"),
+                      ("apf_meta_package", "apf_packages_meta_package"),
+                      ("apf_version", "apf_packages_version"),
+                      ("apf_extra_packages", "apf_packages_extra")):
+        warning = "[DEPRECATION WARNING]: the variable %s is now %s" % (name, new)
+        assert out.count(warning) == 1, (name, r)
+    # The new name wins where both are set, with the warning still given.
+    hostvars["h2"]["apf_packages_version"] = "0.1.8"
+    r = playbook(tmp_path, ANS / "playbooks/site.yml", hostvars, "--check", hosts=("h1", "h2"),
+                 common=dict(v, **old))
+    assert r.rc == 0, r
+    out = " ".join(r.out.split())
+    assert "apf-host=0.1.7, kexec-tools" in out and "apf-host=0.1.8, kexec-tools" in out, r
+    assert out.count("[DEPRECATION WARNING]: the variable apf_version is now") == 1, r
+
+
+def test_switch_old_names_with_a_warning(ansible, machine):
+    """disable.yml's role entry point (switch) still reads 0.1.0's
+    apf_switch_targets and apf_switch_persist, with a warning."""
+    v, root = machine(conf=conf_text())
+    conf = Path(v["apf_config_conf_file"])
+    r = check_run(ansible, ANS / "playbooks/disable.yml",
+                  dict(v, apf_switch_hosts="localhost", apf_switch_targets=["guest"],
+                       apf_switch_persist=False))
+    assert r.rc == 0, r
+    out = " ".join(r.out.split())
+    assert "check mode: guest switch would turn off" in out, r
+    for name in ("apf_switch_targets", "apf_switch_persist"):
+        assert out.count("[DEPRECATION WARNING]: the variable %s is now apf_config_%s"
+                         % (name, name[len("apf_"):])) == 1, (name, r)
+    assert r.changed("localhost") == 1, r               # the switch; apf.conf is not kept
+    assert conf.read_text() == conf_text()

@@ -5,6 +5,7 @@ lists and ansible-playbook runs from, the module's documentation, and the
 docs covering every variable."""
 
 import json
+import keyword
 import re
 import subprocess
 import tarfile
@@ -124,6 +125,88 @@ def test_role_variables_carry_the_role_name_and_specs_match_defaults():
         for name, value in defaults.items():
             if "default" in options[name] and not (isinstance(value, str) and "{{" in value):
                 assert options[name]["default"] == value, (role, name)
+
+
+# var-naming as newer ansible-lint checks it (6.16 and later; Debian's 6.13
+# has no var-naming[no-role-prefix]): in a role's tasks and handlers, every
+# register and set_fact name, and every key of its defaults/vars, starts
+# with the role's name and "_" once leading underscores are stripped; the
+# vars of an include_role/import_role task or of a play's roles: entry
+# that names a role without a collection carry that role's name; every
+# name anywhere matches ^[a-z_][a-z0-9_]*$ and is no Python keyword.
+VAR_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _var_naming(name, prefix, where, bad):
+    if not isinstance(name, str) or "{{" in name:
+        return
+    if keyword.iskeyword(name) or not VAR_PATTERN.match(name):
+        bad.append("%s: %s (pattern)" % (where, name))
+    elif prefix and not name.lstrip("_").startswith(prefix + "_"):
+        bad.append("%s: %s (no-role-prefix, %s_)" % (where, name, prefix))
+
+
+def _role_prefix(name):
+    return "" if "." in name else name.split("/")[-1]
+
+
+def _var_naming_tasks(tasks, prefix, where, bad):
+    for task in tasks or []:
+        if not isinstance(task, dict):
+            continue
+        for key in ("block", "rescue", "always"):
+            _var_naming_tasks(task.get(key), prefix, where, bad)
+        action = next((k for k in task if k.split(".")[-1] in
+                       ("set_fact", "include_role", "import_role")), None)
+        short = action.split(".")[-1] if action else ""
+        if short == "set_fact":
+            for key in task[action]:
+                if key != "cacheable" and not key.startswith("__"):
+                    _var_naming(key, prefix, where + " set_fact", bad)
+        if "register" in task:
+            _var_naming(task["register"], prefix, where + " register", bad)
+        task_prefix = _role_prefix(task[action].get("name", "")) \
+            if short in ("include_role", "import_role") else ""
+        for key in task.get("vars") or {}:
+            _var_naming(key, task_prefix, where + " vars", bad)
+
+
+def test_variable_names_pass_newer_ansible_lint_var_naming():
+    bad = []
+    for f in sorted(ANS.glob("roles/*/*/*.yml")):
+        role, kind = f.parts[-3], f.parts[-2]
+        where = str(f.relative_to(ANS))
+        data = yaml.safe_load(f.read_text())
+        if kind in ("tasks", "handlers"):
+            _var_naming_tasks(data, role, where, bad)
+        elif kind in ("defaults", "vars"):
+            for key in data or {}:
+                _var_naming(key, role, where, bad)
+    for f in sorted(ANS.glob("playbooks/*.yml")) + sorted(ANS.glob("tests/playbooks/*.yml")):
+        where = str(f.relative_to(ANS))
+        for play in yaml.safe_load(f.read_text()) or []:
+            for key in play.get("vars") or {}:
+                _var_naming(key, "", where + " play vars", bad)
+            for role in play.get("roles") or []:
+                if isinstance(role, dict):
+                    prefix = _role_prefix(role.get("role", role.get("name", "")))
+                    for key in role.get("vars") or {}:
+                        _var_naming(key, prefix, where + " role vars", bad)
+            for section in ("pre_tasks", "tasks", "post_tasks", "handlers"):
+                _var_naming_tasks(play.get(section), "", where, bad)
+    for f in sorted(ANS.glob("examples/group_vars/*.yml")):
+        for key in yaml.safe_load(f.read_text()) or {}:
+            _var_naming(key, "", str(f.relative_to(ANS)), bad)
+    assert bad == []
+    # The check itself: what it must catch.
+    caught = []
+    _var_naming_tasks([{"ansible.builtin.command": "true", "register": "_apf_switch_x"},
+                       {"ansible.builtin.set_fact": {"apf_config_y": 1, "Bad": 2}},
+                       {"ansible.builtin.include_role": {"name": "apf_config"},
+                        "vars": {"apf_conf_z": 1}}], "apf_config", "t", caught)
+    assert caught == ["t register: _apf_switch_x (no-role-prefix, apf_config_)",
+                      "t set_fact: Bad (pattern)",
+                      "t vars: apf_conf_z (no-role-prefix, apf_config_)"]
 
 
 def test_every_old_name_is_renamed_and_documented():
