@@ -9,12 +9,13 @@ import importlib.util
 import json
 import os
 import re
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ANS, finish, need_root
+from conftest import ANS, Run, finish, need_root
 
 PB = ANS / "tests/playbooks"
 RUN1 = "tester@ctl1/run-1"
@@ -279,6 +280,60 @@ def test_two_controllers_share_one_lock_host(ansible, lockvars, tmp_path):
     loser = done["ctlB" if winners == ["ctlA"] else "ctlA"]
     assert "held by ops@%s/run-1" % winners[0] in loser.out, loser
     assert owner_json(lockvars)["holder"] == "ops@%s/run-1" % winners[0]
+
+
+def tree(*roots):
+    """path -> (size, mtime) of everything under roots."""
+    out = {}
+    for root in roots:
+        for p in [Path(root), *Path(root).rglob("*")]:
+            if p.exists():
+                st = p.lstat()
+                out[str(p)] = (st.st_size if p.is_file() else 0, st.st_mtime_ns)
+    return out
+
+
+def check_run(ansible, playbook, extra):
+    """ansible-playbook --check with the ansible fixture's inventory."""
+    p = subprocess.run(["ansible-playbook", "-i", str(ansible.inventory), "--check", "-e",
+                        json.dumps(extra), str(playbook)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, env=ansible.env, timeout=300, check=False)
+    return Run(p, p.stdout.decode(errors="replace"))
+
+
+def test_operator_playbooks_in_check_mode_change_nothing(ansible, lockvars, tmp_path):
+    """lock.yml break and unlock.yml with --check, on a lock holding a
+    stale slot (h1's run is gone) and a failed host (h2): each says what
+    it would break or clear and changes not one file, in the lock
+    directory or on the host; without --check they do just that."""
+    need_root()
+    host = {"apf_rollout_state_dir": str(tmp_path / "h2-state"),
+            "apf_rollout_run_dir": str(tmp_path / "h2-run"),
+            "apf_config_facts_dir": str(tmp_path / "h2-facts")}
+    two = dict(lockvars, apf_rollout_concurrency=2, apf_rollout_lock_ttl=3)
+    assert take(ansible, two, "h1:h2", holder="ops@ctl1/run-A").rc == 0
+    assert ansible(PB / "fail.yml", dict(two, **host, fail_host="h2")).rc != 0
+    time.sleep(4)
+    watched = (lockvars["apf_rollout_lock_dir"], tmp_path / "h2-state", tmp_path / "h2-run",
+               tmp_path / "h2-facts")
+    before, log = tree(*watched), events(lockvars)
+    r = check_run(ansible, ANS / "playbooks/lock.yml",
+                  dict(two, apf_rollout_hosts="lockers", apf_rollout_lock_action="break"))
+    assert r.rc == 0 and r.changed("h1") == 1, r
+    assert "STALE (lease ran out at" in r.out and "would break slot-" in r.out, r
+    r = check_run(ansible, ANS / "playbooks/unlock.yml",
+                  dict(two, **host, apf_rollout_clear_host="h2"))
+    assert r.rc == 0 and r.recap["h2"]["failed"] == 0 and r.changed("h2") >= 2, r
+    assert tree(*watched) == before and events(lockvars) == log
+    assert sorted(v[0] for v in entries(lockvars).values()) == ["h1", "h2"]
+    # For real: what --check said.
+    r = lock_playbook(ansible, two, "break")
+    assert r.rc == 0 and "; broke slot-" in r.out, r
+    assert [v[0] for v in entries(lockvars).values()] == ["h2"]
+    r = ansible(ANS / "playbooks/unlock.yml", dict(two, **host, apf_rollout_clear_host="h2"))
+    assert r.rc == 0 and entries(lockvars) == {}, r
+    assert not (tmp_path / "h2-state/rollout-failed").exists()
+    assert [e["event"] for e in events(lockvars)][-2:] == ["break", "clear"]
 
 
 def test_unlock_names_the_host(ansible):
