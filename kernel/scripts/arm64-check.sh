@@ -13,6 +13,9 @@
 #      on defconfig + KVM=y + tracing; if it warns at all, the same build of
 #      the tree without the arm64 series (base + host + guest, in
 #      build/arm64/base) is done and only new warnings fail.
+#   4. with ARM64_LINK=1, also a link of vmlinux from tinyconfig + KVM +
+#      tracing (build/arm64/out-link; ~7 min the first time on 2 cores), which
+#      catches undefined symbols that the object build cannot.
 # Not part of `make check` yet: the arm64 series is not proven (no guest
 # side, no lab).  JOBS=N (default 2); runs under nice -n 10.
 . "$(dirname "$0")/common.sh"
@@ -136,4 +139,21 @@ if [ -s "$A/warnings-apf" ]; then
 	fi
 fi
 step "no new W=1 warnings"
+
+if [ "${ARM64_LINK:-0}" = 1 ]; then
+	obj=$A/out-link
+	mkdir -p "$obj"
+	mk "$tree" "$obj" -s tinyconfig >/dev/null
+	"$tree"/scripts/config --file "$obj/.config" -e VIRTUALIZATION -e KVM -e MULTIUSER \
+		-e EVENTFD -e FTRACE -e ENABLE_DEFAULT_TRACERS -d WERROR
+	mk "$tree" "$obj" -s olddefconfig >/dev/null
+	for o in CONFIG_KVM=y CONFIG_KVM_ASYNC_PF=y CONFIG_TRACEPOINTS=y; do
+		grep -qx "$o" "$obj/.config" || die "arm64 link config: $o did not stick"
+	done
+	if ! mk "$tree" "$obj" -j"$JOBS" vmlinux >"$obj/build.log" 2>&1; then
+		tail -40 "$obj/build.log" >&2
+		die "arm64 vmlinux link failed (log: ${obj#"$KDIR"/}/build.log)"
+	fi
+	step "vmlinux (tinyconfig + KVM) links: $(grep -c 'warning:' "$obj/build.log" || true) warnings"
+fi
 log "arm64 check passed in $(( $(now) - T0 ))s on $BASE"
