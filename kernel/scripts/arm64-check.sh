@@ -70,23 +70,8 @@ tree=$A/tree
 mktree "$tree" 1
 step "host + guest + arm64 series apply on $BASE (${tree#"$KDIR"/})"
 
-bad=0
-for p in $(arm64_series); do
-	out=$("$tree"/scripts/checkpatch.pl --strict --show-types --no-summary -q "$p" 2>&1 || true)
-	if echo "$out" | grep -q "Traceback"; then
-		echo "$out" >&2
-		die "checkpatch helper failed (python3-ply, python3-git installed?)"
-	fi
-	rest=$(echo "$out" | grep -E '^(ERROR|WARNING|CHECK):' | grep -v '^WARNING:FILE_PATH_CHANGES:' || true)
-	if [ -n "$rest" ]; then
-		echo "$out" >&2
-		log "checkpatch --strict: ${p#"$KDIR"/}: FAIL"
-		bad=1
-	else
-		log "checkpatch --strict: ${p#"$KDIR"/}: ok"
-	fi
-done
-[ $bad = 0 ] || die "checkpatch found problems"
+# shellcheck disable=SC2046 # patch paths: no blanks, one a word
+checkpatch_strict "$tree" $(arm64_series)
 step "checkpatch --strict clean"
 
 targets="arch/arm64/kvm/"

@@ -38,41 +38,8 @@ apply_series "$tree"
 step "series applies ($(series | wc -l) patches)"
 
 # --- checkpatch -------------------------------------------------------------
-# Allowed: FILE_PATH_CHANGES ("added file, does MAINTAINERS need updating?")
-# for new files that an existing MAINTAINERS entry already covers (the
-# selftests under tools/testing/selftests/kvm/, Documentation/virt/kvm/).
-# UNKNOWN_COMMIT_ID for the upstream commits that patches/upstream-commits
-# lists: the unpacked source has no git history, so checkpatch cannot look
-# up any commit id; that file names each one cited (Fixes:) with its
-# subject, checked against upstream by hand, and the citation must carry
-# that subject.  Anything else fails.
-known_commit() { # $1 = patch, $2 = 12-hex id: listed, and cited with its subject
-	local subj
-	subj=$(sed -n "s/^$2 //p" "$KDIR/patches/upstream-commits" 2>/dev/null)
-	[ -n "$subj" ] && grep -qF "Fixes: $2 (\"$subj\")" "$1"
-}
-bad=0
-for p in $(series); do
-	out=$("$tree"/scripts/checkpatch.pl --strict --show-types --no-summary -q "$p" 2>&1 || true)
-	if echo "$out" | grep -q "Traceback"; then
-		echo "$out" >&2
-		die "checkpatch helper failed (python3-ply, python3-git installed?)"
-	fi
-	rest=$(echo "$out" | grep -E '^(ERROR|WARNING|CHECK):' | grep -v '^WARNING:FILE_PATH_CHANGES:' || true)
-	for id in $(echo "$rest" | sed -n "s/^WARNING:UNKNOWN_COMMIT_ID: Unknown commit id '\([0-9a-f]\{12\}\)'.*/\1/p"); do
-		if known_commit "$p" "$id"; then
-			rest=$(echo "$rest" | grep -v "^WARNING:UNKNOWN_COMMIT_ID: Unknown commit id '$id'" || true)
-		fi
-	done
-	if [ -n "$rest" ]; then
-		echo "$out" >&2
-		log "checkpatch --strict: ${p#"$KDIR"/}: FAIL"
-		bad=1
-	else
-		log "checkpatch --strict: ${p#"$KDIR"/}: ok"
-	fi
-done
-[ $bad = 0 ] || die "checkpatch found problems"
+# shellcheck disable=SC2046 # patch paths: no blanks, one a word
+checkpatch_strict "$tree" $(series)
 step "checkpatch --strict clean"
 
 # --- W=1 build of the touched objects ---------------------------------------
