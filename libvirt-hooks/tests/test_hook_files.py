@@ -64,6 +64,32 @@ def test_wrapper_leaves_the_defaults_to_apfctl(env, tmp_path):
     assert "APF_" not in (tmp_path / "out.env").read_text().replace("APF_DEFAULTS", "")
 
 
+def test_wrapper_does_not_source_the_defaults(env, tmp_path):
+    """Not even a file that would return at once: whatever it runs, it
+    runs under apfctl's deadline or not at all."""
+    marker = tmp_path / "sourced"
+    Path(env["APF_DEFAULTS"]).write_text(f"touch '{marker}'\nAPF_HOOK_LOG=/x\n")
+    for apfctl in (env["APFCTL"], str(tmp_path / "nonexistent")):
+        r = run_wrapper(dict(env, APFCTL=apfctl))
+        assert (r.returncode, r.stdout) == (0, b""), r.stderr
+        assert not marker.exists()
+
+
+@pytest.mark.skipif(not APFCTL.exists(), reason="apfctl not built")
+def test_wrapper_migrate_whole_or_nothing(env, tmp_path):
+    """Through the wrapper, as libvirt runs it: migrate gives the XML back
+    whole; when /etc/default/apf uses up the deadline it sets, nothing
+    and exit 0 (libvirt keeps its XML) instead of a failed migration."""
+    xml = EXAMPLE.read_bytes()
+    env = dict(env, APFCTL=str(APFCTL), APF_HOOK_LOG=str(tmp_path / "hook.log"))
+    r = run_wrapper(env, stdin=xml)
+    assert (r.returncode, r.stdout, r.stderr) == (0, xml, b"")
+    Path(env["APF_DEFAULTS"]).write_text("APF_HOOK_DEADLINE_MS=50\nsleep 0.2\n")
+    r = run_wrapper(env, stdin=xml)
+    assert (r.returncode, r.stdout) == (0, b""), r.stderr
+    assert b"deadline reached" in r.stderr
+
+
 def test_missing_apfctl_never_refuses_a_start(env, tmp_path):
     env["APFCTL"] = str(tmp_path / "nonexistent")
     for op in ("prepare", "migrate"):

@@ -4,14 +4,22 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 /* The pipe's bytes sit in page-sized slots, and a slot the reader has
  * half consumed or a short write left open still takes a whole one:
  * count two pages of slack beside the bytes themselves. */
-#define SLACK (2 * 4096L)
+static long slack(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return 2 * (page > 4096 ? page : 4096);
+}
 
 static int write_regular(int fd, const char *s, size_t len)
 {
@@ -31,17 +39,45 @@ static int write_regular(int fd, const char *s, size_t len)
 	return 0;
 }
 
-static int write_pipe(int fd, const char *s, size_t len)
+ssize_t apf_write_until(int fd, const void *buf, size_t len, int64_t deadline)
 {
-	long need, size;
+	const char *s = buf;
+	size_t done = 0;
+	int err = -ETIMEDOUT;
+
+	while (done < len) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		ssize_t w = write(fd, s + done, len - done);
+
+		if (w > 0) {
+			done += (size_t)w;
+			continue;
+		}
+		if (!w || (errno != EAGAIN && errno != EINTR)) {
+			err = w ? -errno : -EIO;
+			break;
+		}
+		/* poll(2) wakes us when the reader makes room; a reader gone
+		 * (POLLERR) leaves nothing to wait for. */
+		if (!apf_ms_left(deadline) ||
+		    (poll(&pfd, 1, apf_ms_left(deadline)) > 0 &&
+		     !(pfd.revents & POLLOUT)))
+			break;
+	}
+	return done || !len ? (ssize_t)done : err;
+}
+
+static int write_pipe(int fd, const char *s, size_t len, int64_t deadline)
+{
+	long need, size, extra = slack();
 	int flags, err = 0, queued = 0;	/* FIONREAD gives an int */
 	ssize_t w;
 
 	if (ioctl(fd, FIONREAD, &queued) < 0 || queued < 0)
 		queued = 0;
-	if (len > (size_t)(0x7fffffffL - SLACK - queued))
+	if (len > (size_t)(0x7fffffffL - extra - queued))
 		return -EAGAIN;
-	need = (long)len + queued + SLACK;
+	need = (long)len + queued + extra;
 	size = fcntl(fd, F_GETPIPE_SZ);
 	if (size < 0)
 		return -errno;
@@ -64,14 +100,21 @@ static int write_pipe(int fd, const char *s, size_t len)
 	while (w < 0 && errno == EINTR);
 	if (w < 0)
 		err = errno == EAGAIN ? -EAGAIN : -errno;
-	else if ((size_t)w != len)
-		err = w ? -EIO : -EAGAIN;
+	else if (!w)
+		err = -EAGAIN;
+	else if ((size_t)w != len) {
+		/* Part is out and cannot be taken back: the rest must follow,
+		 * or the output is broken. */
+		ssize_t more = apf_write_until(fd, s + w, len - (size_t)w, deadline);
+
+		err = more == (ssize_t)(len - (size_t)w) ? 0 : -EIO;
+	}
 	if (!(flags & O_NONBLOCK))
 		(void)fcntl(fd, F_SETFL, flags);
 	return err;
 }
 
-int apf_write_whole(int fd, const void *buf, size_t len)
+int apf_write_whole(int fd, const void *buf, size_t len, int64_t deadline)
 {
 	struct stat st;
 
@@ -80,7 +123,7 @@ int apf_write_whole(int fd, const void *buf, size_t len)
 	if (!len)
 		return 0;
 	if (S_ISFIFO(st.st_mode))
-		return write_pipe(fd, buf, len);
+		return write_pipe(fd, buf, len, deadline);
 	if (S_ISREG(st.st_mode))
 		return write_regular(fd, buf, len);
 	return -ENOTSUP;

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -58,21 +59,30 @@ static struct apf_hook_cfg cfg;
 
 /* ---------------------------------------------------------------- deadline */
 
+/* Set while part of the XML may be out and not all of it (pass_xml()). */
+static volatile sig_atomic_t xml_cut;
+
 /* Exit 0 whatever was cut short: a start goes ahead, and on migrate or
  * restore nothing has been printed yet (the XML goes out whole or not at
- * all), which leaves libvirt's XML as it is. */
+ * all), which leaves libvirt's XML as it is.  Only an XML already out in
+ * part fails the hook: libvirt fails the migration on it either way, and
+ * exit 1 makes it say why. */
 static void on_deadline(int sig)
 {
 	static const char m[] = "apfctl: hook: deadline reached, giving up\n";
-	int fd = apf_log_fd();
+	static const char cut[] = "apfctl: hook: deadline reached with the domain "
+				  "XML written in part\n";
+	const char *msg = xml_cut ? cut : m;
+	size_t len = xml_cut ? sizeof(cut) - 1 : sizeof(m) - 1;
+	int fd = apf_log_fd(), rc = xml_cut ? APF_EXIT_RUNTIME : APF_EXIT_OK;
 
 	(void)sig;
 	/* Nothing to do if these fail: we are leaving either way. */
-	if (fd >= 0 && write(fd, m, sizeof(m) - 1) < 0)
-		_exit(APF_EXIT_OK);
-	if (write(2, m, sizeof(m) - 1) < 0)
-		_exit(APF_EXIT_OK);
-	_exit(APF_EXIT_OK);
+	if (fd >= 0 && write(fd, msg, len) < 0)
+		_exit(rc);
+	if (write(2, msg, len) < 0)
+		_exit(rc);
+	_exit(rc);
 }
 
 static int64_t t_start;		/* apf_now_ms() when the deadline was armed */
@@ -185,8 +195,11 @@ static int hook_check(const char *file)
 /* ---------------------------------------------------------------- the hook */
 
 /* migrate/restore: the XML back unchanged, whole or not at all. */
-static int pass_xml(const char *xml, ssize_t n)
+static int pass_xml(const char *name, const char *xml, ssize_t n)
 {
+	sigset_t alrm, old;
+	struct stat st;
+	bool to_pipe;
 	int werr;
 
 	if (n < 0) {
@@ -202,9 +215,29 @@ static int pass_xml(const char *xml, ssize_t n)
 			"back: printing nothing (libvirt keeps its XML)");
 		return APF_EXIT_OK;
 	}
-	werr = apf_write_whole(1, xml, (size_t)n);
+	/* The deadline's exit 0 must not land with part of the XML out.
+	 * Into a pipe (libvirt's case) nothing below waits past the
+	 * deadline, so the timer is held off until we know what went out;
+	 * a regular file may hang (a dead mount) and keeps the timer, which
+	 * then says the XML is cut. */
+	to_pipe = !fstat(STDOUT_FILENO, &st) && S_ISFIFO(st.st_mode);
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	if (to_pipe)
+		sigprocmask(SIG_BLOCK, &alrm, &old);
+	else
+		xml_cut = 1;
+	werr = apf_write_whole(STDOUT_FILENO, xml, (size_t)n, deadline());
+	xml_cut = werr == -EIO;
+	if (to_pipe)
+		sigprocmask(SIG_SETMASK, &old, NULL);
 	if (werr == -EIO) {
+		/* Left: a pipe write that came back short (shrunk by another
+		 * process, no memory for its pages) and whose rest the reader
+		 * did not take by the deadline. */
 		apf_log(LOG_ERR, "the XML went out cut short");
+		fprintf(stderr, "apfctl: hook: domain '%s': the domain XML went out cut "
+			"short\n", name);
 		return APF_EXIT_RUNTIME;
 	}
 	if (werr) {
@@ -247,7 +280,7 @@ static int hook_main(const char *name, const char *op)
 	 * them and should not see EPIPE. */
 	n = apf_read_fd(STDIN_FILENO, STDIN_MAX, &xml);
 	if (!strcmp(op, "migrate") || !strcmp(op, "restore")) {
-		rc = pass_xml(xml, n);
+		rc = pass_xml(shown, xml, n);
 		free(xml);
 		return rc;
 	}

@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "shell_defaults.h"
 #include "whole_write.h"
 
@@ -84,6 +87,22 @@ static size_t drain(int fd, char *into, size_t cap)
 	return got;
 }
 
+static int64_t later(int ms)
+{
+	return apf_now_ms() + ms;
+}
+
+/* len bytes that are there already (a pipe still open for writing). */
+static size_t drain_some(int fd, char *into, size_t len)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < len && (r = read(fd, into + got, len - got)) > 0)
+		got += (size_t)r;
+	return got;
+}
+
 static long queued(int fd)
 {
 	int n = -1;
@@ -110,7 +129,7 @@ static void test_pipe_small_and_grown(void **state)
 		assert_non_null(back);
 		assert_int_equal(pipe(p), 0);
 		flags = fcntl(p[1], F_GETFL);
-		assert_int_equal(apf_write_whole(p[1], b, sizes[i]), 0);
+		assert_int_equal(apf_write_whole(p[1], b, sizes[i], later(1000)), 0);
 		assert_int_equal(queued(p[0]), (long)sizes[i]);
 		/* Its blocking mode is given back. */
 		assert_int_equal(fcntl(p[1], F_GETFL), flags);
@@ -133,7 +152,7 @@ static void test_pipe_beside_queued_bytes(void **state)
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(write(p[1], junk, sizeof(junk)), (ssize_t)sizeof(junk));
 	/* 30000 + 40000 bytes do not fit 64 KiB: it grows the pipe first. */
-	assert_int_equal(apf_write_whole(p[1], b, 40000), 0);
+	assert_int_equal(apf_write_whole(p[1], b, 40000, later(1000)), 0);
 	assert_int_equal(queued(p[0]), 70000);
 	close(p[0]);
 	close(p[1]);
@@ -165,7 +184,7 @@ static void test_pipe_without_room_gets_nothing(void **state)
 	assert_int_equal(pipe(p), 0);
 	if (geteuid() == 0)
 		assert_int_equal(seteuid(65534), 0);
-	err = apf_write_whole(p[1], b, len);
+	err = apf_write_whole(p[1], b, len, later(1000));
 	if (getuid() == 0)
 		assert_int_equal(seteuid(0), 0);
 	assert_int_equal(err, -EAGAIN);
@@ -184,7 +203,7 @@ static void test_regular_file_and_others(void **state)
 	assert_non_null(back);
 	fd = open(at("out"), O_RDWR | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
-	assert_int_equal(apf_write_whole(fd, b, 300000), 0);
+	assert_int_equal(apf_write_whole(fd, b, 300000, later(1000)), 0);
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
 	assert_int_equal(drain(fd, back, 300001), 300000);
 	assert_memory_equal(b, back, 300000);
@@ -192,13 +211,81 @@ static void test_regular_file_and_others(void **state)
 	/* Not a pipe or a file: a terminal, /dev/null, a socket. */
 	fd = open("/dev/null", O_WRONLY);
 	assert_true(fd >= 0);
-	assert_int_equal(apf_write_whole(fd, b, 10), -ENOTSUP);
+	assert_int_equal(apf_write_whole(fd, b, 10, later(1000)), -ENOTSUP);
 	close(fd);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
-	assert_int_equal(apf_write_whole(s[0], b, 10), -ENOTSUP);
+	assert_int_equal(apf_write_whole(s[0], b, 10, later(1000)), -ENOTSUP);
 	close(s[0]);
 	close(s[1]);
-	assert_int_equal(apf_write_whole(-1, b, 10), -EBADF);
+	assert_int_equal(apf_write_whole(-1, b, 10, later(1000)), -EBADF);
+	free(b);
+	free(back);
+}
+
+struct reader {
+	int fd;
+	char *into;
+	size_t cap, got;
+};
+
+static void *late_reader(void *arg)
+{
+	struct reader *rd = arg;
+
+	usleep(50000);
+	rd->got = drain(rd->fd, rd->into, rd->cap);
+	return NULL;
+}
+
+/* The rest of a write that came back short (a pipe shrunk under us, no
+ * memory for its pages): it follows as the reader makes room, and stops at
+ * the deadline when nobody reads, with the count of what went out. */
+static void test_rest_follows_until_the_deadline(void **state)
+{
+	const size_t len = 200000;
+	char *b = pattern(len), *back = malloc(len + 1);
+	struct reader rd;
+	pthread_t t;
+	int64_t t0;
+	ssize_t w;
+	int p[2];
+
+	(void)state;
+	assert_non_null(back);
+	assert_int_equal(pipe(p), 0);
+	assert_true(fcntl(p[1], F_SETPIPE_SZ, 65536) >= 0);
+	assert_int_equal(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+	/* Nobody reads: what fits, then the deadline. */
+	t0 = apf_now_ms();
+	w = apf_write_until(p[1], b, len, t0 + 150);
+	assert_true(apf_now_ms() - t0 >= 140);
+	assert_true(w > 0 && w < (ssize_t)len);
+	assert_int_equal(queued(p[0]), w);
+	/* Full, nobody reads, deadline past: nothing, and no wait. */
+	assert_int_equal(apf_write_until(p[1], b, 10, t0), -ETIMEDOUT);
+	assert_int_equal(drain_some(p[0], back, (size_t)w), (size_t)w);
+	assert_memory_equal(b, back, (size_t)w);
+	/* A reader that comes after 50 ms and takes everything: all of it. */
+	rd.fd = p[0];
+	rd.into = back;
+	rd.cap = len + 1;
+	assert_int_equal(pthread_create(&t, NULL, late_reader, &rd), 0);
+	assert_int_equal(apf_write_until(p[1], b, len, apf_now_ms() + 10000),
+			 (ssize_t)len);
+	close(p[1]);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	close(p[0]);
+	assert_int_equal(rd.got, len);
+	assert_memory_equal(b, back, len);
+	/* The reader gone: an error, not a wait for the deadline (SIGPIPE
+	 * ignored, as a write to a closed pipe would otherwise end us). */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+	close(p[0]);
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(apf_write_until(p[1], b, 10, apf_now_ms() + 10000), -EPIPE);
+	signal(SIGPIPE, SIG_DFL);
+	close(p[1]);
 	free(b);
 	free(back);
 }
@@ -300,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_pipe_beside_queued_bytes),
 		cmocka_unit_test(test_pipe_without_room_gets_nothing),
 		cmocka_unit_test(test_regular_file_and_others),
+		cmocka_unit_test(test_rest_follows_until_the_deadline),
 		cmocka_unit_test(test_defaults_set_wanted_names_only),
 		cmocka_unit_test(test_defaults_missing_broken_exiting),
 		cmocka_unit_test(test_defaults_that_hang_are_cut_off),
