@@ -113,7 +113,7 @@ static bool spawn_unit(const struct apf_hook_cfg *cfg, const char *name, long do
 	char envs[N_FORWARDED][600];
 	const char *argv[64];
 	size_t a = 0, i, ne = 0;
-	int err, left = apf_ms_left(deadline) - 150;
+	int err, left = apf_ms_left(deadline);
 
 	snprintf(id, sizeof(id), "%ld", dom_id);
 	unit_escape(esc, sizeof(esc), name, 160);
@@ -139,6 +139,10 @@ static bool spawn_unit(const struct apf_hook_cfg *cfg, const char *name, long do
 	for (i = 0; watch_argv[i] && a < sizeof(argv) / sizeof(argv[0]) - 1; i++)
 		argv[a++] = watch_argv[i];
 	argv[a] = NULL;
+	/* Keep a quarter of what is left (150 ms at least) for killing a
+	 * hung systemd-run and logging why: a fixed 150 ms was too short
+	 * under valgrind and load, and the deadline then hid the cause. */
+	left -= left / 4 > 150 ? left / 4 : 150;
 	err = apf_run(argv, left > 50 ? left : 50, &rr);
 	if (!err && rr.status == 0) {
 		apf_log(LOG_INFO, "policy async-pf=%s handed to unit %s.service",

@@ -18,11 +18,14 @@ from fake_qmp import FakeQmp, vm_tree
 RATE = 100000.0		# async_pf_queued per second of the fast VM
 SLOW = 0.8		# the slow VM's first answer, seconds
 # Scheduling noise between the fake stamping a value and apfctl stamping
-# its read, over a ~1.8 s interval; valgrind adds its own: one run on a
-# loaded 2-core machine came out 9% off.  The native tier holds the rates
-# to 1%; under a checker 20% still tells the per-VM times from the bug
-# they fixed (1799/s shown for 1000/s, 80% off).
-TOL = 0.2 if WRAPPER else 0.01
+# its read, over a ~1.8 s interval: 1% is 18 ms, which one preemption on a
+# loaded 2-core machine exceeds (an ASan run failed so in a make check
+# beside the lab).  The bug these tests guard against is 80% off (1799/s
+# shown for 1000/s), so 5% natively (90 ms) and 20% under a checker
+# (ASan, valgrind: one valgrind run came out 9% off) still catch it
+# without depending on how busy the machine is.
+UNDER_CHECKER = bool(WRAPPER) or bool(os.environ.get("APFCTL_CHECKER"))
+TOL = 0.2 if UNDER_CHECKER else 0.05
 
 
 @pytest.fixture
@@ -111,9 +114,6 @@ def test_silent_monitor_backs_off():
         fast.close()
         busy.close()
         shutil.rmtree(base, ignore_errors=True)
-
-
-UNDER_CHECKER = bool(WRAPPER) or bool(os.environ.get("APFCTL_CHECKER"))
 
 
 def test_slow_monitors_cost_one_timeout_not_one_each():
