@@ -270,7 +270,8 @@ static void comparisons_text(FILE *f, struct json_object *sum, const char *fig,
 		if (jget(v, "mann_whitney"))
 			fprintf(f, "  U %.1f, p %.3g (%s)", bench_jnum(v, "mann_whitney.u"),
 				bench_jnum(v, "mann_whitney.p"),
-				how && !strncmp(how, "exact", 5) ? "exact" : "normal approx.");
+				!how || strncmp(how, "exact", 5) ? "normal approx." :
+				strstr(how, "ties") ? "exact, given ties" : "exact");
 		fprintf(f, "\n  %-12s paired (%.0f reps): median %.3g", "",
 			bench_jnum(v, "paired.n"), bench_jnum(v, "paired.median"));
 		if (jget(jget(v, "paired"), "median_ci95"))

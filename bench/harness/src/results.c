@@ -497,9 +497,12 @@ static struct json_object *comparison(struct json_object *runs, const char *othe
 		put_num(mw, "u", m.u);
 		put_num(mw, "z", m.z);
 		put_num(mw, "p", m.p);
-		json_object_object_add(mw, "method", json_object_new_string(m.exact ?
-			"exact (permutation distribution of U), two-sided" :
-			"normal approximation, tie-corrected variance, continuity correction, two-sided"));
+		json_object_object_add(mw, "method", json_object_new_string(
+			!m.exact ? "normal approximation, tie-corrected variance, continuity correction, two-sided" :
+			m.ties ? "exact (permutation distribution of U over midranks, given the ties), two-sided" :
+			"exact (permutation distribution of U), two-sided"));
+		json_object_object_add(mw, "exact", json_object_new_boolean(m.exact));
+		json_object_object_add(mw, "ties", json_object_new_boolean(m.ties));
 		json_object_object_add(o, "mann_whitney", mw);
 	} else {
 		json_object_object_add(o, "mann_whitney", NULL);

@@ -205,6 +205,61 @@ out:
 	return res;
 }
 
+/* The same with ties, given them: the number of ways to draw m of the n
+ * ranked values (groups of size[0..ng-1] in ascending order, each scored
+ * by its midrank) with each doubled rank sum s = 0..n(n+1).  The
+ * permutation distribution of the rank sum conditional on the ties, by
+ * g(k, s) over the groups: take c of a group's t values, C(t, c) ways, each
+ * adding c times its doubled midrank.  Returns a malloc'd array of
+ * n(n+1)+1 counts (*len), or NULL. */
+static double *tied_counts(const size_t *size, size_t ng, size_t m, size_t *len)
+{
+	size_t n = 0, start = 0;
+	double *prev, *cur, *res = NULL;
+
+	for (size_t g = 0; g < ng; g++)
+		n += size[g];
+	*len = n * (n + 1) + 1;
+	prev = calloc((m + 1) * *len, sizeof(double));
+	cur = calloc((m + 1) * *len, sizeof(double));
+	if (!prev || !cur)
+		goto out;
+	prev[0] = 1;	/* nothing drawn, sum 0 */
+	for (size_t g = 0; g < ng; g++) {
+		size_t t = size[g], r2 = 2 * start + t + 1;
+		double binom = 1;	/* C(t, c) */
+
+		memset(cur, 0, (m + 1) * *len * sizeof(double));
+		for (size_t c = 0; c <= t && c <= m; c++) {
+			size_t add = c * r2;
+
+			for (size_t k = 0; k + c <= m; k++) {
+				const double *from = prev + k * *len;
+				double *to = cur + (k + c) * *len;
+
+				for (size_t s = 0; s + add < *len; s++)
+					if (from[s] != 0)
+						to[s + add] += binom * from[s];
+			}
+			binom = binom * (double)(t - c) / (double)(c + 1);
+		}
+		{
+			double *x = prev;
+
+			prev = cur;
+			cur = x;
+		}
+		start += t;
+	}
+	res = malloc(*len * sizeof(*res));
+	if (res)
+		memcpy(res, prev + m * *len, *len * sizeof(*res));
+out:
+	free(prev);
+	free(cur);
+	return res;
+}
+
 struct ranked {
 	double v;
 	int from_a;
@@ -218,7 +273,7 @@ static int cmp_ranked(const void *x, const void *y)
 int bench_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
 		       struct bench_mwu *out)
 {
-	size_t n = na + nb;
+	size_t n = na + nb, ng = 0, *gsize;
 	struct ranked *all;
 	double rank_sum_a = 0, tie_term = 0, mu, var, d;
 
@@ -226,13 +281,18 @@ int bench_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
 	if (!na || !nb)
 		return -EINVAL;
 	all = malloc(n * sizeof(*all));
-	if (!all)
+	gsize = malloc(n * sizeof(*gsize));
+	if (!all || !gsize) {
+		free(all);
+		free(gsize);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < n; i++) {
 		all[i].v = i < na ? a[i] : b[i - na];
 		all[i].from_a = i < na;
 		if (isnan(all[i].v)) {
 			free(all);
+			free(gsize);
 			return -EINVAL;
 		}
 	}
@@ -252,6 +312,7 @@ int bench_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
 			tie_term += t * t * t - t;
 			out->ties = true;
 		}
+		gsize[ng++] = j - i + 1;
 		i = j + 1;
 	}
 	free(all);
@@ -265,17 +326,27 @@ int bench_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
 	else if (d < 0)
 		d += 0.5;
 	out->z = var > 0 ? d / sqrt(var) : 0;
-	if (!out->ties && na <= BENCH_MWU_EXACT_MAX && nb <= BENCH_MWU_EXACT_MAX) {
-		double *f = u_counts(na, nb), total = 0, le = 0, ge = 0;
-		size_t u = (size_t)out->u;
+	if (na <= BENCH_MWU_EXACT_MAX && nb <= BENCH_MWU_EXACT_MAX) {
+		double *f, total = 0, le = 0, ge = 0;
+		size_t len, at;
 
+		if (out->ties) {
+			/* Over doubled rank sums of a, which midranks keep whole. */
+			f = tied_counts(gsize, ng, na, &len);
+			at = (size_t)llround(2 * rank_sum_a);
+		} else {
+			f = u_counts(na, nb);
+			len = na * nb + 1;
+			at = (size_t)out->u;
+		}
+		free(gsize);
 		if (!f)
 			return -ENOMEM;
-		for (size_t k = 0; k <= na * nb; k++) {
+		for (size_t k = 0; k < len; k++) {
 			total += f[k];
-			if (k <= u)
+			if (k <= at)
 				le += f[k];
-			if (k >= u)
+			if (k >= at)
 				ge += f[k];
 		}
 		free(f);
@@ -285,6 +356,7 @@ int bench_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
 			out->p = 1;
 		return 0;
 	}
+	free(gsize);
 	out->p = var > 0 ? erfc(fabs(out->z) / sqrt(2.0)) : 1;
 	if (out->p > 1)
 		out->p = 1;

@@ -54,11 +54,14 @@ struct bench_mwu {
 /* Largest sample size for the exact test (per sample). */
 #define BENCH_MWU_EXACT_MAX 50
 
-/* Mann-Whitney U test of a against b, two-sided.  Exact (the permutation
- * distribution of U, p = min(1, 2 min(P(U <= u), P(U >= u))), as R and
- * SciPy) when there are no ties and both samples have at most
- * BENCH_MWU_EXACT_MAX values; otherwise the normal approximation with the
- * tie correction of the variance and a continuity correction of 1/2.
+/* Mann-Whitney U test of a against b, two-sided.  Exact when both samples
+ * have at most BENCH_MWU_EXACT_MAX values: the permutation distribution of
+ * U, p = min(1, 2 min(P(U <= u), P(U >= u))), as R and SciPy without ties;
+ * with ties the same over the midranks, conditional on the ties (every
+ * draw of na of the n values equally likely; R's coin, StatXact), where R
+ * and SciPy fall back to the normal approximation.  Larger samples: the
+ * normal approximation with the tie correction of the variance and a
+ * continuity correction of 1/2.  z is that approximation's in every case.
  * 0, -EINVAL (an empty sample or a NaN), -ENOMEM. */
 int bench_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
 		       struct bench_mwu *out);

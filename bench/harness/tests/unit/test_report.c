@@ -120,6 +120,21 @@ static void test_summarize(void **state)
 		"ok runs: pv 3, halt 3, off 3, baseline 2; crashes 1, hangs 1)"));
 	/* 3 against 3 apart: the exact test's smallest p, 0.1. */
 	assert_close(at(root, "summary.comparisons.compute_units_per_s.pv/off.mann_whitney.p"), 0.1);
+	{
+		static const char *const keys[] = { "summary", "comparisons", "compute_units_per_s",
+						     "pv/off", "mann_whitney" };
+		struct json_object *o = root, *v;
+
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			assert_true(json_object_object_get_ex(o, keys[i], &o));
+		assert_true(json_object_object_get_ex(o, "exact", &v));
+		assert_true(json_object_get_boolean(v));
+		assert_true(json_object_object_get_ex(o, "ties", &v));
+		assert_false(json_object_get_boolean(v));
+		assert_true(json_object_object_get_ex(o, "method", &v));
+		assert_string_equal(json_object_get_string(v),
+				    "exact (permutation distribution of U), two-sided");
+	}
 	assert_close(at(root, "summary.comparisons.compute_units_per_s.pv/off.ratio"), 2.2);
 	/* Fewer than 6 runs: no 95% interval of a median. */
 	assert_true(isnan(at(root, "summary.modes.pv.compute_units_per_s.median_ci95.lo")));
@@ -148,9 +163,12 @@ static void test_summary_line_even(void **state)
 	json_object_object_add(sk, "off", json_object_new_string("no switch"));
 	json_object_object_add(root, "skipped", sk);
 	assert_int_equal(bench_summarize(root), 0);
+	/* Tied within each mode, apart between them: the exact test given the
+	 * ties, p = 2/C(6, 3) = 0.1, the smallest 3 against 3 allow (the
+	 * normal approximation claimed 0.047). */
 	assert_string_equal(json_object_get_string(json_object_object_get(
 		json_object_object_get(root, "summary"), "line")),
-		"pv/halt 1.10 [1.10, 1.10] p=0.047 (compute units/s: ratios of medians, 95% bootstrap "
+		"pv/halt 1.10 [1.10, 1.10] p=0.1 (compute units/s: ratios of medians, 95% bootstrap "
 		"intervals, Mann-Whitney p; 3 ok runs per mode; crashes 0, hangs 0; skipped: off)");
 	json_object_put(root);
 }

@@ -260,6 +260,8 @@ static void test_mann_whitney(void **state)
 	const double ry[] = { 1.15, 0.88, 0.90, 0.74, 1.21 };
 	const double lo3[] = { 1, 2, 3 }, hi3[] = { 4, 5, 6 };
 	const double tx[] = { 1, 2, 2, 3, 3, 3, 4 }, ty[] = { 3, 4, 4, 5, 5, 6, 7, 7 };
+	const double ta[] = { 1, 2 }, tb[] = { 2, 3 };
+	const double ua[] = { 5, 5, 6, 7, 7, 7 }, ub[] = { 7, 8, 8, 9, 5, 9 };
 	double a10[10], b10[10], nan1[] = { NAN };
 	struct bench_mwu m;
 
@@ -289,13 +291,29 @@ static void test_mann_whitney(void **state)
 	assert_int_equal(bench_mann_whitney(a10, 10, b10, 10, &m), 0);
 	assert_close(m.u, 100);
 	assert_true(fabs(m.p - 1.082508822446903e-05) < 1e-15);
-	/* Ties: normal approximation, tie-corrected, continuity-corrected
-	 * (SciPy method="asymptotic"; R correct=TRUE). */
+	/* Ties in small samples: exact over the midranks.  By hand, 1 2 | 2 3:
+	 * ranks 1, 2.5, 2.5, 4; the C(4, 2) = 6 draws of two give rank sums
+	 * 3.5 3.5 5 5 6.5 6.5, the observed 3.5 is among the 2 lowest, so
+	 * p = 2 * 2/6. */
+	assert_int_equal(bench_mann_whitney(ta, 2, tb, 2, &m), 0);
+	assert_true(m.ties && m.exact);
+	assert_close(m.u, 0.5);
+	assert_true(fabs(m.p - 2.0 / 3) < 1e-12);
+	/* Every draw of 7 from 15 enumerated (the Python oracle): rank sums
+	 * >= the observed one in 6434 of 6435 draws, <= it in 13, so
+	 * p = 26/6435 = 2/495.  The z stays the tie-corrected normal one
+	 * (SciPy method="asymptotic"; R correct=TRUE: p there 0.004793). */
 	assert_int_equal(bench_mann_whitney(tx, 7, ty, 8, &m), 0);
-	assert_true(m.ties && !m.exact);
+	assert_true(m.ties && m.exact);
 	assert_close(m.u, 3.5);
 	assert_true(fabs(m.z - -2.8206029683336107) < 1e-12);
-	assert_true(fabs(m.p - 0.004793348746185464) < 1e-12);
+	assert_true(fabs(m.p - 2.0 / 495) < 1e-15);
+	/* A tie across the samples and within each: 30 of C(12, 6) = 924
+	 * draws at or below, p = 60/924 = 5/77 (the oracle). */
+	assert_int_equal(bench_mann_whitney(ua, 6, ub, 6, &m), 0);
+	assert_true(m.ties && m.exact);
+	assert_close(m.u, 6.5);
+	assert_true(fabs(m.p - 5.0 / 77) < 1e-15);
 	/* All tied: no evidence either way. */
 	assert_int_equal(bench_mann_whitney(lo3, 1, lo3, 1, &m), 0);
 	assert_close(m.p, 1);
@@ -321,6 +339,37 @@ static void test_mann_whitney_large(void **state)
 	assert_true(m.exact);
 }
 
+/* Many ties: a = 0 0 1 1 2 2 ..., b = 3 3 3 4 4 4 ...  Exact up to
+ * BENCH_MWU_EXACT_MAX values a sample, the normal approximation past it.
+ * Reference values from an independent Python oracle (exact: a
+ * per-value dynamic program over Fractions; normal: the tie-corrected,
+ * continuity-corrected formula). */
+static void test_mann_whitney_ties_large(void **state)
+{
+	double a[60], b[60];
+	struct bench_mwu m;
+
+	(void)state;
+	for (int i = 0; i < 60; i++) {
+		a[i] = i / 2;
+		b[i] = i / 3 + 3;
+	}
+	assert_int_equal(bench_mann_whitney(a, 20, b, 20, &m), 0);
+	assert_true(m.ties && m.exact);
+	assert_close(m.u, 146);
+	assert_true(fabs(m.p - 0.14496375976281184) < 1e-12);
+	assert_true(fabs(m.z - -1.4562930332488324) < 1e-12);
+	assert_int_equal(bench_mann_whitney(a, 50, b, 50, &m), 0);
+	assert_true(m.ties && m.exact);
+	assert_close(m.u, 1366);
+	assert_true(fabs(m.p - 0.4260799212726649) < 1e-12);
+	assert_int_equal(bench_mann_whitney(a, 60, b, 60, &m), 0);
+	assert_true(m.ties && !m.exact);
+	assert_close(m.u, 2040);
+	assert_true(fabs(m.z - 1.2579447884158323) < 1e-12);
+	assert_true(fabs(m.p - 0.20841172431171806) < 1e-12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_bootstrap),
 		cmocka_unit_test(test_mann_whitney),
 		cmocka_unit_test(test_mann_whitney_large),
+		cmocka_unit_test(test_mann_whitney_ties_large),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
