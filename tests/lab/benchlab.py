@@ -198,7 +198,8 @@ def apf_bench_args(c, qemu, label, seed=None, source=None, allow_busy=False):
 # Exit codes of apf-bench run (bench/harness: apf-bench --help).
 BENCH_RC = {0: "all runs ok", 1: "some runs failed (results written)", 2: "usage",
             3: "unsupported environment", 4: "not root", 5: "unsuitable swap",
-            6: "machine busy or source tree dirty (nothing more run)"}
+            6: "machine busy (nothing more run)",
+            7: "source tree dirty (nothing run)"}
 
 
 def attempt_outcome(outcome, reason, rc, done):

@@ -1328,7 +1328,7 @@ def bench_source(args):
     if src["dirty"] and not args.allow_dirty:
         die("uncommitted changes in the benchmark's sources (" + ", ".join(src["dirty_paths"][:12])
             + "): a result set records the commit it ran from; commit them, or "
-            "--allow-dirty (recorded as dirty)", 6)
+            "--allow-dirty (recorded as dirty)", 7)
     return src
 
 

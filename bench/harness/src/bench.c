@@ -577,7 +577,7 @@ int bench_cmd_run(const struct bench_opts *opts)
 		bench_warn("mode off skipped: %s", e.off_skip);
 	bench_source_probe(o, &src);
 	if (src.dirty && !o->allow_dirty)
-		return bench_fail(BENCH_EXIT_BUSY, "the source tree has uncommitted changes (%s): a result set must say which commit it ran from; commit them, or give --allow-dirty (recorded as dirty)",
+		return bench_fail(BENCH_EXIT_DIRTY, "the source tree has uncommitted changes (%s): a result set must say which commit it ran from; commit them, or give --allow-dirty (recorded as dirty)",
 				  src.dirty_paths[0] ? src.dirty_paths : "given by --source-dirty");
 	if (o->out && strlen(o->out) >= sizeof(dir))
 		return bench_fail(BENCH_EXIT_USAGE, "--out: path too long");

@@ -109,13 +109,60 @@ static void add_item(char *list, size_t cap, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The entry of pid in tab, or NULL. */
+static const struct bench_proc *proc_find(const struct bench_proc *tab, size_t n, pid_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tab[i].pid == pid)
+			return &tab[i];
+	return NULL;
+}
+
+bool bench_proc_below(const struct bench_proc *tab, size_t n, pid_t pid, pid_t self)
+{
+	const struct bench_proc *p = proc_find(tab, n, pid);
+
+	/* At most n steps up: a table read while processes come and go may
+	 * hold a cycle (a PID reused by a child of its old child). */
+	for (size_t steps = 0; p && steps <= n; steps++) {
+		if (p->ppid == self)
+			return true;
+		if (p->ppid <= 0 || p->ppid == p->pid)
+			return false;
+		p = proc_find(tab, n, p->ppid);
+	}
+	return false;
+}
+
+int bench_foreign_select(const struct bench_proc *tab, size_t n, pid_t self, char *list,
+			 size_t cap)
+{
+	int found = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const struct bench_proc *p = &tab[i];
+
+		/* Ours: this process and everything below it (the QEMU of the
+		 * run, also one a --qemu wrapper script starts, apfctl,
+		 * gnuplot). */
+		if (p->pid == self || p->kthread || !bench_foreign_comm(p->comm) ||
+		    bench_proc_below(tab, n, p->pid, self))
+			continue;
+		add_item(list, cap, "%d %s", (int)p->pid, p->comm);
+		found++;
+	}
+	return found;
+}
+
 int bench_foreign_scan(char *list, size_t cap)
 {
 	char dir[APF_PATH_MAX];
-	pid_t self = getpid();
+	struct bench_proc *tab = NULL;
+	size_t n = 0, alloc = 0;
 	struct dirent *de;
 	DIR *d;
-	int n = 0;
+	int found;
 
 	list[0] = '\0';
 	if (apf_path(dir, sizeof(dir), "/proc"))
@@ -124,26 +171,32 @@ int bench_foreign_scan(char *list, size_t cap)
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		char path[APF_PATH_MAX + 300], text[1024], comm[64];
-		pid_t pid, ppid;
-		bool kthread;
+		char path[APF_PATH_MAX + 300], text[1024];
+		struct bench_proc p;
 
 		if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
 		    strspn(de->d_name, "0123456789") != strlen(de->d_name))
 			continue;
-		pid = (pid_t)atol(de->d_name);
+		p.pid = (pid_t)atol(de->d_name);
 		snprintf(path, sizeof(path), "%s/%s/stat", dir, de->d_name);
-		if (pid == self || apf_read_file(path, text, sizeof(text)) <= 0 ||
-		    bench_proc_stat_parse(text, comm, sizeof(comm), &ppid, &kthread))
+		if (apf_read_file(path, text, sizeof(text)) <= 0 ||
+		    bench_proc_stat_parse(text, p.comm, sizeof(p.comm), &p.ppid, &p.kthread))
 			continue;
-		/* Ours: the QEMU of the run, apfctl, gnuplot. */
-		if (kthread || ppid == self || !bench_foreign_comm(comm))
-			continue;
-		add_item(list, cap, "%d %s", (int)pid, comm);
-		n++;
+		if (n == alloc) {
+			size_t na = alloc ? 2 * alloc : 256;
+			struct bench_proc *nt = realloc(tab, na * sizeof(*tab));
+
+			if (!nt)
+				break;	/* what was read so far still counts */
+			tab = nt;
+			alloc = na;
+		}
+		tab[n++] = p;
 	}
 	closedir(d);
-	return n;
+	found = bench_foreign_select(tab, n, getpid(), list, cap);
+	free(tab);
+	return found;
 }
 
 static int read_cpu(struct bench_cpu_times *t)

@@ -30,9 +30,22 @@ bool bench_foreign_comm(const char *comm);
  * 0 or -EINVAL. */
 int bench_proc_stat_parse(const char *text, char *comm, size_t cap, pid_t *ppid,
 			  bool *kthread);
-/* Other VMMs and compilers now: "PID comm" items joined by ", " into list
- * (cap bytes); returns how many.  This process and its children are ours
- * and never count. */
+/* One process of a /proc scan. */
+struct bench_proc {
+	pid_t pid, ppid;
+	bool kthread;
+	char comm[64];
+};
+
+/* Is pid a descendant of self (its child, grandchild...) in tab? */
+bool bench_proc_below(const struct bench_proc *tab, size_t n, pid_t pid, pid_t self);
+/* The other VMMs and compilers of tab: "PID comm" items joined by ", "
+ * into list (cap bytes); returns how many.  self and every process below
+ * it are ours and never count (a --qemu wrapper's QEMU is a grandchild);
+ * kernel threads never count. */
+int bench_foreign_select(const struct bench_proc *tab, size_t n, pid_t self, char *list,
+			 size_t cap);
+/* The same over the processes now (/proc under the sysroot). */
 int bench_foreign_scan(char *list, size_t cap);
 
 /* Limits of a quiet machine. */

@@ -10,7 +10,8 @@ enum bench_exit {
 	BENCH_EXIT_UNSUPPORTED = 3,	/* no usable KVM, cgroup v2, QEMU... */
 	BENCH_EXIT_PERM = 4,		/* not root */
 	BENCH_EXIT_SWAP = 5,		/* no disk swap, or zram ahead of it */
-	BENCH_EXIT_BUSY = 6,		/* machine busy or source tree dirty */
+	BENCH_EXIT_BUSY = 6,		/* the machine stayed busy */
+	BENCH_EXIT_DIRTY = 7,		/* uncommitted changes in the sources */
 };
 
 /* "apf-bench: error: ..." on stderr. */

@@ -70,7 +70,7 @@ void bench_usage(FILE *f)
 "\n"
 "Exit: 0 all runs ok, 1 some runs failed (results written), 2 usage,\n"
 "3 unsupported environment, 4 not root, 5 unsuitable swap, 6 machine busy\n"
-"or source tree dirty (nothing more run; --resume continues).\n", f);
+"(nothing more run; --resume continues), 7 source tree dirty (nothing run).\n", f);
 }
 
 const char *bench_off_method_name(enum bench_off_method m)

@@ -242,3 +242,24 @@ def test_selftest_verdict():
     assert r == "fail"
     assert why == ("rc 254: lib/x86_64/processor.c:567: Unconditional guest failure | "
                    "Unhandled exception '0x3' at guest RIP '0x4022ca'")
+
+
+def test_bench_dirty_tree_is_its_own_exit_code(monkeypatch):
+    """A dirty source tree exits 7, apart from a busy L0's 6, so a caller
+    can tell "commit first" from "wait for the machine"; --allow-dirty goes
+    on and hands the dirty state on to be recorded."""
+    import argparse
+    dirty = {"commit": "0123456789ab", "dirty": True, "dirty_paths": ["bench/harness/x.c"]}
+    monkeypatch.setattr(lab.benchlab, "source_state", lambda repo: dirty)
+    with pytest.raises(SystemExit) as e:
+        lab.bench_source(argparse.Namespace(allow_dirty=False))
+    assert e.value.code == 7
+    assert lab.bench_source(argparse.Namespace(allow_dirty=True)) is dirty
+    monkeypatch.setattr(lab.benchlab, "l0_idle",
+                        lambda: {"busy": True, "why": "1-min load average 5.00 on 2 CPUs"})
+    args = argparse.Namespace(idle_wait=0, allow_busy=False)
+    with pytest.raises(SystemExit) as e:
+        lab.check_l0_idle(args, lambda m: None)
+    assert e.value.code == 6
+    args.allow_busy = True
+    assert lab.check_l0_idle(args, lambda m: None)["busy"] is True

@@ -128,6 +128,25 @@ def test_all_modes_ok(sysroot, files, tmp_path):
         assert (out / "plot.gp").exists()
 
 
+def test_window_counters_exclude_boot_fill_and_shutdown(sysroot, files, tmp_path):
+    """The window's host counters are the differences between the window
+    line and the result line only: the stand-in moves them at boot, at the
+    fill, inside the window and at shutdown by different amounts, so any
+    other pair of snapshots gives another number."""
+    root, out, log = sysroot(), tmp_path / "out", tmp_path / "log"
+    r = bench(root, files, out, log, "--modes", "pv", "--reps", "1",
+              env={"STANDIN_COUNTERS": "1"})
+    assert r.rc == 0, r.err
+    x = results(out)["runs"][0]
+    assert x["outcome"] == "ok", x
+    # Window: fill (3100, 3200, 50) to window-end (3180, 3230, 57).
+    assert x["window"]["vmstat"] == {"pswpin": 80, "pswpout": 30}
+    assert x["window"]["cgroup"]["pgmajfault"] == 7
+    # The whole run (before the start to after the exit) holds all phases.
+    assert x["vmstat"] == {"pswpin": 9080, "pswpout": 9030}
+    assert x["cgroup"]["pgmajfault"] == 500
+
+
 def test_panic_is_a_crash(sysroot, files, tmp_path):
     root, out, log = sysroot(), tmp_path / "out", tmp_path / "log"
     r = bench(root, files, out, log, "--modes", "pv,halt", "--reps", "1", scenario="panic")
@@ -501,7 +520,8 @@ def test_source_commit_and_dirty_tree(sysroot, files, tmp_path):
     (repo / "bench/harness/x.c").write_text("int y;\n")
     (repo / "bench/harness/new.c").write_text("int z;\n")
     r = go(tmp_path / "o2")
-    assert r.rc == 6
+    assert r.rc == 7, r.err
+    assert not (tmp_path / "o2" / "results.json").exists()
     assert "uncommitted changes" in r.err and "bench/harness/x.c" in r.err
     assert "bench/harness/new.c" in r.err
     r = go(tmp_path / "o3", "--allow-dirty")

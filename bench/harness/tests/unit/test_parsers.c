@@ -464,6 +464,50 @@ static void test_host_load(void **state)
 	assert_false(bench_foreign_comm("kworker/0:1"));
 }
 
+static void test_foreign_select(void **state)
+{
+	/* 100 is apf-bench; 200 a --qemu wrapper script (sh) whose QEMU is
+	 * 201; 202 a compiler that QEMU's wrapper started (ours too); 300 a
+	 * make of someone else with its cc1 301; 400 another VM's QEMU under
+	 * init; 2 kthreadd and a kernel thread that looks like a linker; 500
+	 * and 501 each other's parents (a PID-reuse loop in one scan). */
+	static const struct bench_proc tab[] = {
+		{ 1, 0, false, "systemd" },
+		{ 2, 0, true, "kthreadd" },
+		{ 3, 2, true, "ld" },
+		{ 100, 1, false, "apf-bench" },
+		{ 200, 100, false, "sh" },
+		{ 201, 200, false, "qemu-system-x86" },
+		{ 202, 201, false, "cc1" },
+		{ 300, 1, false, "make" },
+		{ 301, 300, false, "cc1" },
+		{ 400, 1, false, "qemu-system-x86" },
+		{ 500, 501, false, "rustc" },
+		{ 501, 500, false, "sh" },
+		{ 600, 999, false, "ld" },	/* parent gone */
+	};
+	size_t n = sizeof(tab) / sizeof(tab[0]);
+	char list[256];
+
+	(void)state;
+	assert_true(bench_proc_below(tab, n, 201, 100));
+	assert_true(bench_proc_below(tab, n, 202, 100));
+	assert_true(bench_proc_below(tab, n, 200, 100));
+	assert_false(bench_proc_below(tab, n, 100, 100));
+	assert_false(bench_proc_below(tab, n, 301, 100));
+	assert_false(bench_proc_below(tab, n, 500, 100));	/* the loop ends */
+	assert_false(bench_proc_below(tab, n, 600, 100));
+	assert_false(bench_proc_below(tab, n, 12345, 100));
+	assert_int_equal(bench_foreign_select(tab, n, 100, list, sizeof(list)), 4);
+	assert_string_equal(list, "301 cc1, 400 qemu-system-x86, 500 rustc, 600 ld");
+	/* Seen from another process (pid 300), apf-bench's QEMU is foreign. */
+	assert_int_equal(bench_foreign_select(tab, n, 300, list, sizeof(list)), 5);
+	assert_string_equal(list, "201 qemu-system-x86, 202 cc1, 400 qemu-system-x86, "
+			    "500 rustc, 600 ld");
+	assert_int_equal(bench_foreign_select(tab, 0, 100, list, sizeof(list)), 0);
+	assert_string_equal(list, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_keyed),
 		cmocka_unit_test(test_host_load),
+		cmocka_unit_test(test_foreign_select),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
