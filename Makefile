@@ -19,6 +19,7 @@ help:
 	@echo "make install   install into DESTDIR/PREFIX"
 	@echo "make bench-apfctl  apfctl's own benchmark (bench/results/; BASELINE=REV compares)"
 	@echo "make rebase    move the kernel and QEMU bases to Debian's newest (see README)"
+	@echo "make arm64-packages / arm64-install-check  arm64 .debs in the repository, installed in an arm64 root (README)"
 
 # Debian packages for building and testing (idempotent).
 deps:
@@ -132,6 +133,23 @@ deb rpm repo:
 	$(MAKE) -C packaging $@
 packaging-check packaging-clean:
 	$(MAKE) -C packaging $(@:packaging-%=%)
+
+# --- arm64 packages (issue 20): apfctl, hooks, meta packages for arm64 ---
+# arm64-deps: the foreign architecture, cross gcc, arm64 -dev packages,
+# qemu-user-static (root).  arm64-packages: cross-built .debs
+# (packaging/build/debs-arm64), then make repo publishes amd64 and arm64.
+# arm64-install-check: apt-get install apf-host and apf-guest from that
+# repository in an arm64 bookworm root under qemu-user (root; ~10 min the
+# first time, ~5 min with the root cached); OUT=DIR keeps the transcript
+# and dpkg -I (packaging/results/<date>-arm64/).  Not in check: too long.
+.PHONY: arm64-deps arm64-packages arm64-install-check
+arm64-deps:
+	APF_CROSS_ARCHES=arm64 scripts/install-deps
+arm64-packages:
+	$(MAKE) -C packaging deb-arm64
+	$(MAKE) -C packaging repo
+arm64-install-check: arm64-packages
+	$(MAKE) -C packaging install-check-arm64 $(if $(OUT),OUT=$(abspath $(OUT)))
 
 # --- tests/fleet (issue 5): the Ansible collection against 3 lab VMs ---
 # Not in `make check`: tens of minutes of emulated boots.  The suite's
