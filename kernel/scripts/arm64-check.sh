@@ -101,12 +101,17 @@ warnings() {
 		sed -E 's/:[0-9]+:[0-9]+:/:/; s/^.*\/(tree|base|linux-source-6.12)\///' | sort -u
 }
 w1build() { # $1 = apf|base, $2 = tree
-	local side=$1 src=$2 obj=$A/out-$1 want=
-	[ "$side" = base ] || want=CONFIG_KVM_ASYNC_PF=y
+	local side=$1 src=$2 obj=$A/out-$1 want='' t side_targets=''
+	[ "$side" = base ] || want="CONFIG_KVM_ASYNC_PF=y CONFIG_ARM64_KVM_ASYNC_PF_GUEST=y"
+	# Objects of files that the arm64 series adds do not exist in base.
+	for t in $targets; do
+		case $t in *.o) [ -f "$src/${t%.o}.c" ] || continue ;; esac
+		side_targets="$side_targets $t"
+	done
 	mkdir -p "$obj"
 	config "$src" "$obj" "" "$want"
 	# shellcheck disable=SC2086
-	if ! mk "$src" "$obj" -j"$JOBS" W=1 $targets >"$obj/w1.log" 2>&1; then
+	if ! mk "$src" "$obj" -j"$JOBS" W=1 $side_targets >"$obj/w1.log" 2>&1; then
 		tail -40 "$obj/w1.log" >&2
 		die "arm64 W=1 build failed on the $side tree (log: ${obj#"$KDIR"/}/w1.log)"
 	fi
@@ -130,9 +135,11 @@ if [ "${ARM64_LINK:-0}" = 1 ]; then
 	mkdir -p "$obj"
 	mk "$tree" "$obj" -s tinyconfig >/dev/null
 	"$tree"/scripts/config --file "$obj/.config" -e VIRTUALIZATION -e KVM -e MULTIUSER \
-		-e EVENTFD -e FTRACE -e ENABLE_DEFAULT_TRACERS -d WERROR
+		-e EVENTFD -e FTRACE -e ENABLE_DEFAULT_TRACERS -e ARM_PSCI_FW \
+		-e ARM64_KVM_ASYNC_PF_GUEST -d WERROR
 	mk "$tree" "$obj" -s olddefconfig >/dev/null
-	for o in CONFIG_KVM=y CONFIG_KVM_ASYNC_PF=y CONFIG_TRACEPOINTS=y; do
+	for o in CONFIG_KVM=y CONFIG_KVM_ASYNC_PF=y CONFIG_ARM64_KVM_ASYNC_PF_GUEST=y \
+		CONFIG_TRACEPOINTS=y; do
 		grep -qx "$o" "$obj/.config" || die "arm64 link config: $o did not stick"
 	done
 	if ! mk "$tree" "$obj" -j"$JOBS" vmlinux >"$obj/build.log" 2>&1; then
