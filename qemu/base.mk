@@ -27,6 +27,6 @@
 QEMU_DEB_VERSION := 1:10.0.13+ds-0+deb13u1
 QEMU_DEB_PACKAGES := qemu-system-x86 qemu-system-common qemu-system-gui qemu-system-modules-opengl qemu-system-modules-spice qemu-block-extra qemu-utils
 QEMU_VERSION     := 10.0.13
-APF_RELEASE      := 3
+APF_RELEASE      := 4
 SEABIOS_DEB_VERSION := 1.16.3-2~bpo12+1
 SEABIOS_SHA256      := 48390d0a534c66d11789e39518aa219773a9d3677b29fe1af8799dfb563ec713

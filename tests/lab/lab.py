@@ -335,7 +335,7 @@ def l0_qemu():
         return str(ours)
     if ours:
         log(f"WARNING: {ours} is an older build ({first_line([str(ours), '--version'])}), "
-            f"not +apf{qemu_apf_release()} with qemu/patches/0007 and 0008: run make -C qemu build")
+            f"not +apf{LAB_MIN_APF_RELEASE} or later with qemu/patches/0007 and 0008: run make -C qemu build")
     log("WARNING: L0 is Debian's QEMU, without the TCG nested-SVM fixes (qemu/patches/0007, 0008): "
         "expect L1 crashes and L2 resets under load; make -C qemu build")
     return HOST_QEMU
@@ -346,12 +346,17 @@ def qemu_apf_release():
     return int(m.group(1)) if m else 0
 
 
+# The first release of our QEMU with both TCG nested-SVM fixes (0007 came
+# with 2, 0008 with 3).  Later releases change what guests see (machine
+# types, CPU properties), not L0's emulation, so any of them runs L1.
+LAB_MIN_APF_RELEASE = 3
+
+
 def l0_has_fix(qemu):
-    """Is this our QEMU of the current series?  Its --version carries
-    +apf<APF_RELEASE>, bumped with every new patch (0007 came with 2,
-    0008 with 3)."""
-    rel = qemu_apf_release()
-    return rel >= 2 and f"+apf{rel}" in first_line([str(qemu), "--version"])
+    """Is this our QEMU with the TCG fixes?  Its --version carries
+    +apf<N>, N >= LAB_MIN_APF_RELEASE."""
+    m = re.search(r"\+apf(\d+)\b", first_line([str(qemu), "--version"]) or "")
+    return bool(m) and int(m.group(1)) >= LAB_MIN_APF_RELEASE
 
 
 def file_digest(path):

@@ -94,12 +94,22 @@ def test_l0_qemu_prefers_override_then_ours_then_debian(monkeypatch, tmp_path, c
     assert "without the TCG nested-SVM fixes" in capsys.readouterr().err
 
 
-def test_l0_qemu_refuses_a_build_older_than_the_series(monkeypatch, tmp_path, capsys):
-    stale = fake_qemu(tmp_path / "qemu-system-x86_64", 1)
+def test_l0_qemu_refuses_a_build_without_the_tcg_fixes(monkeypatch, tmp_path, capsys):
+    stale = fake_qemu(tmp_path / "qemu-system-x86_64", lab.LAB_MIN_APF_RELEASE - 1)
     monkeypatch.delenv("LAB_L0_QEMU", raising=False)
     monkeypatch.setenv("LAB_APF_QEMU", str(stale))
     assert lab.l0_qemu() == lab.HOST_QEMU
     assert "older build" in capsys.readouterr().err
+
+
+def test_l0_qemu_takes_an_older_release_with_the_tcg_fixes(monkeypatch, tmp_path):
+    """A series release after the fixes (machine types, CPU properties)
+    does not make the built L0 unusable for the lab."""
+    assert lab.qemu_apf_release() >= lab.LAB_MIN_APF_RELEASE
+    fixed = fake_qemu(tmp_path / "qemu-system-x86_64", lab.LAB_MIN_APF_RELEASE)
+    monkeypatch.delenv("LAB_L0_QEMU", raising=False)
+    monkeypatch.setenv("LAB_APF_QEMU", str(fixed))
+    assert lab.l0_qemu() == str(fixed)
 
 
 def test_a_wrapper_digest_follows_the_binary_it_runs(tmp_path):
