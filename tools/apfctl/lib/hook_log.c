@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -24,6 +25,16 @@ int apf_log_open(const char *file, bool system)
 	int fd;
 
 	use_system = system;
+	/* syslog() stamps its lines with localtime_r(), and glibc loads the
+	 * time zone (TZ's file or /etc/localtime: a FILE and malloc'ed rules)
+	 * on the first call.  Load it here, once, right after the deadline is
+	 * armed, rather than at whichever line comes first: a deadline's
+	 * _exit in the middle of a late line then finds no zone half read
+	 * (valgrind saw that as a leak), and a zone file that does not answer
+	 * costs the deadline, as before, and nothing more.  The file's own
+	 * time stamps are UTC and read no zone (apf_iso_time()). */
+	if (system)
+		tzset();
 	if (!file || log_fd >= 0)
 		return 0;
 	fd = apf_open_append_regular(file, 0640, false);	/* never a FIFO's */
