@@ -3,7 +3,9 @@
 (the sampler asks a QMP socket found under --sysroot).  It answers
 qmp_capabilities, query-cpus-fast and query-stats with one vCPU whose
 async_pf_queued rises at exactly `rate` per second of CLOCK_MONOTONIC,
-computed when the reply is written; `delays[n]` seconds are slept before
+computed when the reply is written and kept in `sent` (tests check a
+rate against the values it came from, not against the wall clock);
+`delays[n]` seconds are slept before
 the n-th query-stats (target vm), to play a monitor slow to answer;
 `drip` seconds before the greeting and before every reply, to play one
 that answers each command just within a timeout.
@@ -24,6 +26,7 @@ class FakeQmp:
         self.rate = rate
         self.delays = list(delays)
         self.queries = 0
+        self.sent = []		# async_pf_queued values in replies, in order
         self.async_pf = True	# the accelerator's async-pf property
         self.t0 = time.monotonic()
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -67,10 +70,11 @@ class FakeQmp:
                     time.sleep(self.delays[n])
                 return [{"provider": "kvm", "stats": [
                     {"name": "async_pf_sync", "value": 0}]}]
+            v = self.value()
+            self.sent.append(v)
             return [{"provider": "kvm",
                      "qom-path": "/machine/unattached/device[0]",
-                     "stats": [{"name": "async_pf_queued",
-                                "value": self.value()}]}]
+                     "stats": [{"name": "async_pf_queued", "value": v}]}]
         return None
 
     def _serve(self, conn):

@@ -223,6 +223,93 @@ static void test_log_file_not_opened(void **state)
 	close(p.fd);
 }
 
+/* ---------------------------------------------------------------- clock */
+
+static char self_exe[PATH_MAX];	/* this test binary, for a fresh child */
+
+static void iso_of(int64_t sec, char *want, size_t cap)
+{
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	assert_non_null(gmtime_r(&t, &tm));
+	snprintf(want, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, 123);
+}
+
+/* apf_iso_time() does its own UTC arithmetic: the same text as gmtime_r()
+ * on leap days, century years, before 1970 and far ahead. */
+static void test_iso_time_matches_gmtime(void **state)
+{
+	static const int64_t edges[] = {
+		0, -1, 59, 86399, 86400, -86400, -86401, 951782400 /* 2000-02-29 */,
+		951868800, 4107542400 /* 2100-03-01 */, 4107455999, -2208988800,
+		-2203891200 /* 1900-03-01 */, 1796083200 /* 2026-12-01 */,
+		253402300799 /* 9999-12-31T23:59:59 */, -62135596800 /* 0001-01-01 */,
+	};
+	char got[APF_ISO_TIME_LEN], want[96];	/* room for any int in %04d */
+	struct timespec ts = { .tv_nsec = 123456789 };
+	int64_t s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		ts.tv_sec = (time_t)edges[i];
+		iso_of(edges[i], want, sizeof(want));
+		assert_string_equal(apf_iso_time(got, sizeof(got), &ts, true), want);
+	}
+	/* Every day from 1600 to 2400, at a time of day that moves. */
+	for (s = -11676096000LL; s < 13569465600LL; s += 86400 + 3607) {
+		ts.tv_sec = (time_t)s;
+		iso_of(s, want, sizeof(want));
+		assert_string_equal(apf_iso_time(got, sizeof(got), &ts, true), want);
+	}
+	ts.tv_sec = 951782400 + 3661;
+	assert_string_equal(apf_iso_time(got, sizeof(got), &ts, false),
+			    "2000-02-29T01:01:01Z");
+}
+
+/* ... without ever loading a time zone: glibc's gmtime_r() opens TZ's file
+ * on its first call, and the hook's deadline (_exit from a signal handler)
+ * landing there leaves its FILE allocated.  A child whose TZ names a FIFO
+ * nobody writes would hang in that open; this one must not. */
+static void test_iso_time_loads_no_zone(void **state)
+{
+	char fifo[] = "/tmp/apf-tz-XXXXXX", path[64], tzv[80];
+	int status;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(fifo));
+	snprintf(path, sizeof(path), "%s/zone", fifo);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(tzv, sizeof(tzv), ":%s", path);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		/* A fresh image: no time zone loaded by anything before. */
+		execl(self_exe, self_exe, "--iso-time-child", tzv, (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	unlink(path);
+	rmdir(fifo);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* The child of test_iso_time_loads_no_zone: TZ set before anything runs,
+ * 3 s to produce a time (SIGALRM's default action ends it otherwise). */
+static int iso_time_child(const char *tz)
+{
+	char buf[APF_ISO_TIME_LEN];
+
+	if (setenv("TZ", tz, 1))
+		return 2;
+	alarm(3);
+	apf_iso_time(buf, sizeof(buf), NULL, true);
+	return strlen(buf) == 24 && buf[23] == 'Z' ? 0 : 1;
+}
+
 /* ---------------------------------------------------------------- state */
 
 static void test_names(void **state)
@@ -602,13 +689,15 @@ static void test_watch_hostile_pid_file(void **state)
 	json_object_put(st);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cfg),
 		cmocka_unit_test(test_log_lines),
 		cmocka_unit_test(test_log_file_hostile),
 		cmocka_unit_test(test_log_file_not_opened),
+		cmocka_unit_test(test_iso_time_matches_gmtime),
+		cmocka_unit_test(test_iso_time_loads_no_zone),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_state_write_repairs_utf8),
 		cmocka_unit_test(test_state_round_trip),
@@ -623,5 +712,9 @@ int main(void)
 		cmocka_unit_test(test_watch_hostile_pid_file),
 	};
 
+	if (argc == 3 && !strcmp(argv[1], "--iso-time-child"))
+		return iso_time_child(argv[2]);
+	if (!realpath(argv[0], self_exe))
+		return 2;
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
