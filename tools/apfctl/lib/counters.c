@@ -7,7 +7,8 @@
 
 const char *const apf_host_counter_names[] = {
 	"async_pf_queued", "async_pf_not_present", "async_pf_halted",
-	"async_pf_ready", "async_pf_completed", "async_pf_sync",
+	"async_pf_ready", "async_pf_completed", "async_pf_cancelled",
+	"async_pf_sync",
 };
 const size_t apf_host_counter_count =
 	sizeof(apf_host_counter_names) / sizeof(apf_host_counter_names[0]);

@@ -13,8 +13,9 @@ import pytest
 
 from conftest import APFCTL, WRAPPER, fixture, run, read_u64
 
-SIX = ["async_pf_queued", "async_pf_not_present", "async_pf_halted",
-       "async_pf_ready", "async_pf_completed", "async_pf_sync"]
+SEVEN = ["async_pf_queued", "async_pf_not_present", "async_pf_halted",
+         "async_pf_ready", "async_pf_completed", "async_pf_cancelled",
+         "async_pf_sync"]
 FAST = ["-s", "0.05"]
 
 
@@ -27,12 +28,62 @@ def vm_dirs(tree):
             if d.is_dir() and "-" in d.name}
 
 
-def test_patched_host_text_shows_all_six_counters():
+def test_patched_host_text_shows_all_seven_counters():
     r = run("stats", "-1", *FAST, sysroot=fixture("patched-host"))
     assert r.rc == 0, r.err
-    for name in SIX:
+    for name in SEVEN:
         assert name in r.out
     assert "source: debugfs" in r.out
+
+
+def without_cancelled(tree):
+    """A host of the series before async_pf_cancelled: the other six."""
+    gone = list(kvm_dir(tree).rglob("async_pf_cancelled"))
+    assert gone
+    for f in gone:
+        f.unlink()
+    return tree
+
+
+@pytest.mark.parametrize("mode", [["-j"], ["-j", "-v"], [], ["-c"], ["-l"]])
+def test_kernel_without_cancelled_shows_the_rest(tree_copy, mode):
+    """async_pf_cancelled came later in the host series: a kernel that
+    lacks it has its row left out, like any stat a kernel lacks, not an
+    error, and the other six are read as before."""
+    tree = without_cancelled(tree_copy("patched-host"))
+    r = run("stats", "-1", *mode, *FAST, sysroot=tree)
+    assert r.rc == 0 and r.err == "", r.err
+    assert "async_pf_cancelled" not in r.out
+    if mode[:1] != ["-j"]:
+        for name in SEVEN[:5] + SEVEN[6:]:
+            assert name in r.out
+        return
+    smp = r.json()
+    dirs = vm_dirs(tree)
+    for vm in smp["vms"]:
+        assert vm["source"] == "debugfs"
+        assert "async_pf_cancelled" not in vm["rates"]
+        for name in SEVEN[:5] + SEVEN[6:]:
+            assert vm["counters"][name] == read_u64(dirs[vm["pid"]] / name)
+        for v in vm.get("vcpus", []):
+            assert "async_pf_cancelled" not in v["counters"]
+            assert "async_pf_queued" in v["counters"]
+    assert "async_pf_cancelled" not in smp["total"]["counters"]
+    assert smp["total"]["counters"]["async_pf_queued"] == \
+        read_u64(kvm_dir(tree) / "async_pf_queued")
+
+
+def test_cancelled_keeps_the_books():
+    """queued == completed + cancelled + in flight (never below 0), per
+    vCPU, VM and host, as the kernel keeps them and as apfctl shows them."""
+    smp = run("stats", "-1", "-j", "-v", *FAST, sysroot=fixture("patched-host")).json()
+    rows = [smp["total"]] + smp["vms"] + [v for vm in smp["vms"] for v in vm["vcpus"]]
+    cancelled = 0
+    for row in rows:
+        c = row["counters"]
+        assert c["async_pf_completed"] + c["async_pf_cancelled"] <= c["async_pf_queued"], c
+        cancelled += c["async_pf_cancelled"]
+    assert cancelled > 0       # the fixture has some: the row is not all zeros
 
 
 def test_text_tables_have_kvm_stat_headers():
@@ -56,11 +107,11 @@ def test_patched_host_json_values_match_debugfs():
     assert {vm["pid"] for vm in smp["vms"]} == set(dirs)
     for vm in smp["vms"]:
         assert vm["source"] == "debugfs"
-        for name in SIX:
+        for name in SEVEN:
             assert vm["counters"][name] == read_u64(dirs[vm["pid"]] / name)
             assert vm["rates"][name] == 0.0      # fixture does not move
     assert smp["total"]["source"] == "debugfs"
-    for name in SIX:
+    for name in SEVEN:
         assert smp["total"]["counters"][name] == read_u64(kvm_dir(tree) / name)
 
 
@@ -69,7 +120,7 @@ def test_per_vcpu_rows_sum_to_vm():
     smp = run("stats", "-1", "-j", "-v", *FAST, sysroot=tree).json()
     for vm in smp["vms"]:
         assert len(vm["vcpus"]) >= 1
-        for name in SIX:
+        for name in SEVEN:
             assert sum(v["counters"][name] for v in vm["vcpus"]) == vm["counters"][name]
 
 
@@ -108,7 +159,7 @@ def test_csv_rows_parse():
     scopes = {row["scope"] for row in rows}
     assert scopes == {"vm", "total"}
     names = {row["counter"] for row in rows}
-    assert set(SIX) <= names
+    assert set(SEVEN) <= names
 
 
 def test_skip_zero():
