@@ -111,7 +111,7 @@ qemu-repro-check qemu-drift-test qemu-deb-install-test:
 # --- tests/lab (issue 8): nested KVM under QEMU's emulator, real async PFs ---
 # lab-smoke: Debian's stock 6.12 kernels, scenario a (< 5 min; in check).
 # lab-check: our lab kernels (make -C kernel lab, cached there) and our QEMU
-# (make -C qemu build, incremental: the lab's L0, it carries the TCG fix 0007),
+# (make -C qemu build, incremental: the lab's L0, with the TCG fixes 0007, 0008),
 # scenarios b-f, a table of events, counters and verdicts.  See tests/lab/README.md.
 .PHONY: lab-smoke lab-check
 check: lab-smoke
