@@ -86,6 +86,39 @@ def debs():
     return out
 
 
+def cross_toolchain(arch):
+    """Why a cross build for arch cannot run here ('' when it can)."""
+    # (dpkg-architecture warns on stderr that gcc is not arch's.)
+    gnu = subprocess.run(["dpkg-architecture", f"-a{arch}", "-qDEB_HOST_GNU_TYPE"], env=ENV,
+                         text=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         check=True).stdout.strip()
+    if not shutil.which(f"{gnu}-gcc"):
+        return f"no {gnu}-gcc (make {arch}-deps)"
+    if arch not in sh(["dpkg", "--print-foreign-architectures"]).stdout.split():
+        return f"dpkg does not know {arch} (make {arch}-deps)"
+    return ""
+
+
+@pytest.fixture(scope="session")
+def arm64_debs():
+    """{package name: path} of this version's arm64 .debs: build/debs-arm64
+    (make deb-arm64; `make check` rebuilds it where it exists), else built
+    here into build/arm64-test/debs-arm64, not build/debs-arm64, from which
+    make-repo would start publishing arm64 in the development repository.
+    Skipped without the cross toolchain."""
+    if list((BUILD / "debs-arm64").glob(f"apfctl_{version()}_arm64.deb")):
+        d = BUILD / "debs-arm64"
+    else:
+        why = cross_toolchain("arm64")
+        if why:
+            pytest.skip(why)
+        d = BUILD / "arm64-test/debs-arm64"
+        sh([str(SCRIPTS / "build-deb-cross"), "arm64", str(d)],
+           env=dict(ENV, NO_LINT="1", DEB_BUILD_OPTIONS="nocheck",
+                    APF_DEB_WORK=str(BUILD / "arm64-test/work")))
+    return {f.name.split("_")[0]: f for f in sorted(d.glob(f"*_{version()}_arm64.deb"))}
+
+
 @pytest.fixture(scope="session")
 def rpms():
     """{package name: path} of the built .rpm files (build/rpms)."""
@@ -143,6 +176,18 @@ class NextBuild:
         if not list(self.rpm_dir.glob("*.rpm")):
             sh([str(self.tree / "packaging/scripts/build-rpm"), str(self.rpm_dir)], env=self.env)
         return self.rpm_dir
+
+    def build_debs_cross(self, arch):
+        """N+1's packages for arch (build-deb-cross) in a directory
+        debs-ARCH, as make-repo expects them; skipped without the cross
+        toolchain."""
+        d = self.work / f"debs-{arch}"
+        if not list(d.glob("*.deb")):
+            why = cross_toolchain(arch)
+            if why:
+                pytest.skip(why)
+            sh([str(self.tree / "packaging/scripts/build-deb-cross"), arch, str(d)], env=self.env)
+        return d
 
 
 @pytest.fixture(scope="session")
