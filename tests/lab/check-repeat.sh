@@ -5,7 +5,9 @@
 # scenario JSON, load before, wall time, exit status) plus summary.json with
 # the L1 crashes and hangs per scenario, so "N times in a row without an L1
 # crash" is a committed, checkable result (issue 22).  Stops at the first
-# failed run: "in a row" means the streak ends there.
+# failed run: "in a row" means the streak ends there; commit the directory
+# of a broken streak too (a new streak takes a new OUT), or the record
+# only shows the streaks that held.
 set -euo pipefail
 n=${1:?usage: check-repeat.sh N OUTDIR}
 out=${2:?usage: check-repeat.sh N OUTDIR}
@@ -17,10 +19,11 @@ if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
 	exit 2
 fi
 mkdir -p "$out"
-commit=$(git -C "$top" rev-parse --short HEAD)
-dirty=$(git -C "$top" status --porcelain --untracked-files=no | wc -l)
 for i in $(seq 1 "$n"); do
-	rm -f "$here/build/results/"*.json
+	rm -rf "$here/build/results/"*.json "$here/build/results/crashes"
+	commit=$(git -C "$top" rev-parse --short HEAD)
+	# What lab-check builds from: the lab, kernels, QEMU, apfctl in L2.
+	dirty=$(git -C "$top" status --porcelain --untracked-files=no -- tests/lab kernel qemu tools Makefile | wc -l)
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	t0=$(date +%s)
@@ -29,6 +32,7 @@ for i in $(seq 1 "$n"); do
 	wall=$(( $(date +%s) - t0 ))
 	mkdir -p "$out/run$i"
 	cp "$here/build/results/"*.json "$out/run$i/" 2>/dev/null || true
+	[ ! -d "$here/build/results/crashes" ] || cp -r "$here/build/results/crashes" "$out/run$i/"
 	printf '{"run": %d, "start": "%s", "commit": "%s", "dirty_files": %d, "load_before": "%s", "wall_s": %d, "rc": %d}\n' \
 		"$i" "$start" "$commit" "$dirty" "$load" "$wall" "$rc" >>"$out/runs.jsonl"
 	echo "check-repeat: run $i of $n: rc $rc in ${wall}s (load before $load)"

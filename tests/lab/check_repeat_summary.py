@@ -2,11 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """summary.json of a check-repeat directory: per run and per scenario, the
 verdict, attempts and L1 crashes/hangs, from the scenario JSON lab.py wrote.
-Exit 0 only when all N runs passed with no L1 crash or hang (issue 22,
-acceptance 2); 1 otherwise, with the reason on stderr."""
+Exit 0 only when all N runs ran the same full set of scenarios, each
+passed in at least one attempt, with no L1 crash or hang (issue 22,
+acceptance 2); 1 otherwise, with the reasons.  Per scenario, the totals
+over the runs: attempts, crashes and hangs, and the rate with its exact
+95% interval (the lab's flake rate per scenario)."""
 import json
 import sys
 from pathlib import Path
+
+from stresslab import clopper_pearson
+
+# make lab-check's scenarios (lab.py check): a run without one of them
+# did not check what the streak claims.
+CHECK_SCENARIOS = ("b", "c", "d", "e", "f")
 
 
 def summarize(out, want):
@@ -26,13 +35,35 @@ def summarize(out, want):
     problems = []
     if len(runs) < want:
         problems.append(f"{len(runs)} of {want} runs made")
-    problems += [f"run {r['run']}: rc {r['rc']}" for r in per_run if r["rc"]]
-    problems += [f"run {r['run']}: no scenario results" for r in per_run if not r["scenarios"]]
+    for r in per_run:
+        if r["rc"]:
+            problems.append(f"run {r['run']}: rc {r['rc']}")
+        missing = [k for k in CHECK_SCENARIOS if k not in r["scenarios"]]
+        if missing:
+            problems.append(f"run {r['run']}: no result for scenario(s) {' '.join(missing)}")
+        for k, sc in sorted(r["scenarios"].items()):
+            if sc["verdict"] != "pass" or not sc["attempts"]:
+                problems.append(f"run {r['run']}: scenario {k}: {sc['verdict']} "
+                                f"in {sc['attempts']} attempt(s)")
     if crashes:
         problems.append(f"{crashes} L1 crash(es) or hang(s)")
     return {"runs_wanted": want, "runs": len(runs), "l1_crashes_or_hangs": crashes,
-            "scenarios_per_run": sorted({k for r in per_run for k in r["scenarios"]}),
+            "scenarios": per_scenario(per_run),
             "ok": not problems, "problems": problems, "per_run": per_run}
+
+
+def per_scenario(per_run):
+    """Attempts (L1 boots) and crashes or hangs per scenario over all runs,
+    with the exact 95% interval of the rate."""
+    out = {}
+    for k in sorted({k for r in per_run for k in r["scenarios"]}):
+        scs = [r["scenarios"][k] for r in per_run if k in r["scenarios"]]
+        boots = sum(sc["attempts"] for sc in scs)
+        bad = sum(sc["l1_crashes"] + sc["l1_hangs"] for sc in scs)
+        lo, hi = clopper_pearson(bad, boots) if boots else (None, None)
+        out[k] = {"runs": len(scs), "l1_boots": boots, "l1_crashes_or_hangs": bad,
+                  "rate": round(bad / boots, 4) if boots else None, "rate_ci95": [lo, hi]}
+    return out
 
 
 def main():

@@ -321,24 +321,51 @@ def find_our_qemu():
     return p if p.is_file() and os.access(p, os.X_OK) else None
 
 
-def l0_qemu():
-    """The emulator that runs L1: LAB_L0_QEMU if set (e.g. a build with
-    tests/lab/diag), else the APF Suite QEMU, whose series carries the fix
-    for the emulator's nested-SVM corruption (qemu/patches/0007: other
-    vCPUs clobbered CPU 0's GIF and NPT flags; Debian's QEMU crashes L1 and
-    L2 within minutes under the swap load), else Debian's, with a warning."""
+# Commands whose verdicts an unfixed L0 would spoil (its crashes look like
+# ours): they refuse one unless LAB_ALLOW_UNFIXED_L0=1.  smoke (one short
+# boot, also in make check, where QEMU is not built) only warns.
+STRICT_L0_CMDS = ("check", "run", "bench", "bench-smoke", "stress", "selftest")
+EXIT_UNFIXED_L0 = 8
+
+
+def l0_qemu(strict=False):
+    """The emulator that runs L1: LAB_L0_QEMU if set (an explicit choice:
+    a diagnostic build, or Debian's to measure the crash rate before the
+    fix), else the APF Suite QEMU, whose series carries the fixes for the
+    emulator's nested-SVM corruption (qemu/patches/0007: other vCPUs
+    clobbered CPU 0's GIF and NPT flags; 0008: VMRUN's injected interrupt
+    delivered twice; Debian's QEMU crashes L1 and L2 within minutes under
+    the swap load).  Without it: refused when strict (exit 8) unless
+    LAB_ALLOW_UNFIXED_L0=1, else Debian's, with a warning."""
     env = os.environ.get("LAB_L0_QEMU")
     if env:
+        if not l0_has_fix(env):
+            log(f"note: LAB_L0_QEMU={env} is not our QEMU +apf{LAB_MIN_APF_RELEASE} or later; "
+                "its results are recorded with its version")
         return env
     ours = find_our_qemu()
     if ours and l0_has_fix(ours):
         return str(ours)
     if ours:
-        log(f"WARNING: {ours} is an older build ({first_line([str(ours), '--version'])}), "
-            f"not +apf{LAB_MIN_APF_RELEASE} or later with qemu/patches/0007 and 0008: run make -C qemu build")
+        why = (f"{ours} is an older build ({first_line([str(ours), '--version'])}), "
+               f"not +apf{LAB_MIN_APF_RELEASE} or later with qemu/patches/0007 and 0008")
+    else:
+        why = "no APF Suite QEMU (qemu/build/x86_64/qemu-system-x86_64)"
+    if strict and os.environ.get("LAB_ALLOW_UNFIXED_L0") != "1":
+        die(f"{why}: Debian's QEMU as L0 lacks the TCG nested-SVM fixes and crashes L1 under "
+            "load; run make -C qemu build (make lab-check does), or set LAB_L0_QEMU, or "
+            "LAB_ALLOW_UNFIXED_L0=1 to go on with Debian's (recorded)", EXIT_UNFIXED_L0)
+    log(f"WARNING: {why}")
     log("WARNING: L0 is Debian's QEMU, without the TCG nested-SVM fixes (qemu/patches/0007, 0008): "
         "expect L1 crashes and L2 resets under load; make -C qemu build")
     return HOST_QEMU
+
+
+def l0_facts():
+    """What a result records of L0: path, version, sha256, and whether it
+    carries the TCG fixes."""
+    return {"path": L0_QEMU, "version": first_line([L0_QEMU, "--version"]),
+            "sha256": file_digest(L0_QEMU), "has_tcg_fixes": l0_has_fix(L0_QEMU)}
 
 
 def qemu_apf_release():
@@ -901,6 +928,16 @@ def relevant_log(serial, att, n=60):
     return lines[-n:]
 
 
+def save_excerpt(crashes, stem, att, lines):
+    """The serial excerpt of a crashed, hung or failed attempt, beside the
+    results (build/results/crashes/), so a recorder (check-repeat) keeps
+    it: build/runs is pruned and never committed."""
+    crashes.mkdir(parents=True, exist_ok=True)
+    path = crashes / f"{stem}.txt"
+    path.write_text(f"{att.outcome}: {att.reason}\n" + "\n".join(lines) + "\n")
+    return path
+
+
 def run_scenario(name, imgs, args, progress):
     scn = dict(SCENARIOS[name], name=name)
     params = dict(DEFAULT_PARAMS, **scn.get("params", {}))
@@ -910,7 +947,7 @@ def run_scenario(name, imgs, args, progress):
         "kind": imgs["kernels"]["kind"], "version": imgs["kernels"]["version"],
         "l1": str(imgs["kernels"]["l1"]), "l2": str(imgs["kernels"]["l2"])},
         "host_qemu": HOST_QEMU, "our_qemu": str(imgs["our_qemu"]) if imgs["our_qemu"] else None,
-        "params": params, "attempts": [], "flakes": 0}
+        "l0": l0_facts(), "params": params, "attempts": [], "flakes": 0}
     out = BUILD / "results" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     if scn.get("kernels") and scn["kernels"] != imgs["kernels"]["kind"]:
@@ -954,8 +991,11 @@ def run_scenario(name, imgs, args, progress):
             result["flakes"] += 1
         progress(f"scenario {name} attempt {n}: {att.outcome.upper()}: {att.reason}")
         progress(f"  serial log: {adir / 'serial.log'}; relevant part:")
-        for line in relevant_log(adir / "serial.log", att):
+        excerpt = relevant_log(adir / "serial.log", att)
+        for line in excerpt:
             progress("  | " + line[:200])
+        rec["excerpt"] = str(save_excerpt(out.parent / "crashes", f"{name}-{stamp}-attempt{n}",
+                                          att, excerpt))
         if att.outcome == "error":
             result.update(verdict="fail", reason=att.reason)
             break
@@ -1302,8 +1342,11 @@ def run_bench(c, iops, imgs, art, args, root, progress, source=None):
             break
         progress(f"bench {label} attempt {n}: {outcome.upper()}: {reason}")
         progress(f"  serial log: {adir / 'serial.log'}; relevant part:")
-        for line in relevant_log(adir / "serial.log", att):
+        excerpt = relevant_log(adir / "serial.log", att)
+        for line in excerpt:
             progress("  | " + line[:200])
+        rec["excerpt"] = str(save_excerpt(out.parent / "crashes", f"{name}-{stamp}-attempt{n}",
+                                          att, excerpt))
         if outcome == "error":
             break
     rec["wall_s"] = round(time.monotonic() - t0, 1)
@@ -1748,7 +1791,7 @@ def main():
     args = ap.parse_args()
     VERBOSE = args.verbose
     if args.cmd not in ("build", "table", "bench-table"):
-        L0_QEMU = l0_qemu()
+        L0_QEMU = l0_qemu(strict=args.cmd in STRICT_L0_CMDS)
         log(f"L0: {L0_QEMU} ({first_line([L0_QEMU, '--version'])})")
     os.environ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin:" + os.environ.get("PATH", "")
     atexit.register(cleanup)

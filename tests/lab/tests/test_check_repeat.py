@@ -10,15 +10,15 @@ sys.path.insert(0, str(LAB))
 import check_repeat_summary as crs  # noqa: E402
 
 
-def write_run(out, i, rc=0, outcomes=("pass",)):
+def write_run(out, i, rc=0, outcomes=("pass",), scenarios="bcdef", verdict="pass"):
     with open(out / "runs.jsonl", "a") as f:
         f.write(json.dumps({"run": i, "rc": rc, "wall_s": 600, "load_before": "0.1 0.2 0.3"}) + "\n")
     d = out / f"run{i}"
     d.mkdir()
-    for scen in "bcdef":
+    for scen in scenarios:
         atts = [{"n": k + 1, "outcome": o} for k, o in enumerate(outcomes)]
         (d / f"{scen}.json").write_text(json.dumps(
-            {"scenario": scen, "verdict": "pass", "attempts": atts, "wall_s": 100}))
+            {"scenario": scen, "verdict": verdict, "attempts": atts, "wall_s": 100}))
 
 
 def test_clean_streak(tmp_path):
@@ -26,7 +26,10 @@ def test_clean_streak(tmp_path):
         write_run(tmp_path, i)
     s = crs.summarize(tmp_path, 5)
     assert s["ok"] and s["l1_crashes_or_hangs"] == 0 and s["runs"] == 5
-    assert s["scenarios_per_run"] == list("bcdef")
+    assert sorted(s["scenarios"]) == list("bcdef")
+    b = s["scenarios"]["b"]
+    assert (b["runs"], b["l1_boots"], b["l1_crashes_or_hangs"], b["rate"]) == (5, 5, 0, 0.0)
+    assert b["rate_ci95"][0] == 0.0 and 0.52 < b["rate_ci95"][1] < 0.53   # 0 of 5
 
 
 def test_retried_crash_counts(tmp_path):
@@ -36,6 +39,7 @@ def test_retried_crash_counts(tmp_path):
     assert not s["ok"]
     assert s["l1_crashes_or_hangs"] == 5  # one per scenario
     assert s["per_run"][1]["scenarios"]["b"]["attempts"] == 2
+    assert s["scenarios"]["c"]["l1_boots"] == 3 and s["scenarios"]["c"]["rate"] == 0.3333
 
 
 def test_failed_or_short_streak(tmp_path):
@@ -51,4 +55,15 @@ def test_run_without_results(tmp_path):
         f.write(json.dumps({"run": 1, "rc": 0}) + "\n")
     (tmp_path / "run1").mkdir()
     s = crs.summarize(tmp_path, 1)
-    assert not s["ok"] and s["problems"] == ["run 1: no scenario results"]
+    assert not s["ok"] and s["problems"] == ["run 1: no result for scenario(s) b c d e f"]
+
+
+def test_skipped_or_missing_scenario_fails(tmp_path):
+    """A scenario skipped (no APF QEMU) or absent did not check anything."""
+    write_run(tmp_path, 1, outcomes=(), verdict="skip")
+    write_run(tmp_path, 2, scenarios="bcde")
+    s = crs.summarize(tmp_path, 2)
+    assert not s["ok"]
+    assert "run 1: scenario f: skip in 0 attempt(s)" in s["problems"]
+    assert "run 2: no result for scenario(s) f" in s["problems"]
+    assert s["l1_crashes_or_hangs"] == 0

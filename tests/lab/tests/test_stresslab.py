@@ -94,12 +94,39 @@ def test_l0_qemu_prefers_override_then_ours_then_debian(monkeypatch, tmp_path, c
     assert "without the TCG nested-SVM fixes" in capsys.readouterr().err
 
 
-def test_l0_qemu_refuses_a_build_without_the_tcg_fixes(monkeypatch, tmp_path, capsys):
+def test_l0_qemu_falls_back_to_debian_when_not_strict(monkeypatch, tmp_path, capsys):
+    """smoke (also in make check, where QEMU is not built) only warns."""
     stale = fake_qemu(tmp_path / "qemu-system-x86_64", lab.LAB_MIN_APF_RELEASE - 1)
     monkeypatch.delenv("LAB_L0_QEMU", raising=False)
     monkeypatch.setenv("LAB_APF_QEMU", str(stale))
     assert lab.l0_qemu() == lab.HOST_QEMU
     assert "older build" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("release", [None, lab.LAB_MIN_APF_RELEASE - 1])
+def test_l0_qemu_strict_refuses_an_l0_without_the_tcg_fixes(monkeypatch, tmp_path, capsys, release):
+    """check, bench, stress: a missing or stale build is refused (exit 8),
+    not silently replaced by Debian's QEMU; LAB_ALLOW_UNFIXED_L0=1 goes on."""
+    path = tmp_path / "qemu-system-x86_64"
+    if release is not None:
+        fake_qemu(path, release)
+    monkeypatch.delenv("LAB_L0_QEMU", raising=False)
+    monkeypatch.delenv("LAB_ALLOW_UNFIXED_L0", raising=False)
+    monkeypatch.setenv("LAB_APF_QEMU", str(path))
+    with pytest.raises(SystemExit) as e:
+        lab.l0_qemu(strict=True)
+    assert e.value.code == lab.EXIT_UNFIXED_L0 == 8
+    assert "lacks the TCG nested-SVM fixes" in capsys.readouterr().err
+    monkeypatch.setenv("LAB_ALLOW_UNFIXED_L0", "1")
+    assert lab.l0_qemu(strict=True) == lab.HOST_QEMU
+
+
+def test_l0_qemu_strict_takes_an_explicit_override(monkeypatch, tmp_path, capsys):
+    """LAB_L0_QEMU is the operator's choice (Debian's, for the before set):
+    taken, with a note when it lacks the fixes."""
+    monkeypatch.setenv("LAB_L0_QEMU", str(tmp_path / "debian-qemu"))
+    assert lab.l0_qemu(strict=True) == str(tmp_path / "debian-qemu")
+    assert "not our QEMU" in capsys.readouterr().err
 
 
 def test_l0_qemu_takes_an_older_release_with_the_tcg_fixes(monkeypatch, tmp_path):
@@ -164,3 +191,20 @@ def test_l0_stderr_goes_after_the_console_without_svmdbg(tmp_path):
     lab.append_l0_stderr(serial, err)
     assert serial.read_text().splitlines()[-2:] == [
         "--- L0 stderr ---", "qemu-system-x86_64: terminating on signal 15"]
+
+
+def test_l0_facts_name_the_emulator(monkeypatch, tmp_path):
+    """Each scenario's JSON says which L0 ran it (check-repeat shows it)."""
+    ours = fake_qemu(tmp_path / "qemu-system-x86_64", lab.LAB_MIN_APF_RELEASE)
+    monkeypatch.setattr(lab, "L0_QEMU", str(ours))
+    f = lab.l0_facts()
+    assert f["path"] == str(ours) and f["has_tcg_fixes"] is True
+    assert f"+apf{lab.LAB_MIN_APF_RELEASE}" in f["version"]
+    assert f["sha256"] == lab.file_digest(ours) and len(f["sha256"]) == 64
+
+
+def test_save_excerpt_keeps_the_crash_beside_the_results(tmp_path):
+    att = SimpleNamespace(outcome="crash", reason="BUG: TASK stack guard page was hit")
+    p = lab.save_excerpt(tmp_path / "crashes", "b-20261204-attempt1", att, ["a", "b"])
+    assert p == tmp_path / "crashes" / "b-20261204-attempt1.txt"
+    assert p.read_text() == "crash: BUG: TASK stack guard page was hit\na\nb\n"
