@@ -1557,7 +1557,19 @@ def cmd_stress(args):
     progress(f"stress {args.label}: {summ['trials_failed']} of {summ['trials']} trials failed "
              f"(L1 or an L2; 95% CI {summ['failed_rate_ci95']}), L1 crashed or hung in "
              f"{summ['crash'] + summ['hang']}; {out}")
-    return 0 if summ["error"] == 0 else 1
+    return stress_exit(summ, args.max_failed)
+
+
+def stress_exit(summ, max_failed=None):
+    """1 when the lab itself failed (an error trial), or, with --max-failed
+    (stress-smoke, a regression test of the TCG fixes), when more trials
+    failed than allowed; else 0: a measurement's crashes are its result."""
+    if summ["error"]:
+        return 1
+    if max_failed is not None and summ["trials_failed"] > max_failed:
+        log(f"error: {summ['trials_failed']} trial(s) failed, --max-failed {max_failed}")
+        return 1
+    return 0
 
 
 # ------------------------------------------------------------ selftest --
@@ -1773,6 +1785,9 @@ def main():
     sp.add_argument("--kernels", choices=("stock", "ours"), default="ours")
     sp.add_argument("--label", default="l0", help="names the results directory")
     sp.add_argument("--out", help="results directory (default tests/lab/results/<date>-stress-LABEL)")
+    sp.add_argument("--max-failed", type=int, default=None,
+                    help="exit 1 when more trials failed (a regression test); default: "
+                         "crashes are the measurement, exit 0")
     sp.add_argument("--resume", action="store_true",
                     help="add trials to those already in --out (same configuration); "
                          "the summary covers them all")

@@ -208,3 +208,13 @@ def test_save_excerpt_keeps_the_crash_beside_the_results(tmp_path):
     p = lab.save_excerpt(tmp_path / "crashes", "b-20261204-attempt1", att, ["a", "b"])
     assert p == tmp_path / "crashes" / "b-20261204-attempt1.txt"
     assert p.read_text() == "crash: BUG: TASK stack guard page was hit\na\nb\n"
+
+
+@pytest.mark.parametrize("failed,error,max_failed,rc", [
+    (5, 0, None, 0),     # a measurement: its crashes are the result
+    (0, 0, 0, 0),        # stress-smoke, clean
+    (1, 0, 0, 1),        # stress-smoke, one trial failed
+    (0, 1, None, 1),     # the lab itself failed
+])
+def test_stress_exit(failed, error, max_failed, rc):
+    assert lab.stress_exit({"trials_failed": failed, "error": error}, max_failed) == rc
