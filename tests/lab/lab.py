@@ -1532,12 +1532,15 @@ def cmd_stress(args):
     for i in range(first, first + args.trials):
         adir = BUILD / "runs" / f"{stamp}-stress" / f"trial{i}"
         att = Attempt(scn, i, adir)
+        start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        load = [round(x, 2) for x in os.getloadavg()]
         rdir = boot_l1(att, imgs, scn, params, progress, cfg_maker=maker)
         serial = adir / "serial.log"
         errlog = adir / "l0-stderr.log"
         err = errlog.read_text(errors="replace") if errlog.exists() else ""
         lx = rdir / "labexit.txt"
         rec = stresslab.trial_record(i, att, err, lx.read_text() if lx.exists() else "")
+        rec.update(start=start, load_before=load)   # the rate may depend on L0's load
         if att.outcome != "ok" or rec["svmdbg"] or stresslab.failed(rec):
             lines = relevant_log(serial, att, n=120)
             lines += l2_failure_tails(rdir)
