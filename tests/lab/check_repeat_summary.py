@@ -60,10 +60,16 @@ def per_scenario(per_run):
         scs = [r["scenarios"][k] for r in per_run if k in r["scenarios"]]
         boots = sum(sc["attempts"] for sc in scs)
         bad = sum(sc["l1_crashes"] + sc["l1_hangs"] for sc in scs)
-        lo, hi = clopper_pearson(bad, boots) if boots else (None, None)
-        out[k] = {"runs": len(scs), "l1_boots": boots, "l1_crashes_or_hangs": bad,
-                  "rate": round(bad / boots, 4) if boots else None, "rate_ci95": [lo, hi]}
+        out[k] = dict(runs=len(scs), **rate(bad, boots))
+    out["all"] = dict(runs=len(per_run), **rate(sum(v["l1_crashes_or_hangs"] for v in out.values()),
+                                               sum(v["l1_boots"] for v in out.values())))
     return out
+
+
+def rate(bad, boots):
+    ci = [round(x, 4) for x in clopper_pearson(bad, boots)] if boots else [None, None]
+    return {"l1_boots": boots, "l1_crashes_or_hangs": bad,
+            "rate": round(bad / boots, 4) if boots else None, "rate_ci95": ci}
 
 
 def main():

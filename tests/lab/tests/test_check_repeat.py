@@ -26,10 +26,11 @@ def test_clean_streak(tmp_path):
         write_run(tmp_path, i)
     s = crs.summarize(tmp_path, 5)
     assert s["ok"] and s["l1_crashes_or_hangs"] == 0 and s["runs"] == 5
-    assert sorted(s["scenarios"]) == list("bcdef")
+    assert sorted(s["scenarios"]) == ["all"] + list("bcdef")
+    assert s["scenarios"]["all"]["l1_boots"] == 25 and s["scenarios"]["all"]["rate_ci95"] == [0.0, 0.1372]
     b = s["scenarios"]["b"]
     assert (b["runs"], b["l1_boots"], b["l1_crashes_or_hangs"], b["rate"]) == (5, 5, 0, 0.0)
-    assert b["rate_ci95"][0] == 0.0 and 0.52 < b["rate_ci95"][1] < 0.53   # 0 of 5
+    assert b["rate_ci95"] == [0.0, 0.5218]   # 0 of 5
 
 
 def test_retried_crash_counts(tmp_path):
