@@ -46,8 +46,10 @@ if [ -f "$stamp" ]; then
 		fi
 	done
 fi
-# qom-test: the qtest `make test` runs, next to the functional test.
-if ! ninja -C "$obj" -j"$JOBS" qemu-system-x86_64 tests/qtest/qom-test >"$obj/ninja.log" 2>&1; then
+# qom-test and async-pf-test: the qtests `make test` runs, next to the
+# functional test.
+if ! ninja -C "$obj" -j"$JOBS" qemu-system-x86_64 tests/qtest/qom-test \
+	tests/qtest/async-pf-test >"$obj/ninja.log" 2>&1; then
 	grep -E -B2 -A8 'error' "$obj/ninja.log" | head -80 >&2
 	die "build failed (log: ${obj#"$QDIR"/}/ninja.log)"
 fi

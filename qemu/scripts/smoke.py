@@ -4,9 +4,10 @@
 
 Usage: smoke.py QEMU_BINARY
 Needs QEMU's python/ directory on PYTHONPATH (qemu.machine, qemu.qmp).
-Prints the version, the accelerator in QOM, qom-get/qom-set of async-pf,
-"info async-pf", and what -accel kvm,async-pf=off does; exits non-zero if
-something does not behave as documented.
+Prints the version, the accelerator in QOM, QMP query-async-pf and
+set-async-pf, qom-get/qom-set of async-pf, "info async-pf", and what
+-accel kvm,async-pf=off does; exits non-zero if something does not behave
+as documented.
 """
 
 import fcntl
@@ -51,6 +52,18 @@ def main():
               m.cmd('qom-get', path=ACCEL, property='type'))
         print('qom-get /machine/accel async-pf ->',
               m.cmd('qom-get', path=ACCEL, property='async-pf'))
+        info = m.cmd('query-async-pf')
+        print('query-async-pf ->', info)
+        ok &= info['enabled'] and info['switchable'] == cap
+        try:
+            m.cmd('set-async-pf', enabled=False)
+            print('set-async-pf false -> ok, now',
+                  m.cmd('query-async-pf')['enabled'])
+            m.cmd('set-async-pf', enabled=True)
+            ok &= cap
+        except QMPError as e:
+            print(f'set-async-pf false -> error: {e}')
+            ok &= not cap
         try:
             m.cmd('qom-set', path=ACCEL, property='async-pf', value=False)
             print('qom-set async-pf false -> ok, now',
