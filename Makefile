@@ -19,7 +19,7 @@ help:
 	@echo "make install   install into DESTDIR/PREFIX"
 	@echo "make bench-apfctl  apfctl's own benchmark (bench/results/; BASELINE=REV compares)"
 	@echo "make rebase    move the kernel and QEMU bases to Debian's newest (see README)"
-	@echo "make arm64-packages / arm64-install-check  arm64 .debs in the repository, installed in an arm64 root (README)"
+	@echo "make arm64-packages / arm64-install-check  arm64 .debs and aarch64 RPMs in the repositories; the .debs installed in an arm64 root (README)"
 
 # Debian packages for building and testing (idempotent).
 deps:
@@ -137,7 +137,8 @@ packaging-check packaging-clean:
 # --- arm64 packages (issue 20): apfctl, hooks, meta packages for arm64 ---
 # arm64-deps: the foreign architecture, cross gcc, arm64 -dev packages,
 # qemu-user-static (root).  arm64-packages: cross-built .debs
-# (packaging/build/debs-arm64), then make repo publishes amd64 and arm64.
+# (packaging/build/debs-arm64) and aarch64 RPMs (packaging/build/rpms-aarch64),
+# then make repo publishes amd64 and arm64 (apt), x86_64 and aarch64 (yum).
 # arm64-install-check: apt-get install apf-host and apf-guest from that
 # repository in an arm64 bookworm root under qemu-user (root; ~10 min the
 # first time, ~5 min with the root cached); OUT=DIR keeps the transcript
@@ -147,6 +148,7 @@ arm64-deps:
 	APF_CROSS_ARCHES=arm64 scripts/install-deps
 arm64-packages:
 	$(MAKE) -C packaging deb-arm64
+	$(MAKE) -C packaging rpm-aarch64
 	$(MAKE) -C packaging repo
 arm64-install-check: arm64-packages
 	$(MAKE) -C packaging install-check-arm64 $(if $(OUT),OUT=$(abspath $(OUT)))

@@ -22,7 +22,8 @@ STATE = WORK / "state"
 def make_repo(debs_dir, cross_dirs, *args, check=True):
     env = dict(ENV, APF_REPO_STATE=str(STATE), APF_DEBS=str(debs_dir),
                APF_RPMS=str(RPMS), APF_EXTRA_PKG_DIRS=str(WORK / "none"),
-               APF_CROSS_DEBS=" ".join(str(d) for d in cross_dirs) or str(WORK / "none"))
+               APF_CROSS_DEBS=" ".join(str(d) for d in cross_dirs) or str(WORK / "none"),
+               APF_CROSS_RPMS=str(WORK / "none"))
     for k in ("APF_REPO_RELEASE", "APF_REPO_ARCHES"):
         env.pop(k, None)
     return sh([str(SCRIPTS / "make-repo"), *args, str(REPO)], env=env, check=check)

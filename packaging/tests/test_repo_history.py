@@ -22,10 +22,11 @@ SRC = ("Types: deb\nURIs: file:/srv/apf-repo/apt\nSuites: bookworm\nComponents: 
 
 
 def make_repo(debs_dir, rpms_dir, *args, check=True):
-    # amd64 only (not build/debs-arm64: test_repo_arches).
+    # amd64 only (not build/debs-arm64, build/rpms-aarch64: test_repo_arches,
+    # test_rpm_cross).
     env = dict(ENV, APF_REPO_STATE=str(STATE), APF_DEBS=str(debs_dir),
                APF_RPMS=str(rpms_dir), APF_EXTRA_PKG_DIRS=str(WORK / "no-extra"),
-               APF_CROSS_DEBS=str(WORK / "no-extra"))
+               APF_CROSS_DEBS=str(WORK / "no-extra"), APF_CROSS_RPMS=str(WORK / "no-extra"))
     env.pop("APF_REPO_RELEASE", None)
     return sh([str(SCRIPTS / "make-repo"), *args, str(REPO)], env=env, check=check)
 

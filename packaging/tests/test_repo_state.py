@@ -24,7 +24,8 @@ def make_repo(*args, debs=DEBS, rpms=RPMS, check=True, **env_vars):
     env = {k: v for k, v in ENV.items() if k not in VARS}
     env.update(APF_DEBS=str(debs), APF_RPMS=str(rpms),
                APF_EXTRA_PKG_DIRS=str(WORK / "no-extra"),
-               APF_CROSS_DEBS=str(WORK / "no-extra"))
+               APF_CROSS_DEBS=str(WORK / "no-extra"),
+               APF_CROSS_RPMS=str(WORK / "no-extra"))
     env.update({k: str(v) for k, v in env_vars.items()})
     return sh([str(SCRIPTS / "make-repo"), *map(str, args)], env=env, check=check)
 

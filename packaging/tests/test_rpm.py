@@ -83,11 +83,12 @@ def test_requires_provides(rpms):
     # kernel-<uname -r>), named as kernel/scripts/pkg.sh names it.
     assert kernel_names("host")["rpm_provides"] in host, host
     assert f"qemu-system-x86-apf >= 2:{pin('qemu/base.mk', 'QEMU_VERSION')}" in host, host
-    assert f"apfctl = {v}" in host and f"apf-libvirt-hooks = {v}" in host
+    assert f"apfctl(x86-64) = {v}" in host and f"apf-libvirt-hooks = {v}" in host
     guest = qlist(rpms["apf-guest"], "-R")
-    assert kernel_names("guest")["rpm_provides"] in guest and f"apfctl = {v}" in guest
+    assert kernel_names("guest")["rpm_provides"] in guest and f"apfctl(x86-64) = {v}" in guest
+    # The metapackages are per architecture (x86_64, aarch64: test_rpm_cross).
     for name in MAIN:
-        assert q(rpms[name], "%{ARCH}") == ("x86_64" if name == "apfctl" else "noarch")
+        assert q(rpms[name], "%{ARCH}") == ("noarch" if name == "apf-libvirt-hooks" else "x86_64")
 
 
 def test_scriptlets(rpms):
