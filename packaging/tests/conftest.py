@@ -99,23 +99,29 @@ def cross_toolchain(arch):
     return ""
 
 
+def cross_built(built, marker, why, test_dir, cmd, env):
+    """The directory of this version's cross-built packages: `built` when
+    it holds `marker` (`make check` rebuilds it where it exists), else built
+    here into `test_dir`, not `built`, from which make-repo would start
+    publishing that architecture in the development repository.  Skipped
+    with why() when the cross toolchain is missing."""
+    if list(built.glob(marker)):
+        return built
+    reason = why()
+    if reason:
+        pytest.skip(reason)
+    sh(cmd + [str(test_dir)], env=env)
+    return test_dir
+
+
 @pytest.fixture(scope="session")
 def arm64_debs():
-    """{package name: path} of this version's arm64 .debs: build/debs-arm64
-    (make deb-arm64; `make check` rebuilds it where it exists), else built
-    here into build/arm64-test/debs-arm64, not build/debs-arm64, from which
-    make-repo would start publishing arm64 in the development repository.
-    Skipped without the cross toolchain."""
-    if list((BUILD / "debs-arm64").glob(f"apfctl_{version()}_arm64.deb")):
-        d = BUILD / "debs-arm64"
-    else:
-        why = cross_toolchain("arm64")
-        if why:
-            pytest.skip(why)
-        d = BUILD / "arm64-test/debs-arm64"
-        sh([str(SCRIPTS / "build-deb-cross"), "arm64", str(d)],
-           env=dict(ENV, NO_LINT="1", DEB_BUILD_OPTIONS="nocheck",
-                    APF_DEB_WORK=str(BUILD / "arm64-test/work")))
+    """{package name: path} of this version's arm64 .debs (make deb-arm64)."""
+    d = cross_built(BUILD / "debs-arm64", f"apfctl_{version()}_arm64.deb",
+                    lambda: cross_toolchain("arm64"), BUILD / "arm64-test/debs-arm64",
+                    [str(SCRIPTS / "build-deb-cross"), "arm64"],
+                    dict(ENV, NO_LINT="1", DEB_BUILD_OPTIONS="nocheck",
+                         APF_DEB_WORK=str(BUILD / "arm64-test/work")))
     return {f.name.split("_")[0]: f for f in sorted(d.glob(f"*_{version()}_arm64.deb"))}
 
 
@@ -134,20 +140,12 @@ def rpm_cross_toolchain(arch):
 
 @pytest.fixture(scope="session")
 def aarch64_rpms(rpms):
-    """{package name: path} of this version's aarch64 RPMs: build/rpms-aarch64
-    (make -C packaging rpm-aarch64; `make check` rebuilds it where it
-    exists), else built here into build/arm64-test/rpms-aarch64, not
-    build/rpms-aarch64, from which make-repo would start publishing aarch64
-    in the development repository.  Skipped without the cross toolchain."""
-    if list((BUILD / "rpms-aarch64").glob(f"apfctl-{version()}-1.aarch64.rpm")):
-        d = BUILD / "rpms-aarch64"
-    else:
-        why = rpm_cross_toolchain("aarch64")
-        if why:
-            pytest.skip(why)
-        d = BUILD / "arm64-test/rpms-aarch64"
-        sh([str(SCRIPTS / "build-rpm"), "--target", "aarch64", str(d)],
-           env=dict(ENV, NO_LINT="1", APF_RPM_WORK=str(BUILD / "arm64-test/rpm-aarch64")))
+    """{package name: path} of this version's aarch64 RPMs (make -C
+    packaging rpm-aarch64)."""
+    d = cross_built(BUILD / "rpms-aarch64", f"apfctl-{version()}-1.aarch64.rpm",
+                    lambda: rpm_cross_toolchain("aarch64"), BUILD / "arm64-test/rpms-aarch64",
+                    [str(SCRIPTS / "build-rpm"), "--target", "aarch64"],
+                    dict(ENV, NO_LINT="1", APF_RPM_WORK=str(BUILD / "arm64-test/rpm-aarch64")))
     out = {}
     for f in sorted(d.glob(f"*-{version()}-1.aarch64.rpm")):
         out[sh(["rpm", "-qp", "--nosignature", "--qf", "%{NAME}", str(f)]).stdout.strip()] = f
