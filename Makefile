@@ -113,7 +113,9 @@ qemu-repro-check qemu-drift-test qemu-deb-install-test:
 # lab-check: our lab kernels (make -C kernel lab, cached there) and our QEMU
 # (make -C qemu build, incremental: the lab's L0, with the TCG fixes 0007, 0008),
 # scenarios b-f, a table of events, counters and verdicts.  See tests/lab/README.md.
-.PHONY: lab-smoke lab-check
+# lab-stress-smoke: our QEMU, then 3 trials of the swap stress scenario that
+# fail on any L1 or L2 failure: the regression test of qemu/patches 0007/0008.
+.PHONY: lab-smoke lab-check lab-stress-smoke
 check: lab-smoke
 lab-smoke:
 	$(MAKE) -C tests/lab smoke
@@ -121,6 +123,9 @@ lab-check:
 	$(MAKE) -C kernel lab
 	$(MAKE) -C qemu build
 	$(MAKE) -C tests/lab check
+lab-stress-smoke:
+	$(MAKE) -C qemu build
+	$(MAKE) -C tests/lab stress-smoke
 
 # --- packaging/ (issue 3): .deb/.rpm of apfctl, hooks, ansible, metapackages ---
 # deb/rpm: the quick packages (kernel-deb/qemu-deb build the long ones);

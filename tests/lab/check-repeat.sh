@@ -13,7 +13,7 @@ n=${1:?usage: check-repeat.sh N OUTDIR}
 out=${2:?usage: check-repeat.sh N OUTDIR}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-case $n in '' | *[!0-9]*) echo "check-repeat: N must be a number, not '$n'" >&2; exit 2 ;; esac
+case $n in '' | *[!0-9]* | 0) echo "check-repeat: N must be a number >= 1, not '$n'" >&2; exit 2 ;; esac
 if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
 	echo "check-repeat: $out exists and is not empty; pick a new directory" >&2
 	exit 2
@@ -23,18 +23,21 @@ for i in $(seq 1 "$n"); do
 	rm -rf "$here/build/results/"*.json "$here/build/results/crashes"
 	commit=$(git -C "$top" rev-parse --short HEAD)
 	# What lab-check builds from: the lab, kernels, QEMU, apfctl in L2.
-	dirty=$(git -C "$top" status --porcelain --untracked-files=no -- tests/lab kernel qemu tools Makefile | wc -l)
+	# (untracked files too: a new patch in qemu/patches is built.)
+	dirty=$(git -C "$top" status --porcelain -- tests/lab kernel qemu tools Makefile ':(exclude)tests/lab/results' | wc -l)
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	t0=$(date +%s)
 	rc=0
 	make -C "$top" --no-print-directory lab-check >"$out/run$i.log" 2>&1 || rc=$?
 	wall=$(( $(date +%s) - t0 ))
+	# A commit landing during the run: recorded, so the record says so.
+	commit_after=$(git -C "$top" rev-parse --short HEAD)
 	mkdir -p "$out/run$i"
 	cp "$here/build/results/"*.json "$out/run$i/" 2>/dev/null || true
 	[ ! -d "$here/build/results/crashes" ] || cp -r "$here/build/results/crashes" "$out/run$i/"
-	printf '{"run": %d, "start": "%s", "commit": "%s", "dirty_files": %d, "load_before": "%s", "wall_s": %d, "rc": %d}\n' \
-		"$i" "$start" "$commit" "$dirty" "$load" "$wall" "$rc" >>"$out/runs.jsonl"
+	printf '{"run": %d, "start": "%s", "commit": "%s", "commit_after": "%s", "dirty_files": %d, "load_before": "%s", "wall_s": %d, "rc": %d}\n' \
+		"$i" "$start" "$commit" "$commit_after" "$dirty" "$load" "$wall" "$rc" >>"$out/runs.jsonl"
 	echo "check-repeat: run $i of $n: rc $rc in ${wall}s (load before $load)"
 	[ "$rc" = 0 ] || break
 done

@@ -368,22 +368,29 @@ def l0_facts():
             "sha256": file_digest(L0_QEMU), "has_tcg_fixes": l0_has_fix(L0_QEMU)}
 
 
-def qemu_apf_release():
-    m = re.search(r"^APF_RELEASE\s*:=\s*(\d+)", (REPO / "qemu" / "base.mk").read_text(), re.M)
-    return int(m.group(1)) if m else 0
-
-
 # The first release of our QEMU with both TCG nested-SVM fixes (0007 came
-# with 2, 0008 with 3).  Later releases change what guests see (machine
-# types, CPU properties), not L0's emulation, so any of them runs L1.
+# with 2, 0008 with 3), on the base they were first built on.  Later
+# releases change what guests see (machine types, CPU properties), not
+# L0's emulation, so any of them runs L1.  make rebase sets APF_RELEASE
+# back to 1 on a new base, and it stops unless every patch applies, so
+# any build on a newer Debian base carries the fixes too.
+LAB_FIX_BASE = "1:10.0.13+ds-0+deb13u1"
 LAB_MIN_APF_RELEASE = 3
+QEMU_APF_VERSION_RE = re.compile(r"\((\S+)\+apf(\d+)\b")
 
 
 def l0_has_fix(qemu):
     """Is this our QEMU with the TCG fixes?  Its --version carries
-    +apf<N>, N >= LAB_MIN_APF_RELEASE."""
-    m = re.search(r"\+apf(\d+)\b", first_line([str(qemu), "--version"]) or "")
-    return bool(m) and int(m.group(1)) >= LAB_MIN_APF_RELEASE
+    (<Debian base>+apf<N>): N >= LAB_MIN_APF_RELEASE on LAB_FIX_BASE, any
+    N on a newer base."""
+    m = QEMU_APF_VERSION_RE.search(first_line([str(qemu), "--version"]) or "")
+    if not m:
+        return False
+    base, release = m.group(1), int(m.group(2))
+    if base == LAB_FIX_BASE:
+        return release >= LAB_MIN_APF_RELEASE
+    return subprocess.run(["dpkg", "--compare-versions", base, "gt", LAB_FIX_BASE],
+                          check=False).returncode == 0
 
 
 def file_digest(path):

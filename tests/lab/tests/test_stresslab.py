@@ -3,6 +3,8 @@
 rate (against published Clopper-Pearson values), trial records from a
 serial log and labexit's line, and the summary's counts."""
 import json
+import re
+import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -73,17 +75,15 @@ def test_a_trial_fails_when_l1_or_an_l2_fails():
     assert s["failed_rate_ci95"][0] < 3 / 4 < s["failed_rate_ci95"][1]
 
 
-def fake_qemu(path, release):
+def fake_qemu(path, release, base="1:10.0.13+ds-0+deb13u1"):
     path.write_text("#!/bin/sh\necho 'QEMU emulator version 10.0.13 "
-                    f"(1:10.0.13+ds-0+deb13u1+apf{release}, APF Suite build)'\n")
+                    f"({base}+apf{release}, APF Suite build)'\n")
     path.chmod(0o755)
     return path
 
 
 def test_l0_qemu_prefers_override_then_ours_then_debian(monkeypatch, tmp_path, capsys):
-    rel = lab.qemu_apf_release()
-    assert rel >= 2      # 0007 (the hflags2 fix) came with release 2
-    ours = fake_qemu(tmp_path / "qemu-system-x86_64", rel)
+    ours = fake_qemu(tmp_path / "qemu-system-x86_64", lab.LAB_MIN_APF_RELEASE + 1)
     monkeypatch.setenv("LAB_L0_QEMU", "/opt/diag/qemu")
     assert lab.l0_qemu() == "/opt/diag/qemu"
     monkeypatch.delenv("LAB_L0_QEMU")
@@ -132,7 +132,6 @@ def test_l0_qemu_strict_takes_an_explicit_override(monkeypatch, tmp_path, capsys
 def test_l0_qemu_takes_an_older_release_with_the_tcg_fixes(monkeypatch, tmp_path):
     """A series release after the fixes (machine types, CPU properties)
     does not make the built L0 unusable for the lab."""
-    assert lab.qemu_apf_release() >= lab.LAB_MIN_APF_RELEASE
     fixed = fake_qemu(tmp_path / "qemu-system-x86_64", lab.LAB_MIN_APF_RELEASE)
     monkeypatch.delenv("LAB_L0_QEMU", raising=False)
     monkeypatch.setenv("LAB_APF_QEMU", str(fixed))
@@ -218,3 +217,20 @@ def test_save_excerpt_keeps_the_crash_beside_the_results(tmp_path):
 ])
 def test_stress_exit(failed, error, max_failed, rc):
     assert lab.stress_exit({"trials_failed": failed, "error": error}, max_failed) == rc
+
+
+@pytest.mark.parametrize("base,release,ok", [
+    ("1:10.0.13+ds-0+deb13u1", 2, False),    # 0007 only
+    ("1:10.0.13+ds-0+deb13u1", 3, True),
+    ("1:10.0.13+ds-0+deb13u2", 1, True),     # after make rebase: release 1 again
+    ("1:10.0.2+ds-2+deb13u1~bpo12+1", 9, False),   # an older base
+])
+def test_l0_has_fix_follows_a_rebase(tmp_path, base, release, ok):
+    assert lab.l0_has_fix(fake_qemu(tmp_path / "q", release, base)) is ok
+
+
+def test_the_pinned_base_is_not_older_than_the_fix_base():
+    """base.mk's pin: a build of it is taken as L0 by l0_has_fix()."""
+    pin = re.search(r"^QEMU_DEB_VERSION\s*:=\s*(\S+)", (LAB.parent.parent / "qemu" / "base.mk")
+                    .read_text(), re.M).group(1)
+    assert subprocess.run(["dpkg", "--compare-versions", pin, "ge", lab.LAB_FIX_BASE]).returncode == 0
