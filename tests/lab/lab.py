@@ -1349,11 +1349,8 @@ def run_bench(c, iops, imgs, art, args, root, progress, source=None):
             break
         progress(f"bench {label} attempt {n}: {outcome.upper()}: {reason}")
         progress(f"  serial log: {adir / 'serial.log'}; relevant part:")
-        excerpt = relevant_log(adir / "serial.log", att)
-        for line in excerpt:
+        for line in relevant_log(adir / "serial.log", att):
             progress("  | " + line[:200])
-        rec["excerpt"] = str(save_excerpt(out.parent / "crashes", f"{name}-{stamp}-attempt{n}",
-                                          att, excerpt))
         if outcome == "error":
             break
     rec["wall_s"] = round(time.monotonic() - t0, 1)
