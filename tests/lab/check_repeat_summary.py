@@ -31,7 +31,8 @@ def summarize(out, want):
                 "l1_crashes": outcomes.count("crash"), "l1_hangs": outcomes.count("hang"),
                 "wall_s": d.get("wall_s")}
         per_run.append(dict(r, scenarios=scen))
-    crashes = sum(s["l1_crashes"] + s["l1_hangs"] for r in per_run for s in r["scenarios"].values())
+    scenarios = per_scenario(per_run)
+    crashes = scenarios["all"]["l1_crashes_or_hangs"]
     problems = []
     if len(runs) < want:
         problems.append(f"{len(runs)} of {want} runs made")
@@ -48,7 +49,7 @@ def summarize(out, want):
     if crashes:
         problems.append(f"{crashes} L1 crash(es) or hang(s)")
     return {"runs_wanted": want, "runs": len(runs), "l1_crashes_or_hangs": crashes,
-            "scenarios": per_scenario(per_run),
+            "scenarios": scenarios,
             "ok": not problems, "problems": problems, "per_run": per_run}
 
 

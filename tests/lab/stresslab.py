@@ -41,12 +41,14 @@ def trial_record(i, att, serial_text, labexit_txt):
 
 def summary(trials, label, config):
     # A trial the lab itself failed (error) measured nothing: counted, but
-    # not in the rates' denominator.
-    n = sum(t["outcome"] != "error" for t in trials)
+    # not in the rates.
+    measured = [t for t in trials if t["outcome"] != "error"]
+    n = len(measured)
     bad = [t for t in trials if t["outcome"] in ("crash", "hang")]
     k = len(bad)
     lo, hi = clopper_pearson(k, n)
     exits = [int(t["labexit"].get("io_exits", 0)) for t in trials if t["labexit"]]
+    n_failed = sum(failed(t) for t in measured)
     return {"label": label, "config": config, "trials": len(trials),
             "ok": sum(t["outcome"] == "ok" for t in trials),
             "crash": sum(t["outcome"] == "crash" for t in trials),
@@ -61,10 +63,8 @@ def summary(trials, label, config):
             **{k: sum(int(t["labexit"].get(k, 0)) for t in trials)
                for k in ("l2_cycles", "l2_done", "l2_crash", "l2_incomplete")},
             # the issue's figure: a trial fails when L1 or any of its L2s does
-            "trials_failed": sum(failed(t) for t in trials if t["outcome"] != "error"),
-            "failed_rate_ci95": [round(x, 4) for x in
-                                 clopper_pearson(sum(failed(t) for t in trials
-                                                     if t["outcome"] != "error"), n)]}
+            "trials_failed": n_failed,
+            "failed_rate_ci95": [round(x, 4) for x in clopper_pearson(n_failed, n)]}
 
 
 def failed(t):
