@@ -187,13 +187,14 @@ def add_binary_with_libs(cpio, src, dest):
 
 # ----------------------------------------------------------- builders --
 def build_static_tools():
-    """labmon, labwl and labexit, static (they run in initramfs without
-    libraries)."""
+    """labmon, labwl, labexit and labqmp, static (they run in initramfs
+    without libraries)."""
     out = {}
     bindir = BUILD / "bin"
     bindir.mkdir(parents=True, exist_ok=True)
     cc_ver = run(["gcc", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-    for name, extra in (("labmon", []), ("labwl", ["-pthread"]), ("labexit", ["-pthread"])):
+    for name, extra in (("labmon", []), ("labwl", ["-pthread"]), ("labexit", ["-pthread"]),
+                        ("labqmp", [])):
         src = SRC / f"{name}.c"
         dst = bindir / name
         k = key_of(src, cc_ver, extra)
@@ -519,7 +520,7 @@ def build_l1_initrd(k, tools, apfctl, our_qemu):
     d.mkdir(parents=True, exist_ok=True)
     out = d / "l1-initrd.gz"
     qemus = [Path(HOST_QEMU)] + ([our_qemu] if our_qemu else [])
-    inputs = [Path(BUSYBOX).resolve(), tools["labmon"], apfctl, GUEST / "l1-init", "v1",
+    inputs = [Path(BUSYBOX).resolve(), tools["labmon"], tools["labqmp"], apfctl, GUEST / "l1-init", "v1",
               k.get("deb", ""), k.get("version")]
     for q in qemus:
         inputs.append(q)
@@ -535,6 +536,7 @@ def build_l1_initrd(k, tools, apfctl, our_qemu):
     add_busybox(c)
     c.file("/init", src=GUEST / "l1-init", mode=0o755)
     c.file("/usr/bin/labmon", src=tools["labmon"], mode=0o755)
+    c.file("/usr/bin/labqmp", src=tools["labqmp"], mode=0o755)
     c.file("/usr/bin/apfctl", src=apfctl, mode=0o755)
     add_binary_with_libs(c, HOST_QEMU, "/usr/bin/qemu-system-x86_64")
     if our_qemu:
@@ -688,6 +690,9 @@ def make_cfg_tar(path, scn, imgs, params):
             env[f"RUN_{n}_SWITCHCMD"] = r["switchcmd"]
         if r.get("hostapf"):
             env[f"RUN_{n}_HOSTAPF"] = r["hostapf"]
+        for k in ("machine", "migrate", "dest_apf", "refuse"):
+            if r.get(k):
+                env[f"RUN_{n}_{k.upper()}"] = r[k]
     write_cfg_tar(path, env, GUEST / "l1-run.sh",
                   {"l2-kernel": imgs["kernels"]["l2"], "l2-initrd": imgs["l2_initrd"]})
     return env
@@ -707,6 +712,7 @@ def write_cfg_tar(path, env, driver, files):
         add("lab.env", text.encode())
         add("run.sh", src=driver)
         add("l1-common.sh", src=GUEST / "l1-common.sh")
+        add("l1-migrate.sh", src=GUEST / "l1-migrate.sh")
         for name, src in files.items():
             add(name, src=src)
 

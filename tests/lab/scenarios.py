@@ -65,6 +65,26 @@ SCENARIOS = {
                   "switchcmd": "apfctl disable --vm l2-vmon"},
                  {"name": "vmoff", "qemu": "apf", "accel": "-accel kvm,async-pf=off"}],
     },
+    "g": {
+        "title": "live migration, our QEMU: APF faults in flight survive; policy on the destination; "
+                 "to stock QEMU 10.0 and back",
+        "kernels": "ours",
+        "needs_our_qemu": True,
+        # The hops start when phase 1 does and take ~1 min each in the
+        # emulated L1 (the source reads its swapped-out pages back): half
+        # the usual buffer and limit, and phases long enough that the
+        # workload runs on the last destination for a while.
+        "params": {"wl": "--mb,128,--writers,1,--compute,1,--phases,2,--phase-secs,120,--max-secs,900",
+                   "memmax": "96M", "timeout": 1800},
+        "runs": [{"name": "mig", "qemu": "apf", "accel": "-accel kvm,async-pf=on",
+                  "machine": "pc-i440fx-10.0-apf1",
+                  "migrate": "qemu-apf|kvm-asyncpf-int=off|fail qemu-apf"},
+                 {"name": "migoff", "qemu": "apf", "accel": "-accel kvm,async-pf=on",
+                  "machine": "pc-i440fx-10.0-apf1", "migrate": "qemu-apf", "dest_apf": "off"},
+                 {"name": "stock", "qemu": "apf", "accel": "-accel kvm,async-pf=on",
+                  "machine": "pc-i440fx-10.0", "refuse": "qemu-system-x86_64",
+                  "migrate": "qemu-system-x86_64 qemu-apf"}],
+    },
 }
 
 APF_STATS = ("async_pf_queued", "async_pf_not_present", "async_pf_halted",
@@ -402,6 +422,77 @@ def check_f(c, runs):
     check_hmp(c, "vmoff", off, "off")
 
 
+def vm_of(run, label, pid_file):
+    """The per-VM debugfs statistics, in snapshot `label`, of the QEMU
+    whose pid is in `pid_file` (debugfs names the VM <pid>-<fd>)."""
+    pid = run["files"].get(pid_file, "").strip()
+    vms = (snap(run, label).get("debugfs") or {}).get("vms") or {}
+    hits = [v for k, v in vms.items() if pid and k.split("-")[0] == pid]
+    return hits[0] if len(hits) == 1 else {}
+
+
+def hop_status(run, i):
+    """The migration's final status, from the source's last query-migrate."""
+    m = re.search(r'"status": "([a-z-]+)"', run["files"].get(f"migrate-{i}.txt", ""))
+    return m.group(1) if m else None
+
+
+def hop_lands(c, rn, run, i):
+    c.eq(f"{rn}: hop {i}: migration completed", hop_status(run, i), "completed")
+    c.add(f"{rn}: hop {i}: the destination runs the VM",
+          '"running": true' in run["files"].get(f"dest-status-{i}.txt", ""),
+          run["files"].get(f"dest-status-{i}.txt", "")[:200])
+
+
+def check_g(c, runs):
+    # Ours to ours with faults in flight; first to a CPU without
+    # kvm-asyncpf-int, which must refuse the state (qemu 0009).
+    mig = runs["mig"]
+    common_run_checks(c, "mig", mig)
+    c.add("mig: hop 1 (-cpu host,kvm-asyncpf-int=off): the destination refused the state, naming "
+          "kvm-asyncpf-int", '"running": true' not in mig["files"].get("dest-status-1.txt", "")
+          and "kvm-asyncpf-int" in mig["files"].get("qemu-log-1.txt", ""),
+          mig["files"].get("qemu-log-1.txt", "")[-300:])
+    c.add("mig: hop 1: the source runs on (cont)",
+          '"running": true' in mig["files"].get("src-status-1.txt", ""),
+          mig["files"].get("src-status-1.txt", "")[:200])
+    hop_lands(c, "mig", mig, 2)
+    src, dst = vm_of(mig, "M2", "qemu.pid"), vm_of(mig, "S2", "qemu2.pid")
+    c.gt0("mig: source VM: async_pf_not_present before the switchover", src.get("async_pf_not_present"))
+    c.gt0("mig: destination VM: async_pf_not_present after it", dst.get("async_pf_not_present"))
+    # Every page-ready the two hosts sent reached the guest (read before
+    # S2), and the guest's waits all ended (the workload finished above).
+    host_ready = None if None in (src.get("async_pf_ready"), dst.get("async_pf_ready")) \
+        else src["async_pf_ready"] + dst["async_pf_ready"]
+    gr = guest(mig, "post", "page_ready")
+    c.add("mig: guest page_ready / (source + destination async_pf_ready) in [0.9, 1]",
+          bool(host_ready) and gr is not None and 0.9 <= gr / host_ready <= 1.0, f"{gr} / {host_ready}")
+    # Policy on the destination, through QMP, before the guest runs there.
+    off = runs["migoff"]
+    common_run_checks(c, "migoff", off)
+    hop_lands(c, "migoff", off, 1)
+    c.add("migoff: destination query-async-pf after set-async-pf: enabled false",
+          '"enabled": false' in off["files"].get("dest-apf-1.txt", ""),
+          off["files"].get("dest-apf-1.txt", "")[:200])
+    src, dst = vm_of(off, "M1", "qemu.pid"), vm_of(off, "S2", "qemu1.pid")
+    c.gt0("migoff: source VM: async_pf_queued before the switchover", src.get("async_pf_queued"))
+    c.eq0("migoff: destination VM: async_pf_queued", dst.get("async_pf_queued"))
+    c.gt0("migoff: destination VM: async_pf_sync", dst.get("async_pf_sync"))
+    c.add("migoff: query-async-pf at the end: enabled false",
+          '"enabled": false' in off["files"].get("query-async-pf-end.txt", ""),
+          off["files"].get("query-async-pf-end.txt", "")[:200])
+    # The upstream machine type to stock QEMU 10.0 and back; ours refused.
+    st = runs["stock"]
+    common_run_checks(c, "stock", st)
+    c.add("stock: stock QEMU refuses our machine type, naming it",
+          st["files"].get("refuse.rc", "").strip() not in ("", "0", "124")
+          and "pc-i440fx-10.0-apf1" in st["files"].get("refuse.txt", ""),
+          f"rc={st['files'].get('refuse.rc', '').strip()} {st['files'].get('refuse.txt', '')[:200]}")
+    hop_lands(c, "stock", st, 1)
+    hop_lands(c, "stock", st, 2)
+    c.gt0("stock: back on our QEMU: async_pf_not_present", vm_of(st, "S2", "qemu2.pid").get("async_pf_not_present"))
+
+
 def notes_of(runs):
     """Findings that are not verdicts: which source apfctl used, and whether
     it showed any APF counter; its warnings."""
@@ -470,7 +561,8 @@ def check_boot(c, runs, data):
     c.add("L1: swap on the virtio disk", "/dev/vd" in data.get("swaps", ""), data.get("swaps", "")[:200])
 
 
-CHECKS = {"boot": check_boot, "x": check_x, "a": check_a, "b": check_b, "c": check_c, "d": check_d, "e": check_e, "f": check_f}
+CHECKS = {"boot": check_boot, "x": check_x, "a": check_a, "b": check_b, "c": check_c, "d": check_d, "e": check_e, "f": check_f,
+          "g": check_g}
 
 
 def evaluate(name, data):

@@ -7,7 +7,9 @@
 #   ',' for ' '), LAB_T_BOOT/LAB_T_PHASE/LAB_T_RESULTS (step timeouts, s),
 #   and per run NAME: RUN_NAME_QEMU (binary), RUN_NAME_ACCEL (accelerator
 #   options), RUN_NAME_APPEND (extra L2 command line), RUN_NAME_SWITCH
-#   (value written to kvm.async_pf when phase 1 ends), RUN_NAME_WL.
+#   (value written to kvm.async_pf when phase 1 ends), RUN_NAME_WL,
+#   RUN_NAME_MACHINE (-M), RUN_NAME_MIGRATE/_DEST_APF/_REFUSE (live
+#   migration once phase 1 runs: l1-migrate.sh).
 # For each run it boots L2 under a memory cgroup with swap on the virtio
 # disk "labswap", takes labmon snapshots (tracepoints + debugfs) at phase
 # boundaries, runs apfctl, and collects L2's own results.  Everything goes
@@ -15,6 +17,7 @@
 . /lab/lab.env
 R=/results
 . /lab/l1-common.sh
+. /lab/l1-migrate.sh
 : "${LAB_T_BOOT:=240}" "${LAB_T_PHASE:=240}" "${LAB_T_RESULTS:=120}"
 start_heartbeat
 
@@ -48,6 +51,22 @@ snap() {	# $1 = run dir, $2 = label: labmon snapshot -> $1/snap-$2.json
 	say "snapshot $2: $(sed -n 's/^"events":{\(.*\)},$/\1/p' "$1/snap-$2.json" | tr -d '"' | cut -c1-220)"
 }
 
+# Starts an L2 QEMU in the run's cgroup: $1 binary, $2 its QMP socket, $3
+# accelerator options, $4 -cpu, $5 more options (monitor, -incoming).  The
+# serial files are appended to, so that a migration destination continues
+# the source's console and results.  Sets qpid.
+l2_start() {
+	# shellcheck disable=SC2086
+	sh -c "echo \$\$ >$cg/cgroup.procs; exec $1 $3 ${machine:+-M $machine} -cpu $4 -m $LAB_L2_MEM -smp $LAB_L2_SMP \
+		-name l2-$name -kernel /lab/l2-kernel -initrd /lab/l2-initrd \
+		-append 'console=ttyS0 loglevel=5 panic=-1 mitigations=off lab.wl=$wl $append' \
+		-nographic -nodefaults -no-reboot $5 \
+		-qmp unix:$2,server=on,wait=off \
+		-chardev file,id=con,path=$run/console,append=on -serial chardev:con \
+		-chardev file,id=res,path=$run/results,append=on -serial chardev:res" >>"$d/qemu.log" 2>&1 &
+	qpid=$!
+}
+
 apfctl_run() {	# $1 = output base name, rest = apfctl args; keeps rc and stderr
 	o=$1; shift
 	timeout 60 apfctl "$@" >"$d/$o.json" 2>"$d/$o.err"
@@ -65,6 +84,10 @@ run_one() {
 	eval "wl=\${RUN_${name}_WL:-$LAB_WL}"
 	eval "hostapf=\${RUN_${name}_HOSTAPF:-Y}"
 	eval "switchcmd=\${RUN_${name}_SWITCHCMD:-}"
+	eval "machine=\${RUN_${name}_MACHINE:-}"
+	eval "migrate=\${RUN_${name}_MIGRATE:-}"
+	eval "dest_apf=\${RUN_${name}_DEST_APF:-}"
+	eval "refuse=\${RUN_${name}_REFUSE:-}"
 	say "run $name: $qemu $accel append='$append' hostapf=$hostapf switch='$switch' wl='$wl'"
 	param_w "$hostapf"
 	echo "$(uptime_s)" >"$d/t-start"
@@ -93,14 +116,9 @@ run_one() {
 		mkfifo $run/hmp.in $run/hmp.out
 		monitor="-monitor pipe:$run/hmp"
 	fi
-	# shellcheck disable=SC2086
-	sh -c "echo \$\$ >$cg/cgroup.procs; exec $qemu $accel -cpu host -m $LAB_L2_MEM -smp $LAB_L2_SMP \
-		-name l2-$name -kernel /lab/l2-kernel -initrd /lab/l2-initrd \
-		-append 'console=ttyS0 loglevel=5 panic=-1 mitigations=off lab.wl=$wl $append' \
-		-nographic -nodefaults -no-reboot $monitor \
-		-qmp unix:$run/qmp.sock,server=on,wait=off \
-		-serial file:$run/console -serial file:$run/results" >"$d/qemu.log" 2>&1 &
-	qpid=$!
+	qmp=$run/qmp.sock
+	: >"$d/qemu.log"
+	l2_start "$qemu" "$qmp" "$accel" host "$monitor"
 	echo $qpid >"$d/qemu.pid"
 	hmppid=
 	if [ -p $run/hmp.out ]; then
@@ -127,7 +145,13 @@ run_one() {
 		echo $? >"$d/$o.rc"
 		apfctl_run apfctl-trace trace -j -d 5
 		say "apfctl in L1 rc: status=$(cat "$d/apfctl-status-during.rc") stats=$(cat "$d/apfctl-stats-during.rc") trace=$(cat "$d/apfctl-trace.rc")"
-		wait_for $run/console 'LABWL phase=1 end' "$LAB_T_PHASE" $qpid || ok=0
+		if [ -n "$migrate" ]; then
+			# While phase 1 writes: faults are in flight at every hop.
+			migrate_all || ok=0
+			# The HMP pipe was the first QEMU's.
+			[ "$qpid" != "$(cat "$d/qemu.pid")" ] && { kill $hmppid 2>/dev/null; hmppid=; }
+		fi
+		[ $ok = 1 ] && { wait_for $run/console 'LABWL phase=1 end' "$LAB_T_PHASE" $qpid || ok=0; }
 	fi
 	if [ $ok = 1 ]; then
 		if [ -n "$switch" ]; then
@@ -159,6 +183,7 @@ run_one() {
 			sleep 2
 			say "run $name: info async-pf: $(grep -A3 '^async-pf:' "$d/hmp.txt" | tr -s ' \n' ' ' | cut -c1-300)"
 		fi
+		[ -n "$migrate" ] && labqmp "$qmp" '{"execute":"query-async-pf"}' >"$d/query-async-pf-end.txt" 2>&1
 		snap "$d" S3
 	fi
 	# L2 lingers after its results so that the snapshot above still sees
