@@ -146,16 +146,20 @@ static int flip_vm(const char *sel, const char *qmp_path, bool on)
 	if (!err) {
 		r.before = info.enabled;
 		err = apf_qmp_async_pf_set(apf_qmp_exec, q, on, &iface);
+		r.what = apf_qmp_iface_name(iface, true);
+	} else {
+		r.what = apf_qmp_iface_name(iface, false);	/* what failed */
 	}
-	r.what = apf_qmp_iface_name(iface, true);
 	snprintf(qemu_said, sizeof(qemu_said), "%s", apf_qmp_last_error(q));
 	apf_qmp_close(q);
 	if (err == -ENODEV)
 		return apf_fail(APF_EXIT_UNSUPPORTED,
 				"%s: the host kernel lacks KVM_CAP_DISABLE_ASYNC_PF, the "
 				"per-VM switch (the APF Suite host kernel adds it), so "
-				"QEMU cannot turn async PF off for this VM (%s: %s); %s",
-				target, r.what, qemu_said, host_alternatives);
+				"QEMU cannot turn async PF off for this VM (%s: %s); "
+				"alternatives: boot the guest with 'no-kvmapf', or start "
+				"QEMU with '-cpu ...,kvm-asyncpf-int=off'",
+				target, r.what, qemu_said);
 	if (err == -ENOENT)
 		return apf_fail(APF_EXIT_UNSUPPORTED,
 				"%s: this QEMU has no async-pf switch for this VM (the "

@@ -176,6 +176,10 @@ def test_vm_switch_without_the_kernel_capability_exits_3(qmp_vm, mode, cls, via)
     assert r.rc == 3, r.err
     assert "the host kernel lacks KVM_CAP_DISABLE_ASYNC_PF" in r.err
     assert f"({via}: {FakeQmp.NOCAP})" in r.err
+    # What works without the capability; not -accel kvm,async-pf=off,
+    # which needs it too.
+    assert "no-kvmapf" in r.err and "kvm-asyncpf-int=off" in r.err
+    assert "async-pf=off'" not in r.err
     assert r.out == ""
     j = run("disable", "--vm", "vm1", "-j", sysroot=tree)
     assert j.rc == 3
