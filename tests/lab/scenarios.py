@@ -405,13 +405,15 @@ def check_f(c, runs):
     c.gt0("vmoff: L2 QEMU major faults in L1 (swap-ins)", swapins(off))
     c.add("vmoff: L1 apfctl status: VM async_pf false", vm_async_pf(off, "status-during") is False,
           vm_async_pf(off, "status-during"))
-    # async-pf=on, then `apfctl disable --vm` (QMP qom-set) at phase 1 end.
+    # async-pf=on, then `apfctl disable --vm` (QMP set-async-pf; qom-set
+    # before apf4) at phase 1 end.
     c.add("vmon: L1 apfctl status: VM async_pf true in phase 1", vm_async_pf(on, "status-during") is True,
           vm_async_pf(on, "status-during"))
     c.gt0("vmon: phase 1: async_pf_queued grew", d_dbg(on, "S0", "S1", "async_pf_queued"))
     c.add("vmon: apfctl disable --vm exit 0", on["files"].get("switchcmd.rc", "").strip() == "0",
           on["files"].get("switchcmd.out", "")[:200])
-    # status asks the VM's QMP (qom-get), so it sees the run-time change.
+    # status asks the VM's QMP (query-async-pf; qom-get before apf4), so it
+    # sees the run-time change.
     c.add("vmon: L1 apfctl status: VM async_pf false in phase 2", vm_async_pf(on, "status-phase2") is False,
           vm_async_pf(on, "status-phase2"))
     c.add("vmon: L1 apfctl status read it over QMP", vm_field(on, "status-phase2", "async_pf_source") == "qmp",

@@ -81,11 +81,12 @@ void apf_hook_release_summary(struct json_object *rec, char *buf, size_t cap);
 /* ---- the watcher ---- */
 
 /* One QMP command through libvirt (virsh qemu-monitor-command).  Returns
- * 0 and *ret (the "return" value, a reference), or -ENOENT (no such QOM
- * path or property: a QEMU without our switch), -ENOTSUP (no such command,
- * or the host kernel lacks the per-VM switch), -EIO (another QMP error),
+ * 0 and *ret (the "return" value, a reference), a QMP error as
+ * apf_qmp_error_code() maps it (-ENOTSUP no such command, -ENODEV the host
+ * kernel lacks the per-VM switch, -ENOENT no such switch, -EIO another),
  * -EPROTO (no QMP reply), or an error running virsh; err gets what went
- * wrong. */
+ * wrong.  The watcher applies a policy with lib/qmp.c's async-pf
+ * functions over it: set-async-pf, or qom-set where QEMU predates it. */
 int apf_virsh_qmp(const struct apf_hook_cfg *cfg, const char *name,
 		  const char *cmd, struct json_object **ret, char *err,
 		  size_t errcap);

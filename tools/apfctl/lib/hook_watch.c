@@ -253,13 +253,7 @@ int apf_virsh_parse_reply(const char *out, struct json_object **ret, char *err,
 		cls = apf_json_str(e, "class");
 		desc = apf_json_str(e, "desc");
 		snprintf(err, errcap, "%s: %s", cls ? cls : "error", desc ? desc : "");
-		/* Our QEMU on a host kernel without the per-VM switch says
-		 * "async-pf=off needs KVM_CAP_DISABLE_ASYNC_PF, which this host
-		 * kernel does not support": unsupported, not a failure. */
-		rc = (cls && !strcmp(cls, "CommandNotFound")) ||
-		     (desc && strstr(desc, "KVM_CAP_DISABLE_ASYNC_PF")) ? -ENOTSUP :
-		     (cls && !strcmp(cls, "DeviceNotFound")) ||
-		     (desc && strstr(desc, "not found")) ? -ENOENT : -EIO;
+		rc = apf_qmp_error_code(cls, desc);
 		json_object_put(reply);
 		return rc;
 	}
@@ -340,14 +334,17 @@ static pid_t find_qemu_pid(const struct apf_hook_cfg *cfg, const char *name)
 	return -ENOENT;
 }
 
+/* The "apply" member of the state: what happened, and through which QMP
+ * command (iface: apf_qmp_iface_name(), or NULL). */
 static void apply_result(struct watch *w, const char *result, const char *detail,
-			 int before, int after)
+			 const char *iface, int before, int after)
 {
 	struct json_object *a = json_object_new_object();
 	char ts[APF_ISO_TIME_LEN];
 
 	json_object_object_add(a, "result", json_object_new_string(result));
 	json_object_object_add(a, "detail", json_object_new_string(detail));
+	json_object_object_add(a, "interface", iface ? json_object_new_string(iface) : NULL);
 	json_object_object_add(a, "before", before < 0 ? NULL :
 			       json_object_new_boolean(before));
 	json_object_object_add(a, "after", after < 0 ? NULL :
@@ -357,60 +354,98 @@ static void apply_result(struct watch *w, const char *result, const char *detail
 	json_object_object_add(w->st, "apply", a);
 }
 
+/* apf_qmp_exec_fn through virsh qemu-monitor-command: the async-pf
+ * functions of lib/qmp.c, and their fallback, over libvirt's monitor. */
+struct virsh_exec {
+	const struct apf_hook_cfg *cfg;
+	const char *name;
+	char err[400];		/* what went wrong last */
+};
+
+static int virsh_exec(void *ctx, const char *command, struct json_object *args,
+		      struct json_object **ret)
+{
+	struct virsh_exec *v = ctx;
+	struct json_object *req = json_object_new_object(), *r = NULL;
+	const char *s;
+	int rc;
+
+	if (ret)
+		*ret = NULL;
+	if (!req ||
+	    json_object_object_add(req, "execute", json_object_new_string(command)) ||
+	    (args && json_object_object_add(req, "arguments", args))) {
+		if (args && !json_object_object_get_ex(req, "arguments", NULL))
+			json_object_put(args);
+		json_object_put(req);
+		snprintf(v->err, sizeof(v->err), "out of memory");
+		return -ENOMEM;
+	}
+	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
+					   JSON_C_TO_STRING_NOSLASHESCAPE);
+	rc = s ? apf_virsh_qmp(v->cfg, v->name, s, &r, v->err, sizeof(v->err)) : -ENOMEM;
+	json_object_put(req);
+	if (ret)
+		*ret = r;
+	else
+		json_object_put(r);
+	return rc;
+}
+
 static void watch_apply(struct watch *w)
 {
 	const bool want = w->policy == APF_POLICY_ON;
-	struct json_object *ret;
-	char cmd[256], err[400], detail[600];
+	struct virsh_exec vx = { .cfg = w->cfg, .name = w->name };
+	struct apf_qmp_async_pf info;
+	enum apf_qmp_iface iface;
+	char detail[600];
+	bool setting = false;	/* a failure is set-async-pf's (qom-set's) */
 	int rc, before;
 
-	snprintf(cmd, sizeof(cmd), "{\"execute\":\"qom-get\",\"arguments\":"
-		 "{\"path\":\"%s\",\"property\":\"%s\"}}", APF_QMP_ACCEL_PATH,
-		 APF_QMP_ASYNC_PF_PROP);
-	rc = apf_virsh_qmp(w->cfg, w->name, cmd, &ret, err, sizeof(err));
-	if (!rc && !json_object_is_type(ret, json_type_boolean)) {
-		rc = -EPROTO;
-		snprintf(err, sizeof(err), "qom-get %s: not a boolean", APF_QMP_ASYNC_PF_PROP);
-	}
+	rc = apf_qmp_async_pf_get(virsh_exec, &vx, false, &info);
+	iface = info.iface;
 	if (!rc) {
-		before = json_object_get_boolean(ret);
-		json_object_put(ret);
+		before = info.enabled;
 		if (before == want) {
-			apply_result(w, "already", "async-pf already set", before, before);
+			snprintf(detail, sizeof(detail), "async-pf already set (%s)",
+				 apf_qmp_iface_name(iface, false));
+			apply_result(w, "already", detail, apf_qmp_iface_name(iface, false),
+				     before, before);
 			apf_log(LOG_INFO, "async-pf=%s: already so", want ? "on" : "off");
 			return;
 		}
-		snprintf(cmd, sizeof(cmd), "{\"execute\":\"qom-set\",\"arguments\":"
-			 "{\"path\":\"%s\",\"property\":\"%s\",\"value\":%s}}",
-			 APF_QMP_ACCEL_PATH, APF_QMP_ASYNC_PF_PROP, want ? "true" : "false");
-		rc = apf_virsh_qmp(w->cfg, w->name, cmd, &ret, err, sizeof(err));
-		json_object_put(ret);
+		setting = true;
+		rc = apf_qmp_async_pf_set(virsh_exec, &vx, want, &iface);
 		if (!rc) {
-			apply_result(w, "applied", "qom-set " APF_QMP_ACCEL_PATH
-				     " async-pf through libvirt", before, want);
-			apf_log(LOG_NOTICE, "async-pf %s -> %s applied", before ? "on" : "off",
-				want ? "on" : "off");
+			snprintf(detail, sizeof(detail), "%s through libvirt",
+				 apf_qmp_iface_name(iface, true));
+			apply_result(w, "applied", detail, apf_qmp_iface_name(iface, true),
+				     before, want);
+			apf_log(LOG_NOTICE, "async-pf %s -> %s applied (%s)",
+				before ? "on" : "off", want ? "on" : "off",
+				apf_qmp_iface_name(iface, true));
 			return;
 		}
-	} else {
-		json_object_put(ret);
 	}
-	if (rc == -ENOENT || rc == -ENOTSUP) {
-		if (strstr(err, "KVM_CAP_DISABLE_ASYNC_PF"))
-			snprintf(detail, sizeof(detail), "the host kernel has no per-VM "
-				 "switch (the APF Suite host kernel adds it); %s", err);
+	if (rc == -ENODEV || rc == -ENOENT || rc == -ENOTSUP) {
+		if (rc == -ENODEV)
+			snprintf(detail, sizeof(detail), "the host kernel lacks "
+				 "KVM_CAP_DISABLE_ASYNC_PF, the per-VM switch (the APF "
+				 "Suite host kernel adds it); %s", vx.err);
 		else
-			snprintf(detail, sizeof(detail), "this QEMU has no %s property "
-				 "'%s' (the APF Suite QEMU adds it, for KVM domains); "
+			snprintf(detail, sizeof(detail), "this QEMU has no async-pf "
+				 "switch: neither query-async-pf nor %s property '%s' "
+				 "(the APF Suite QEMU adds them, for KVM domains); "
 				 "domain type %s; %s", APF_QMP_ACCEL_PATH,
-				 APF_QMP_ASYNC_PF_PROP, w->type, err);
-		apply_result(w, "unsupported", detail, -1, -1);
+				 APF_QMP_ASYNC_PF_PROP, w->type, vx.err);
+		apply_result(w, "unsupported", detail, apf_qmp_iface_name(iface, setting),
+			     -1, -1);
 		apf_log(LOG_WARNING, "async-pf=%s: unsupported: %s; the domain runs "
 			"with the host's default", want ? "on" : "off", detail);
 		return;
 	}
-	apply_result(w, "failed", err, -1, -1);
-	apf_log(LOG_ERR, "async-pf=%s: failed: %s", want ? "on" : "off", err);
+	apply_result(w, "failed", vx.err, apf_qmp_iface_name(iface, setting), -1, -1);
+	apf_log(LOG_ERR, "async-pf=%s: failed: %s", want ? "on" : "off", vx.err);
 }
 
 static void counters_to_json(struct json_object *dst, const char *key,
@@ -586,7 +621,8 @@ int apf_hook_watch(const struct apf_hook_cfg *cfg, const char *name, long id,
 	if (w.policy != APF_POLICY_NONE)
 		watch_apply(&w);
 	else
-		apply_result(&w, "none", "no <apf:policy> in the domain metadata", -1, -1);
+		apply_result(&w, "none", "no <apf:policy> in the domain metadata", NULL,
+			     -1, -1);
 	watch_save(&w);
 	if (w.qemu > 0)
 		watch_until_exit(&w);

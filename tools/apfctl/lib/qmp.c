@@ -241,6 +241,31 @@ static void set_err(struct apf_qmp *q, const char *fmt, ...)
 	va_end(ap);
 }
 
+int apf_qmp_error_code(const char *cls, const char *desc)
+{
+	if (!cls)
+		cls = "";
+	if (!desc)
+		desc = "";
+	if (!strcmp(cls, "CommandNotFound"))
+		return -ENOTSUP;
+	if (!strcmp(cls, "KVMMissingCap") ||
+	    strstr(desc, "needs KVM_CAP_DISABLE_ASYNC_PF"))
+		return -ENODEV;
+	if (!strcmp(cls, "DeviceNotFound"))
+		return -ENOENT;
+	/* qom-get/qom-set of a missing property: GenericError with
+	 * "Property '<type>.<name>' not found" (QEMU 10.0). */
+	if (!strncmp(desc, "Property ", 9) && strstr(desc, "not found"))
+		return -ENOENT;
+	/* query-async-pf/set-async-pf under another accelerator:
+	 * "Asynchronous page faults are a KVM feature; this VM uses the tcg
+	 * accelerator". */
+	if (strstr(desc, "are a KVM feature"))
+		return -ENOENT;
+	return -EIO;
+}
+
 /* Map a QMP {"error":{"class":..,"desc":..}} to -errno. */
 static int map_error(struct apf_qmp *q, struct json_object *e)
 {
@@ -257,15 +282,7 @@ static int map_error(struct apf_qmp *q, struct json_object *e)
 	}
 	if (q)
 		set_err(q, "%s", d);
-	if (!strcmp(c, "CommandNotFound"))
-		return -ENOTSUP;
-	if (!strcmp(c, "DeviceNotFound"))
-		return -ENOENT;
-	/* qom-get/qom-set of a missing property: GenericError with
-	 * "Property '<type>.<name>' not found" (QEMU 10.0). */
-	if (!strncmp(d, "Property ", 9) && strstr(d, "not found"))
-		return -ENOENT;
-	return -EIO;
+	return apf_qmp_error_code(c, d);
 }
 
 int apf_qmp_execute(struct apf_qmp *q, const char *command,
@@ -361,6 +378,12 @@ out:
 		set_err(q, "QMP reply timed out");
 	json_object_put(reply);
 	return r;
+}
+
+int apf_qmp_exec(void *q, const char *command, struct json_object *args,
+		 struct json_object **ret)
+{
+	return apf_qmp_execute(q, command, args, ret);
 }
 
 const char *apf_qmp_last_error(const struct apf_qmp *q)
@@ -636,13 +659,13 @@ static void cpu_map_free(struct cpu_map *m)
  * lists vCPUs in no particular order (device[2] before device[0] seen with
  * QEMU 10.0), so this is what turns reply order into vCPU numbers.
  * Best effort: on any failure the map stays empty. */
-static void cpu_map_load(struct apf_qmp *q, struct cpu_map *m)
+static void cpu_map_load(apf_qmp_exec_fn *exec, void *ctx, struct cpu_map *m)
 {
 	struct json_object *ret;
 	size_t i, n;
 
 	memset(m, 0, sizeof(*m));
-	if (apf_qmp_execute(q, "query-cpus-fast", NULL, &ret))
+	if (exec(ctx, "query-cpus-fast", NULL, &ret))
 		return;
 	if (!json_object_is_type(ret, json_type_array))
 		goto out;
@@ -684,22 +707,42 @@ static int cmp_vcpu(const void *a, const void *b)
 	return (x->index > y->index) - (x->index < y->index);
 }
 
-static int query_stats_target(struct apf_qmp *q, const char *target,
+static struct json_object *string_array(const char *const *v)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (; a && *v; v++)
+		if (json_object_array_add(a, json_object_new_string(*v))) {
+			json_object_put(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* query-stats of provider kvm for target, of the given names only
+ * (NULL-terminated) or all of them (names NULL). */
+static int query_stats_target(apf_qmp_exec_fn *exec, void *ctx,
+			      const char *target, const char *const *names,
 			      bool all, struct apf_counters *vm,
 			      struct apf_qmp_vcpu_stats **vcpus,
 			      size_t *nvcpus, const struct cpu_map *map)
 {
-	struct json_object *args, *provs, *prov, *ret, *wrap;
+	struct json_object *args, *provs, *prov, *list = NULL, *ret, *wrap;
 	const char *s;
 	int r;
 
 	args = json_object_new_object();
 	provs = json_object_new_array();
 	prov = json_object_new_object();
-	if (!args || !provs || !prov ||
+	if (names)
+		list = string_array(names);
+	if (!args || !provs || !prov || (names && !list) ||
 	    json_object_object_add(prov, "provider",
 				   json_object_new_string("kvm")) ||
+	    (list && json_object_object_add(prov, "names", list)) ||
 	    json_object_array_add(provs, prov)) {
+		if (!list || !json_object_object_get_ex(prov, "names", NULL))
+			json_object_put(list);
 		json_object_put(prov);
 		json_object_put(provs);
 		json_object_put(args);
@@ -712,7 +755,7 @@ static int query_stats_target(struct apf_qmp *q, const char *target,
 		json_object_put(args);
 		return -ENOMEM;
 	}
-	r = apf_qmp_execute(q, "query-stats", args, &ret);
+	r = exec(ctx, "query-stats", args, &ret);
 	if (r)
 		return r;
 	/* Re-serialise through the one parser the fuzzer exercises. */
@@ -737,11 +780,13 @@ int apf_qmp_query_stats(struct apf_qmp *q, bool all,
 
 	*vcpus = NULL;
 	*nvcpus = 0;
-	r = query_stats_target(q, "vm", all, vm, vcpus, nvcpus, NULL);
+	r = query_stats_target(apf_qmp_exec, q, "vm", NULL, all, vm, vcpus,
+			       nvcpus, NULL);
 	if (r)
 		goto fail;
-	cpu_map_load(q, &map);
-	r = query_stats_target(q, "vcpu", all, vm, vcpus, nvcpus, &map);
+	cpu_map_load(apf_qmp_exec, q, &map);
+	r = query_stats_target(apf_qmp_exec, q, "vcpu", NULL, all, vm, vcpus,
+			       nvcpus, &map);
 	cpu_map_free(&map);
 	if (r)
 		goto fail;
@@ -756,20 +801,31 @@ fail:
 	return r;
 }
 
-int apf_qmp_qom_get_bool(struct apf_qmp *q, const char *path,
-			 const char *prop, bool *value)
+/* qom-get (value < 0) or qom-set of a boolean property through exec. */
+static int qom_bool(apf_qmp_exec_fn *exec, void *ctx, const char *path,
+		    const char *prop, int value, struct json_object **ret)
 {
-	struct json_object *args = json_object_new_object(), *ret;
-	int r;
+	struct json_object *args = json_object_new_object();
 
 	if (!args ||
 	    json_object_object_add(args, "path", json_object_new_string(path)) ||
 	    json_object_object_add(args, "property",
-				   json_object_new_string(prop))) {
+				   json_object_new_string(prop)) ||
+	    (value >= 0 &&
+	     json_object_object_add(args, "value",
+				    json_object_new_boolean(value)))) {
 		json_object_put(args);
 		return -ENOMEM;
 	}
-	r = apf_qmp_execute(q, "qom-get", args, &ret);
+	return exec(ctx, value < 0 ? "qom-get" : "qom-set", args, ret);
+}
+
+int apf_qmp_qom_get_bool(struct apf_qmp *q, const char *path,
+			 const char *prop, bool *value)
+{
+	struct json_object *ret;
+	int r = qom_bool(apf_qmp_exec, q, path, prop, -1, &ret);
+
 	if (r)
 		return r;
 	if (json_object_is_type(ret, json_type_boolean)) {
@@ -785,16 +841,240 @@ int apf_qmp_qom_get_bool(struct apf_qmp *q, const char *path,
 int apf_qmp_qom_set_bool(struct apf_qmp *q, const char *path,
 			 const char *prop, bool value)
 {
-	struct json_object *args = json_object_new_object();
+	return qom_bool(apf_qmp_exec, q, path, prop, value, NULL);
+}
 
-	if (!args ||
-	    json_object_object_add(args, "path", json_object_new_string(path)) ||
-	    json_object_object_add(args, "property",
-				   json_object_new_string(prop)) ||
-	    json_object_object_add(args, "value",
-				   json_object_new_boolean(value))) {
-		json_object_put(args);
-		return -ENOMEM;
+/* ------------------------------------------------------ the async-pf switch */
+
+/* query-async-pf's AsyncPfVcpuStats members and KVM's names for them. */
+static const char *const async_pf_members[][2] = {
+	{ "queued", "async_pf_queued" },
+	{ "not-present", "async_pf_not_present" },
+	{ "halted", "async_pf_halted" },
+	{ "ready", "async_pf_ready" },
+	{ "completed", "async_pf_completed" },
+	{ "sync", "async_pf_sync" },
+};
+#define N_ASYNC_PF_MEMBERS (sizeof(async_pf_members) / sizeof(async_pf_members[0]))
+
+const char *apf_qmp_iface_name(enum apf_qmp_iface iface, bool set)
+{
+	if (iface == APF_QMP_IFACE_QAPI)
+		return set ? "QMP set-async-pf" : "QMP query-async-pf";
+	return set ? "QMP qom-set " APF_QMP_ACCEL_PATH " " APF_QMP_ASYNC_PF_PROP :
+		     "QMP qom-get " APF_QMP_ACCEL_PATH " " APF_QMP_ASYNC_PF_PROP;
+}
+
+void apf_qmp_async_pf_free(struct apf_qmp_async_pf *info)
+{
+	apf_qmp_vcpu_stats_free(info->vcpus, info->nvcpus);
+	info->vcpus = NULL;
+	info->nvcpus = 0;
+}
+
+static bool get_bool(struct json_object *o, const char *key, bool *v)
+{
+	struct json_object *m;
+
+	if (!json_object_object_get_ex(o, key, &m) ||
+	    !json_object_is_type(m, json_type_boolean))
+		return false;
+	*v = json_object_get_boolean(m);
+	return true;
+}
+
+/* One AsyncPfVcpuStats: its cpu-index and the members it has. */
+static int parse_async_pf_vcpu(struct json_object *o,
+			       struct apf_qmp_vcpu_stats *v)
+{
+	struct json_object *m;
+	size_t i;
+	int r;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "cpu-index", &m) ||
+	    !json_object_is_type(m, json_type_int) ||
+	    json_object_get_int64(m) < 0 ||
+	    json_object_get_int64(m) > INT32_MAX)
+		return -EPROTO;
+	v->index = (int)json_object_get_int64(m);
+	for (i = 0; i < N_ASYNC_PF_MEMBERS; i++) {
+		if (!json_object_object_get_ex(o, async_pf_members[i][0], &m))
+			continue;	/* the host kernel lacks it */
+		/* uint64 in the schema: anything else breaks it. */
+		if (!json_object_is_type(m, json_type_int) ||
+		    json_object_get_int64(m) < 0)
+			return -EPROTO;
+		r = apf_counters_append(&v->counters, async_pf_members[i][1],
+					json_object_get_uint64(m),
+					apf_counter_rank(async_pf_members[i][1]));
+		if (r)
+			return r;
 	}
-	return apf_qmp_execute(q, "qom-set", args, NULL);
+	return 0;
+}
+
+static int parse_async_pf(struct json_object *root, bool stats,
+			  struct apf_qmp_async_pf *info)
+{
+	struct json_object *o = root, *list, *e;
+	size_t i, n;
+	bool b;
+
+	if (json_object_is_type(root, json_type_object) &&
+	    json_object_object_get_ex(root, "error", &e)) {
+		struct json_object *c = NULL, *d = NULL;
+
+		if (json_object_is_type(e, json_type_object)) {
+			json_object_object_get_ex(e, "class", &c);
+			json_object_object_get_ex(e, "desc", &d);
+		}
+		return apf_qmp_error_code(
+			json_object_is_type(c, json_type_string) ?
+			json_object_get_string(c) : NULL,
+			json_object_is_type(d, json_type_string) ?
+			json_object_get_string(d) : NULL);
+	}
+	if (json_object_is_type(root, json_type_object) &&
+	    json_object_object_get_ex(root, "return", &e))
+		o = e;
+	if (!json_object_is_type(o, json_type_object) ||
+	    !get_bool(o, "enabled", &info->enabled) ||
+	    !get_bool(o, "switchable", &b) ||
+	    !json_object_object_get_ex(o, "vcpus", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return -EPROTO;
+	info->switchable = b;
+	info->iface = APF_QMP_IFACE_QAPI;
+	n = json_object_array_length(list);
+	if (n > APF_QMP_MAX_VCPUS)
+		return -E2BIG;
+	if (!stats || !n)
+		return 0;
+	info->vcpus = calloc(n, sizeof(*info->vcpus));
+	if (!info->vcpus)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		int r;
+
+		info->nvcpus = i + 1;
+		r = parse_async_pf_vcpu(json_object_array_get_idx(list, i),
+					&info->vcpus[i]);
+		if (r)
+			return r;
+	}
+	if (n > 1)
+		qsort(info->vcpus, n, sizeof(*info->vcpus), cmp_vcpu);
+	return 0;
+}
+
+int apf_qmp_parse_async_pf(const char *json, bool stats,
+			   struct apf_qmp_async_pf *info)
+{
+	struct json_object *root;
+	int r;
+
+	memset(info, 0, sizeof(*info));
+	info->switchable = -1;
+	if (!json)
+		return -EINVAL;
+	root = parse_json(json, strlen(json));
+	if (!root)
+		return -EPROTO;
+	r = parse_async_pf(root, stats, info);
+	json_object_put(root);
+	if (r)
+		apf_qmp_async_pf_free(info);
+	return r;
+}
+
+/* The async_pf_* statistics of each vCPU through query-stats (QEMU >= 7.1),
+ * for a QEMU without query-async-pf. */
+static int async_pf_stats_fallback(apf_qmp_exec_fn *exec, void *ctx,
+				   struct apf_qmp_async_pf *info)
+{
+	const char *names[N_ASYNC_PF_MEMBERS + 1];
+	struct apf_counters vm = { 0 };
+	struct cpu_map map;
+	size_t i;
+	int r;
+
+	for (i = 0; i < N_ASYNC_PF_MEMBERS; i++)
+		names[i] = async_pf_members[i][1];
+	names[i] = NULL;
+	cpu_map_load(exec, ctx, &map);
+	r = query_stats_target(exec, ctx, "vcpu", names, false, &vm,
+			       &info->vcpus, &info->nvcpus, &map);
+	cpu_map_free(&map);
+	apf_counters_free(&vm);
+	if (!r && info->nvcpus > 1)
+		qsort(info->vcpus, info->nvcpus, sizeof(*info->vcpus), cmp_vcpu);
+	return r;
+}
+
+int apf_qmp_async_pf_get(apf_qmp_exec_fn *exec, void *ctx, bool stats,
+			 struct apf_qmp_async_pf *info)
+{
+	struct json_object *ret, *wrap;
+	const char *s;
+	int r;
+
+	memset(info, 0, sizeof(*info));
+	info->switchable = -1;
+	r = exec(ctx, "query-async-pf", NULL, &ret);
+	if (!r) {
+		/* Re-serialise through the one parser the fuzzer exercises. */
+		wrap = json_object_new_object();
+		if (!wrap || json_object_object_add(wrap, "return", ret)) {
+			json_object_put(wrap);
+			json_object_put(ret);
+			return -ENOMEM;
+		}
+		s = json_object_to_json_string_ext(wrap, JSON_C_TO_STRING_PLAIN);
+		r = s ? apf_qmp_parse_async_pf(s, stats, info) : -ENOMEM;
+		json_object_put(wrap);
+		return r;
+	}
+	if (r != -ENOTSUP)
+		return r;
+	/* An older QEMU: the property, and query-stats for the counters. */
+	info->iface = APF_QMP_IFACE_QOM;
+	r = qom_bool(exec, ctx, APF_QMP_ACCEL_PATH, APF_QMP_ASYNC_PF_PROP, -1,
+		     &ret);
+	if (r)
+		return r;
+	if (!json_object_is_type(ret, json_type_boolean)) {
+		json_object_put(ret);
+		return -EPROTO;
+	}
+	info->enabled = json_object_get_boolean(ret);
+	json_object_put(ret);
+	if (stats) {
+		r = async_pf_stats_fallback(exec, ctx, info);
+		if (r)
+			apf_qmp_async_pf_free(info);
+	}
+	return r;
+}
+
+int apf_qmp_async_pf_set(apf_qmp_exec_fn *exec, void *ctx, bool enabled,
+			 enum apf_qmp_iface *iface)
+{
+	struct json_object *args;
+	int r;
+
+	if (*iface == APF_QMP_IFACE_QAPI) {
+		args = json_object_new_object();
+		if (!args || json_object_object_add(args, "enabled",
+				json_object_new_boolean(enabled))) {
+			json_object_put(args);
+			return -ENOMEM;
+		}
+		r = exec(ctx, "set-async-pf", args, NULL);
+		if (r != -ENOTSUP)
+			return r;
+		*iface = APF_QMP_IFACE_QOM;
+	}
+	return qom_bool(exec, ctx, APF_QMP_ACCEL_PATH, APF_QMP_ASYNC_PF_PROP,
+			enabled, NULL);
 }

@@ -18,6 +18,8 @@
 struct vm_switch {
 	int on;			/* 1, 0, or -1 unknown */
 	const char *source;	/* "qmp", "cmdline" or NULL */
+	int switchable;		/* KVM_CAP_DISABLE_ASYNC_PF: 1, 0, -1 unknown */
+	const char *qmp;	/* the QMP command that said so, or NULL */
 };
 
 struct status {
@@ -37,13 +39,15 @@ static const char *role_name(const struct status *s)
 }
 
 /* The switch as it is now: asked over the VM's own QMP socket (apfctl
- * disable --vm or a qom-set changes it at run time), else as the command
- * line started it.  libvirt holds its domains' monitors: command line. */
+ * disable --vm or set-async-pf changes it at run time) with query-async-pf,
+ * or qom-get where QEMU predates it, else as the command line started it.
+ * libvirt holds its domains' monitors: command line. */
 static struct vm_switch vm_switch_of(const struct apf_vm *vm)
 {
-	struct vm_switch r = { vm->qemu.async_pf, vm->qemu.async_pf >= 0 ? "cmdline" : NULL };
+	struct vm_switch r = { vm->qemu.async_pf, vm->qemu.async_pf >= 0 ? "cmdline" : NULL,
+			       -1, NULL };
+	struct apf_qmp_async_pf info;
 	struct apf_qmp *q;
-	bool on;
 	int err;
 
 	if (vm->qemu.libvirt || !vm->qemu.qmp[0])
@@ -51,9 +55,12 @@ static struct vm_switch vm_switch_of(const struct apf_vm *vm)
 	q = apf_qmp_open(vm->qemu.qmp, apf_g.qmp_timeout_ms ? apf_g.qmp_timeout_ms : 500, &err);
 	if (!q)
 		return r;
-	if (!apf_qmp_qom_get_bool(q, APF_QMP_ACCEL_PATH, APF_QMP_ASYNC_PF_PROP, &on)) {
-		r.on = on;
+	if (!apf_qmp_async_pf_get(apf_qmp_exec, q, false, &info)) {
+		r.on = info.enabled;
 		r.source = "qmp";
+		r.switchable = info.switchable;
+		r.qmp = apf_qmp_iface_name(info.iface, false);
+		apf_qmp_async_pf_free(&info);
 	}
 	apf_qmp_close(q);
 	return r;
@@ -70,7 +77,7 @@ static void read_vm_switches(struct status *s)
 
 static struct vm_switch vm_switch_at(const struct status *s, size_t i)
 {
-	const struct vm_switch unknown = { -1, NULL };
+	const struct vm_switch unknown = { -1, NULL, -1, NULL };
 
 	return s->vm_apf ? s->vm_apf[i] : unknown;
 }
@@ -181,6 +188,15 @@ static void json_host(json_writer_t *w, const struct status *s)
 			jsonw_string_field(w, "async_pf_source", vm_switch_at(s, i).source);
 		else
 			jsonw_null_field(w, "async_pf_source");
+		if (vm_switch_at(s, i).qmp)
+			jsonw_string_field(w, "async_pf_qmp", vm_switch_at(s, i).qmp);
+		else
+			jsonw_null_field(w, "async_pf_qmp");
+		if (vm_switch_at(s, i).switchable >= 0)
+			jsonw_bool_field(w, "async_pf_switchable",
+					 vm_switch_at(s, i).switchable);
+		else
+			jsonw_null_field(w, "async_pf_switchable");
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);

@@ -99,11 +99,16 @@ static int flip_sysfs(const struct sysfs_switch *sw, bool on)
 	return err ? write_error(sw->target, err) : report(&r);
 }
 
+/* The VM's switch through its QMP socket: read it and set it with
+ * query-async-pf and set-async-pf (the APF Suite QEMU from apf4 on), or
+ * with qom-get and qom-set of the accelerator property where QEMU does not
+ * know those commands (apf1 to apf3); the output names which. */
 static int flip_vm(const char *sel, const char *qmp_path, bool on)
 {
-	struct switch_result r = { NULL, "QMP qom-set " APF_QMP_ACCEL_PATH " async-pf",
-				   false, on };
-	char target[160], path[APF_SOCK_MAX];
+	struct switch_result r = { NULL, NULL, false, on };
+	char target[160], path[APF_SOCK_MAX], qemu_said[256];
+	struct apf_qmp_async_pf info;
+	enum apf_qmp_iface iface;
 	struct apf_vm_list vms;
 	const struct apf_vm *vm;
 	struct apf_qmp *q;
@@ -136,17 +141,34 @@ static int flip_vm(const char *sel, const char *qmp_path, bool on)
 		return err == -EACCES ? write_error(target, err) :
 		       apf_fail(APF_EXIT_RUNTIME, "%s: QMP %s: %s", target, path,
 				apf_strerror(-err));
-	err = apf_qmp_qom_get_bool(q, APF_QMP_ACCEL_PATH, "async-pf", &r.before);
-	if (!err)
-		err = apf_qmp_qom_set_bool(q, APF_QMP_ACCEL_PATH, "async-pf", on);
+	err = apf_qmp_async_pf_get(apf_qmp_exec, q, false, &info);
+	iface = info.iface;
+	if (!err) {
+		r.before = info.enabled;
+		err = apf_qmp_async_pf_set(apf_qmp_exec, q, on, &iface);
+		r.what = apf_qmp_iface_name(iface, true);
+	} else {
+		r.what = apf_qmp_iface_name(iface, false);	/* what failed */
+	}
+	snprintf(qemu_said, sizeof(qemu_said), "%s", apf_qmp_last_error(q));
 	apf_qmp_close(q);
+	if (err == -ENODEV)
+		return apf_fail(APF_EXIT_UNSUPPORTED,
+				"%s: the host kernel lacks KVM_CAP_DISABLE_ASYNC_PF, the "
+				"per-VM switch (the APF Suite host kernel adds it), so "
+				"QEMU cannot turn async PF off for this VM (%s: %s); "
+				"alternatives: boot the guest with 'no-kvmapf', or start "
+				"QEMU with '-cpu ...,kvm-asyncpf-int=off'",
+				target, r.what, qemu_said);
 	if (err == -ENOENT)
 		return apf_fail(APF_EXIT_UNSUPPORTED,
-				"%s: this QEMU has no 'async-pf' accelerator property "
-				"(the APF Suite QEMU adds it, with a host kernel that has "
-				"the per-VM opt-out); %s", target, host_alternatives);
+				"%s: this QEMU has no async-pf switch for this VM (the "
+				"APF Suite QEMU adds it, for KVM; QEMU says: %s); %s",
+				target, qemu_said, host_alternatives);
 	if (err)
-		return apf_fail(APF_EXIT_RUNTIME, "%s: QMP: %s", target, apf_strerror(-err));
+		return apf_fail(APF_EXIT_RUNTIME, "%s: %s: %s%s%s", target, r.what,
+				apf_strerror(-err), qemu_said[0] ? ": " : "",
+				qemu_said);
 	return report(&r);
 }
 

@@ -9,6 +9,13 @@ rate against the values it came from, not against the wall clock);
 the n-th query-stats (target vm), to play a monitor slow to answer;
 `drip` seconds before the greeting and before every reply, to play one
 that answers each command just within a timeout.
+`mode` plays a QEMU's async-pf switch: "apf3" (the default: the APF Suite
+QEMU before qemu/patches/0010, qom-get/qom-set of /machine/accel async-pf
+only), "apf4" (query-async-pf and set-async-pf, qom-get/qom-set too),
+"nocap3"/"nocap4" (those on a host kernel without KVM_CAP_DISABLE_ASYNC_PF:
+turning it off fails, GenericError from apf3, KVMMissingCap from apf4),
+"stock" (no command, no property) and "tcg" (apf4 under TCG); `commands`
+lists what was asked, in order.
 Threads, not processes: the test owns everything it starts."""
 import json
 import os
@@ -17,8 +24,20 @@ import threading
 import time
 
 
+class QmpError:
+    def __init__(self, cls, desc):
+        self.cls = cls
+        self.desc = desc
+
+
 class FakeQmp:
-    def __init__(self, path, rate=0.0, delays=(), silent=False, drip=0.0):
+    MODES = ("apf3", "apf4", "nocap3", "nocap4", "stock", "tcg")
+    NOCAP = "async-pf=off needs KVM_CAP_DISABLE_ASYNC_PF, which this host kernel does not support"
+
+    def __init__(self, path, rate=0.0, delays=(), silent=False, drip=0.0, mode="apf3"):
+        assert mode in self.MODES, mode
+        self.mode = mode
+        self.commands = []
         self.path = str(path)
         self.drip = drip
         self.silent = silent		# accept, never greet (a busy monitor)
@@ -50,15 +69,44 @@ class FakeQmp:
             threading.Thread(target=self._serve, args=(conn,),
                              daemon=True).start()
 
+    def _switch(self, cmd, args):
+        """The async-pf commands: (True, reply) or (False, None) if cmd is
+        not one of them.  A reply is a "return" value or an exception."""
+        qapi = self.mode in ("apf4", "nocap4", "tcg")
+        if cmd in ("query-async-pf", "set-async-pf") and not qapi:
+            return True, QmpError("CommandNotFound", f"The command {cmd} has not been found")
+        if cmd.startswith("qom-") and args.get("path") == "/machine/accel" and \
+                self.mode in ("stock", "tcg"):
+            if self.mode == "stock":
+                return True, QmpError("DeviceNotFound", "Device '/machine/accel' not found")
+            return True, QmpError("GenericError", "Property 'tcg-accel.async-pf' not found")
+        if self.mode == "tcg" and cmd in ("query-async-pf", "set-async-pf"):
+            return True, QmpError("GenericError", "Asynchronous page faults are a KVM "
+                                  "feature; this VM uses the tcg accelerator")
+        if cmd == "query-async-pf":
+            return True, {"enabled": self.async_pf, "switchable": self.mode == "apf4",
+                          "vcpus": [{"cpu-index": 0,
+                                     "qom-path": "/machine/unattached/device[0]",
+                                     "queued": self.value()}]}
+        if cmd in ("set-async-pf", "qom-set"):
+            on = bool(args["enabled" if cmd == "set-async-pf" else "value"])
+            if not on and self.mode.startswith("nocap"):
+                return True, QmpError("KVMMissingCap" if self.mode == "nocap4"
+                                      else "GenericError", self.NOCAP)
+            self.async_pf = on
+            return True, {}
+        if cmd == "qom-get":
+            return True, self.async_pf
+        return False, None
+
     def _reply(self, req):
         cmd = req.get("execute")
+        self.commands.append(cmd)
         if cmd == "qmp_capabilities":
             return {}
-        if cmd == "qom-get":
-            return self.async_pf
-        if cmd == "qom-set":
-            self.async_pf = bool(req["arguments"]["value"])
-            return {}
+        mine, ret = self._switch(cmd, req.get("arguments", {}))
+        if mine:
+            return ret
         if cmd == "query-cpus-fast":
             return [{"qom-path": "/machine/unattached/device[0]",
                      "cpu-index": 0}]
@@ -93,6 +141,8 @@ class FakeQmp:
                 if ret is None:
                     out = {"error": {"class": "CommandNotFound",
                                      "desc": "not in the fake"}}
+                elif isinstance(ret, QmpError):
+                    out = {"error": {"class": ret.cls, "desc": ret.desc}}
                 else:
                     out = {"return": ret}
                 if "id" in req:

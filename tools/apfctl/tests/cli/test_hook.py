@@ -30,21 +30,44 @@ UNDER_CHECKER = bool(WRAPPER) or bool(os.environ.get("APFCTL_CHECKER"))
 
 FAKE_VIRSH = r"""#!/bin/sh
 # virsh -c URI qemu-monitor-command --domain NAME --cmd JSON
+# stock: QEMU without our patches; patched, nocap: the APF Suite QEMU before
+# set-async-pf (apf1 to apf3, qom-get/qom-set only); apf4, nocap4: with
+# query-async-pf/set-async-pf; nocap*: host kernel without
+# KVM_CAP_DISABLE_ASYNC_PF.
 echo "$*" >> "$FAKE_VIRSH_LOG"
 cmd=$7
+nocmd='{"id":"libvirt-6","error":{"class":"CommandNotFound","desc":"The command '"'"'x'"'"' has not been found"}}'
 case "$FAKE_VIRSH_MODE" in
 stock)
-    echo '{"id":"libvirt-7","error":{"class":"DeviceNotFound","desc":"Device '"'"'/machine/accel'"'"' not found"}}';;
+    case "$cmd" in
+    *'-async-pf"'*) echo "$nocmd";;
+    *) echo '{"id":"libvirt-7","error":{"class":"DeviceNotFound","desc":"Device '"'"'/machine/accel'"'"' not found"}}';;
+    esac;;
 patched)
     case "$cmd" in
+    *'-async-pf"'*) echo "$nocmd";;
     *qom-get*) echo "{\"return\":$(cat "$FAKE_VIRSH_STATE"),\"id\":\"libvirt-8\"}";;
     *'"value":false'*) echo false > "$FAKE_VIRSH_STATE"; echo '{"return":{},"id":"libvirt-9"}';;
     *'"value":true'*) echo true > "$FAKE_VIRSH_STATE"; echo '{"return":{},"id":"libvirt-9"}';;
     esac;;
 nocap)
     case "$cmd" in
+    *'-async-pf"'*) echo "$nocmd";;
     *qom-get*) echo '{"return":true,"id":"libvirt-8"}';;
     *) echo '{"id":"libvirt-9","error":{"class":"GenericError","desc":"async-pf=off needs KVM_CAP_DISABLE_ASYNC_PF, which this host kernel does not support"}}';;
+    esac;;
+apf4)
+    case "$cmd" in
+    *query-async-pf*) echo "{\"return\":{\"enabled\":$(cat "$FAKE_VIRSH_STATE"),\"switchable\":true,\"vcpus\":[{\"cpu-index\":0,\"qom-path\":\"/machine/unattached/device[0]\",\"queued\":3}]},\"id\":\"libvirt-8\"}";;
+    *set-async-pf*'"enabled":false'*) echo false > "$FAKE_VIRSH_STATE"; echo '{"return":{},"id":"libvirt-9"}';;
+    *set-async-pf*'"enabled":true'*) echo true > "$FAKE_VIRSH_STATE"; echo '{"return":{},"id":"libvirt-9"}';;
+    *) echo '{"id":"libvirt-9","error":{"class":"GenericError","desc":"unexpected in this fake"}}';;
+    esac;;
+nocap4)
+    case "$cmd" in
+    *query-async-pf*) echo '{"return":{"enabled":true,"switchable":false,"vcpus":[]},"id":"libvirt-8"}';;
+    *set-async-pf*) echo '{"id":"libvirt-9","error":{"class":"KVMMissingCap","desc":"async-pf=off needs KVM_CAP_DISABLE_ASYNC_PF, which this host kernel does not support"}}';;
+    *) echo '{"id":"libvirt-9","error":{"class":"GenericError","desc":"unexpected in this fake"}}';;
     esac;;
 fail)
     echo "error: failed to get domain '$5'" >&2; exit 1;;
@@ -590,30 +613,52 @@ def run_domain(lab, name, policy, mode):
     return lab.record(name)
 
 
+CMD = "-c qemu:///system qemu-monitor-command --domain web1 --cmd "
+
+
 def test_started_on_patched_qemu_applies_policy(lab):
-    rec = run_domain(lab, "web1", "off", "patched")
+    """Our QEMU from apf4 on: query-async-pf, then set-async-pf."""
+    rec = run_domain(lab, "web1", "off", "apf4")
     assert rec["apply"]["result"] == "applied"
     assert (rec["apply"]["before"], rec["apply"]["after"]) == (True, False)
+    assert rec["apply"]["interface"] == "QMP set-async-pf"
     assert lab.virsh_state.read_text().strip() == "false"
-    calls = lab.virsh_log.read_text().splitlines()
-    assert len(calls) == 2
-    assert calls[0].startswith("-c qemu:///system qemu-monitor-command --domain web1 "
-                               "--cmd {\"execute\":\"qom-get\"")
-    assert '"path":"/machine/accel","property":"async-pf","value":false' in calls[1]
+    assert lab.virsh_log.read_text().splitlines() == [
+        CMD + '{"execute":"query-async-pf"}',
+        CMD + '{"execute":"set-async-pf","arguments":{"enabled":false}}']
     assert rec["policy"] == "off" and rec["domain"] == "web1" and rec["id"] == 7
     assert rec["type"] == "kvm" and rec["runtime_s"] > 0
     assert "released_at" in rec and "exited_at" in rec
     log = lab.log_text()
     assert "web1 started: policy async-pf=off handed to a detached applier" in log
-    assert "web1 watch: async-pf on -> off applied" in log
+    assert "web1 watch: async-pf on -> off applied (QMP set-async-pf)" in log
     assert f"record {lab.state_dir}/domains/web1.json" in log
 
 
-def test_already_set_is_not_set_again(lab):
-    lab.virsh_state.write_text("false\n")
+def test_older_qemu_falls_back_to_qom_set(lab):
+    """apf1 to apf3 answer CommandNotFound to query-async-pf: qom-get and
+    qom-set of /machine/accel async-pf, and the record says so."""
     rec = run_domain(lab, "web1", "off", "patched")
+    assert rec["apply"]["result"] == "applied"
+    assert (rec["apply"]["before"], rec["apply"]["after"]) == (True, False)
+    assert rec["apply"]["interface"] == "QMP qom-set /machine/accel async-pf"
+    assert lab.virsh_state.read_text().strip() == "false"
+    calls = lab.virsh_log.read_text().splitlines()
+    assert calls == [
+        CMD + '{"execute":"query-async-pf"}',
+        CMD + '{"execute":"qom-get","arguments":{"path":"/machine/accel","property":"async-pf"}}',
+        CMD + '{"execute":"qom-set","arguments":{"path":"/machine/accel","property":"async-pf",'
+        '"value":false}}']
+    assert "web1 watch: async-pf on -> off applied (QMP qom-set /machine/accel async-pf)" \
+        in lab.log_text()
+
+
+@pytest.mark.parametrize("mode,calls", [("apf4", 1), ("patched", 2)])
+def test_already_set_is_not_set_again(lab, mode, calls):
+    lab.virsh_state.write_text("false\n")
+    rec = run_domain(lab, "web1", "off", mode)
     assert rec["apply"]["result"] == "already"
-    assert len(lab.virsh_log.read_text().splitlines()) == 1
+    assert len(lab.virsh_log.read_text().splitlines()) == calls
 
 
 def test_stock_qemu_is_unsupported_and_domain_runs(lab):
@@ -627,11 +672,17 @@ def test_stock_qemu_is_unsupported_and_domain_runs(lab):
         assert all(isinstance(v, int) for v in rec["tracepoints"]["counts"].values())
 
 
-def test_our_qemu_on_a_stock_host_kernel_is_unsupported(lab):
-    """The APF Suite QEMU without KVM_CAP_DISABLE_ASYNC_PF in the kernel."""
-    rec = run_domain(lab, "web1", "off", "nocap")
+@pytest.mark.parametrize("mode,cls,interface", [
+    ("nocap4", "KVMMissingCap", "QMP set-async-pf"),
+    ("nocap", "GenericError", "QMP qom-set /machine/accel async-pf")])
+def test_our_qemu_on_a_stock_host_kernel_is_unsupported(lab, mode, cls, interface):
+    """The APF Suite QEMU without KVM_CAP_DISABLE_ASYNC_PF in the kernel:
+    KVMMissingCap from set-async-pf, or the GenericError of apf1 to apf3."""
+    rec = run_domain(lab, "web1", "off", mode)
     assert rec["apply"]["result"] == "unsupported"
-    assert "KVM_CAP_DISABLE_ASYNC_PF" in rec["apply"]["detail"]
+    assert rec["apply"]["interface"] == interface
+    assert "the host kernel lacks KVM_CAP_DISABLE_ASYNC_PF" in rec["apply"]["detail"]
+    assert f"{cls}: async-pf=off needs KVM_CAP_DISABLE_ASYNC_PF" in rec["apply"]["detail"]
 
 
 @pytest.mark.parametrize("mode,result", [("fail", "failed"), ("garbage", "failed")])

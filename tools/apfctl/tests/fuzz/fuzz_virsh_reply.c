@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!s)
 		return 0;
 	rc = apf_virsh_parse_reply(s, &ret, err, sizeof(err));
-	if (rc != 0 && rc != -ENOENT && rc != -ENOTSUP && rc != -EIO && rc != -EPROTO)
+	if (rc != 0 && rc != -ENOENT && rc != -ENOTSUP && rc != -ENODEV &&
+	    rc != -EIO && rc != -EPROTO)
 		abort();
 	if (rc && (ret || !err[0]))
 		abort();	/* an error says what, and returns nothing */

@@ -85,22 +85,86 @@ def test_status_lists_qemu_vm(qemu_vm):
         assert vm["async_pf_source"] == "qmp" and vm["async_pf"] is True
 
 
-OUR_QEMU = APFCTL_DIR.parent.parent / "qemu" / "build" / "x86_64" / "qemu-system-x86_64"
+# The APF Suite QEMU that `make -C qemu build` leaves in this tree, or
+# APF_QEMU (a build elsewhere, e.g. the main checkout's from a worktree).
+OUR_QEMU = Path(os.environ.get("APF_QEMU") or
+                APFCTL_DIR.parent.parent / "qemu" / "build" / "x86_64" / "qemu-system-x86_64")
+
+
+def our_qemu_vm(tmp_path, name):
+    if not OUR_QEMU.exists():
+        pytest.skip(f"the APF Suite QEMU is not built ({OUR_QEMU}: make -C qemu build, "
+                    "or set APF_QEMU)")
+    return start_qemu_vm(tmp_path / "q", name=f"{name}-{os.getpid()}", qemu=str(OUR_QEMU))
+
+
+def query_async_pf(vm):
+    """What QEMU itself says, or None where it predates query-async-pf."""
+    with vm.client() as c:
+        reply = c.command("query-async-pf")
+    if "error" in reply:
+        assert reply["error"]["class"] == "CommandNotFound", reply
+        return None
+    return reply["return"]
 
 
 def test_status_asks_our_qemu_for_the_live_switch(tmp_path):
-    """The APF Suite QEMU answers qom-get /machine/accel async-pf: status
-    reports that, not the command line (which says nothing here)."""
-    if not OUR_QEMU.exists():
-        pytest.skip("the APF Suite QEMU is not built (make -C qemu build)")
-    vm = start_qemu_vm(tmp_path / "q", name=f"apfours-{os.getpid()}", qemu=str(OUR_QEMU))
+    """The APF Suite QEMU answers query-async-pf (qom-get /machine/accel
+    async-pf before apf4): status reports that, not the command line (which
+    says nothing here), and whether the kernel lets it switch as QEMU says."""
+    vm = our_qemu_vm(tmp_path, "apfours")
     try:
-        vms = {v["pid"]: v for v in status()["host"]["vms"]}
-        assert vms[vm.pid]["async_pf"] is True
-        assert vms[vm.pid]["async_pf_source"] == "qmp"
+        info = query_async_pf(vm)
+        v = {v["pid"]: v for v in status()["host"]["vms"]}[vm.pid]
+        assert v["async_pf"] is True
+        assert v["async_pf_source"] == "qmp"
+        if info is None:
+            assert v["async_pf_qmp"] == "QMP qom-get /machine/accel async-pf"
+            assert v["async_pf_switchable"] is None
+        else:
+            assert v["async_pf_qmp"] == "QMP query-async-pf"
+            assert v["async_pf_switchable"] is info["switchable"]
         r = run_apfctl("status")
         line = next(ln for ln in r.stdout.splitlines() if ln.split()[:1] == [str(vm.pid)])
         assert line.split()[3] == "on"
+    finally:
+        stop_qemu_vm(vm)
+
+
+def test_disable_vm_on_our_qemu(tmp_path):
+    """disable --vm on the APF Suite QEMU: set-async-pf (qom-set before
+    apf4).  Where QEMU says the host kernel can switch, the switch goes off
+    and QEMU says so; where it cannot, exit 3 naming the capability and
+    KVMMissingCap, and QEMU still says on.  enable restores it either way."""
+    vm = our_qemu_vm(tmp_path, "apfoff")
+    try:
+        info = query_async_pf(vm)
+        via = "QMP set-async-pf" if info else "QMP qom-set /machine/accel async-pf"
+        r = run_apfctl("disable", "--vm", vm.name)
+        with vm.client() as c:
+            now = c.execute("qom-get", path="/machine/accel", property="async-pf")
+        if info is not None and not info["switchable"]:
+            assert r.returncode == 3, r.stderr
+            assert "KVM_CAP_DISABLE_ASYNC_PF" in r.stderr
+            assert f"({via}: async-pf=off needs KVM_CAP_DISABLE_ASYNC_PF" in r.stderr
+            assert now is True
+            assert query_async_pf(vm)["enabled"] is True
+        elif r.returncode == 3:
+            # apf1 to apf3 do not say beforehand: their GenericError.
+            assert info is None
+            assert "the host kernel lacks KVM_CAP_DISABLE_ASYNC_PF" in r.stderr
+            assert now is True
+        else:
+            assert r.returncode == 0, r.stderr
+            assert r.stdout.endswith(f"async PF enabled -> disabled ({via})\n")
+            assert now is False
+            v = {v["pid"]: v for v in status()["host"]["vms"]}[vm.pid]
+            assert v["async_pf"] is False
+        r = run_apfctl("enable", "--vm", vm.name, "-j")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["switch"] == via
+        with vm.client() as c:
+            assert c.execute("qom-get", path="/machine/accel", property="async-pf") is True
     finally:
         stop_qemu_vm(vm)
 

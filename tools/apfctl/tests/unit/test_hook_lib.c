@@ -65,21 +65,44 @@ static char *slurp(const char *path)
 }
 
 /* virsh -c URI qemu-monitor-command --domain NAME --cmd JSON, as a stock
- * or an APF Suite QEMU would answer through libvirt. */
+ * or an APF Suite QEMU would answer through libvirt: "patched" is apf1 to
+ * apf3 (qom-get/qom-set only), "apf4" has query-async-pf/set-async-pf;
+ * "nocap" and "nocap4" are those on a host kernel without
+ * KVM_CAP_DISABLE_ASYNC_PF.  Every command line goes to virsh.log. */
 static const char fake_virsh[] =
 	"#!/bin/sh\n"
 	"cmd=$7\n"
+	"echo \"$cmd\" >> \"${FAKE_VIRSH_STATE%.state}.log\"\n"
+	"nocmd='{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"x\"}}'\n"
 	"case \"$FAKE_VIRSH_MODE\" in\n"
 	"get) echo '{\"return\":true,\"id\":\"libvirt-1\"}';;\n"
-	"patched) case \"$cmd\" in\n"
+	"patched|nocap) case \"$cmd\" in\n"
+	"  *'-async-pf\"'*) echo \"$nocmd\";;\n"
 	"  *qom-get*) echo \"{\\\"return\\\":$(cat \"$FAKE_VIRSH_STATE\")}\";;\n"
-	"  *'\"value\":false'*) echo false > \"$FAKE_VIRSH_STATE\"; echo '{\"return\":{}}';;\n"
+	"  *'\"value\":false'*) if [ $FAKE_VIRSH_MODE = nocap ]; then\n"
+	"    echo '{\"error\":{\"class\":\"GenericError\",\"desc\":\"async-pf=off "
+	"needs KVM_CAP_DISABLE_ASYNC_PF\"}}'; else\n"
+	"    echo false > \"$FAKE_VIRSH_STATE\"; echo '{\"return\":{}}'; fi;;\n"
 	"  *'\"value\":true'*) echo true > \"$FAKE_VIRSH_STATE\"; echo '{\"return\":{}}';;\n"
 	"  esac;;\n"
-	"stock) echo '{\"error\":{\"class\":\"DeviceNotFound\",\"desc\":\"no accel\"}}';;\n"
-	"nocmd) echo '{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"x\"}}';;\n"
-	"nocap) echo '{\"error\":{\"class\":\"GenericError\",\"desc\":\"async-pf=off "
-	"needs KVM_CAP_DISABLE_ASYNC_PF\"}}';;\n"
+	"apf4|nocap4) case \"$cmd\" in\n"
+	"  *query-async-pf*) echo \"{\\\"return\\\":{\\\"enabled\\\":$(cat \"$FAKE_VIRSH_STATE\"),"
+	"\\\"switchable\\\":$([ $FAKE_VIRSH_MODE = apf4 ] && echo true || echo false),\\\"vcpus\\\":[]}}\";;\n"
+	"  *set-async-pf*false*) if [ $FAKE_VIRSH_MODE = nocap4 ]; then\n"
+	"    echo '{\"error\":{\"class\":\"KVMMissingCap\",\"desc\":\"async-pf=off "
+	"needs KVM_CAP_DISABLE_ASYNC_PF, which this host kernel does not support\"}}'; else\n"
+	"    echo false > \"$FAKE_VIRSH_STATE\"; echo '{\"return\":{}}'; fi;;\n"
+	"  *set-async-pf*true*) echo true > \"$FAKE_VIRSH_STATE\"; echo '{\"return\":{}}';;\n"
+	"  *) echo '{\"error\":{\"class\":\"GenericError\",\"desc\":\"qom is not for apf4 here\"}}';;\n"
+	"  esac;;\n"
+	"stock) case \"$cmd\" in\n"
+	"  *'-async-pf\"'*) echo \"$nocmd\";;\n"
+	"  *) echo '{\"error\":{\"class\":\"DeviceNotFound\",\"desc\":\"no accel\"}}';;\n"
+	"  esac;;\n"
+	"nocmd) echo \"$nocmd\";;\n"
+	"nocapcls) echo '{\"error\":{\"class\":\"KVMMissingCap\",\"desc\":\"y\"}}';;\n"
+	"ioctl) echo '{\"error\":{\"class\":\"GenericError\",\"desc\":\"KVM_CAP_DISABLE_ASYNC_PF: "
+	"failed to disable asynchronous page faults: Invalid argument\"}}';;\n"
 	"generic) echo '{\"error\":{\"class\":\"GenericError\",\"desc\":\"busy\"}}';;\n"
 	"noreturn) echo '{\"id\":\"libvirt-1\"}';;\n"
 	"garbage) echo 'not json';;\n"
@@ -578,7 +601,18 @@ static void test_virsh_qmp(void **state)
 	assert_null(ret);
 	assert_string_equal(err, "DeviceNotFound: no accel");
 	assert_int_equal(virsh("nocmd", &ret, err, sizeof(err)), -ENOTSUP);
-	assert_int_equal(virsh("nocap", &ret, err, sizeof(err)), -ENOTSUP);
+	/* The host kernel lacks the capability: KVMMissingCap (apf4 on), or
+	 * apf1 to apf3's GenericError naming it; an ioctl that failed is an
+	 * error, not a missing capability. */
+	setenv("FAKE_VIRSH_MODE", "nocap", 1);
+	assert_int_equal(apf_virsh_qmp(&cfg, "web1", "{\"execute\":\"qom-set\","
+				       "\"arguments\":{\"value\":false}}", &ret, err,
+				       sizeof(err)), -ENODEV);
+	assert_null(ret);
+	assert_non_null(strstr(err, "GenericError: async-pf=off needs"));
+	assert_int_equal(virsh("nocapcls", &ret, err, sizeof(err)), -ENODEV);
+	assert_string_equal(err, "KVMMissingCap: y");
+	assert_int_equal(virsh("ioctl", &ret, err, sizeof(err)), -EIO);
 	assert_int_equal(virsh("generic", &ret, err, sizeof(err)), -EIO);
 	assert_int_equal(virsh("noreturn", &ret, err, sizeof(err)), -EPROTO);
 	assert_int_equal(virsh("garbage", &ret, err, sizeof(err)), -EPROTO);
@@ -642,6 +676,101 @@ static void test_watch_applies_and_sees_exit(void **state)
 	assert_false(apf_json_bool(apply, "after"));
 	json_object_put(st);
 	assert_int_equal(waitpid(qemu, &ws, 0), qemu);
+}
+
+/* The watcher on one fake virsh mode: the commands it sent (one per line,
+ * malloc'd) and the apply member of its state (a reference). */
+static struct json_object *watch_mode(const char *mode, const char *name,
+				      const char *policy, char **commands)
+{
+	struct json_object *st, *apply;
+	pid_t qemu = fake_qemu(50);
+	int ws;
+
+	put(at("virsh.state"), "true\n");
+	unlink(at("virsh.log"));
+	setenv("FAKE_VIRSH_MODE", mode, 1);
+	assert_int_equal(apf_hook_watch(&cfg, name, 1, policy, "qemu", qemu), 0);
+	assert_int_equal(waitpid(qemu, &ws, 0), qemu);
+	st = run_state(name);
+	assert_non_null(st);
+	assert_true(json_object_object_get_ex(st, "apply", &apply));
+	json_object_get(apply);
+	json_object_put(st);
+	*commands = slurp(at("virsh.log"));
+	return apply;
+}
+
+/* set-async-pf where QEMU has it (apf4), qom-set where it answers
+ * CommandNotFound (apf1 to apf3); the record names which; the switch is
+ * read before (query-async-pf, or qom-get) and not set twice. */
+static void test_watch_interfaces(void **state)
+{
+	struct json_object *apply;
+	char *cmds, *state_now;
+
+	(void)state;
+	apply = watch_mode("apf4", "i1", "off", &cmds);
+	assert_string_equal(apf_json_str(apply, "result"), "applied");
+	assert_string_equal(apf_json_str(apply, "interface"), "QMP set-async-pf");
+	assert_non_null(strstr(apf_json_str(apply, "detail"), "set-async-pf through libvirt"));
+	assert_string_equal(cmds, "{\"execute\":\"query-async-pf\"}\n"
+			    "{\"execute\":\"set-async-pf\",\"arguments\":{\"enabled\":false}}\n");
+	state_now = slurp(at("virsh.state"));
+	assert_string_equal(state_now, "false\n");
+	free(state_now);
+	free(cmds);
+	json_object_put(apply);
+
+	apply = watch_mode("patched", "i2", "off", &cmds);
+	assert_string_equal(apf_json_str(apply, "result"), "applied");
+	assert_string_equal(apf_json_str(apply, "interface"),
+			    "QMP qom-set /machine/accel async-pf");
+	assert_string_equal(cmds, "{\"execute\":\"query-async-pf\"}\n"
+			    "{\"execute\":\"qom-get\",\"arguments\":{\"path\":\"/machine/accel\","
+			    "\"property\":\"async-pf\"}}\n"
+			    "{\"execute\":\"qom-set\",\"arguments\":{\"path\":\"/machine/accel\","
+			    "\"property\":\"async-pf\",\"value\":false}}\n");
+	free(cmds);
+	json_object_put(apply);
+
+	/* Already on: read, not set. */
+	apply = watch_mode("apf4", "i3", "on", &cmds);
+	assert_string_equal(apf_json_str(apply, "result"), "already");
+	assert_string_equal(apf_json_str(apply, "interface"), "QMP query-async-pf");
+	assert_string_equal(cmds, "{\"execute\":\"query-async-pf\"}\n");
+	free(cmds);
+	json_object_put(apply);
+}
+
+/* No KVM_CAP_DISABLE_ASYNC_PF in the host kernel: unsupported, by either
+ * interface, and the switch stays on. */
+static void test_watch_missing_cap(void **state)
+{
+	static const char *const modes[][2] = {
+		{ "nocap4", "QMP set-async-pf" },
+		{ "nocap", "QMP qom-set /machine/accel async-pf" },
+	};
+	struct json_object *apply;
+	char *cmds, *state_now;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		apply = watch_mode(modes[i][0], "c1", "off", &cmds);
+		assert_string_equal(apf_json_str(apply, "result"), "unsupported");
+		assert_string_equal(apf_json_str(apply, "interface"), modes[i][1]);
+		assert_non_null(strstr(apf_json_str(apply, "detail"),
+				       "the host kernel lacks KVM_CAP_DISABLE_ASYNC_PF"));
+		assert_non_null(strstr(apf_json_str(apply, "detail"),
+				       i ? "GenericError: async-pf=off needs" :
+				       "KVMMissingCap: async-pf=off needs"));
+		state_now = slurp(at("virsh.state"));
+		assert_string_equal(state_now, "true\n");
+		free(state_now);
+		free(cmds);
+		json_object_put(apply);
+	}
 }
 
 static void test_watch_unsupported_and_none(void **state)
@@ -708,6 +837,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_release_unwritable_keeps_state),
 		cmocka_unit_test(test_virsh_qmp),
 		cmocka_unit_test(test_watch_applies_and_sees_exit),
+		cmocka_unit_test(test_watch_interfaces),
+		cmocka_unit_test(test_watch_missing_cap),
 		cmocka_unit_test(test_watch_unsupported_and_none),
 		cmocka_unit_test(test_watch_hostile_pid_file),
 	};

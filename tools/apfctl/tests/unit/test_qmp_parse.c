@@ -394,6 +394,176 @@ static void test_many_vcpus(void **state)
 	free(s);
 }
 
+/* ---- query-async-pf replies and the QMP error classes ---- */
+
+/* The two examples of query-async-pf in qapi/misc-target.json
+ * (qemu/patches/0010). */
+static const char reply_async_pf[] =
+	"{ \"return\": {\n"
+	"       \"enabled\": true,\n"
+	"       \"switchable\": true,\n"
+	"       \"vcpus\": [\n"
+	"         { \"cpu-index\": 0,\n"
+	"           \"qom-path\": \"/machine/unattached/device[0]\",\n"
+	"           \"queued\": 1048, \"not-present\": 1021, \"halted\": 27,\n"
+	"           \"ready\": 1021, \"completed\": 1048, \"sync\": 3 } ] } }";
+static const char reply_async_pf_stock_kernel[] =
+	"{ \"return\": {\n"
+	"       \"enabled\": true,\n"
+	"       \"switchable\": false,\n"
+	"       \"vcpus\": [\n"
+	"         { \"cpu-index\": 0,\n"
+	"           \"qom-path\": \"/machine/unattached/device[0]\" } ] } }";
+
+static void test_async_pf_parse(void **state)
+{
+	struct apf_qmp_async_pf info;
+	static const char *const names[] = {
+		"async_pf_queued", "async_pf_not_present", "async_pf_halted",
+		"async_pf_ready", "async_pf_completed", "async_pf_sync",
+	};
+	static const uint64_t values[] = { 1048, 1021, 27, 1021, 1048, 3 };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(apf_qmp_parse_async_pf(reply_async_pf, true, &info), 0);
+	assert_true(info.enabled);
+	assert_int_equal(info.switchable, 1);
+	assert_int_equal(info.iface, APF_QMP_IFACE_QAPI);
+	assert_int_equal(info.nvcpus, 1);
+	assert_int_equal(info.vcpus[0].index, 0);
+	/* KVM's names, as query-stats has them, in KVM's order. */
+	assert_int_equal(info.vcpus[0].counters.n, 6);
+	for (i = 0; i < 6; i++) {
+		assert_string_equal(info.vcpus[0].counters.v[i].name, names[i]);
+		assert_int_equal(info.vcpus[0].counters.v[i].value, values[i]);
+	}
+	apf_qmp_async_pf_free(&info);
+	assert_null(info.vcpus);
+	/* Without stats: the switch only, no vCPUs. */
+	assert_int_equal(apf_qmp_parse_async_pf(reply_async_pf, false, &info), 0);
+	assert_true(info.enabled);
+	assert_null(info.vcpus);
+	assert_int_equal(info.nvcpus, 0);
+	/* A host kernel without the statistics or the capability. */
+	assert_int_equal(apf_qmp_parse_async_pf(reply_async_pf_stock_kernel, true,
+						&info), 0);
+	assert_int_equal(info.switchable, 0);
+	assert_int_equal(info.nvcpus, 1);
+	assert_int_equal(info.vcpus[0].counters.n, 0);
+	apf_qmp_async_pf_free(&info);
+	/* The bare object, switched off, vCPUs out of order, members the
+	 * schema may grow ignored. */
+	assert_int_equal(apf_qmp_parse_async_pf(
+		"{\"enabled\":false,\"switchable\":true,\"later\":[1],\"vcpus\":["
+		"{\"cpu-index\":3,\"qom-path\":\"/c3\",\"sync\":18446744073709551615},"
+		"{\"cpu-index\":1,\"qom-path\":\"/c1\",\"halted\":0,\"x\":\"y\"}]}",
+		true, &info), 0);
+	assert_false(info.enabled);
+	assert_int_equal(info.nvcpus, 2);
+	assert_int_equal(info.vcpus[0].index, 1);
+	assert_string_equal(info.vcpus[0].counters.v[0].name, "async_pf_halted");
+	assert_int_equal(info.vcpus[0].counters.n, 1);
+	assert_int_equal(info.vcpus[1].index, 3);
+	assert_true(info.vcpus[1].counters.v[0].value == UINT64_MAX);
+	apf_qmp_async_pf_free(&info);
+}
+
+static void test_async_pf_parse_errors(void **state)
+{
+	static const struct {
+		const char *json;
+		int err;
+	} t[] = {
+		{ "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": "
+		  "\"The command query-async-pf has not been found\"}}", -ENOTSUP },
+		{ "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Asynchronous "
+		  "page faults are a KVM feature; this VM uses the tcg "
+		  "accelerator\"}}", -ENOENT },
+		{ "{\"error\": {\"class\": \"KVMMissingCap\", \"desc\": \"x\"}}", -ENODEV },
+		{ "{\"error\": []}", -EIO },
+		{ "{\"return\": {\"switchable\":true,\"vcpus\":[]}}", -EPROTO },
+		{ "{\"return\": {\"enabled\":1,\"switchable\":true,\"vcpus\":[]}}", -EPROTO },
+		{ "{\"return\": {\"enabled\":true,\"vcpus\":[]}}", -EPROTO },
+		{ "{\"return\": {\"enabled\":true,\"switchable\":true}}", -EPROTO },
+		{ "{\"return\": {\"enabled\":true,\"switchable\":true,\"vcpus\":{}}}", -EPROTO },
+		{ "{\"return\": {\"enabled\":true,\"switchable\":true,\"vcpus\":[7]}}", -EPROTO },
+		{ "{\"return\": {\"enabled\":true,\"switchable\":true,\"vcpus\":"
+		  "[{\"qom-path\":\"/c\"}]}}", -EPROTO },
+		{ "{\"return\": {\"enabled\":true,\"switchable\":true,\"vcpus\":"
+		  "[{\"cpu-index\":-1}]}}", -EPROTO },
+		{ "{\"return\": {\"enabled\":true,\"switchable\":true,\"vcpus\":"
+		  "[{\"cpu-index\":2147483648}]}}", -EPROTO },
+		{ "{\"return\": {\"enabled\":true,\"switchable\":true,\"vcpus\":"
+		  "[{\"cpu-index\":0,\"queued\":-1}]}}", -EPROTO },
+		{ "{\"return\": {\"enabled\":true,\"switchable\":true,\"vcpus\":"
+		  "[{\"cpu-index\":0,\"ready\":\"7\"}]}}", -EPROTO },
+		{ "{\"return\": {\"enabled\":true,\"switchable\":true,\"vcpus\":"
+		  "[{\"cpu-index\":0,\"sync\":1.5}]}}", -EPROTO },
+		{ "{\"return\": []}", -EPROTO },
+		{ "{\"return\": {}} x", -EPROTO },
+		{ "", -EPROTO },
+		{ "true", -EPROTO },
+	};
+	struct apf_qmp_async_pf info;
+	size_t i;
+	char *s;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int r = apf_qmp_parse_async_pf(t[i].json, true, &info);
+
+		if (r != t[i].err)
+			fail_msg("case %zu: %d: %s", i, r, t[i].json);
+		/* Nothing to free after an error. */
+		assert_null(info.vcpus);
+		assert_int_equal(info.nvcpus, 0);
+	}
+	assert_int_equal(apf_qmp_parse_async_pf(NULL, true, &info), -EINVAL);
+	/* One vCPU too many: refused before any is parsed. */
+	s = repeat("{\"enabled\":true,\"switchable\":true,\"vcpus\":[",
+		   "{\"cpu-index\":0},", APF_QMP_MAX_VCPUS, "{\"cpu-index\":0}]}");
+	assert_int_equal(apf_qmp_parse_async_pf(s, true, &info), -E2BIG);
+	assert_null(info.vcpus);
+	free(s);
+}
+
+/* One mapping of QMP errors for every monitor apfctl talks to. */
+static void test_error_codes(void **state)
+{
+	static const struct {
+		const char *cls, *desc;
+		int err;
+	} t[] = {
+		{ "CommandNotFound", "The command set-async-pf has not been found",
+		  -ENOTSUP },
+		/* qemu/patches/0010: set-async-pf, and qom-set from then on. */
+		{ "KVMMissingCap", "async-pf=off needs KVM_CAP_DISABLE_ASYNC_PF, "
+		  "which this host kernel does not support", -ENODEV },
+		/* apf1 to apf3: qom-set's GenericError. */
+		{ "GenericError", "async-pf=off needs KVM_CAP_DISABLE_ASYNC_PF, "
+		  "which this host kernel does not support", -ENODEV },
+		/* The capability is there, the ioctl failed: an error. */
+		{ "GenericError", "KVM_CAP_DISABLE_ASYNC_PF: failed to disable "
+		  "asynchronous page faults: Invalid argument", -EIO },
+		{ "DeviceNotFound", "Device '/machine/accel' not found", -ENOENT },
+		{ "GenericError", "Property 'kvm-accel.async-pf' not found", -ENOENT },
+		{ "GenericError", "Asynchronous page faults are a KVM feature; this "
+		  "VM uses the tcg accelerator", -ENOENT },
+		{ "GenericError", "the thing was not found", -EIO },
+		{ "GenericError", "", -EIO },
+		{ NULL, NULL, -EIO },
+		{ "KVMMissingCap", NULL, -ENODEV },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (apf_qmp_error_code(t[i].cls, t[i].desc) != t[i].err)
+			fail_msg("case %zu: %s: %s", i, t[i].cls ? t[i].cls : "(null)",
+				 t[i].desc ? t[i].desc : "(null)");
+}
+
 /* ---- The client against a scripted fake QMP server ---- */
 
 enum script {
@@ -403,6 +573,11 @@ enum script {
 	S_HANGUP,	/* greets, then closes */
 	S_OLD,		/* no query-stats (QEMU < 7.1) */
 	S_SLOW,		/* answers query-stats after the deadline */
+	S_APF4,		/* query-async-pf and set-async-pf (qemu/patches/0010) */
+	S_APF3,		/* apf1 to apf3: CommandNotFound to those, qom-get/-set */
+	S_NOCAP4,	/* S_APF4 on a host kernel without the capability */
+	S_NOCAP3,	/* S_APF3 on a host kernel without the capability */
+	S_STOCK,	/* stock QEMU 10.0: CommandNotFound, then DeviceNotFound */
 };
 
 struct server {
@@ -410,6 +585,8 @@ struct server {
 	char path[64];
 	int lfd;
 	enum script script;
+	bool apf;		/* the switch, for the S_APF* scripts */
+	char cmds[512];		/* the commands asked, space-separated */
 	pthread_t thread;
 };
 
@@ -444,11 +621,14 @@ static bool say(int fd, const char *fmt, ...)
 	return write_all(fd, buf, (size_t)n);
 }
 
+/* The last request line (one server thread at a time). */
+static char line[4096];
+
 /* Read one request line; return its "execute" and "id" (crudely: the fake
  * server trusts its one client). */
 static int request(int fd, char *cmd, size_t cmdsz, long *id)
 {
-	char line[4096], *p;
+	char *p;
 	size_t n = 0;
 
 	while (n < sizeof(line) - 1) {
@@ -478,14 +658,81 @@ static const char event[] =
 	"{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, "
 	"\"event\": \"RTC_CHANGE\", \"data\": {\"offset\": 0}}\r\n";
 
-static bool answer(int fd, enum script s, const char *cmd, long id)
+/* The S_APF* scripts: the async-pf switch by one interface or the other;
+ * 0 if cmd is not theirs. */
+static int answer_apf(int fd, struct server *sv, const char *cmd, long id)
 {
+	bool qapi = sv->script == S_APF4 || sv->script == S_NOCAP4;
+	bool nocap = sv->script == S_NOCAP4 || sv->script == S_NOCAP3;
+	bool off = strstr(line, "false") != NULL;
+	const char *req = line;
+
+	if (strlen(sv->cmds) + strlen(cmd) + 2 < sizeof(sv->cmds)) {
+		strcat(sv->cmds, cmd);
+		strcat(sv->cmds, " ");
+	}
+	if (!qapi && strstr(cmd, "async-pf"))
+		return say(fd, "{\"error\": {\"class\": \"CommandNotFound\", "
+			   "\"desc\": \"The command %s has not been found\"}, "
+			   "\"id\": %ld}\r\n", cmd, id) ? 1 : -1;
+	if (sv->script == S_STOCK)
+		return strncmp(cmd, "qom-", 4) ? 0 :
+		       say(fd, "{\"error\": {\"class\": \"DeviceNotFound\", "
+			   "\"desc\": \"Device '/machine/accel' not found\"}, "
+			   "\"id\": %ld}\r\n", id) ? 1 : -1;
+	if ((qapi && !strcmp(cmd, "set-async-pf")) ||
+	    (!qapi && !strcmp(cmd, "qom-set"))) {
+		if (nocap && off)
+			return say(fd, "{\"error\": {\"class\": \"%s\", \"desc\": "
+				   "\"async-pf=off needs KVM_CAP_DISABLE_ASYNC_PF, "
+				   "which this host kernel does not support\"}, "
+				   "\"id\": %ld}\r\n", qapi ? "KVMMissingCap" :
+				   "GenericError", id) ? 1 : -1;
+		sv->apf = !off;
+		return say(fd, "{\"return\": {}, \"id\": %ld}\r\n", id) ? 1 : -1;
+	}
+	if (qapi && !strcmp(cmd, "query-async-pf"))
+		return say(fd, "{\"return\": {\"enabled\": %s, \"switchable\": "
+			   "%s, \"vcpus\": [{\"cpu-index\": 1, \"qom-path\": "
+			   "\"/m/d[2]\", \"queued\": 7}, {\"cpu-index\": 0, "
+			   "\"qom-path\": \"/m/d[0]\", \"queued\": 9, \"sync\": "
+			   "2}]}, \"id\": %ld}\r\n", sv->apf ? "true" : "false",
+			   nocap ? "false" : "true", id) ? 1 : -1;
+	if (!qapi && !strcmp(cmd, "qom-get"))
+		return say(fd, "{\"return\": %s, \"id\": %ld}\r\n",
+			   sv->apf ? "true" : "false", id) ? 1 : -1;
+	/* The counters' fallback asks for the six names only. */
+	if (!qapi && !strcmp(cmd, "query-stats"))
+		return say(fd, strstr(req, "\"names\"") &&
+			   strstr(req, "\"async_pf_not_present\"") &&
+			   strstr(req, "\"vcpu\"") ?
+			   "{\"return\": [{\"provider\": \"kvm\", \"qom-path\": "
+			   "\"/m/d[2]\", \"stats\": [{\"name\": \"async_pf_queued\", "
+			   "\"value\": 7}]}, {\"provider\": \"kvm\", \"qom-path\": "
+			   "\"/m/d[0]\", \"stats\": [{\"name\": \"async_pf_queued\", "
+			   "\"value\": 9}, {\"name\": \"async_pf_sync\", \"value\": "
+			   "2}]}], \"id\": %ld}\r\n" :
+			   "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+			   "\"unexpected query-stats\"}, \"id\": %ld}\r\n", id) ? 1 : -1;
+	return 0;
+}
+
+static bool answer(int fd, struct server *sv, const char *cmd, long id)
+{
+	enum script s = sv->script;
+
 	/* An event and a reply to someone else's id come first. */
 	if (!say(fd, "%s", event) ||
 	    !say(fd, "{\"return\": {}, \"id\": %ld}\r\n", id + 1000))
 		return false;
 	if (!strcmp(cmd, "qmp_capabilities"))
 		return say(fd, "{\"return\": {}, \"id\": %ld}\r\n", id);
+	if (s >= S_APF4) {
+		int r = answer_apf(fd, sv, cmd, id);
+
+		if (r)
+			return r > 0;
+	}
 	if (!strcmp(cmd, "query-stats")) {
 		if (s == S_OLD)
 			return say(fd, "{\"error\": {\"class\": "
@@ -551,7 +798,7 @@ static void *serve(void *arg)
 		if (!say(fd, "%s", greeting))
 			break;
 		while (request(fd, cmd, sizeof(cmd), &id) == 0 &&
-		       answer(fd, sv->script, cmd, id))
+		       answer(fd, sv, cmd, id))
 			;
 		/* Until the client closes: a late reply must not race it. */
 		while (read(fd, &c, 1) > 0)
@@ -575,6 +822,8 @@ static void server_start(struct server *sv, enum script s)
 	assert_int_equal(bind(sv->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(listen(sv->lfd, 1), 0);
 	sv->script = s;
+	sv->apf = true;
+	sv->cmds[0] = '\0';
 	assert_int_equal(pthread_create(&sv->thread, NULL, serve, sv), 0);
 }
 
@@ -787,6 +1036,111 @@ static void test_client_over_fd(void **state)
 	assert_int_equal(err, -ECONNRESET);
 }
 
+/* The async-pf switch: query-async-pf and set-async-pf where QEMU has
+ * them, and not a qom command asked; qom-get and qom-set (and query-stats
+ * for the counters) where it answers CommandNotFound. */
+static void test_client_async_pf(void **state)
+{
+	static const struct {
+		enum script script;
+		enum apf_qmp_iface iface;
+		int switchable;
+		const char *cmds;
+	} t[] = {
+		{ S_APF4, APF_QMP_IFACE_QAPI, 1,
+		  "query-async-pf set-async-pf query-async-pf set-async-pf " },
+		{ S_APF3, APF_QMP_IFACE_QOM, -1,
+		  "query-async-pf qom-get query-cpus-fast query-stats qom-set "
+		  "query-async-pf qom-get set-async-pf qom-set " },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct apf_qmp_async_pf info;
+		enum apf_qmp_iface iface;
+		struct server sv;
+		struct apf_qmp *q;
+		int err;
+
+		server_start(&sv, t[i].script);
+		q = apf_qmp_open(sv.path, 2000, &err);
+		assert_non_null(q);
+		assert_int_equal(apf_qmp_async_pf_get(apf_qmp_exec, q, true, &info), 0);
+		assert_true(info.enabled);
+		assert_int_equal(info.iface, t[i].iface);
+		assert_int_equal(info.switchable, t[i].switchable);
+		/* Either way the same counters, vCPUs in cpu-index order. */
+		assert_int_equal(info.nvcpus, 2);
+		assert_int_equal(info.vcpus[0].index, 0);
+		assert_int_equal(get(&info.vcpus[0].counters, "async_pf_queued"), 9);
+		assert_int_equal(get(&info.vcpus[0].counters, "async_pf_sync"), 2);
+		assert_int_equal(info.vcpus[1].index, 1);
+		assert_int_equal(get(&info.vcpus[1].counters, "async_pf_queued"), 7);
+		assert_int_equal(info.vcpus[1].counters.n, 1);
+		apf_qmp_async_pf_free(&info);
+		/* Set from what the read found: */
+		iface = info.iface;
+		assert_int_equal(apf_qmp_async_pf_set(apf_qmp_exec, q, false, &iface), 0);
+		assert_int_equal(iface, t[i].iface);
+		/* and without a read first: the new command, then the old. */
+		assert_int_equal(apf_qmp_async_pf_get(apf_qmp_exec, q, false, &info), 0);
+		assert_false(info.enabled);
+		assert_null(info.vcpus);
+		iface = APF_QMP_IFACE_QAPI;
+		assert_int_equal(apf_qmp_async_pf_set(apf_qmp_exec, q, true, &iface), 0);
+		assert_int_equal(iface, t[i].iface);
+		apf_qmp_close(q);
+		server_stop(&sv);
+		assert_true(sv.apf);
+		assert_string_equal(sv.cmds, t[i].cmds);
+	}
+}
+
+/* No KVM_CAP_DISABLE_ASYNC_PF in the host kernel: -ENODEV by either
+ * interface when turning it off (QEMU's text kept), nothing when turning it
+ * on; a stock QEMU (no command, no property) and TCG: -ENOENT. */
+static void test_client_async_pf_unsupported(void **state)
+{
+	static const enum script nocap[] = { S_NOCAP4, S_NOCAP3 };
+	struct apf_qmp_async_pf info;
+	enum apf_qmp_iface iface;
+	struct server sv;
+	struct apf_qmp *q;
+	size_t i;
+	int err;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		server_start(&sv, nocap[i]);
+		q = apf_qmp_open(sv.path, 2000, &err);
+		assert_non_null(q);
+		assert_int_equal(apf_qmp_async_pf_get(apf_qmp_exec, q, false, &info), 0);
+		assert_int_equal(info.switchable, i ? -1 : 0);
+		iface = info.iface;
+		assert_int_equal(apf_qmp_async_pf_set(apf_qmp_exec, q, false, &iface),
+				 -ENODEV);
+		assert_non_null(strstr(apf_qmp_last_error(q),
+				       "needs KVM_CAP_DISABLE_ASYNC_PF"));
+		assert_int_equal(apf_qmp_async_pf_set(apf_qmp_exec, q, true, &iface), 0);
+		apf_qmp_close(q);
+		server_stop(&sv);
+		assert_true(sv.apf);
+	}
+	server_start(&sv, S_STOCK);
+	q = apf_qmp_open(sv.path, 2000, &err);
+	assert_non_null(q);
+	assert_int_equal(apf_qmp_async_pf_get(apf_qmp_exec, q, true, &info), -ENOENT);
+	assert_null(info.vcpus);
+	iface = APF_QMP_IFACE_QAPI;
+	assert_int_equal(apf_qmp_async_pf_set(apf_qmp_exec, q, false, &iface), -ENOENT);
+	assert_int_equal(iface, APF_QMP_IFACE_QOM);
+	assert_non_null(strstr(apf_qmp_last_error(q), "not found"));
+	apf_qmp_close(q);
+	server_stop(&sv);
+	assert_string_equal(sv.cmds, "query-async-pf qom-get set-async-pf qom-set ");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -807,6 +1161,11 @@ int main(void)
 		cmocka_unit_test(test_client_hangup),
 		cmocka_unit_test(test_client_slow),
 		cmocka_unit_test(test_client_no_socket),
+		cmocka_unit_test(test_async_pf_parse),
+		cmocka_unit_test(test_async_pf_parse_errors),
+		cmocka_unit_test(test_error_codes),
+		cmocka_unit_test(test_client_async_pf),
+		cmocka_unit_test(test_client_async_pf_unsupported),
 	};
 
 	/* Either end of the fake conversation may vanish mid-write. */
