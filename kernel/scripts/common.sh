@@ -291,3 +291,132 @@ checkpatch_strict() {
 	done
 	[ $bad = 0 ] || die "checkpatch found problems"
 }
+
+# --- Cross checks of an architecture's series (arm64-check.sh,
+# ppc64-check.sh): patches/$XNAME/ on top of the host and guest series, in
+# its own tree under $BUILD/$XNAME (build/tree is left alone).  The caller
+# sets XNAME, XARCH (make ARCH=) and CROSS_COMPILE, and defines
+# xconfig SRC OBJ WANT..., which writes OBJ/.config and checks that each
+# CONFIG_X=y of WANT stuck.  JOBS=N; builds run under nice -n 10.
+
+# xinit: the source (newest 6.12 where the pin is gone), the lock, timing.
+xinit() {
+	XT0=$(now)
+	XDIR=$BUILD/$XNAME
+	command -v "${CROSS_COMPILE}gcc" >/dev/null ||
+		die "no ${CROSS_COMPILE}gcc: apt-get install gcc-${CROSS_COMPILE%-}"
+	"$KDIR/scripts/source.sh" newest
+	[ -n "$(xseries)" ] || die "no patches in patches/$XNAME/"
+	mkdir -p "$XDIR"
+	take_lock "$XNAME"
+	xstep "source ready ($SRC_PKG $(base_version)), $(xseries | wc -l) $XNAME patches"
+}
+xstep() { log "$XNAME: [$(($(now) - XT0))s] $*"; }
+
+# The arch series in order, and the paths (b/...) it touches.
+xseries() {
+	local f
+	for f in "$KDIR"/patches/"$XNAME"/*.patch; do
+		[ -e "$f" ] && echo "$f"
+	done
+	return 0
+}
+xseries_files() {
+	xseries | xargs -r sed -n 's|^+++ b/||p' | sort -u
+}
+
+# xmktree DIR WITH: hard-linked copy of the source with own copies of the
+# files that the series change, the host and guest series, and with
+# WITH=1 the arch series, each patch with --fuzz=0.
+xmktree() {
+	local t=$1 with=$2 f p
+	rm -rf "$t"
+	cp -al "$SRC_DIR" "$t"
+	for f in $(series_files) $(xseries_files); do
+		if [ -f "$t/$f" ]; then
+			cp -p "$t/$f" "$t/$f.unlink" && mv "$t/$f.unlink" "$t/$f"
+		fi
+	done
+	apply_series "$t" 2>/dev/null
+	[ "$with" = 1 ] || return 0
+	for p in $(xseries); do
+		patch -d "$t" -p1 --forward --batch --fuzz=0 --no-backup-if-mismatch -s <"$p" ||
+			die "patch does not apply: ${p#"$KDIR"/}"
+		log "applied ${p#"$KDIR"/}"
+	done
+}
+
+# xtargets DIR...: the series' .c files outside DIR... as .o targets.
+xtargets() {
+	local f d t out=''
+	for f in $(xseries_files); do
+		case $f in *.c) ;; *) continue ;; esac
+		for d in "$@"; do
+			case $f in "$d"*) continue 2 ;; esac
+		done
+		t=${f%.c}.o
+		case " $out " in *" $t "*) ;; *) out="$out $t" ;; esac
+	done
+	echo "${out# }"
+}
+
+xmake() { nice -n 10 make -C "$1" O="$2" ARCH="$XARCH" CROSS_COMPILE="$CROSS_COMPILE" "${@:3}"; }
+
+# Compiler warnings of a build log (file:line[:col]: warning:, so not the
+# bison notes of a first build's host tools), without line numbers and
+# tree paths.
+xwarnings() {
+	{ grep -E ':[0-9]+(:[0-9]+)?: (warning|error):' "$1" || true; } |
+		sed -E 's/:[0-9]+(:[0-9]+)?:/:/; s/^.*\/(tree|base|linux-source-6.12)\///' | sort -u
+}
+
+# xw1build SIDE SRC CFG TARGETS WANT: W=1 build of TARGETS in
+# $XDIR/out-SIDE-CFG; xconfig gets CFG as $XCFG.  Objects of files that
+# the series adds are skipped where SRC lacks them (the base side).
+xw1build() {
+	local side=$1 src=$2 XCFG=$3 targets=$4 want=$5 obj t side_targets=''
+	obj=$XDIR/out-$side-$XCFG
+	for t in $targets; do
+		case $t in *.o) [ -f "$src/${t%.o}.c" ] || continue ;; esac
+		side_targets="$side_targets $t"
+	done
+	mkdir -p "$obj"
+	# shellcheck disable=SC2086
+	xconfig "$src" "$obj" $want
+	# shellcheck disable=SC2086
+	if ! xmake "$src" "$obj" -j"$JOBS" W=1 $side_targets >"$obj/w1.log" 2>&1; then
+		tail -40 "$obj/w1.log" >&2
+		die "$XNAME W=1 build failed on the $side tree, $XCFG (log: ${obj#"$KDIR"/}/w1.log)"
+	fi
+	xwarnings "$obj/w1.log" >"$XDIR/warnings-$side-$XCFG"
+	xstep "W=1 build ($side, $XCFG): $(wc -l <"$XDIR/warnings-$side-$XCFG") warnings"
+}
+
+# xcheck TARGETS WANT CFG...: tree with the series, checkpatch --strict on
+# it, a W=1 build per CFG; where one warns, the same build of the tree
+# without the series (base + host + guest, $XDIR/base), and only new
+# warnings fail.
+xcheck() {
+	local targets=$1 want=$2 cfg new tree=$XDIR/tree base=''
+	shift 2
+	xmktree "$tree" 1
+	xstep "host + guest + $XNAME series apply on $(base_version) (${tree#"$KDIR"/})"
+	# shellcheck disable=SC2046 # patch paths: no blanks, one a word
+	checkpatch_strict "$tree" $(xseries)
+	xstep "checkpatch --strict clean"
+	log "$XNAME W=1 targets: $targets"
+	for cfg in "$@"; do
+		xw1build apf "$tree" "$cfg" "$targets" "$want"
+	done
+	for cfg in "$@"; do
+		[ -s "$XDIR/warnings-apf-$cfg" ] || continue
+		[ -n "$base" ] || { xmktree "$XDIR/base" 0 && base=1; }
+		xw1build base "$XDIR/base" "$cfg" "$targets" ""
+		new=$(comm -13 "$XDIR/warnings-base-$cfg" "$XDIR/warnings-apf-$cfg")
+		if [ -n "$new" ]; then
+			echo "$new" >&2
+			die "the $XNAME series adds W=1 warnings ($cfg)"
+		fi
+	done
+	xstep "no new W=1 warnings"
+}

@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# ppc64-check.sh: the pseries async PF guest series (patches/ppc64/, issue
+# 23) on top of the host and guest series, in its own tree
+# (build/ppc64/tree; build/tree is left alone):
+#   1. hard-linked copy of the pristine source + host + guest + ppc64
+#      series, each patch with --fuzz=0;
+#   2. checkpatch --strict on every ppc64 patch (FILE_PATH_CHANGES allowed,
+#      as in check.sh);
+#   3. cross build for ARCH=powerpc (CROSS_COMPILE=powerpc64le-linux-gnu-,
+#      from Debian's gcc-powerpc64le-linux-gnu) of the objects that the
+#      series touches, with W=1, on ppc64le_defconfig + PPC_PSERIES +
+#      KVM_GUEST + PPC_KVM_ASYNC_PF_GUEST, twice: 4K pages (what the
+#      ppc64 lab runs) and 64K pages (the defconfig's); where one warns,
+#      the same build of the tree without the ppc64 series (base + host +
+#      guest, build/ppc64/base) and only new warnings fail.
+# Steps 1-3 are common.sh's xcheck, shared with arm64-check.sh.
+# Not part of `make check`: the series has no host side yet and has not
+# run.  JOBS=N (default 2); runs under nice -n 10.
+. "$(dirname "$0")/common.sh"
+
+XNAME=ppc64
+XARCH=powerpc
+CROSS_COMPILE=${CROSS_COMPILE:-powerpc64le-linux-gnu-}
+
+xconfig() { # $1 = source tree, $2 = O= dir, then CONFIG_X=y that must stick
+	local src=$1 obj=$2 o pages
+	shift 2
+	case $XCFG in
+	4k) pages=CONFIG_PPC_4K_PAGES ;;
+	64k) pages=CONFIG_PPC_64K_PAGES ;;
+	*) die "ppc64 config: no such page size: $XCFG" ;;
+	esac
+	xmake "$src" "$obj" -s ppc64le_defconfig >/dev/null
+	# Warnings, not errors (arch/powerpc builds with -Werror by default).
+	"$src"/scripts/config --file "$obj/.config" -e PPC_PSERIES -e KVM_GUEST \
+		-e PPC_DISABLE_WERROR -d WERROR -d PPC_4K_PAGES -d PPC_64K_PAGES -e "${pages#CONFIG_}"
+	xmake "$src" "$obj" -s olddefconfig >/dev/null
+	for o in CONFIG_PPC_PSERIES=y CONFIG_KVM_GUEST=y CONFIG_PPC_RADIX_MMU=y "$pages=y" "$@"; do
+		grep -qx "$o" "$obj/.config" || die "ppc64 config ($XCFG): $o did not stick"
+	done
+}
+
+xinit
+# shellcheck disable=SC2119 # no directories to leave out
+xcheck "$(xtargets)" "CONFIG_PPC_KVM_ASYNC_PF_GUEST=y" 4k 64k
+log "ppc64 check passed in $(($(now) - XT0))s on $(base_version)"
