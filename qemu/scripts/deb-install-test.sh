@@ -7,7 +7,8 @@
 # build/packages as a local apt repository, then `apt-get install
 # qemu-system-x86=<pinned>+apf<N>`: apt must find qemu-system-data and
 # seabios (>> 1.16.3-1~) there.  Then run the installed qemu-system-x86_64:
-# version string, /machine/accel, and "info async-pf" under TCG.
+# version string, /machine/accel, "info async-pf" and query-async-pf under
+# TCG.
 # Needs root.  The package tier of tests/ does the full install test.
 . "$(dirname "$0")/common.sh"
 
@@ -72,10 +73,14 @@ echo "$ver" | grep -qF "+apf$APF_RELEASE" || die "installed: $ver"
 out=$(printf '%s\n' '{"execute":"qmp_capabilities"}' \
 	'{"execute":"qom-get","arguments":{"path":"/machine/accel","property":"type"}}' \
 	'{"execute":"human-monitor-command","arguments":{"command-line":"info async-pf"}}' \
+	'{"execute":"query-async-pf"}' \
 	'{"execute":"quit"}' |
 	in_root timeout 60 qemu-system-x86_64 -machine q35 -accel tcg -S -nodefaults \
 		-display none -qmp stdio 2>&1)
 echo "$out" | grep -q '"return": "tcg-accel"' || { echo "$out" >&2; die "no /machine/accel"; }
 echo "$out" | grep -q 'Asynchronous page faults are a KVM feature' || { echo "$out" >&2; die "no info async-pf"; }
-log "installed $ver: /machine/accel and info async-pf work"
+# query-async-pf (0010) exists and says why it cannot answer under TCG.
+echo "$out" | grep -q '"class": "GenericError", "desc": "[^"]*this VM uses the tcg accelerator' ||
+	{ echo "$out" >&2; die "no query-async-pf"; }
+log "installed $ver: /machine/accel, info async-pf and query-async-pf work"
 log "deb install test passed in $(( $(now) - T0 ))s"
