@@ -719,6 +719,21 @@ static struct json_object *string_array(const char *const *v)
 	return a;
 }
 
+/* A command's return value as the text {"return": ...}, so that it goes
+ * through the one parser the fuzzer exercises.  *wrap owns ret afterwards
+ * (put it once done, also when NULL comes back: no memory). */
+static const char *rewrap_return(struct json_object *ret, struct json_object **wrap)
+{
+	*wrap = json_object_new_object();
+	if (!*wrap || json_object_object_add(*wrap, "return", ret)) {
+		json_object_put(*wrap);
+		*wrap = NULL;
+		json_object_put(ret);
+		return NULL;
+	}
+	return json_object_to_json_string_ext(*wrap, JSON_C_TO_STRING_PLAIN);
+}
+
 /* query-stats of provider kvm for target, of the given names only
  * (NULL-terminated) or all of them (names NULL). */
 static int query_stats_target(apf_qmp_exec_fn *exec, void *ctx,
@@ -758,14 +773,7 @@ static int query_stats_target(apf_qmp_exec_fn *exec, void *ctx,
 	r = exec(ctx, "query-stats", args, &ret);
 	if (r)
 		return r;
-	/* Re-serialise through the one parser the fuzzer exercises. */
-	wrap = json_object_new_object();
-	if (!wrap || json_object_object_add(wrap, "return", ret)) {
-		json_object_put(wrap);
-		json_object_put(ret);
-		return -ENOMEM;
-	}
-	s = json_object_to_json_string_ext(wrap, JSON_C_TO_STRING_PLAIN);
+	s = rewrap_return(ret, &wrap);
 	r = s ? parse_stats(s, all, vm, vcpus, nvcpus, map) : -ENOMEM;
 	json_object_put(wrap);
 	return r;
@@ -1023,14 +1031,7 @@ int apf_qmp_async_pf_get(apf_qmp_exec_fn *exec, void *ctx, bool stats,
 	info->switchable = -1;
 	r = exec(ctx, "query-async-pf", NULL, &ret);
 	if (!r) {
-		/* Re-serialise through the one parser the fuzzer exercises. */
-		wrap = json_object_new_object();
-		if (!wrap || json_object_object_add(wrap, "return", ret)) {
-			json_object_put(wrap);
-			json_object_put(ret);
-			return -ENOMEM;
-		}
-		s = json_object_to_json_string_ext(wrap, JSON_C_TO_STRING_PLAIN);
+		s = rewrap_return(ret, &wrap);
 		r = s ? apf_qmp_parse_async_pf(s, stats, info) : -ENOMEM;
 		json_object_put(wrap);
 		return r;
