@@ -51,20 +51,23 @@ snap() {	# $1 = run dir, $2 = label: labmon snapshot -> $1/snap-$2.json
 	say "snapshot $2: $(sed -n 's/^"events":{\(.*\)},$/\1/p' "$1/snap-$2.json" | tr -d '"' | cut -c1-220)"
 }
 
-# Starts an L2 QEMU in the run's cgroup: $1 binary, $2 its QMP socket, $3
-# accelerator options, $4 -cpu, $5 more options (monitor, -incoming).  The
-# serial files are appended to, so that a migration destination continues
-# the source's console and results.  Sets qpid.
+# Starts an L2 QEMU: $1 binary, $2 its QMP socket, $3 accelerator options,
+# $4 -cpu, $5 more options (monitor, -incoming), $6 its memory cgroup (the
+# run's by default), $7 its log (qemu.log), $8 -M (the run's).  The serial
+# files are appended to, so that a migration destination continues the
+# source's console and results.  Sets qpid; l2_pids lists them all.
 l2_start() {
+	m=${8:-$machine}
 	# shellcheck disable=SC2086
-	sh -c "echo \$\$ >$cg/cgroup.procs; exec $1 $3 ${machine:+-M $machine} -cpu $4 -m $LAB_L2_MEM -smp $LAB_L2_SMP \
+	sh -c "echo \$\$ >${6:-$cg}/cgroup.procs; exec $1 $3 ${m:+-M $m} -cpu $4 -m $LAB_L2_MEM -smp $LAB_L2_SMP \
 		-name l2-$name -kernel /lab/l2-kernel -initrd /lab/l2-initrd \
 		-append 'console=ttyS0 loglevel=5 panic=-1 mitigations=off lab.wl=$wl $append' \
 		-nographic -nodefaults -no-reboot $5 \
 		-qmp unix:$2,server=on,wait=off \
 		-chardev file,id=con,path=$run/console,append=on -serial chardev:con \
-		-chardev file,id=res,path=$run/results,append=on -serial chardev:res" >>"$d/qemu.log" 2>&1 &
+		-chardev file,id=res,path=$run/results,append=on -serial chardev:res" >>"${7:-$d/qemu.log}" 2>&1 &
 	qpid=$!
+	l2_pids="$l2_pids $qpid"
 }
 
 apfctl_run() {	# $1 = output base name, rest = apfctl args; keeps rc and stderr
@@ -117,6 +120,7 @@ run_one() {
 		monitor="-monitor pipe:$run/hmp"
 	fi
 	qmp=$run/qmp.sock
+	l2_pids=
 	: >"$d/qemu.log"
 	l2_start "$qemu" "$qmp" "$accel" host "$monitor"
 	echo $qpid >"$d/qemu.pid"
@@ -194,6 +198,9 @@ run_one() {
 	kill -9 $qpid 2>/dev/null
 	wait $qpid 2>/dev/null
 	echo $? >"$d/qemu.rc"
+	# Any other QEMU a failed migration left behind.
+	# shellcheck disable=SC2086
+	kill -9 $l2_pids 2>/dev/null
 	sleep 1
 	kill $tailpid $hmppid 2>/dev/null
 	kill "$mon" 2>/dev/null
@@ -203,8 +210,11 @@ run_one() {
 	grep -E '^(pswpin|pswpout|pgmajfault) ' /proc/vmstat >"$d/vmstat-post.txt"
 	for f in memory.events memory.stat memory.swap.current memory.peak memory.max; do
 		[ -f $cg/$f ] && cp $cg/$f "$d/cg-$f.txt"
+		for h in "$cg"-hop*; do
+			[ -f "$h/$f" ] && cp "$h/$f" "$d/cg-${h##*-}-$f.txt"
+		done
 	done
-	rmdir $cg 2>/dev/null
+	rmdir $cg $cg-hop* 2>/dev/null
 	cp $run/console "$d/l2-console.txt"
 	if grep -q LAB-L2-RESULTS-END $run/results; then
 		sed -n '/LAB-L2-RESULTS-BEGIN/,/LAB-L2-RESULTS-END/p' $run/results | tr -d '\r' |

@@ -8,9 +8,10 @@
  *
  * Negotiates capabilities, then sends each command in order and prints its
  * reply (one line; events are skipped).  Waits up to 10 s for the socket to
- * appear (a QEMU that was just started).  Exit status: 0 every command
- * returned, 1 a command answered an error (later ones are not sent), 2 no
- * connection or the connection broke, 3 usage.
+ * appear (a QEMU that was just started), not for one that refuses (QEMU
+ * gone), and 30 s for each reply.  Exit status: 0 every command returned,
+ * 1 a command answered an error (later ones are not sent), 2 no
+ * connection, the connection broke or no reply came, 3 usage.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,16 +19,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #define CONNECT_TRIES 100	/* every 100 ms: 10 s */
+#define REPLY_TIMEOUT_S 30
 
 static int qmp_connect(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int i;
+	int i, err = 0;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "labqmp: socket path too long: %s\n", path);
@@ -36,17 +39,44 @@ static int qmp_connect(const char *path)
 	strcpy(sa.sun_path, path);
 	for (i = 0; i < CONNECT_TRIES; i++) {
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct timeval tv = { REPLY_TIMEOUT_S, 0 };
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 
-		if (fd < 0)
+		if (fd < 0) {
+			err = errno;
 			break;
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		}
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			/* A QEMU that stops answering ends the call (exit 2). */
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 			return fd;
+		}
+		err = errno;
 		close(fd);
+		/* QEMU listens as soon as it binds: only a socket not there
+		 * yet is worth waiting for; refused means QEMU is gone. */
+		if (err != ENOENT)
+			break;
 		nanosleep(&ts, NULL);
 	}
-	fprintf(stderr, "labqmp: cannot connect to %s: %s\n", path, strerror(errno));
+	fprintf(stderr, "labqmp: cannot connect to %s: %s\n", path, strerror(err));
 	return -1;
+}
+
+/* The whole buffer, or -1; no SIGPIPE when QEMU has closed the socket. */
+static int send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 /* The next line QEMU sent that is not an event; NULL when the connection
@@ -73,13 +103,14 @@ static int execute(int fd, FILE *in, const char *cmd, int quiet)
 	char *reply;
 	int rc;
 
-	if (write(fd, cmd, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
-		fprintf(stderr, "labqmp: write: %s\n", strerror(errno));
+	if (send_all(fd, cmd, len) || send_all(fd, "\n", 1)) {
+		fprintf(stderr, "labqmp: send: %s\n", strerror(errno));
 		return 2;
 	}
 	reply = read_reply(in);
 	if (!reply) {
-		fprintf(stderr, "labqmp: connection closed after %s\n", cmd);
+		fprintf(stderr, "labqmp: no reply to %s (closed, or none in %d s)\n", cmd,
+			REPLY_TIMEOUT_S);
 		return 2;
 	}
 	rc = strncmp(reply, "{\"return\"", 9) == 0 ? 0 : 1;

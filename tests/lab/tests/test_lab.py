@@ -115,7 +115,7 @@ def _fixtures_for(scn):
     return sorted(p.name for p in FIX.glob(f"{scn}-*") if p.is_dir())
 
 
-@pytest.mark.parametrize("scn", ["b", "c", "d", "e", "f"])
+@pytest.mark.parametrize("scn", ["b", "c", "d", "e", "f", "g"])
 def test_our_kernel_fixtures_pass(scn):
     names = _fixtures_for(scn)
     if not names:
@@ -146,6 +146,55 @@ def test_c_detects_queued_after_switch():
     s2["debugfs"]["totals"]["async_pf_queued"] += 5
     checks, _, _ = scenarios.evaluate("c", data)
     assert "switch: phase 2 (N): async_pf_queued did not grow" in failed(checks)
+
+
+def _g_fixture():
+    names = _fixtures_for("g")
+    if not names:
+        pytest.skip("no recorded results for scenario g")
+    return fixture(names[0])
+
+
+def _vm(run, label, pid_file):
+    pid = run["files"][pid_file].strip()
+    vms = run["snapshots"][label]["debugfs"]["vms"]
+    return next(v for k, v in vms.items() if k.split("-")[0] == pid)
+
+
+def test_g_detects_policy_lost_on_the_destination():
+    data = _g_fixture()
+    _vm(data["runs"]["migoff"], "S2", "qemu1.pid")["async_pf_queued"] = 3
+    checks, _, _ = scenarios.evaluate("g", data)
+    assert failed(checks) == ["migoff: destination VM: async_pf_queued"]
+
+
+def test_g_detects_a_destination_that_took_the_state():
+    data = _g_fixture()
+    data["runs"]["mig"]["files"]["dest-rc-2.txt"] = "0\n"
+    checks, _, _ = scenarios.evaluate("g", data)
+    assert failed(checks) == ["mig: hop 2 (-cpu host,kvm-asyncpf-int=off): the destination refused "
+                              "the state and exited"]
+
+
+def test_g_detects_no_wait_open_at_the_switchover():
+    data = _g_fixture()
+    src = _vm(data["runs"]["mig"], "M3", "qemu.pid")
+    src["async_pf_ready"] = src["async_pf_not_present"] + 1
+    checks, _, _ = scenarios.evaluate("g", data)
+    assert "mig: source VM: guest waits open when it stopped (not_present - (ready - 1))" in failed(checks)
+
+
+def test_g_vm_of_matches_the_pid_not_a_prefix():
+    run = {"files": {"qemu.pid": "12\n"},
+           "snapshots": {"S": {"debugfs": {"vms": {"123-4": {"x": 1}, "12-9": {"x": 2}}}}}}
+    assert scenarios.vm_of(run, "S", "qemu.pid") == {"x": 2}
+    assert scenarios.vm_of(run, "S", "missing.pid") == {}
+
+
+def test_migrate_driver_is_valid_sh():
+    r = subprocess.run(["sh", "-n", str(LAB / "guest" / "l1-migrate.sh")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
 
 
 def test_table_row_shapes():
