@@ -189,19 +189,25 @@ base_version() {
 	cat "$BUILD/src/.unpacked" 2>/dev/null || die "no unpacked source; run make source"
 }
 
-# The series, in the order it is applied: host, then guest.
-series() {
-	local f
-	for f in "$KDIR"/patches/host/*.patch "$KDIR"/patches/guest/*.patch; do
-		[ -e "$f" ] && echo "$f"
+# The patches of the named directories under patches/, in order.
+patches_of() {
+	local d f
+	for d in "$@"; do
+		for f in "$KDIR/patches/$d"/*.patch; do
+			[ -e "$f" ] && echo "$f"
+		done
 	done
 	return 0
 }
 
+# Paths (b/...) that the patches named on stdin touch.
+touched_files() { xargs -r sed -n 's|^+++ b/||p' | sort -u; }
+
+# The series, in the order it is applied: host, then guest.
+series() { patches_of host guest; }
+
 # Paths (b/...) that the series touches.
-series_files() {
-	series | xargs sed -n 's|^+++ b/||p' | sort -u
-}
+series_files() { series | touched_files; }
 
 # Identifies the patched tree: the pinned base and the diffs of the series
 # (not the commit messages, so rewording a patch does not force rebuilds).
@@ -314,16 +320,8 @@ xinit() {
 xstep() { log "$XNAME: [$(($(now) - XT0))s] $*"; }
 
 # The arch series in order, and the paths (b/...) it touches.
-xseries() {
-	local f
-	for f in "$KDIR"/patches/"$XNAME"/*.patch; do
-		[ -e "$f" ] && echo "$f"
-	done
-	return 0
-}
-xseries_files() {
-	xseries | xargs -r sed -n 's|^+++ b/||p' | sort -u
-}
+xseries() { patches_of "$XNAME"; }
+xseries_files() { xseries | touched_files; }
 
 # xmktree DIR WITH: hard-linked copy of the source with own copies of the
 # files that the series change, the host and guest series, and with

@@ -678,19 +678,8 @@ def make_cfg_tar(path, scn, imgs, params):
         n = r["name"]
         if r.get("qemu") == "apf":
             env[f"RUN_{n}_QEMU"] = "/usr/bin/qemu-apf"
-        if r.get("accel"):
-            env[f"RUN_{n}_ACCEL"] = r["accel"]
-        if r.get("append"):
-            env[f"RUN_{n}_APPEND"] = r["append"]
-        if r.get("switch"):
-            env[f"RUN_{n}_SWITCH"] = r["switch"]
-        if r.get("wl"):
-            env[f"RUN_{n}_WL"] = r["wl"]
-        if r.get("switchcmd"):
-            env[f"RUN_{n}_SWITCHCMD"] = r["switchcmd"]
-        if r.get("hostapf"):
-            env[f"RUN_{n}_HOSTAPF"] = r["hostapf"]
-        for k in ("machine", "migrate", "dest_apf", "refuse"):
+        for k in ("accel", "append", "switch", "wl", "switchcmd", "hostapf",
+                  "machine", "migrate", "dest_apf", "refuse"):
             if r.get(k):
                 env[f"RUN_{n}_{k.upper()}"] = r[k]
     write_cfg_tar(path, env, GUEST / "l1-run.sh",

@@ -70,17 +70,17 @@ SCENARIOS = {
                  "to stock QEMU 10.0 and back",
         "kernels": "ours",
         "needs_our_qemu": True,
-        # The hops start when phase 1 does and take 1.5-3 min each in the
-        # emulated L1 (~2 MB/s: the source reads its swapped-out pages
-        # back): half the usual buffer and limit, and phases long enough
-        # that the workload runs on the last destination for a while.
+        # The hops start when phase 1 does: 10-40 s each on an idle L0,
+        # 100-200 s when L0 is busy (pre-copy at ~2 MB/s, the source reading
+        # its swapped-out pages back): half the usual buffer and limit, and
+        # phases long enough that the workload runs on the last destination
+        # for a while.
         "params": {"wl": "--mb,128,--writers,1,--compute,1,--phases,2,--phase-secs,150,--max-secs,900",
                    "memmax": "96M", "timeout": 1800},
         "runs": [{"name": "mig", "qemu": "apf", "accel": "-accel kvm,async-pf=on",
                   "machine": "pc-i440fx-10.0-apf1",
-                  # Four writers: with one, a wait is open ~10% of the time
-                  # (measured: none at the switchover), so the hop rarely
-                  # carries one.
+                  # Four writers: with one, no guest wait was open at the
+                  # switchover (results/2026-12-04-migration/).
                   "wl": "--mb,128,--writers,4,--compute,1,--phases,2,--phase-secs,150,--max-secs,900",
                   "migrate": "qemu-apf||fail|pc-i440fx-10.0 qemu-apf|kvm-asyncpf-int=off|fail qemu-apf"},
                  {"name": "migoff", "qemu": "apf", "accel": "-accel kvm,async-pf=on",
