@@ -15,11 +15,8 @@ obj=$BUILD/x86_64
 # the version string marks (~unpinned).
 load_base_from "$BUILD/tree/base"
 
-# Firmware comes from Debian's seabios and ipxe-qemu packages, as in
-# Debian's own build; the +ds source has no ROMs.
 opts="--python=$PYTHON --target-list=x86_64-softmmu --disable-docs
-	--disable-user --disable-install-blobs
-	--firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu"
+	--disable-user --disable-install-blobs --firmwarepath=$FIRMWARE_PATH"
 want=$(printf '%s\n' "$opts" "$APF_PKGVERSION" | sha256sum)
 if [ ! -f "$obj/build.ninja" ] || [ "$(cat "$obj/.apf-configured" 2>/dev/null)" != "$want" ]; then
 	rm -rf "$obj"
@@ -54,12 +51,7 @@ if ! ninja -C "$obj" -j"$JOBS" qemu-system-x86_64 tests/qtest/qom-test \
 	die "build failed (log: ${obj#"$QDIR"/}/ninja.log)"
 fi
 mv "$obj/.apf-series-files.now" "$stamp"
-# Run from the build directory, QEMU looks for firmware under
-# qemu-bundle/<firmware path> only; point those at Debian's firmware.
-for d in /usr/share/seabios /usr/lib/ipxe/qemu; do
-	mkdir -p "$obj/qemu-bundle${d%/*}"
-	ln -sfn "$d" "$obj/qemu-bundle$d"
-done
+bundle_firmware "$obj"
 "$obj/qemu-system-x86_64" --version | head -1 | grep -qF "($APF_PKGVERSION)" ||
 	die "qemu-system-x86_64 --version does not show $APF_PKGVERSION"
 log "built ${obj#"$QDIR"/}/qemu-system-x86_64 in $(( $(now) - T0 ))s: $("$obj/qemu-system-x86_64" --version | head -1)"

@@ -9,8 +9,13 @@
 #  2. QEMU's scripts/checkpatch.pl on every patch;
 #  3. a minimal configure (x86_64-softmmu, no optional features) and a
 #     compile of the objects the series touches, with QEMU's -Werror;
-#  4. a syntax check of the functional tests the series adds.
-# The full binary and the tests that run it are `make build` and `make test`.
+#  4. qemu-system-x86_64 from that configuration, and the qtests the series
+#     adds or changes (async-pf-test: query-async-pf, set-async-pf and
+#     info async-pf under qtest, TCG and, where /dev/kvm answers, KVM;
+#     qmp-cmd-test; qom-test), each run (~3 min on 2 cores);
+#  5. a syntax check of the functional tests the series adds.
+# The full-featured binary, the functional test and the smoke test are
+# `make build` and `make test`.
 . "$(dirname "$0")/common.sh"
 
 T0=$(now)
@@ -57,7 +62,8 @@ mkdir -p "$obj"
 if ! (cd "$obj" && "$tree/configure" --python="$PYTHON" \
 	--target-list=x86_64-softmmu --without-default-features \
 	--disable-docs --disable-user --disable-install-blobs \
-	--enable-kvm --enable-tcg >configure.log 2>&1); then
+	--enable-kvm --enable-tcg --firmwarepath="$FIRMWARE_PATH" \
+	>configure.log 2>&1); then
 	tail -30 "$obj/configure.log" >&2
 	die "configure failed"
 fi
@@ -109,6 +115,32 @@ if grep -E ' warning: ' "$obj/ninja.log" >&2; then
 	die "the touched objects compile with warnings"
 fi
 step "touched objects compile ($(echo $objects | wc -w))"
+
+# --- the qtests the series touches ----------------------------------------------
+qtests=""
+for f in $(series_files); do
+	case $f in
+	tests/qtest/*-test.c) qtests="$qtests ${f%.c}" ;;
+	esac
+done
+[ -n "$qtests" ] || die "the series has no qtest (async-pf-test is expected)"
+# shellcheck disable=SC2086
+if ! ninja -C "$obj" -j"$JOBS" qemu-system-x86_64 $qtests >"$obj/ninja-qtest.log" 2>&1; then
+	grep -E -B2 -A8 'error' "$obj/ninja-qtest.log" | head -80 >&2
+	die "qemu-system-x86_64 or a qtest does not build"
+fi
+bundle_firmware "$obj"
+step "built qemu-system-x86_64 and$(printf ' %s' ${qtests//tests\/qtest\//})"
+for t in $qtests; do
+	name=${t##*/}
+	if ! QTEST_QEMU_BINARY=$obj/qemu-system-x86_64 timeout 600 "$obj/$t" --tap -k \
+		>"$obj/$name.tap" 2>&1; then
+		grep -v '^ok' "$obj/$name.tap" | tail -20 >&2
+		die "$name failed (log: ${obj#"$QDIR"/}/$name.tap)"
+	fi
+	step "$name: $(grep -c '^ok' "$obj/$name.tap") passed, $(grep -c '^ok.*# SKIP' "$obj/$name.tap" || true) skipped"
+done
+grep -E '^(ok|not ok)|^# host kernel' "$obj/async-pf-test.tap" >&2 || true
 
 # --- functional tests: Python syntax ------------------------------------------
 for f in $(series_files); do

@@ -26,10 +26,25 @@ SRC_DIR=$BUILD/src/qemu
 # earlier on PATH has neither.
 export PATH=/usr/bin:/bin:/usr/sbin:/sbin:$PATH
 PYTHON=/usr/bin/python3
+# Firmware comes from Debian's seabios and ipxe-qemu packages, as in
+# Debian's own build; the +ds source has no ROMs.
+FIRMWARE_DIRS="/usr/share/seabios /usr/lib/ipxe/qemu"
+FIRMWARE_PATH=/usr/share/qemu:${FIRMWARE_DIRS// /:}
 
 log() { echo "qemu: $*" >&2; }
 die() { echo "qemu: error: $*" >&2; exit 1; }
 now() { date +%s; }
+
+# Run from the build directory $1, QEMU looks for firmware under
+# qemu-bundle/<firmware path> only; point those at Debian's firmware.
+bundle_firmware() {
+	local d
+	for d in $FIRMWARE_DIRS; do
+		[ -d "$d" ] || die "no $d: install seabios and ipxe-qemu (make deps)"
+		mkdir -p "$1/qemu-bundle${d%/*}"
+		ln -sfn "$d" "$1/qemu-bundle$d"
+	done
+}
 
 # The series, in the order it is applied.
 series() {
