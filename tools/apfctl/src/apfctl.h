@@ -10,6 +10,19 @@
 #include "json_writer.h"
 #include "sanitize.h"	/* apf_safe() for printf arguments */
 
+/* Where no run-time switch exists, APF is turned off for a guest at its
+ * next boot only, and the guest sees it: its kernel command line, or its
+ * CPUID (kvm-asyncpf=off covers every guest kernel; kvm-asyncpf-int=off
+ * only those from 5.8 on, which need delivery by interrupt, and 0009 of
+ * the APF Suite QEMU then refuses such a guest's incoming migration from
+ * a source that has it). */
+#define APF_OFF_AT_BOOT_GUEST "'no-kvmapf' on the guest kernel command line"
+#define APF_OFF_AT_BOOT_QEMU \
+	"QEMU '-cpu ...,kvm-asyncpf=off' for the VM (CPUID: the same -cpu on " \
+	"every migration destination)"
+#define APF_OFF_AT_BOOT "at the guest's next boot, visible to it: " \
+	APF_OFF_AT_BOOT_GUEST ", or " APF_OFF_AT_BOOT_QEMU
+
 /* Exit codes (DESIGN.md, apfctl). */
 enum {
 	APF_EXIT_OK = 0,

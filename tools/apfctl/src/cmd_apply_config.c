@@ -204,7 +204,7 @@ int cmd_apply_config(int argc, char **argv)
 			fprintf(stderr, "apfctl: %s: %s=%s is not supported by this "
 				"kernel (%s)%s\n", conf.fail_unsupported ? "error" : "warning",
 				o[i].key, apf_conf_switch_name(o[i].want), o[i].detail,
-				i ? "; alternative: 'no-kvmapf' on the guest kernel command line" :
-				"; alternative: QEMU '-cpu ...,kvm-asyncpf-int=off' per VM");
+				i ? "; alternative at the guest's next boot: " APF_OFF_AT_BOOT_GUEST :
+				"; alternative at each guest's next boot: " APF_OFF_AT_BOOT_QEMU);
 	return rc;
 }

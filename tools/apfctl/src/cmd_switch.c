@@ -15,9 +15,8 @@
 enum { OPT_HOST = 0x3000, OPT_GUEST, OPT_VM, OPT_QMP };
 
 static const char host_alternatives[] =
-	"alternatives on a stock kernel: boot guests with 'no-kvmapf', or start "
-	"QEMU with '-cpu ...,kvm-asyncpf-int=off' (with the APF Suite QEMU: "
-	"'-accel kvm,async-pf=off')";
+	"alternatives: the APF Suite QEMU's '-accel kvm,async-pf=off' (needs the "
+	"APF Suite host kernel), or " APF_OFF_AT_BOOT;
 
 struct switch_result {
 	const char *target, *what;
@@ -80,9 +79,7 @@ static const struct sysfs_switch guest_switch = {
 	"guest", "/sys/kernel/kvm_async_pf/enabled",
 	apf_guest_switch_get, apf_guest_switch_set,
 	"this kernel has no /sys/kernel/kvm_async_pf/enabled (a stock guest "
-	"kernel; the APF Suite guest kernel adds it); alternative: boot with "
-	"'no-kvmapf' on the kernel command line, or have the host start QEMU "
-	"with '-cpu ...,kvm-asyncpf-int=off'",
+	"kernel; the APF Suite guest kernel adds it); alternatives " APF_OFF_AT_BOOT,
 };
 
 static int flip_sysfs(const struct sysfs_switch *sw, bool on)
@@ -157,8 +154,7 @@ static int flip_vm(const char *sel, const char *qmp_path, bool on)
 				"%s: the host kernel lacks KVM_CAP_DISABLE_ASYNC_PF, the "
 				"per-VM switch (the APF Suite host kernel adds it), so "
 				"QEMU cannot turn async PF off for this VM (%s: %s); "
-				"alternatives: boot the guest with 'no-kvmapf', or start "
-				"QEMU with '-cpu ...,kvm-asyncpf-int=off'",
+				"alternatives " APF_OFF_AT_BOOT,
 				target, r.what, qemu_said);
 	if (err == -ENOENT)
 		return apf_fail(APF_EXIT_UNSUPPORTED,
