@@ -98,7 +98,8 @@ ops-check: all
 		APF_OPS_CHECK=1 /usr/bin/python3 -m pytest -q -s tests/ops'
 
 # --- qemu/ (issue 7): APF patches on QEMU 10.0, qemu-system-x86_64 for the lab, .debs ---
-# qemu-check: fresh unpack + series, checkpatch, compile of the touched objects.
+# qemu-check: fresh unpack + series, checkpatch, compile of the touched objects,
+# qemu-system-x86_64 and the qtests the series touches, the upstream postings.
 # qemu-repro-check: two clean package builds compared (~40 min); qemu-drift-test:
 # the pinned base hidden, a newer one simulated, check/deb/rebase (~6 min).
 .PHONY: qemu-check qemu-source qemu-apply qemu-build qemu-test qemu-deb qemu-rpm qemu-rebase \

@@ -35,25 +35,8 @@ apply_series "$tree"
 step "series applies ($(series | wc -l) patches)"
 
 # --- checkpatch ---------------------------------------------------------------
-# Allowed: checkpatch's reminder to use scripts/update-linux-headers.sh, in a
-# patch that touches linux-headers/ only: our KVM capability is not in
-# upstream Linux, so its definition is added by hand (see that patch).
-bad=0
-for p in $(series); do
-	out=$(cd "$tree" && perl scripts/checkpatch.pl --no-color "$p" 2>&1 || true)
-	rest=$(echo "$out" | grep -E '^(ERROR|WARNING):' || true)
-	if [ -z "$(sed -n 's|^+++ b/||p' "$p" | grep -v '^linux-headers/')" ]; then
-		rest=$(echo "$rest" | grep -v '^WARNING: added, moved or deleted file(s) imported from Linux' || true)
-	fi
-	if [ -n "$rest" ] || ! echo "$out" | grep -q '^total: 0 errors'; then
-		echo "$out" >&2
-		log "checkpatch: ${p#"$QDIR"/}: FAIL"
-		bad=1
-	else
-		log "checkpatch: ${p#"$QDIR"/}: ok"
-	fi
-done
-[ $bad = 0 ] || die "checkpatch found problems"
+# shellcheck disable=SC2046
+checkpatch_clean "$tree" $(series) || die "checkpatch found problems"
 step "checkpatch clean"
 
 # --- compile the touched objects ------------------------------------------------
@@ -130,7 +113,7 @@ if ! ninja -C "$obj" -j"$JOBS" qemu-system-x86_64 $qtests >"$obj/ninja-qtest.log
 	die "qemu-system-x86_64 or a qtest does not build"
 fi
 bundle_firmware "$obj"
-step "built qemu-system-x86_64 and$(printf ' %s' ${qtests//tests\/qtest\//})"
+step "built qemu-system-x86_64 and${qtests//tests\/qtest\//}"
 for t in $qtests; do
 	name=${t##*/}
 	if ! QTEST_QEMU_BINARY=$obj/qemu-system-x86_64 timeout 600 "$obj/$t" --tap -k \

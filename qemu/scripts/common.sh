@@ -94,6 +94,47 @@ load_base_from() {
 	fi
 }
 
+# git_base_tree SRC DEST: DEST, a git tree of SRC (an unpacked base) with
+# one commit, tagged apf-base, on which patches go by `git am`.
+git_base_tree() {
+	local src=$1 dest=$2
+	rm -rf "$dest"
+	mkdir -p "$(dirname "$dest")"
+	cp -a "$src" "$dest"
+	rm -rf "$dest/.pc"
+	git -C "$dest" init -q
+	git -C "$dest" config user.name "APF Suite Maintainers"
+	git -C "$dest" config user.email maintainers@apf-suite.invalid
+	git -C "$dest" add -A >/dev/null
+	git -C "$dest" commit -q -m "Debian qemu $BASE_DEB_VERSION"
+	git -C "$dest" tag apf-base
+}
+
+# checkpatch_clean TREE PATCH...: QEMU's scripts/checkpatch.pl (from TREE)
+# on each patch; fails unless every one is clean.  Allowed: checkpatch's
+# reminder to use scripts/update-linux-headers.sh, in a patch that touches
+# linux-headers/ only: our KVM capability is not in upstream Linux, so its
+# definition is added by hand (see that patch).
+checkpatch_clean() {
+	local tree=$1 p out rest bad=0
+	shift
+	for p in "$@"; do
+		out=$(cd "$tree" && perl scripts/checkpatch.pl --no-color "$p" 2>&1 || true)
+		rest=$(echo "$out" | grep -E '^(ERROR|WARNING):' || true)
+		if [ -z "$(sed -n 's|^+++ b/||p' "$p" | grep -v '^linux-headers/')" ]; then
+			rest=$(echo "$rest" | grep -v '^WARNING: added, moved or deleted file(s) imported from Linux' || true)
+		fi
+		if [ -n "$rest" ] || ! echo "$out" | grep -q '^total: 0 errors'; then
+			echo "$out" >&2
+			log "checkpatch: ${p#"$QDIR"/}: FAIL"
+			bad=1
+		else
+			log "checkpatch: ${p#"$QDIR"/}: ok"
+		fi
+	done
+	return $bad
+}
+
 # Unpack the Debian source package of the base (set_base) into $1 (with
 # Debian's own patches applied, as dpkg-source does).
 unpack_to() {

@@ -12,16 +12,8 @@
 load_base
 dev=$BUILD/dev/qemu
 [ ! -e "$dev" ] || die "${dev#"$QDIR"/} exists; export or remove it first"
-mkdir -p "$BUILD/dev"
-cp -a "$SRC_DIR" "$dev"
-rm -rf "$dev/.pc"
+git_base_tree "$SRC_DIR" "$dev"
 cd "$dev" || exit 1
-git init -q
-git config user.name "APF Suite Maintainers"
-git config user.email maintainers@apf-suite.invalid
-git add -A >/dev/null
-git commit -q -m "Debian qemu $BASE_DEB_VERSION"
-git tag apf-base
 for p in $(series); do
 	git am -q --keep-cr "$p" || die "git am failed on ${p#"$QDIR"/}"
 done
