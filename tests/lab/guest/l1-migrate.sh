@@ -81,7 +81,6 @@ hop_refused() {
 	fi
 	wait "$dpid"
 	echo $? >"$d/dest-rc-$i.txt"
-	cp "$d/qemu-hop$i.log" "$d/qemu-log-$i.txt"
 	labqmp "$src_qmp" '{"execute":"cont"}' '{"execute":"query-status"}' >"$d/src-status-$i.txt" 2>&1
 	grep -q '"running": true' "$d/src-status-$i.txt" ||
 		{ fail "hop $i: the source does not run after the refused migration"; return 1; }
@@ -103,9 +102,9 @@ EOF_HOP
 	# it receives would evict the ones the source is sending.
 	mkdir -p "$cg-hop$i"
 	echo "$LAB_MEMMAX" >"$cg-hop$i/memory.max"
-	: >"$d/qemu-hop$i.log"
+	: >"$d/qemu-log-$i.txt"
 	l2_start "$bin" "$dqmp" "$(hop_accel "$bin")" "$dcpu" "-incoming defer -monitor none" \
-		"$cg-hop$i" "$d/qemu-hop$i.log" "$dmachine"
+		"$cg-hop$i" "$d/qemu-log-$i.txt" "$dmachine"
 	dpid=$qpid
 	qpid=$src_pid
 	echo "$dpid" >"$d/qemu$i.pid"
@@ -140,7 +139,6 @@ EOF_HOP
 	fi
 	[ "$st" = completed ] || { hop_fail "migration $st: $(cut -c1-300 "$d/migrate-$i.txt")"; return 1; }
 	qemu_quit "$src_qmp" "$src_pid"
-	cp "$d/qemu-hop$i.log" "$d/qemu-log-$i.txt"
 	qmp=$dqmp
 	qpid=$dpid
 }
