@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # bzImages for the VM lab: tinyconfig + configs/lab-<role>.config, built
 # from build/tree (patched) in build/lab-<role>; results in build/lab/.
-# Usage: lab.sh [host] [guest]   (default: both).  Cached: a role is only
-# rebuilt when the series, the fragment or the base changed.  The lab takes
+# Usage: lab.sh [host] [guest] [host-debug] [guest-debug]   (default: host
+# guest).  A -debug role adds configs/lab-debug.config (lockdep, KASAN,
+# kmemleak: issue 16) and gives bzImage-<role>.  Cached: a role is only
+# rebuilt when the series, the fragments or the base changed.  The lab takes
 # the newest 6.12 base, with a warning, when the pinned one has left the
 # archive (apply.sh newest).
 . "$(dirname "$0")/common.sh"
@@ -15,10 +17,14 @@ out=$BUILD/lab
 mkdir -p "$out"
 roles=${*:-host guest}
 for role in $roles; do
-	frag=$KDIR/configs/lab-$role.config
-	[ -f "$frag" ] || die "no $frag"
+	frags=$KDIR/configs/lab-${role%-debug}.config
+	[ "$role" = "${role%-debug}" ] || frags="$frags $KDIR/configs/lab-debug.config"
+	for frag in $frags; do
+		[ -f "$frag" ] || die "no $frag"
+	done
 	obj=$BUILD/lab-$role
-	key=$(cat "$tree/.apf-series" "$frag" | sha256sum)
+	# shellcheck disable=SC2086
+	key=$(cat "$tree/.apf-series" $frags | sha256sum)
 	if [ -f "$out/bzImage-$role" ] && [ "$(cat "$out/.key-$role" 2>/dev/null)" = "$key" ]; then
 		log "lab $role kernel up to date: ${out#"$KDIR"/}/bzImage-$role"
 		continue
@@ -26,7 +32,9 @@ for role in $roles; do
 	mkdir -p "$obj"
 	t0=$(now)
 	make -s -C "$tree" O="$obj" tinyconfig >/dev/null
-	merge_fragment "$obj" "$tree" "$frag"
+	for frag in $frags; do
+		merge_fragment "$obj" "$tree" "$frag"
+	done
 	log "building lab $role kernel (-j$JOBS), log in ${obj#"$KDIR"/}/build.log"
 	if ! make -C "$tree" O="$obj" -j"$JOBS" bzImage >"$obj/build.log" 2>&1; then
 		tail -30 "$obj/build.log" >&2

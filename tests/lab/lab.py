@@ -7,10 +7,10 @@ An L1 "host" runs under QEMU's emulator (TCG, -cpu EPYC,+svm) and loads
 kvm_amd; it runs an L2 guest with KVM under a memory cgroup, with swap on a
 virtio disk, and an L2 workload that overcommits it.  See README.md.
 
-  lab.py build [--kernels stock|ours]      build (or reuse) the images
+  lab.py build [--kernels stock|ours|debug]  build (or reuse) the images
   lab.py run [--kernels K] SCENARIO...     run scenarios, print the table
   lab.py smoke                              scenario a, stock kernels
-  lab.py check                              scenarios b-f, our kernels
+  lab.py check                              scenarios b-f and h, our kernels
   lab.py table [SCENARIO...]                the table of the last results
   lab.py bench [CONFIG...] [--swap-iops L]  the throughput benchmark (bench/) in L1
   lab.py bench-smoke                        one run each of off, halt, pv: mode invariants
@@ -295,21 +295,27 @@ def stock_kernel():
             "l1": vmlinuz[0], "l2": vmlinuz[0]}
 
 
-def our_kernels():
-    h, g = OUR_KERNELS / "bzImage-host", OUR_KERNELS / "bzImage-guest"
+KERNEL_KINDS = ("stock", "ours", "debug")
+
+
+def our_kernels(kind="ours"):
+    """Our lab kernels; kind "debug": their lockdep/KASAN/kmemleak build
+    (make -C kernel lab-debug)."""
+    sfx = "-debug" if kind == "debug" else ""
+    h, g = OUR_KERNELS / f"bzImage-host{sfx}", OUR_KERNELS / f"bzImage-guest{sfx}"
     # Development overrides: any bzImage for either level.
     h = Path(os.environ.get("LAB_L1_KERNEL", h))
     g = Path(os.environ.get("LAB_L2_KERNEL", g))
     if not h.exists() or not g.exists():
         die(f"our lab kernels are not built ({h.relative_to(REPO)}, {g.relative_to(REPO)}): "
-            "run 'make -C kernel lab' (or 'make lab-check', which does)")
-    return {"kind": "ours", "version": "apf-lab", "l1": h, "l2": g,
-            "key": (OUR_KERNELS / ".key-host").read_text().strip()
-            if (OUR_KERNELS / ".key-host").exists() else sha256(h)}
+            f"run 'make -C kernel lab{sfx}'" + ("" if sfx else " (or 'make lab-check', which does)"))
+    key = OUR_KERNELS / f".key-host{sfx}"
+    return {"kind": kind, "version": f"apf-lab{sfx}", "l1": h, "l2": g,
+            "key": key.read_text().strip() if key.exists() else sha256(h)}
 
 
 def kernels(kind):
-    return stock_kernel() if kind == "stock" else our_kernels()
+    return stock_kernel() if kind == "stock" else our_kernels(kind)
 
 
 def find_our_qemu():
@@ -649,6 +655,20 @@ def is_fatal_line(line):
 
 
 SVMDBG_LINE_RE = re.compile(r"(?:\[[ \d.]+\] )?SVMDBG: ")
+# What the debug lab kernels' checkers print (lockdep, the atomic-sleep
+# check, RCU-lockdep, debugobjects, KASAN, KCSAN, kmemleak), in L1 or in L2
+# (L2's console comes prefixed "L2| ").  Some are also FATAL_RE crashes.
+DEBUG_REPORT_RE = re.compile(
+    r"WARNING: (?:possible (?:circular|recursive) locking|possible irq lock inversion|"
+    r"inconsistent lock state|suspicious RCU usage|lock held when returning|"
+    r"bad unlock balance|held lock freed|nested lock|still has locks held|"
+    r"lock held at task exit)|"
+    r"BUG: (?:KASAN|KCSAN|sleeping function called from invalid context|"
+    r"scheduling while atomic|workqueue leaked lock|spinlock|rwlock|"
+    r"looking up invalid subclass|key \S+ has not been registered)|"
+    r"INFO: trying to register non-static key|DEBUG_LOCKS_WARN_ON|"
+    r"debug_locks_off|lockdep is turned off|ODEBUG: |"
+    r"kmemleak: \d+ new suspected memory leak|L[12]LAB: kmemleak: [1-9]")
 WARN_RE = re.compile(r"WARNING: CPU: |------------\[ cut here \]")
 
 
@@ -659,6 +679,7 @@ class Attempt:
         self.reason = ""
         self.fatal_line = None
         self.warnings = []
+        self.debug_reports = []   # DEBUG_REPORT_RE lines
         self.wall = 0.0
 
 
@@ -790,6 +811,8 @@ def boot_l1(att, imgs, scn, params, progress, cfg_maker=None):
                         progress(f"[{now - t0:5.0f}s] CRASH? {line.strip()[:150]}")
                     if WARN_RE.search(line) and len(att.warnings) < 20:
                         att.warnings.append(line.strip())
+                    if DEBUG_REPORT_RE.search(line) and len(att.debug_reports) < 50:
+                        att.debug_reports.append(line.strip())
                     if "L1LAB: results written" in line:
                         done_t = now
                 logf.flush()
@@ -952,7 +975,7 @@ def run_scenario(name, imgs, args, progress):
         "l0": l0_facts(), "params": params, "attempts": [], "flakes": 0}
     out = BUILD / "results" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    if scn.get("kernels") and scn["kernels"] != imgs["kernels"]["kind"]:
+    if scn.get("kernels") and scn["kernels"] != imgs["kernels"]["kind"].replace("debug", "ours"):
         log(f"note: scenario {name} is meant for {scn['kernels']} kernels, running with "
             f"{imgs['kernels']['kind']}")
     if scn.get("needs_our_qemu") and not imgs["our_qemu"]:
@@ -971,11 +994,14 @@ def run_scenario(name, imgs, args, progress):
         rdir = boot_l1(att, imgs, scn, params, progress)
         rec = {"n": n, "outcome": att.outcome, "reason": att.reason,
                "wall_s": round(att.wall, 1), "log": str(adir / "serial.log"),
-               "warnings": att.warnings, "timeline": att.timeline}
+               "warnings": att.warnings, "debug_reports": att.debug_reports,
+               "timeline": att.timeline}
         result["attempts"].append(rec)
         if att.outcome == "ok":
             data = collect(rdir)
             checks, summary, notes = evaluate(name, data)
+            if imgs["kernels"]["kind"] == "debug":
+                checks += debug_kernel_checks(result["attempts"], data)
             result.update(checks=checks, summary=summary, notes=notes, runs=data,
                           verdict="pass" if all(c["ok"] for c in checks) else "fail")
             rec["outcome"] = result["verdict"]
@@ -1004,11 +1030,34 @@ def run_scenario(name, imgs, args, progress):
     else:
         result.update(verdict="fail", reason=f"no clean run in {args.attempts} attempts "
                       f"({result['flakes']} crashed or hung)")
+    # On the debug kernels a report in a crashed attempt is not a flake that
+    # a retry may hide: any report fails the scenario.
+    reports = [ln for a in result["attempts"] for ln in a.get("debug_reports", [])]
+    if imgs["kernels"]["kind"] == "debug" and reports and result["verdict"] != "fail":
+        result.update(verdict="fail", reason=f"{len(reports)} debug report(s) in a retried attempt")
     result["wall_s"] = round(time.monotonic() - t0, 1)
     out.write_text(json.dumps(result, indent=1) + "\n")
     progress(f"scenario {name}: {result['verdict'].upper()} in {result['wall_s']:.0f}s "
              f"({len(result['attempts'])} attempt(s), {result['flakes']} flake(s)); {out}")
     return result
+
+
+def debug_kernel_checks(attempts, data):
+    """Checks every scenario gets on the debug lab kernels: no checker
+    report on any console of any attempt, kmemleak scanned in L1 and in
+    every L2 run with nothing left unreferenced."""
+    items = []
+    reports = [ln for a in attempts for ln in a.get("debug_reports", [])]
+    items.append({"name": "debug kernels: no lockdep/KASAN/atomic-sleep/RCU/ODEBUG report on "
+                  "L1's or L2's console", "ok": not reports,
+                  "detail": "; ".join(reports[:5]) or "0 reports"})
+    leaks = {"L1": data.get("kmemleak")}
+    leaks.update({f"L2 {rn}": run["l2"].get("kmemleak.txt") for rn, run in data["runs"].items()})
+    for where, text in leaks.items():
+        n = None if text is None else text.count("unreferenced object")
+        items.append({"name": f"debug kernels: kmemleak in {where}: scanned, 0 unreferenced objects",
+                      "ok": n == 0, "detail": "no kmemleak.txt" if n is None else f"{n} objects"})
+    return items
 
 
 def read_json(p):
@@ -1023,6 +1072,8 @@ def collect(rdir):
     data = {"status": (rdir / "status").read_text().strip(),
             "host": (rdir / "host.txt").read_text() if (rdir / "host.txt").exists() else "",
             "swaps": (rdir / "swaps.txt").read_text() if (rdir / "swaps.txt").exists() else "",
+            "kmemleak": (rdir / "kmemleak.txt").read_text(errors="replace")[-20000:]
+            if (rdir / "kmemleak.txt").exists() else None,
             "runs": {}}
     for d in sorted(p for p in rdir.iterdir() if p.is_dir()):
         run_ = {"snapshots": {}, "apfctl": {}, "l2": {}, "files": {}}
@@ -1725,11 +1776,11 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true", help="echo the whole serial console")
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build")
-    b.add_argument("--kernels", choices=("stock", "ours"), default="stock")
+    b.add_argument("--kernels", choices=KERNEL_KINDS, default="stock")
     for name in ("run", "smoke", "check"):
         p = sub.add_parser(name)
         if name == "run":
-            p.add_argument("--kernels", choices=("stock", "ours"), default="ours")
+            p.add_argument("--kernels", choices=KERNEL_KINDS, default="ours")
             p.add_argument("scenarios", nargs="+", choices=sorted(SCENARIOS))
         p.add_argument("--attempts", type=int, default=3 if name != "smoke" else 2,
                        help="bounded retries of crashed or hung attempts")
@@ -1784,7 +1835,7 @@ def main():
     sp.add_argument("--l2-secs", type=int, default=60, help="bound of one L2 boot, s (linux)")
     sp.add_argument("--wl", default="--mb,64,--writers,1,--compute,2,--phases,1,--phase-secs,20",
                     help="labwl arguments in L2, ',' for ' ' (linux)")
-    sp.add_argument("--kernels", choices=("stock", "ours"), default="ours")
+    sp.add_argument("--kernels", choices=KERNEL_KINDS, default="ours")
     sp.add_argument("--label", default="l0", help="names the results directory")
     sp.add_argument("--out", help="results directory (default tests/lab/results/<date>-stress-LABEL)")
     sp.add_argument("--max-failed", type=int, default=None,
@@ -1796,7 +1847,7 @@ def main():
     st = sub.add_parser("selftest", help="run one static binary (a KVM selftest) in L1")
     st.add_argument("--bin", required=True, help="static executable, run as root in L1")
     st.add_argument("--args", default="", help="its arguments, ',' for ' '")
-    st.add_argument("--kernels", choices=("stock", "ours"), default="ours",
+    st.add_argument("--kernels", choices=KERNEL_KINDS, default="ours",
                     help="L1 kernel: ours (kernel/build/lab/bzImage-host) or Debian's")
     st.add_argument("--secs", type=int, default=600, help="bound of the binary's run in L1, s "
                     "(with a directory: of each test)")
@@ -1842,7 +1893,7 @@ def main():
     if args.cmd == "smoke":
         return cmd_run(args, ["a"], "stock", "lab-smoke")
     if args.cmd == "check":
-        return cmd_run(args, ["b", "c", "d", "e", "f"], "ours", "lab-check")
+        return cmd_run(args, ["b", "c", "d", "e", "f", "h"], "ours", "lab-check")
     return cmd_run(args, args.scenarios, args.kernels, "lab run")
 
 

@@ -18,6 +18,11 @@ import re
 #   append  extra L2 kernel command line      switch  kvm.async_pf at phase 2
 #   qemu    "apf": our QEMU in L1             accel   accelerator options
 #   wl      labwl arguments (',' for ' ')
+# Scenario h: off/on cycles of the guest switch, 50 ms apart, during the
+# workload (each "off" wakes the waiting tasks and frees the guest's
+# wake-before-wait nodes).
+TOGGLES = 100
+
 SCENARIOS = {
     "boot": {
         "title": "L1 only: boots, kvm_amd with nested paging, APF tracepoints (quick sanity check)",
@@ -51,6 +56,11 @@ SCENARIOS = {
         "title": "guest no-kvmapf vs APF on",
         "kernels": "ours",
         "runs": [{"name": "apf"}, {"name": "noapf", "append": "no-kvmapf"}],
+    },
+    "h": {
+        "title": "guest kvm_async_pf/enabled off and on 100 times under load: waits end, nothing leaks",
+        "kernels": "ours",
+        "runs": [{"name": "toggle", "append": f"lab.apf_toggle={TOGGLES}"}],
     },
     "x": {
         "title": "control (diagnostics, not in lab-check): kvm.async_pf=N from the start",
@@ -363,6 +373,19 @@ def check_d(c, runs):
           f"enabled={g.get('enabled')} sysfs={g.get('sysfs')}")
 
 
+def check_h(c, runs):
+    run = runs["toggle"]
+    common_run_checks(c, "toggle", run)
+    t = (run["l2"].get("toggles.txt") or "").split()
+    c.add(f"toggle: {TOGGLES} off/on cycles of kvm_async_pf/enabled, every write accepted",
+          t == [str(TOGGLES), "0"], "toggles.txt: " + " ".join(t))
+    c.add("toggle: enabled reads 1 after the workload",
+          (run["l2"].get("enabled-post.txt") or "").strip() == "1", run["l2"].get("enabled-post.txt"))
+    c.gt0("toggle: guest page_not_present (APF in use between the toggles)",
+          d_guest(run, "page_not_present"))
+    c.gt0("toggle: guest page_ready", d_guest(run, "page_ready"))
+
+
 def check_e(c, runs):
     on, off = runs["apf"], runs["noapf"]
     common_run_checks(c, "apf", on)
@@ -586,7 +609,7 @@ def check_boot(c, runs, data):
 
 
 CHECKS = {"boot": check_boot, "x": check_x, "a": check_a, "b": check_b, "c": check_c, "d": check_d, "e": check_e, "f": check_f,
-          "g": check_g}
+          "g": check_g, "h": check_h}
 
 
 def evaluate(name, data):

@@ -312,3 +312,73 @@ def test_bench_dirty_tree_is_its_own_exit_code(monkeypatch):
     assert e.value.code == 6
     args.allow_busy = True
     assert lab.check_l0_idle(args, lambda m: None)["busy"] is True
+
+
+@pytest.mark.parametrize("line", [
+    "[  31.1] WARNING: possible circular locking dependency detected",
+    "L2| [   9.0] WARNING: suspicious RCU usage",
+    "[  12.0] BUG: KASAN: slab-use-after-free in kvm_async_pf_task_wake+0x1a/0x2b0",
+    "L2| BUG: sleeping function called from invalid context at kernel/locking/mutex.c:585",
+    "[   3.3] WARNING: inconsistent lock state",
+    "[   4.4] INFO: trying to register non-static key.",
+    "[   5.5] ODEBUG: free active (active state 0) object: 0000 object type: work_struct",
+    "BUG: KCSAN: data-race in apf_task_wake_all / kvm_async_pf_task_wake",
+    "L1LAB: kmemleak: 3 unreferenced objects",
+    "L2| L2LAB: kmemleak: 12 unreferenced objects",
+])
+def test_debug_report_lines(line):
+    assert lab.DEBUG_REPORT_RE.search(line)
+
+
+@pytest.mark.parametrize("line", [
+    "L1LAB: kmemleak: 0 unreferenced objects",
+    "L2| L2LAB: kmemleak: 0 unreferenced objects",
+    "[  22.0] watchdog: BUG: soft lockup - CPU#1 stuck for 26s!",
+    "[   1.0] WARNING: CPU: 0 PID: 1 at arch/x86/kernel/cpu/bugs.c:100 foo+0x1/0x2",
+    "[   0.0] kmemleak: Kernel memory leak detector initialized (mem pool available: 15000)",
+])
+def test_not_debug_report_lines(line):
+    assert not lab.DEBUG_REPORT_RE.search(line)
+
+
+def _b_fixture_as(run_name):
+    names = _fixtures_for("b")
+    if not names:
+        pytest.skip("no recorded results for scenario b")
+    data = fixture(names[0])
+    data["runs"] = {run_name: data["runs"]["apf"]}
+    return data
+
+
+def test_debug_kernel_checks():
+    data = _b_fixture_as("apf")
+    clean = [{"debug_reports": []}]
+    assert failed(lab.debug_kernel_checks(clean, data)) == [
+        "debug kernels: kmemleak in L1: scanned, 0 unreferenced objects",
+        "debug kernels: kmemleak in L2 apf: scanned, 0 unreferenced objects"]
+    data["kmemleak"] = ""
+    data["runs"]["apf"]["l2"]["kmemleak.txt"] = ""
+    assert failed(lab.debug_kernel_checks(clean, data)) == []
+    # A report in a crashed, retried attempt counts as much as one in the last.
+    crashed = [{"debug_reports": ["BUG: KASAN: use-after-free in x"]}, {"debug_reports": []}]
+    assert len(failed(lab.debug_kernel_checks(crashed, data))) == 1
+    data["runs"]["apf"]["l2"]["kmemleak.txt"] = 'unreferenced object 0xffff888 (size 64):\n  comm "sh"\n'
+    assert failed(lab.debug_kernel_checks(clean, data)) == [
+        "debug kernels: kmemleak in L2 apf: scanned, 0 unreferenced objects"]
+
+
+def test_h_toggle_verdict():
+    data = _b_fixture_as("toggle")
+    l2 = data["runs"]["toggle"]["l2"]
+    l2["toggles.txt"] = f"{scenarios.TOGGLES} 0\n"
+    l2["enabled-post.txt"] = "1\n"
+    checks, _, _ = scenarios.evaluate("h", data)
+    assert failed(checks) == []
+    for bad in (f"{scenarios.TOGGLES} 2\n", f"{scenarios.TOGGLES - 1} 0\n", ""):
+        l2["toggles.txt"] = bad
+        checks, _, _ = scenarios.evaluate("h", data)
+        assert len(failed(checks)) == 1, bad
+    l2["toggles.txt"] = f"{scenarios.TOGGLES} 0\n"
+    l2["enabled-post.txt"] = "0\n"
+    checks, _, _ = scenarios.evaluate("h", data)
+    assert failed(checks) == ["toggle: enabled reads 1 after the workload"]
