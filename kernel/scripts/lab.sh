@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # bzImages for the VM lab: tinyconfig + configs/lab-<role>.config, built
 # from build/tree (patched) in build/lab-<role>; results in build/lab/.
-# Usage: lab.sh [host] [guest] [host-debug] [guest-debug]   (default: host
-# guest).  A -debug role adds configs/lab-debug.config (lockdep, KASAN,
-# kmemleak: issue 16) and gives bzImage-<role>.  Cached: a role is only
+# Usage: lab.sh [ROLE...], ROLE host or guest (the default: both), or
+# ROLE-VARIANT, which adds configs/lab-VARIANT.config and gives
+# bzImage-ROLE-VARIANT: debug (lockdep, KASAN, kmemleak) and kcsan
+# (issue 16).  Cached: a role is only
 # rebuilt when the series, the fragments or the base changed.  The lab takes
 # the newest 6.12 base, with a warning, when the pinned one has left the
 # archive (apply.sh newest).
@@ -17,8 +18,9 @@ out=$BUILD/lab
 mkdir -p "$out"
 roles=${*:-host guest}
 for role in $roles; do
-	frags=$KDIR/configs/lab-${role%-debug}.config
-	[ "$role" = "${role%-debug}" ] || frags="$frags $KDIR/configs/lab-debug.config"
+	# host, guest, or ROLE-VARIANT: configs/lab-VARIANT.config on top
+	frags=$KDIR/configs/lab-${role%%-*}.config
+	[ "$role" = "${role%%-*}" ] || frags="$frags $KDIR/configs/lab-${role#*-}.config"
 	for frag in $frags; do
 		[ -f "$frag" ] || die "no $frag"
 	done

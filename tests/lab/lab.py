@@ -7,8 +7,9 @@ An L1 "host" runs under QEMU's emulator (TCG, -cpu EPYC,+svm) and loads
 kvm_amd; it runs an L2 guest with KVM under a memory cgroup, with swap on a
 virtio disk, and an L2 workload that overcommits it.  See README.md.
 
-  lab.py build [--kernels stock|ours|debug]  build (or reuse) the images
+  lab.py build [--kernels K]                build (or reuse) the images
   lab.py run [--kernels K] SCENARIO...     run scenarios, print the table
+                                           (K: stock, ours, debug or kcsan)
   lab.py smoke                              scenario a, stock kernels
   lab.py check                              scenarios b-f and h, our kernels
   lab.py table [SCENARIO...]                the table of the last results
@@ -295,13 +296,15 @@ def stock_kernel():
             "l1": vmlinuz[0], "l2": vmlinuz[0]}
 
 
-KERNEL_KINDS = ("stock", "ours", "debug")
+# ours and their checker builds (make -C kernel lab-debug, lab-kcsan): on
+# those, any checker report fails a scenario.
+CHECKED_KINDS = ("debug", "kcsan")
+KERNEL_KINDS = ("stock", "ours") + CHECKED_KINDS
 
 
 def our_kernels(kind="ours"):
-    """Our lab kernels; kind "debug": their lockdep/KASAN/kmemleak build
-    (make -C kernel lab-debug)."""
-    sfx = "-debug" if kind == "debug" else ""
+    """Our lab kernels; kind debug: lockdep, KASAN and kmemleak; kcsan."""
+    sfx = "" if kind == "ours" else f"-{kind}"
     h, g = OUR_KERNELS / f"bzImage-host{sfx}", OUR_KERNELS / f"bzImage-guest{sfx}"
     # Development overrides: any bzImage for either level.
     h = Path(os.environ.get("LAB_L1_KERNEL", h))
@@ -975,7 +978,8 @@ def run_scenario(name, imgs, args, progress):
         "l0": l0_facts(), "params": params, "attempts": [], "flakes": 0}
     out = BUILD / "results" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    if scn.get("kernels") and scn["kernels"] != imgs["kernels"]["kind"].replace("debug", "ours"):
+    kind = imgs["kernels"]["kind"]
+    if scn.get("kernels") and scn["kernels"] != ("ours" if kind in CHECKED_KINDS else kind):
         log(f"note: scenario {name} is meant for {scn['kernels']} kernels, running with "
             f"{imgs['kernels']['kind']}")
     if scn.get("needs_our_qemu") and not imgs["our_qemu"]:
@@ -1000,8 +1004,8 @@ def run_scenario(name, imgs, args, progress):
         if att.outcome == "ok":
             data = collect(rdir)
             checks, summary, notes = evaluate(name, data)
-            if imgs["kernels"]["kind"] == "debug":
-                checks += debug_kernel_checks(result["attempts"], data)
+            if kind in CHECKED_KINDS:
+                checks += debug_kernel_checks(result["attempts"], data, kmemleak=kind == "debug")
             result.update(checks=checks, summary=summary, notes=notes, runs=data,
                           verdict="pass" if all(c["ok"] for c in checks) else "fail")
             rec["outcome"] = result["verdict"]
@@ -1033,7 +1037,7 @@ def run_scenario(name, imgs, args, progress):
     # On the debug kernels a report in a crashed attempt is not a flake that
     # a retry may hide: any report fails the scenario.
     reports = [ln for a in result["attempts"] for ln in a.get("debug_reports", [])]
-    if imgs["kernels"]["kind"] == "debug" and reports and result["verdict"] != "fail":
+    if kind in CHECKED_KINDS and reports and result["verdict"] != "fail":
         result.update(verdict="fail", reason=f"{len(reports)} debug report(s) in a retried attempt")
     result["wall_s"] = round(time.monotonic() - t0, 1)
     out.write_text(json.dumps(result, indent=1) + "\n")
@@ -1042,15 +1046,17 @@ def run_scenario(name, imgs, args, progress):
     return result
 
 
-def debug_kernel_checks(attempts, data):
-    """Checks every scenario gets on the debug lab kernels: no checker
-    report on any console of any attempt, kmemleak scanned in L1 and in
-    every L2 run with nothing left unreferenced."""
+def debug_kernel_checks(attempts, data, kmemleak=True):
+    """Checks every scenario gets on the checker lab kernels: no checker
+    report on any console of any attempt; with kmemleak, a scan in L1 and
+    in every L2 run with nothing left unreferenced."""
     items = []
     reports = [ln for a in attempts for ln in a.get("debug_reports", [])]
     items.append({"name": "debug kernels: no lockdep/KASAN/atomic-sleep/RCU/ODEBUG report on "
                   "L1's or L2's console", "ok": not reports,
                   "detail": "; ".join(reports[:5]) or "0 reports"})
+    if not kmemleak:
+        return items
     leaks = {"L1": data.get("kmemleak")}
     leaks.update({f"L2 {rn}": run["l2"].get("kmemleak.txt") for rn, run in data["runs"].items()})
     for where, text in leaks.items():

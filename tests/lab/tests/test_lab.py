@@ -362,6 +362,8 @@ def test_debug_kernel_checks():
     # A report in a crashed, retried attempt counts as much as one in the last.
     crashed = [{"debug_reports": ["BUG: KASAN: use-after-free in x"]}, {"debug_reports": []}]
     assert len(failed(lab.debug_kernel_checks(crashed, data))) == 1
+    assert failed(lab.debug_kernel_checks(crashed, data, kmemleak=False)) == [
+        failed(lab.debug_kernel_checks(crashed, data))[0]]
     data["runs"]["apf"]["l2"]["kmemleak.txt"] = 'unreferenced object 0xffff888 (size 64):\n  comm "sh"\n'
     assert failed(lab.debug_kernel_checks(clean, data)) == [
         "debug kernels: kmemleak in L2 apf: scanned, 0 unreferenced objects"]
