@@ -113,7 +113,7 @@ qemu-repro-check qemu-drift-test qemu-deb-install-test:
 # lab-smoke: Debian's stock 6.12 kernels, scenario a (< 5 min; in check).
 # lab-check: our lab kernels (make -C kernel lab, cached there) and our QEMU
 # (make -C qemu build, incremental: the lab's L0, with the TCG fixes 0007, 0008),
-# scenarios b-f, a table of events, counters and verdicts.  See tests/lab/README.md.
+# scenarios b-f and h, a table of events, counters and verdicts.  See tests/lab/README.md.
 # lab-stress-smoke: our QEMU, then 3 trials of the swap stress scenario that
 # fail on any L1 or L2 failure: the regression test of qemu/patches 0007/0008.
 .PHONY: lab-smoke lab-check lab-stress-smoke
