@@ -9,7 +9,9 @@
 #  - scripts/get_maintainer.pl on every patch (NNNN-*.cc: the Cc of that
 #    patch; cover.cc: everyone, for the cover letter; to.txt: the lists);
 #  - send-email.sh, the git send-email command that sends them (it is
-#    written, never run: sending is a person's decision).
+#    written, never run: sending is a person's decision; it refuses to
+#    run while a patch carries the project identity, which cannot sign
+#    the DCO).
 # Each posting is applied alone to a git tree of the pinned base, so a
 # posting that needs a downstream patch fails here.  Nothing is sent and
 # nothing outside build/upstream changes.
@@ -104,6 +106,9 @@ EOF
 		echo "# Sends posting $name; add --dry-run first, and --annotate to edit."
 		# shellcheck disable=SC2016  # for the generated script
 		echo 'cd "$(dirname "$0")" || exit 1'
+		# The project identity cannot sign a DCO: a person sends.
+		# shellcheck disable=SC2016  # for the generated script
+		echo 'if grep -l "apf-suite\.invalid" 0*.patch; then echo "send-email.sh: the patches above carry the project identity; replace From: and Signed-off-by: with your own first" >&2; exit 1; fi'
 		printf 'exec git send-email --no-chain-reply-to --suppress-cc=self \\\n'
 		while read -r to; do printf '\t--to=%s \\\n' "$to"; done <"$dir/to.txt"
 		printf '\t--cc-cmd=./cc-cmd "$@" 0*.patch\n'
@@ -113,7 +118,7 @@ EOF
 		echo "posting $name: [$prefix 0/$(echo "$patches" | wc -l)] $subject"
 		for p in $patches; do echo "  ${p##*/} (Cc $(grep -c . "${p%.patch}.cc"))"; done
 		echo "  To: $(tr '\n' ' ' <"$dir/to.txt")"
-		echo "  checkpatch: clean; send: ${dir#"$QDIR"/}/send-email.sh"
+		echo "  checkpatch: clean; send: ${dir#"$QDIR"/}/send-email.sh (after replacing the project identity)"
 	} >>"$summary"
 	log "posting $name: $(echo "$patches" | wc -l) patches, checkpatch clean, $(grep -c . "$dir/cover.cc") Cc"
 done <"$UP/postings"
