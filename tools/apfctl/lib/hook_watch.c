@@ -280,6 +280,8 @@ struct watch {
 	struct apf_tracefs tracefs;
 	struct apf_tp_counter *perf;
 	struct apf_sampler *sampler;
+	bool apply_pending;	/* libvirt held the job: try again */
+	unsigned apply_tries;
 };
 
 static void note(struct watch *w, const char *fmt, ...)
@@ -351,7 +353,19 @@ static void apply_result(struct watch *w, const char *result, const char *detail
 			       json_object_new_boolean(after));
 	json_object_object_add(a, "at", json_object_new_string(
 		apf_iso_time(ts, sizeof(ts), NULL, true)));
+	json_object_object_add(a, "tries", json_object_new_int((int)w->apply_tries));
 	json_object_object_add(w->st, "apply", a);
+}
+
+/* libvirt answers a monitor command with a timeout while another job holds
+ * the domain: on a migration destination, the incoming-migration job until
+ * Finish (libvirt waits VIR_JOB_WAIT_TIME, 30 s, then gives up); our own
+ * deadline on virsh may come first.  Worth another try later. */
+static bool libvirt_busy(int rc, const char *err)
+{
+	return rc == -ETIMEDOUT ||
+	       (rc == -EIO && (strstr(err, "cannot acquire state change lock") ||
+			       strstr(err, "Timed out during operation")));
 }
 
 /* apf_qmp_exec_fn through virsh qemu-monitor-command: the async-pf
@@ -402,6 +416,8 @@ static void watch_apply(struct watch *w)
 	bool setting = false;	/* a failure is set-async-pf's (qom-set's) */
 	int rc, before;
 
+	w->apply_tries++;
+	w->apply_pending = false;
 	rc = apf_qmp_async_pf_get(virsh_exec, &vx, false, &info);
 	iface = info.iface;
 	if (!rc) {
@@ -442,6 +458,17 @@ static void watch_apply(struct watch *w)
 			     -1, -1);
 		apf_log(LOG_WARNING, "async-pf=%s: unsupported: %s; the domain runs "
 			"with the host's default", want ? "on" : "off", detail);
+		return;
+	}
+	if (libvirt_busy(rc, vx.err) && w->qemu > 0 && apf_pid_alive(w->qemu)) {
+		snprintf(detail, sizeof(detail), "libvirt holds the domain's job (on "
+			 "a migration destination: until the migration ends); "
+			 "trying again every %d s: %s", w->cfg->interval_s, vx.err);
+		apply_result(w, "pending", detail, NULL, -1, -1);
+		if (w->apply_tries == 1)
+			apf_log(LOG_NOTICE, "async-pf=%s: pending: %s",
+				want ? "on" : "off", detail);
+		w->apply_pending = true;
 		return;
 	}
 	apply_result(w, "failed", vx.err, apf_qmp_iface_name(iface, setting), -1, -1);
@@ -556,6 +583,8 @@ static void watch_until_exit(struct watch *w)
 		}
 		if (apf_stop_signal)
 			break;
+		if (w->apply_pending)
+			watch_apply(w);
 		watch_count(w, false);
 		watch_save(w);
 	}
@@ -626,6 +655,13 @@ int apf_hook_watch(const struct apf_hook_cfg *cfg, const char *name, long id,
 	watch_save(&w);
 	if (w.qemu > 0)
 		watch_until_exit(&w);
+	if (w.apply_pending) {
+		apply_result(&w, "failed", "libvirt held the domain's job until the "
+			     "applier ended (QEMU exited, or the applier was stopped): "
+			     "the policy was not applied", NULL, -1, -1);
+		apf_log(LOG_ERR, "async-pf: failed: libvirt held the domain's job "
+			"until the end");
+	}
 	watch_count(&w, !apf_stop_signal);
 	json_object_object_add(w.st, apf_stop_signal ? "watch_stopped_at" : "exited_at",
 			       json_object_new_string(apf_iso_time(ts, sizeof(ts), NULL, true)));

@@ -36,6 +36,17 @@ FAKE_VIRSH = r"""#!/bin/sh
 # KVM_CAP_DISABLE_ASYNC_PF.
 echo "$*" >> "$FAKE_VIRSH_LOG"
 cmd=$7
+# busy: libvirt's answer while another job (an incoming migration) holds
+# the domain, $(cat $FAKE_VIRSH_BUSY) times; then apf4.
+if [ "$FAKE_VIRSH_MODE" = busy ]; then
+    n=$(cat "$FAKE_VIRSH_BUSY")
+    if [ "$n" != 0 ]; then
+        [ "$n" = forever ] || echo $((n - 1)) > "$FAKE_VIRSH_BUSY"
+        echo "error: Timed out during operation: cannot acquire state change lock (held by monitor=remoteDispatchDomainMigratePrepare3Params)" >&2
+        exit 1
+    fi
+    FAKE_VIRSH_MODE=apf4
+fi
 nocmd='{"id":"libvirt-6","error":{"class":"CommandNotFound","desc":"The command '"'"'x'"'"' has not been found"}}'
 case "$FAKE_VIRSH_MODE" in
 stock)
@@ -690,6 +701,43 @@ def test_virsh_failures_are_logged(lab, mode, result):
     rec = run_domain(lab, "web1", "off", mode)
     assert rec["apply"]["result"] == result
     assert "async-pf=off: failed" in lab.log_text()
+
+
+def test_migration_destination_job_is_waited_out(lab):
+    """On a migration destination libvirt holds the incoming job until the
+    migration ends and times monitor commands out meanwhile: the applier
+    records "pending" and tries again every interval until it applies."""
+    busy = lab.virsh_state.parent / "busy"
+    busy.write_text("2\n")
+    lab.env.update(FAKE_VIRSH_MODE="busy", FAKE_VIRSH_BUSY=str(busy))
+    xml = domain_xml(name="mig1", policy="off")
+    qemu = lab.start_qemu("mig1")
+    assert lab.call("mig1", "started", xml)[0] == 0
+    st = wait_for(lambda: (s := lab.runtime_state("mig1")) and "apply" in s and s,
+                  what="the applier's state")
+    assert st["apply"]["result"] in ("pending", "applied")
+    st = wait_for(lambda: (s := lab.runtime_state("mig1")) and
+                  s["apply"]["result"] == "applied" and s, what="the policy applied")
+    assert st["apply"]["tries"] == 3 and st["apply"]["interface"] == "QMP set-async-pf"
+    assert lab.virsh_state.read_text().strip() == "false"
+    lab.stop_qemu(qemu)
+    wait_for(lambda: (s := lab.runtime_state("mig1")) and s["final"], what="final state")
+    assert lab.call("mig1", "release", xml, subop="end")[0] == 0
+    assert lab.record("mig1")["apply"]["result"] == "applied"
+    log = lab.log_text()
+    assert "mig1 watch: async-pf=off: pending: libvirt holds the domain's job" in log
+    assert log.count(": pending: ") == 1
+
+
+def test_job_held_until_exit_is_a_failure(lab):
+    busy = lab.virsh_state.parent / "busy"
+    busy.write_text("forever\n")
+    lab.env["FAKE_VIRSH_BUSY"] = str(busy)
+    rec = run_domain(lab, "mig2", "off", "busy")
+    assert rec["apply"]["result"] == "failed"
+    assert "libvirt held the domain's job until the applier ended" in rec["apply"]["detail"]
+    assert rec["apply"]["tries"] >= 1
+    assert lab.virsh_state.read_text().strip() == "true"
 
 
 def test_no_policy_still_records(lab):
