@@ -975,7 +975,9 @@ def run_scenario(name, imgs, args, progress):
         "kind": imgs["kernels"]["kind"], "version": imgs["kernels"]["version"],
         "l1": str(imgs["kernels"]["l1"]), "l2": str(imgs["kernels"]["l2"])},
         "host_qemu": HOST_QEMU, "our_qemu": str(imgs["our_qemu"]) if imgs["our_qemu"] else None,
-        "l0": l0_facts(), "params": params, "attempts": [], "flakes": 0}
+        "l0": l0_facts(), "params": params,
+        # per-run options (a run's own wl, accel, append...) override params
+        "run_options": scn["runs"], "attempts": [], "flakes": 0}
     out = BUILD / "results" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     kind = imgs["kernels"]["kind"]

@@ -513,6 +513,11 @@ def check_g(c, runs):
     gr = guest(mig, "post", "page_ready")
     c.add("mig: guest page_ready / (source + destination async_pf_ready) in [0.9, 1]",
           bool(host_ready) and gr is not None and 0.9 <= gr / host_ready <= 1.0, f"{gr} / {host_ready}")
+    # Exact, on the guest's own counters: no not-present without its
+    # page-ready (a ready may come first: wake-before-wait).
+    gnp = guest(mig, "post", "page_not_present")
+    c.add("mig: guest page_ready >= guest page_not_present (no wait left without its page-ready)",
+          None not in (gr, gnp) and gr >= gnp, f"{gr} >= {gnp}")
     # Policy on the destination, through QMP, before the guest runs there.
     off = runs["migoff"]
     common_run_checks(c, "migoff", off)

@@ -184,6 +184,15 @@ def test_g_detects_no_wait_open_at_the_switchover():
     assert "mig: source VM: guest waits open when it stopped (not_present - (ready - 1))" in failed(checks)
 
 
+def test_g_detects_a_lost_page_ready():
+    data = _g_fixture()
+    post = data["runs"]["mig"]["l2"]["kvm_async_pf-post"]
+    post["page_ready"] = post["page_not_present"] - 1
+    checks, _, _ = scenarios.evaluate("g", data)
+    assert "mig: guest page_ready >= guest page_not_present (no wait left without its page-ready)" \
+        in failed(checks)
+
+
 def test_g_vm_of_matches_the_pid_not_a_prefix():
     run = {"files": {"qemu.pid": "12\n"},
            "snapshots": {"S": {"debugfs": {"vms": {"123-4": {"x": 1}, "12-9": {"x": 2}}}}}}
