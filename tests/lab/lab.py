@@ -1057,6 +1057,15 @@ def debug_kernel_checks(attempts, data, kmemleak=True):
     items.append({"name": "debug kernels: no lockdep/KASAN/atomic-sleep/RCU/ODEBUG report on "
                   "L1's or L2's console", "ok": not reports,
                   "detail": "; ".join(reports[:5]) or "0 reports"})
+    # Both checker builds have lockdep: it must still be on at the end (it
+    # turns itself off after its first report, or when a table fills up).
+    stats = {"L1": data.get("lockdep_stats")}
+    stats.update({f"L2 {rn}": run["l2"].get("lockdep_stats.txt") for rn, run in data["runs"].items()})
+    for where, text in stats.items():
+        on = re.search(r"^\s*debug_locks:\s*1\s*$", text or "", re.M) is not None
+        items.append({"name": f"debug kernels: lockdep still on at the end in {where} (debug_locks: 1)",
+                      "ok": on, "detail": "no /proc/lockdep_stats" if text is None else
+                      ("debug_locks: 1" if on else "debug_locks is not 1")})
     if not kmemleak:
         return items
     leaks = {"L1": data.get("kmemleak")}
@@ -1082,6 +1091,8 @@ def collect(rdir):
             "swaps": (rdir / "swaps.txt").read_text() if (rdir / "swaps.txt").exists() else "",
             "kmemleak": (rdir / "kmemleak.txt").read_text(errors="replace")[-20000:]
             if (rdir / "kmemleak.txt").exists() else None,
+            "lockdep_stats": (rdir / "lockdep_stats.txt").read_text(errors="replace")
+            if (rdir / "lockdep_stats.txt").exists() else None,
             "runs": {}}
     for d in sorted(p for p in rdir.iterdir() if p.is_dir()):
         run_ = {"snapshots": {}, "apfctl": {}, "l2": {}, "files": {}}

@@ -94,6 +94,8 @@ kmemleak_scan() {
 finish() {
 	[ -n "${hb:-}" ] && kill "$hb" 2>/dev/null
 	kmemleak_scan
+	# lockdep (the debug lab kernels): still on at the end
+	[ -r /proc/lockdep_stats ] && cat /proc/lockdep_stats >"$R/lockdep_stats.txt"
 	dmesg >"$R/dmesg.txt"
 	echo "$status" >"$R/status"
 	write_results && say "results written ($status)"

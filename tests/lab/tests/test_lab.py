@@ -362,6 +362,15 @@ def _b_fixture_as(run_name):
 def test_debug_kernel_checks():
     data = _b_fixture_as("apf")
     clean = [{"debug_reports": []}]
+    lockdep_on = " lock-classes:                          1234 [max: 8192]\n debug_locks:                             1\n"
+    assert set(failed(lab.debug_kernel_checks(clean, data))) >= {
+        "debug kernels: lockdep still on at the end in L1 (debug_locks: 1)",
+        "debug kernels: lockdep still on at the end in L2 apf (debug_locks: 1)"}
+    data["lockdep_stats"] = lockdep_on.replace("1\n", "0\n")
+    data["runs"]["apf"]["l2"]["lockdep_stats.txt"] = lockdep_on
+    assert "debug kernels: lockdep still on at the end in L1 (debug_locks: 1)" in \
+        failed(lab.debug_kernel_checks(clean, data))
+    data["lockdep_stats"] = lockdep_on
     assert failed(lab.debug_kernel_checks(clean, data)) == [
         "debug kernels: kmemleak in L1: scanned, 0 unreferenced objects",
         "debug kernels: kmemleak in L2 apf: scanned, 0 unreferenced objects"]
