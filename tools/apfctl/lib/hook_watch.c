@@ -11,7 +11,10 @@
  * call simply waits until libvirt finishes the start job.  libvirt marks a
  * domain used with qemu-monitor-command as tainted ("custom-monitor"); no
  * other libvirt API reaches an accelerator property.  The guest runs with
- * the host's default for the short time until the watcher gets the job.
+ * the host's default until the watcher gets the job: a moment after a
+ * start; on a migration destination, until the migration has ended (its
+ * job times the commands out meanwhile, and the watcher tries again every
+ * interval, "pending").
  *
  * "release" comes after QEMU has exited: neither libvirt (locks) nor QEMU
  * (gone) can be asked, and KVM's per-VM debugfs directory went with the VM
