@@ -118,11 +118,7 @@ bundle_firmware "$obj"
 step "built qemu-system-x86_64 and${qtests//tests\/qtest\//}"
 for t in $qtests; do
 	name=${t##*/}
-	if ! QTEST_QEMU_BINARY=$obj/qemu-system-x86_64 timeout 600 "$obj/$t" --tap -k \
-		>"$obj/$name.tap" 2>&1; then
-		grep -v '^ok' "$obj/$name.tap" | tail -20 >&2
-		die "$name failed (log: ${obj#"$QDIR"/}/$name.tap)"
-	fi
+	run_qtest "$obj" "$t" "$name.tap" || die "$name failed (log: ${obj#"$QDIR"/}/$name.tap)"
 	step "$name: $(grep -c '^ok' "$obj/$name.tap") passed, $(grep -c '^ok.*# SKIP' "$obj/$name.tap" || true) skipped"
 done
 grep -E '^(ok|not ok)|^# host kernel' "$obj/async-pf-test.tap" >&2 || true
@@ -133,12 +129,9 @@ grep -E '^(ok|not ok)|^# host kernel' "$obj/async-pf-test.tap" >&2 || true
 if grep -q '^# host kernel: .*KVM_FEATURE_ASYNC_PF_INT yes' "$obj/async-pf-test.tap"; then
 	cc -std=c11 -Wall -Wextra -Werror -shared -fPIC -o "$obj/hide-asyncpf-int.so" \
 		"$QDIR/tests/hide-asyncpf-int.c" -ldl || die "cannot build tests/hide-asyncpf-int.c"
-	if ! LD_PRELOAD=$obj/hide-asyncpf-int.so QTEST_QEMU_BINARY=$obj/qemu-system-x86_64 \
-		timeout 600 "$obj/tests/qtest/async-pf-test" --tap -k -p /x86_64/async-pf/kvm/asyncpf-int \
-		>"$obj/async-pf-test-no-int.tap" 2>&1; then
-		grep -v '^ok' "$obj/async-pf-test-no-int.tap" | tail -20 >&2
+	LD_PRELOAD=$obj/hide-asyncpf-int.so run_qtest "$obj" tests/qtest/async-pf-test \
+		async-pf-test-no-int.tap -p /x86_64/async-pf/kvm/asyncpf-int ||
 		die "async-pf-test failed as on a host without KVM_FEATURE_ASYNC_PF_INT"
-	fi
 	grep -q '^# host kernel: .*KVM_FEATURE_ASYNC_PF_INT no' "$obj/async-pf-test-no-int.tap" ||
 		die "tests/hide-asyncpf-int.c did not hide KVM_FEATURE_ASYNC_PF_INT"
 	step "async-pf-test as on a host without KVM_FEATURE_ASYNC_PF_INT: $(grep -c '^ok' "$obj/async-pf-test-no-int.tap") passed"

@@ -46,6 +46,20 @@ bundle_firmware() {
 	done
 }
 
+# run_qtest OBJ TEST TAP [ARGS...]: the qtest OBJ/TEST against
+# OBJ/qemu-system-x86_64 (the caller's environment passes on, LD_PRELOAD
+# say), TAP output in OBJ/TAP; fails, with the lines that are not "ok",
+# when it does.
+run_qtest() {
+	local obj=$1 t=$2 tap=$3
+	shift 3
+	if ! QTEST_QEMU_BINARY=$obj/qemu-system-x86_64 timeout 600 "$obj/$t" --tap -k "$@" \
+		>"$obj/$tap" 2>&1; then
+		grep -v '^ok' "$obj/$tap" | tail -20 >&2
+		return 1
+	fi
+}
+
 # The series, in the order it is applied.
 series() {
 	local f
