@@ -1044,7 +1044,7 @@ def run_scenario(name, imgs, args, progress):
                       f"({result['flakes']} crashed or hung)")
     # On the debug kernels a report in a crashed attempt is not a flake that
     # a retry may hide: any report fails the scenario.
-    reports = [ln for a in result["attempts"] for ln in a.get("debug_reports", [])]
+    reports = checker_reports(result["attempts"])
     if kind in CHECKED_KINDS and reports and result["verdict"] != "fail":
         result.update(verdict="fail", reason=f"{len(reports)} debug report(s) in a retried attempt")
     result["wall_s"] = round(time.monotonic() - t0, 1)
@@ -1054,12 +1054,17 @@ def run_scenario(name, imgs, args, progress):
     return result
 
 
+def checker_reports(attempts):
+    """The checker reports of every attempt (a crashed one too)."""
+    return [ln for a in attempts for ln in a.get("debug_reports", [])]
+
+
 def debug_kernel_checks(attempts, data, kmemleak=True):
     """Checks every scenario gets on the checker lab kernels: no checker
     report on any console of any attempt; with kmemleak, a scan in L1 and
     in every L2 run with nothing left unreferenced."""
     items = []
-    reports = [ln for a in attempts for ln in a.get("debug_reports", [])]
+    reports = checker_reports(attempts)
     items.append({"name": "debug kernels: no lockdep/KASAN/atomic-sleep/RCU/ODEBUG report on "
                   "L1's or L2's console", "ok": not reports,
                   "detail": "; ".join(reports[:5]) or "0 reports"})
