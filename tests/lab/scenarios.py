@@ -607,8 +607,14 @@ def check_x(c, runs):
 def check_boot(c, runs, data):
     h = data.get("host", "")
     c.add("L1: /dev/kvm", "/dev/kvm" in h and "crw" in h, "ls -l /dev/kvm")
-    c.add("L1: kvm_amd nested=1, npt=Y", "kvm_amd/parameters/nested 1" in h and
-          "kvm_amd/parameters/npt Y" in h, "host.txt")
+    if "started at EL" in h:
+        # arm64 (the aarch64 lab): L1 entered at EL2 and KVM runs in VHE.
+        c.add("L1 (arm64): all CPUs started at EL2, KVM in VHE mode",
+              "All CPU(s) started at EL2" in h and "VHE mode initialized successfully" in h,
+              "; ".join(ln for ln in h.splitlines() if ln.startswith("dmesg "))[:300])
+    else:
+        c.add("L1: kvm_amd nested=1, npt=Y", "kvm_amd/parameters/nested 1" in h and
+              "kvm_amd/parameters/npt Y" in h, "host.txt")
     c.add("L1: kvm_async_pf_not_present tracepoint", "tracepoint kvm_async_pf_not_present" in h)
     c.add("L1: swap on the virtio disk", "/dev/vd" in data.get("swaps", ""), data.get("swaps", "")[:200])
 
