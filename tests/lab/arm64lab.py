@@ -122,7 +122,7 @@ def cross_libs(root, binary):
 
 
 def build_tools(L):
-    """labmon, labwl and labqmp for arm64, static."""
+    """labmon, labwl and labqmp for arm64, static (apfctl: lab.build_apfctl)."""
     out = {}
     bindir = L.BUILD / "bin"
     bindir.mkdir(parents=True, exist_ok=True)
@@ -150,10 +150,10 @@ def add_busybox(L, c, root):
     return bb
 
 
-def build_l2_initrd(L, root, tools):
+def build_l2_initrd(L, root, tools, apfctl):
     out = L.BUILD / "l2-initrd.gz"
     bb = root / "bin" / "busybox"
-    k = L.key_of(bb, tools["labwl"], L.GUEST / "l2-init", "arm64-v1")
+    k = L.key_of(bb, tools["labwl"], apfctl, L.GUEST / "l2-init", "arm64-v1")
     if L.cached(out, k):
         return out
     c = L.Cpio()
@@ -167,17 +167,18 @@ def build_l2_initrd(L, root, tools):
             c.symlink("/" + a, "/bin/busybox")
     c.file("/init", src=L.GUEST / "l2-init", mode=0o755)
     c.file("/bin/labwl", src=tools["labwl"], mode=0o755)
+    c.file("/bin/apfctl", src=apfctl, mode=0o755)
     size = c.write(out)
     L.set_cached(out, k)
     L.log(f"arm64 L2 initramfs: {out.relative_to(L.LAB)} ({size >> 20} MiB raw)")
     return out
 
 
-def build_l1_initrd(L, root, tools):
+def build_l1_initrd(L, root, tools, apfctl):
     out = L.BUILD / "l1-initrd.gz"
     qemu = in_root(root, L1_QEMU)
     libs = cross_libs(root, qemu)
-    k = L.key_of(root / "bin" / "busybox", tools["labmon"], tools["labqmp"],
+    k = L.key_of(root / "bin" / "busybox", tools["labmon"], tools["labqmp"], apfctl,
                  L.GUEST / "l1-init", qemu, *sorted(str(v) for v in libs.values()), "arm64-v1")
     if L.cached(out, k):
         return out
@@ -188,6 +189,7 @@ def build_l1_initrd(L, root, tools):
     c.file("/init", src=L.GUEST / "l1-init", mode=0o755)
     c.file("/usr/bin/labmon", src=tools["labmon"], mode=0o755)
     c.file("/usr/bin/labqmp", src=tools["labqmp"], mode=0o755)
+    c.file("/usr/bin/apfctl", src=apfctl, mode=0o755)
     c.file(L1_QEMU, src=qemu, mode=0o755)
     for dest, src in libs.items():
         c.file(dest, data=src.read_bytes(), mode=0o755)
@@ -201,8 +203,10 @@ def build_l1_initrd(L, root, tools):
 def kernels(L, kind):
     if kind != "ours":
         L.die(f"the aarch64 lab has only our kernels (--kernels ours), not {kind}")
-    k = {"kind": "ours", "version": "apf-lab-arm64", "l1": L.OUR_KERNELS / "Image-host-arm64",
-         "l2": L.OUR_KERNELS / "Image-guest-arm64"}
+    # Development overrides, as on x86: any arm64 Image for either level.
+    k = {"kind": "ours", "version": "apf-lab-arm64",
+         "l1": Path(os.environ.get("LAB_L1_KERNEL", L.OUR_KERNELS / "Image-host-arm64")),
+         "l2": Path(os.environ.get("LAB_L2_KERNEL", L.OUR_KERNELS / "Image-guest-arm64"))}
     for r in ("l1", "l2"):
         if not k[r].exists():
             L.die(f"{k[r]} missing: make -C kernel lab-arm64")
@@ -220,8 +224,9 @@ def build(L, kind):
     k = kernels(L, kind)
     root = fetch_root(L)
     tools = build_tools(L)
-    return {"kernels": k, "l1_initrd": build_l1_initrd(L, root, tools),
-            "l2_initrd": build_l2_initrd(L, root, tools), "our_qemu": None}
+    apfctl = L.build_apfctl(CROSS)
+    return {"kernels": k, "l1_initrd": build_l1_initrd(L, root, tools, apfctl),
+            "l2_initrd": build_l2_initrd(L, root, tools, apfctl), "our_qemu": None}
 
 
 def l1_cmd(imgs, params, append, swap_opts, cfg, res):

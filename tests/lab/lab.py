@@ -212,35 +212,50 @@ def build_static_tools():
     return out
 
 
-def build_apfctl():
+def build_apfctl(cross=""):
     """apfctl linked statically for the initramfs.  Its own Makefile builds
     the objects (and knows when to rebuild them); ICU, which Debian's static
-    libxml2 pulls in with 30 MB of data, is replaced by src/icu-stub.c."""
+    libxml2 pulls in with 30 MB of data, is replaced by src/icu-stub.c.
+    cross: a cross compiler's prefix (aarch64-linux-gnu- for the aarch64
+    lab), with the foreign architecture's static libraries and .pc files
+    (libjson-c-dev:arm64, libxml2-dev:arm64: make arm64-deps)."""
     b = BUILD / "apfctl"
     b.mkdir(parents=True, exist_ok=True)
-    nm = run(["nm", "-u", "/usr/lib/x86_64-linux-gnu/libxml2.a"], capture_output=True,
+    gnu = cross.rstrip("-") or "x86_64-linux-gnu"
+    cc = cross + "gcc"
+    libxml = Path(f"/usr/lib/{gnu}/libxml2.a")
+    if cross and not libxml.exists():
+        die(f"no {libxml}: apt-get install libjson-c-dev:arm64 libxml2-dev:arm64 "
+            "liblzma-dev:arm64 zlib1g-dev:arm64 (make arm64-deps)")
+    nm = run([cross + "nm", "-u", str(libxml)], capture_output=True,
              text=True, check=False).stdout
     m = re.search(r"\bucnv_open(_\d+)\b", nm)
     libs = "-ljson-c -lxml2 -lz -llzma -ldl -lm"
     if m:
         stub = b / "icu-stub.o"
-        k = key_of(SRC / "icu-stub.c", m.group(1))
+        k = key_of(SRC / "icu-stub.c", m.group(1), cc)
         if not cached(stub, k):
-            run(["gcc", "-O2", "-c", f"-DICU_SUFFIX={m.group(1)}", "-o", str(stub),
+            run([cc, "-O2", "-c", f"-DICU_SUFFIX={m.group(1)}", "-o", str(stub),
                  str(SRC / "icu-stub.c")])
             set_cached(stub, k)
         libs = f"{stub} {libs}"
+    env = dict(os.environ)
+    make_vars = []
+    if cross:
+        # pkg-config of this machine, reading the foreign .pc files
+        env["PKG_CONFIG_LIBDIR"] = f"/usr/lib/{gnu}/pkgconfig:/usr/share/pkgconfig"
+        make_vars = [f"CC={cc}", f"AR={cross}ar"]
     # Relink every time (a second): make would not notice changed LDLIBS.
     (b / "apfctl").unlink(missing_ok=True)
-    r = run(["make", "-s", "-C", str(REPO / "tools" / "apfctl"), f"BUILD={b}",
+    r = run(["make", "-s", "-C", str(REPO / "tools" / "apfctl"), f"BUILD={b}", *make_vars,
              "LDFLAGS=-static", f"LDLIBS={libs}", f"{b}/apfctl"],
-            capture_output=True, text=True, check=False)
+            capture_output=True, text=True, check=False, env=env)
     if r.returncode:
         sys.stderr.write(r.stdout + r.stderr)
         die("static apfctl build failed")
     dst = BUILD / "bin" / "apfctl"
     dst.parent.mkdir(parents=True, exist_ok=True)
-    run(["strip", "-o", str(dst), str(b / "apfctl")])
+    run([cross + "strip", "-o", str(dst), str(b / "apfctl")])
     return dst
 
 

@@ -138,3 +138,15 @@ wait
     subprocess.run(["bash", "-c", script_x86], env=env, check=True)
     out = log.read_text()
     assert "console=ttyS0 " in out and "restty" not in out and "-M " not in out
+
+
+@pytest.mark.parametrize("line,want", [
+    ("HYP:        123        456   Hypervisor callback interrupts\n", 579),
+    # arm64: the PPI's hardware number (19) is not a count
+    (" 13:       7298     GICv3  19 Edge      kvm-apf\n", 7298),
+    (" 13:       7298         12     GICv3  19 Edge      kvm-apf\n", 7310),
+    ("", 0),
+])
+def test_hyp_counts_the_notification_interrupts_of_either_arch(line, want):
+    import scenarios
+    assert scenarios.hyp({"l2": {"hyp-post.txt": line}}, "post") == want
