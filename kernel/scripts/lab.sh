@@ -51,7 +51,8 @@ for role in $roles; do
 		target=Image image=arch/arm64/boot/Image name=Image-$r-arm64
 		;;
 	*)
-		"$KDIR/scripts/apply.sh" newest
+		# once per run, as before the arm64 roles
+		[ -n "${applied:-}" ] || { "$KDIR/scripts/apply.sh" newest && applied=1; }
 		tree=$BUILD/tree
 		arch='' cross=''
 		# host, guest, or ROLE-VARIANT: configs/lab-VARIANT.config on top
