@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 from scenarios import SCENARIOS, evaluate, table_row, TABLE_HEAD
+import arm64lab
 import benchlab
 import stresslab
 
@@ -61,6 +62,9 @@ STOCK_L1_MODULES = ["virtio_blk", "kvm_amd"]
 OUR_KERNELS = REPO / "kernel" / "build" / "lab"
 
 VERBOSE = False
+# x86_64, or arm64: the aarch64 lab (arm64lab.py; main() moves BUILD to
+# build/arm64, so that its images and results stand apart).
+ARCH = "x86_64"
 
 
 def log(msg):
@@ -208,35 +212,50 @@ def build_static_tools():
     return out
 
 
-def build_apfctl():
+def build_apfctl(cross=""):
     """apfctl linked statically for the initramfs.  Its own Makefile builds
     the objects (and knows when to rebuild them); ICU, which Debian's static
-    libxml2 pulls in with 30 MB of data, is replaced by src/icu-stub.c."""
+    libxml2 pulls in with 30 MB of data, is replaced by src/icu-stub.c.
+    cross: a cross compiler's prefix (aarch64-linux-gnu- for the aarch64
+    lab), with the foreign architecture's static libraries and .pc files
+    (libjson-c-dev:arm64, libxml2-dev:arm64: make arm64-deps)."""
     b = BUILD / "apfctl"
     b.mkdir(parents=True, exist_ok=True)
-    nm = run(["nm", "-u", "/usr/lib/x86_64-linux-gnu/libxml2.a"], capture_output=True,
+    gnu = cross.rstrip("-") or "x86_64-linux-gnu"
+    cc = cross + "gcc"
+    libxml = Path(f"/usr/lib/{gnu}/libxml2.a")
+    if cross and not libxml.exists():
+        die(f"no {libxml}: apt-get install libjson-c-dev:arm64 libxml2-dev:arm64 "
+            "liblzma-dev:arm64 zlib1g-dev:arm64 (make arm64-deps)")
+    nm = run([cross + "nm", "-u", str(libxml)], capture_output=True,
              text=True, check=False).stdout
     m = re.search(r"\bucnv_open(_\d+)\b", nm)
     libs = "-ljson-c -lxml2 -lz -llzma -ldl -lm"
     if m:
         stub = b / "icu-stub.o"
-        k = key_of(SRC / "icu-stub.c", m.group(1))
+        k = key_of(SRC / "icu-stub.c", m.group(1), cc)
         if not cached(stub, k):
-            run(["gcc", "-O2", "-c", f"-DICU_SUFFIX={m.group(1)}", "-o", str(stub),
+            run([cc, "-O2", "-c", f"-DICU_SUFFIX={m.group(1)}", "-o", str(stub),
                  str(SRC / "icu-stub.c")])
             set_cached(stub, k)
         libs = f"{stub} {libs}"
+    env = dict(os.environ)
+    make_vars = []
+    if cross:
+        # pkg-config of this machine, reading the foreign .pc files
+        env["PKG_CONFIG_LIBDIR"] = f"/usr/lib/{gnu}/pkgconfig:/usr/share/pkgconfig"
+        make_vars = [f"CC={cc}", f"AR={cross}ar"]
     # Relink every time (a second): make would not notice changed LDLIBS.
     (b / "apfctl").unlink(missing_ok=True)
-    r = run(["make", "-s", "-C", str(REPO / "tools" / "apfctl"), f"BUILD={b}",
+    r = run(["make", "-s", "-C", str(REPO / "tools" / "apfctl"), f"BUILD={b}", *make_vars,
              "LDFLAGS=-static", f"LDLIBS={libs}", f"{b}/apfctl"],
-            capture_output=True, text=True, check=False)
+            capture_output=True, text=True, check=False, env=env)
     if r.returncode:
         sys.stderr.write(r.stdout + r.stderr)
         die("static apfctl build failed")
     dst = BUILD / "bin" / "apfctl"
     dst.parent.mkdir(parents=True, exist_ok=True)
-    run(["strip", "-o", str(dst), str(b / "apfctl")])
+    run([cross + "strip", "-o", str(dst), str(b / "apfctl")])
     return dst
 
 
@@ -567,6 +586,10 @@ def build(kind, want_our_qemu=True):
     """Everything one kernel set needs; returns the image paths."""
     t0 = time.monotonic()
     BUILD.mkdir(parents=True, exist_ok=True)
+    if ARCH == "arm64":
+        imgs = arm64lab.build(sys.modules[__name__], kind)
+        log(f"arm64 images ready in {time.monotonic() - t0:.0f}s")
+        return imgs
     if not shutil.which("qemu-system-x86_64"):
         die("qemu-system-x86_64 missing (make deps)")
     k = kernels(kind)
@@ -707,6 +730,8 @@ def make_cfg_tar(path, scn, imgs, params):
                   "machine", "migrate", "dest_apf", "refuse"):
             if r.get(k):
                 env[f"RUN_{n}_{k.upper()}"] = r[k]
+    if ARCH == "arm64":
+        env.update(arm64lab.L1_ENV)
     write_cfg_tar(path, env, GUEST / "l1-run.sh",
                   {"l2-kernel": imgs["kernels"]["l2"], "l2-initrd": imgs["l2_initrd"]})
     return env
@@ -755,9 +780,11 @@ def boot_l1(att, imgs, scn, params, progress, cfg_maker=None):
         f.truncate(params.get("res_mb", 64) << 20)
     att.env = (cfg_maker or make_cfg_tar)(cfg, scn, imgs, params)
     append = "console=ttyS0 loglevel=5 panic=-1 mitigations=off"
-    tsc = l1_tsc_khz()
+    tsc = l1_tsc_khz() if ARCH == "x86_64" else None
     if tsc:
         append += f" tsc_early_khz={tsc}"
+    if ARCH == "arm64":
+        append = append.replace("ttyS0", "ttyAMA0")
     if os.environ.get("LAB_L1_APPEND"):     # diagnostics: extra L1 command line
         append += " " + os.environ["LAB_L1_APPEND"]
     cmd = [L0_QEMU, "-accel", "tcg", "-cpu", "EPYC,+svm", "-m", params["l1_mem"],
@@ -775,6 +802,8 @@ def boot_l1(att, imgs, scn, params, progress, cfg_maker=None):
     # linuxboot_dma.bin of its own, and -kernel cannot boot without it.
     for d in ROM_DIRS:
         cmd[1:1] = ["-L", d]
+    if ARCH == "arm64":
+        cmd = arm64lab.l1_cmd(imgs, params, append, swap_drive(swap, params), cfg, res)
     (adir / "qemu-cmdline.txt").write_text(shlex.join(cmd) + "\n")
     serial = adir / "serial.log"
     t0 = time.monotonic()
@@ -1801,9 +1830,11 @@ def write_stress_summary(out, trials, label, config):
 
 
 def main():
-    global VERBOSE, L0_QEMU
+    global VERBOSE, L0_QEMU, ARCH, BUILD
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-v", "--verbose", action="store_true", help="echo the whole serial console")
+    ap.add_argument("--arch", choices=("x86_64", "arm64"), default="x86_64",
+                    help="arm64: the aarch64 lab (arm64lab.py; build, run, table)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build")
     b.add_argument("--kernels", choices=KERNEL_KINDS, default="stock")
@@ -1888,7 +1919,13 @@ def main():
                     "(default the run's directory under build/runs/)")
     args = ap.parse_args()
     VERBOSE = args.verbose
-    if args.cmd not in ("build", "table", "bench-table"):
+    ARCH = args.arch
+    if ARCH == "arm64":
+        if args.cmd not in ("build", "run", "table"):
+            die(f"lab.py {args.cmd} is x86 only so far (the aarch64 lab has build, run, table)")
+        BUILD = BUILD / "arm64"
+        L0_QEMU = arm64lab.L0_QEMU
+    elif args.cmd not in ("build", "table", "bench-table"):
         L0_QEMU = l0_qemu(strict=args.cmd in STRICT_L0_CMDS)
         log(f"L0: {L0_QEMU} ({first_line([L0_QEMU, '--version'])})")
     os.environ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin:" + os.environ.get("PATH", "")

@@ -67,6 +67,8 @@ host_info() {
 		ls /sys/kernel/tracing/events/kvm 2>/dev/null | grep -E 'async|inj_exception' | sed 's/^/tracepoint /'
 		# shellcheck disable=SC2010
 		ls /sys/kernel/debug/kvm 2>/dev/null | grep async_pf | sed 's/^/debugfs /'
+		# arm64 (the aarch64 lab): the exception level and KVM's mode
+		dmesg | grep -E 'CPU.* started at EL[0-9]|kvm \[[0-9]+\]: .*(mode|initialized)' | sed 's/^\[[^]]*\] /dmesg /'
 	} >"$R/host.txt"
 	ls -l /dev/kvm >>"$R/host.txt" 2>&1
 }

@@ -9,7 +9,9 @@
 #   options), RUN_NAME_APPEND (extra L2 command line), RUN_NAME_SWITCH
 #   (value written to kvm.async_pf when phase 1 ends), RUN_NAME_WL,
 #   RUN_NAME_MACHINE (-M), RUN_NAME_MIGRATE/_DEST_APF/_REFUSE (live
-#   migration once phase 1 runs: l1-migrate.sh).
+#   migration once phase 1 runs: l1-migrate.sh).  The aarch64 lab
+#   (issue 19) adds LAB_L2_QEMU (the default binary), LAB_L2_MACHINE (the
+#   default -M) and LAB_L2_TTY (ttyAMA: L2's console and results ports).
 # For each run it boots L2 under a memory cgroup with swap on the virtio
 # disk "labswap", takes labmon snapshots (tracepoints + debugfs) at phase
 # boundaries, runs apfctl, and collects L2's own results.  Everything goes
@@ -19,6 +21,7 @@ R=/results
 . /lab/l1-common.sh
 . /lab/l1-migrate.sh
 : "${LAB_T_BOOT:=240}" "${LAB_T_PHASE:=240}" "${LAB_T_RESULTS:=120}"
+l2_qemu=${LAB_L2_QEMU:-qemu-system-x86_64}
 start_heartbeat
 
 # Wait until file $1 has a line matching $2, at most $3 s; fails early if
@@ -61,7 +64,7 @@ l2_start() {
 	# shellcheck disable=SC2086
 	sh -c "echo \$\$ >${6:-$cg}/cgroup.procs; exec $1 $3 ${m:+-M $m} -cpu $4 -m $LAB_L2_MEM -smp $LAB_L2_SMP \
 		-name l2-$name -kernel /lab/l2-kernel -initrd /lab/l2-initrd \
-		-append 'console=ttyS0 loglevel=5 panic=-1 mitigations=off lab.wl=$wl $append' \
+		-append 'console=${LAB_L2_TTY:-ttyS}0 loglevel=5 panic=-1 mitigations=off lab.wl=$wl${LAB_L2_TTY:+ lab.restty=${LAB_L2_TTY}1} $append' \
 		-nographic -nodefaults -no-reboot $5 \
 		-qmp unix:$2,server=on,wait=off \
 		-chardev file,id=con,path=$run/console,append=on -serial chardev:con \
@@ -80,14 +83,14 @@ run_one() {
 	name=$1
 	d=$R/$name
 	mkdir -p "$d/l2"
-	eval "qemu=\${RUN_${name}_QEMU:-qemu-system-x86_64}"
+	eval "qemu=\${RUN_${name}_QEMU:-$l2_qemu}"
 	eval "accel=\${RUN_${name}_ACCEL:--enable-kvm}"
 	eval "append=\${RUN_${name}_APPEND:-}"
 	eval "switch=\${RUN_${name}_SWITCH:-}"
 	eval "wl=\${RUN_${name}_WL:-$LAB_WL}"
 	eval "hostapf=\${RUN_${name}_HOSTAPF:-Y}"
 	eval "switchcmd=\${RUN_${name}_SWITCHCMD:-}"
-	eval "machine=\${RUN_${name}_MACHINE:-}"
+	eval "machine=\${RUN_${name}_MACHINE:-${LAB_L2_MACHINE:-}}"
 	eval "migrate=\${RUN_${name}_MIGRATE:-}"
 	eval "dest_apf=\${RUN_${name}_DEST_APF:-}"
 	eval "refuse=\${RUN_${name}_REFUSE:-}"
@@ -115,7 +118,7 @@ run_one() {
 	# Our QEMU: an HMP monitor on a FIFO pair, to read `info async-pf`
 	# (the patch's per-vCPU async_pf_* table) at the end of the run.
 	monitor="-monitor none"
-	if [ "$qemu" != qemu-system-x86_64 ]; then
+	if [ "$qemu" != "$l2_qemu" ]; then
 		mkfifo $run/hmp.in $run/hmp.out
 		monitor="-monitor pipe:$run/hmp"
 	fi
