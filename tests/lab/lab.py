@@ -1005,6 +1005,9 @@ def run_scenario(name, imgs, args, progress):
         for k in ("t_boot", "t_phase", "t_results", "timeout"):
             params[k] = params[k] * CHECKED_SLOWDOWN
     params["timeout"] = args.timeout or params["timeout"]
+    # run --l2-smp: L2's cross-CPU paths (KCSAN on the guest's per-CPU
+    # counters and wake-all needs a second vCPU); the scenarios' own is 1.
+    params["l2_smp"] = getattr(args, "l2_smp", 0) or params["l2_smp"]
     t0 = time.monotonic()
     result = {"scenario": name, "title": scn["title"], "kernels": {
         "kind": imgs["kernels"]["kind"], "version": imgs["kernels"]["version"],
@@ -1094,7 +1097,7 @@ def debug_kernel_checks(attempts, data, kmemleak=True):
     in every L2 run with nothing left unreferenced."""
     items = []
     reports = checker_reports(attempts)
-    items.append({"name": "debug kernels: no lockdep/KASAN/atomic-sleep/RCU/ODEBUG report on "
+    items.append({"name": "debug kernels: no lockdep/KASAN/KCSAN/atomic-sleep/RCU/ODEBUG report on "
                   "L1's or L2's console", "ok": not reports,
                   "detail": "; ".join(reports[:5]) or "0 reports"})
     # Both checker builds have lockdep: it must still be on at the end (it
@@ -1843,6 +1846,7 @@ def main():
         if name == "run":
             p.add_argument("--kernels", choices=KERNEL_KINDS, default="ours")
             p.add_argument("scenarios", nargs="+", choices=sorted(SCENARIOS))
+            p.add_argument("--l2-smp", type=int, default=0, help="L2 vCPUs (default: the scenario's, 1)")
         p.add_argument("--attempts", type=int, default=3 if name != "smoke" else 2,
                        help="bounded retries of crashed or hung attempts")
         p.add_argument("--timeout", type=int, default=0, help="per L1 boot, s")
