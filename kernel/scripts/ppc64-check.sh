@@ -19,7 +19,11 @@
 #      and only new warnings fail;
 #   4. every symbol that kvm-hv.o takes from kvm.o is exported by kvm.o
 #      (what modpost would say at link time, which an object build does
-#      not reach).
+#      not reach);
+#   5. the tree's uapi headers installed (build/ppc64/out-apf-4k/usr) and
+#      the powerpc KVM selftest (tools/testing/selftests/powerpc/kvm/)
+#      cross-built against them with the powerpc selftests' -Wall -Werror
+#      (build/ppc64/selftests); it needs a POWER9 KVM-HV host to run.
 # Steps 1-3 are common.sh's xcheck, shared with arm64-check.sh.
 # Not part of `make check`: the series has not run (no ppc64 lab yet).
 # JOBS=N (default 2); runs under nice -n 10.
@@ -65,9 +69,27 @@ xkvmexports() {
 	xstep "kvm-hv.o takes only exported symbols from kvm.o ($1)"
 }
 
+# xselftest: the uapi headers of the tree, and the powerpc KVM selftest
+# cross-built against them.
+xselftest() {
+	local tree=$XDIR/tree obj=$XDIR/out-apf-4k out=$XDIR/selftests
+	xmake "$tree" "$obj" -s headers_install >/dev/null
+	rm -rf "$out"
+	mkdir -p "$out"
+	if ! nice -n 10 make -C "$tree/tools/testing/selftests/powerpc/kvm" ARCH=powerpc \
+		CROSS_COMPILE="$CROSS_COMPILE" OUTPUT="$out" \
+		KHDR_INCLUDES="-isystem $obj/usr/include" all >"$out/build.log" 2>&1; then
+		tail -40 "$out/build.log" >&2
+		die "the powerpc KVM selftest does not build (log: ${out#"$KDIR"/}/build.log)"
+	fi
+	[ -x "$out/async_pf_test" ] || die "no ${out#"$KDIR"/}/async_pf_test"
+	xstep "selftests/powerpc/kvm/async_pf_test cross-builds (${out#"$KDIR"/}; not run)"
+}
+
 xinit
-xcheck "arch/powerpc/kvm/ $(xtargets arch/powerpc/kvm/ virt/kvm/)" \
+xcheck "arch/powerpc/kvm/ $(xtargets arch/powerpc/kvm/ virt/kvm/ tools/)" \
 	"CONFIG_PPC_KVM_ASYNC_PF_GUEST=y CONFIG_KVM_BOOK3S_64_HV=m CONFIG_KVM_ASYNC_PF=y" 4k 64k
 xkvmexports 4k
 xkvmexports 64k
+xselftest
 log "ppc64 check passed in $(($(now) - XT0))s on $(base_version)"
