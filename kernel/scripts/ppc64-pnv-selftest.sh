@@ -15,9 +15,9 @@
 #      build/ppc64/pnv-console.log; passes if both of the test's cases
 #      (kvm_async_pf, kvm_async_pf_notify) say "success" (a skip fails).
 # This runs the controls, H_REG_SNS, the supervisor-state rule and one
-# expropriation notification with its "page ready" on an emulated POWER9
-# KVM-HV; not the subvention interrupt (no in-kernel XICS/XIVE in the
-# test) nor anything on POWER hardware.  Not part of `make check`.
+# expropriation notification with its "page ready" and subvention
+# interrupt on an emulated POWER9 KVM-HV; nothing on POWER hardware.
+# Not part of `make check`.
 # JOBS=N (default 2); builds run under nice -n 10.
 . "$(dirname "$0")/common.sh"
 
