@@ -7,7 +7,8 @@
 #   0000-cover-letter.patch  [PATCH 0/N]: summary, the patches' subjects,
 #                            diffstat of the whole series, the base, how it
 #                            was tested, To:/Cc: from get_maintainer.pl
-#   0001-*.patch ...         the series' patches, as in patches/<series>/
+#   0001-*.patch ...         the series' numbered patches, as in patches/<series>/
+#                            (unnumbered [PATCH] ones are downstream only)
 #   get_maintainer.txt       scripts/get_maintainer.pl of the base tree on
 #                            the series (--no-git: the unpacked source has
 #                            no history; --mpath: MAINTAINERS as the series
@@ -82,9 +83,22 @@ EOF
 
 for s in $series_list; do
 	case $s in host | guest) ;; *) die "usage: cover-letter.sh [host|guest ...]" ;; esac
-	patches=("$KDIR"/patches/"$s"/*.patch)
-	[ -e "${patches[0]}" ] || die "no patches in patches/$s"
+	# Only the numbered patches ([PATCH i/N]) are for upstream; an
+	# unnumbered one is downstream only (host/0007 moves the capability
+	# number out of the upstream sequence) and is left out.
+	patches=() downstream=()
+	for p in "$KDIR"/patches/"$s"/*.patch; do
+		if grep -qE '^Subject: \[PATCH [0-9]+/[0-9]+\]' "$p"; then
+			patches+=("$p")
+		elif [ -e "$p" ]; then
+			downstream+=("${p##*/}")
+		fi
+	done
+	[ -e "${patches[0]}" ] || die "no numbered patches in patches/$s"
 	n=${#patches[@]}
+	grep -qE "^Subject: \[PATCH $n/$n\]" "${patches[n - 1]}" ||
+		die "patches/$s: the last numbered patch is not $n/$n"
+	[ ${#downstream[@]} -eq 0 ] || log "$s: left out (downstream only): ${downstream[*]}"
 	out=$SEND/$s
 	rm -rf "$out"
 	mkdir -p "$out"
