@@ -334,6 +334,10 @@ def test_bench_dirty_tree_is_its_own_exit_code(monkeypatch):
     "BUG: KCSAN: data-race in apf_task_wake_all / kvm_async_pf_task_wake",
     "L1LAB: kmemleak: 3 unreferenced objects",
     "L2| L2LAB: kmemleak: 12 unreferenced objects",
+    "[   6.6] WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected",
+    "[   6.7] WARNING: SOFTIRQ-READ-safe -> SOFTIRQ-READ-unsafe lock order detected",
+    "[   7.7] [ BUG: Invalid wait context ]",
+    "[   8.8] WARNING: Nested lock was not taken",
 ])
 def test_debug_report_lines(line):
     assert lab.DEBUG_REPORT_RE.search(line)
