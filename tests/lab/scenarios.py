@@ -417,6 +417,11 @@ def check_h(c, runs):
     c.gt0("toggle: guest page_not_present (APF in use between the toggles)",
           d_guest(run, "page_not_present"))
     c.gt0("toggle: guest page_ready", d_guest(run, "page_ready"))
+    # run --l2-smp 2: cpu1 also went offline and online every 10th cycle
+    hp = (run["l2"].get("hotplug.txt") or "").split()
+    if len(hp) == 3 and hp[2] != "1":
+        c.add(f"toggle: cpu1 offline/online {TOGGLES // 10} times, every write accepted",
+              hp[:2] == [str(TOGGLES // 10), "0"], "hotplug.txt: " + " ".join(hp))
 
 
 def check_e(c, runs):
