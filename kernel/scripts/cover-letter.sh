@@ -86,18 +86,22 @@ for s in $series_list; do
 	# Only the numbered patches ([PATCH i/N]) are for upstream; an
 	# unnumbered one is downstream only (host/0007 moves the capability
 	# number out of the upstream sequence) and is left out.
+	numbered() { grep -qE '^Subject: \[PATCH( [^]]*)? [0-9]+/[0-9]+\]' "$1"; }
 	patches=() downstream=()
 	for p in "$KDIR"/patches/"$s"/*.patch; do
-		if grep -qE '^Subject: \[PATCH [0-9]+/[0-9]+\]' "$p"; then
+		[ -e "$p" ] || continue
+		if numbered "$p"; then
 			patches+=("$p")
-		elif [ -e "$p" ]; then
+		else
 			downstream+=("${p##*/}")
 		fi
 	done
-	[ -e "${patches[0]}" ] || die "no numbered patches in patches/$s"
 	n=${#patches[@]}
-	grep -qE "^Subject: \[PATCH $n/$n\]" "${patches[n - 1]}" ||
-		die "patches/$s: the last numbered patch is not $n/$n"
+	[ "$n" -gt 0 ] || die "no numbered patches in patches/$s"
+	for i in $(seq 1 "$n"); do
+		grep -qE "^Subject: \[PATCH( [^]]*)? $i/$n\]" "${patches[i - 1]}" ||
+			die "patches/$s: ${patches[i - 1]##*/} is not numbered $i/$n"
+	done
 	[ ${#downstream[@]} -eq 0 ] || log "$s: left out (downstream only): ${downstream[*]}"
 	out=$SEND/$s
 	rm -rf "$out"
@@ -116,7 +120,9 @@ for s in $series_list; do
 		fi
 	done
 	if [ "$s" = guest ]; then
+		# The host series as posted: its numbered patches only
 		for p in "$KDIR"/patches/host/*.patch; do
+			numbered "$p" || continue
 			patch -d "$tmp/a" -p1 --batch --fuzz=0 -s <"$p" || die "host patch does not apply: $p"
 		done
 	fi

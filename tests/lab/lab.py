@@ -689,7 +689,7 @@ DEBUG_REPORT_RE = re.compile(
     r"WARNING: (?:possible (?:circular|recursive) locking|possible irq lock inversion|"
     r"inconsistent lock state|suspicious RCU usage|lock held when returning|"
     r"bad unlock balance|held lock freed|nested lock|[Nn]ested lock was not taken|"
-    r"still has locks held|lock held at task exit|"
+    r"\S+ still has locks held|"
     r"\S+-safe -> \S+-unsafe lock order detected|chain_key collision|bad contention detected)|"
     r"BUG: (?:KASAN|KCSAN|Invalid wait context|sleeping function called from invalid context|"
     r"scheduling while atomic|workqueue leaked lock|spinlock|rwlock|"

@@ -338,6 +338,9 @@ def test_bench_dirty_tree_is_its_own_exit_code(monkeypatch):
     "[   6.7] WARNING: SOFTIRQ-READ-safe -> SOFTIRQ-READ-unsafe lock order detected",
     "[   7.7] [ BUG: Invalid wait context ]",
     "[   8.8] WARNING: Nested lock was not taken",
+    "[   9.9] WARNING: chain_key collision",
+    "[  10.1] WARNING: bad contention detected!",
+    "[  11.1] WARNING: kworker/1:2/123 still has locks held!",
 ])
 def test_debug_report_lines(line):
     assert lab.DEBUG_REPORT_RE.search(line)
