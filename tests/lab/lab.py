@@ -722,6 +722,8 @@ def make_cfg_tar(path, scn, imgs, params):
         "LAB_T_BOOT": str(params["t_boot"]),
         "LAB_T_PHASE": str(params["t_phase"]),
         "LAB_T_RESULTS": str(params["t_results"]),
+        # one live migration hop (l1-migrate.sh), scaled with the others
+        "LAB_T_MIGRATE": str(params.get("t_migrate", 300)),
     }
     for r in scn["runs"]:
         n = r["name"]
@@ -1003,7 +1005,7 @@ def run_scenario(name, imgs, args, progress):
     if imgs["kernels"]["kind"] in CHECKED_KINDS:
         # The checker kernels run 2-3x slower under the emulator (a first
         # run of scenario d, with the guest's APF off, timed out filling).
-        for k in ("t_boot", "t_phase", "t_results", "timeout"):
+        for k in ("t_boot", "t_phase", "t_results", "t_migrate", "timeout"):
             params[k] = params[k] * CHECKED_SLOWDOWN
     params["timeout"] = args.timeout or params["timeout"]
     # run --l2-smp: L2's cross-CPU paths (KCSAN on the guest's per-CPU
@@ -1175,6 +1177,7 @@ DEFAULT_PARAMS = {
     "swap_mb": 2048,
     "wl": "--mb,256,--writers,1,--compute,1,--phases,2,--phase-secs,20,--max-secs,900",
     "t_boot": 300,       # L2 boot + fill, s
+    "t_migrate": 300,    # one live migration hop, s
     "t_phase": 300,      # one workload phase, s
     "t_results": 180,    # L2 collection after the workload, s
     "timeout": 900,      # one L1 boot, s
