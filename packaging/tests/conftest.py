@@ -96,6 +96,14 @@ def cross_toolchain(arch):
         return f"no {gnu}-gcc (make {arch}-deps)"
     if arch not in sh(["dpkg", "--print-foreign-architectures"]).stdout.split():
         return f"dpkg does not know {arch} (make {arch}-deps)"
+    # The foreign architecture alone is not enough (the aarch64 lab adds it
+    # with a few -dev packages): the Build-Depends that make {arch}-deps
+    # installs must all be there.
+    for pkg in ("libvirt-dev", "libjson-c-dev", "libxml2-dev"):
+        r = subprocess.run(["dpkg-query", "-W", "-f=${Status}", f"{pkg}:{arch}"], env=ENV,
+                           text=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
+        if r.returncode or "install ok installed" not in r.stdout:
+            return f"no {pkg}:{arch} (make {arch}-deps)"
     return ""
 
 
