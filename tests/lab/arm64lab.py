@@ -121,25 +121,6 @@ def cross_libs(root, binary):
     return found
 
 
-def build_tools(L):
-    """labmon, labwl and labqmp for arm64, static (apfctl: lab.build_apfctl)."""
-    out = {}
-    bindir = L.BUILD / "bin"
-    bindir.mkdir(parents=True, exist_ok=True)
-    cc = CROSS + "gcc"
-    cc_ver = run_out(L, [cc, "--version"]).splitlines()[0]
-    for name, extra in (("labmon", []), ("labwl", ["-pthread"]), ("labqmp", [])):
-        src, dst = L.SRC / f"{name}.c", bindir / name
-        k = L.key_of(src, cc_ver, extra)
-        if not L.cached(dst, k):
-            L.log(f"building {name} (arm64, static)")
-            L.run([cc, "-O2", "-Wall", "-Wextra", "-Werror", "-static", *extra,
-                   "-o", str(dst), str(src)])
-            L.set_cached(dst, k)
-        out[name] = dst
-    return out
-
-
 def add_busybox(L, c, root):
     bb = root / "bin" / "busybox"
     if not L.is_static_elf(bb):
@@ -223,7 +204,7 @@ def build(L, kind):
                   "(scripts/install-deps)")
     k = kernels(L, kind)
     root = fetch_root(L)
-    tools = build_tools(L)
+    tools = L.build_static_tools(CROSS, ("labmon", "labwl", "labqmp"))
     apfctl = L.build_apfctl(CROSS)
     return {"kernels": k, "l1_initrd": build_l1_initrd(L, root, tools, apfctl),
             "l2_initrd": build_l2_initrd(L, root, tools, apfctl), "our_qemu": None}

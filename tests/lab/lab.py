@@ -191,21 +191,28 @@ def add_binary_with_libs(cpio, src, dest):
 
 
 # ----------------------------------------------------------- builders --
-def build_static_tools():
-    """labmon, labwl, labexit and labqmp, static (they run in initramfs
-    without libraries)."""
+STATIC_TOOLS = (("labmon", []), ("labwl", ["-pthread"]), ("labexit", ["-pthread"]),
+                ("labqmp", []))
+
+
+def build_static_tools(cross="", names=None):
+    """labmon, labwl, labexit and labqmp (or names of them), static (they
+    run in initramfs without libraries); cross: a cross compiler's prefix
+    (aarch64-linux-gnu- for the aarch64 lab)."""
     out = {}
     bindir = BUILD / "bin"
     bindir.mkdir(parents=True, exist_ok=True)
-    cc_ver = run(["gcc", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-    for name, extra in (("labmon", []), ("labwl", ["-pthread"]), ("labexit", ["-pthread"]),
-                        ("labqmp", [])):
+    cc = cross + "gcc"
+    cc_ver = run([cc, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    for name, extra in STATIC_TOOLS:
+        if names is not None and name not in names:
+            continue
         src = SRC / f"{name}.c"
         dst = bindir / name
         k = key_of(src, cc_ver, extra)
         if not cached(dst, k):
-            log(f"building {name} (static)")
-            run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-static", *extra,
+            log(f"building {name} ({cross + 'gcc, ' if cross else ''}static)")
+            run([cc, "-O2", "-Wall", "-Wextra", "-Werror", "-static", *extra,
                  "-o", str(dst), str(src)])
             set_cached(dst, k)
         out[name] = dst
