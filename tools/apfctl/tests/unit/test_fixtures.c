@@ -422,6 +422,11 @@ static void test_patched_guest(void **state)
 	use("patched-guest");
 	assert_int_equal(apf_guest_probe(&g), 0);
 	assert_true(apf_is_guest(&g));
+	/* CPUID and the sysfs directory both say KVM: CPUID decides (it has
+	 * the feature bits), and the notification row stays HYP. */
+	assert_string_equal(g.id.evidence, "cpuid");
+	assert_string_equal(g.id.irq, "HYP");
+	assert_true(g.hyp.found);
 	assert_true(g.sysfs);
 	assert_true(g.sysfs_enabled_known);
 	assert_true(g.enabled);
