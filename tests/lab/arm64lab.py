@@ -121,38 +121,10 @@ def cross_libs(root, binary):
     return found
 
 
-def add_busybox(L, c, root):
-    bb = root / "bin" / "busybox"
-    if not L.is_static_elf(bb):
-        L.die(f"{bb} is not a static busybox")
-    c.file("/bin/busybox", src=bb, mode=0o755)
-    for a in ("sh", "mount", "mkdir"):
-        c.symlink(f"/bin/{a}", "busybox")
-    return bb
-
-
 def build_l2_initrd(L, root, tools, apfctl):
-    out = L.BUILD / "l2-initrd.gz"
-    bb = root / "bin" / "busybox"
-    k = L.key_of(bb, tools["labwl"], apfctl, L.GUEST / "l2-init", "arm64-v1")
-    if L.cached(out, k):
-        return out
-    c = L.Cpio()
-    for d in ("proc", "sys", "dev", "tmp", "run", "results", "sbin", "usr/bin"):
-        c.dir(d)
-    add_busybox(L, c, root)
-    # The applet list of this machine's busybox-static, the same Debian
-    # version (it cannot run the arm64 one); l2-init needs no --install.
-    for a in run_out(L, [L.BUSYBOX, "--list-full"]).split():
-        if not a.endswith("/busybox") and a.strip("/") not in c.entries:
-            c.symlink("/" + a, "/bin/busybox")
-    c.file("/init", src=L.GUEST / "l2-init", mode=0o755)
-    c.file("/bin/labwl", src=tools["labwl"], mode=0o755)
-    c.file("/bin/apfctl", src=apfctl, mode=0o755)
-    size = c.write(out)
-    L.set_cached(out, k)
-    L.log(f"arm64 L2 initramfs: {out.relative_to(L.LAB)} ({size >> 20} MiB raw)")
-    return out
+    """lab.build_l2_initrd with the arm64 busybox (busybox-static:arm64)."""
+    return L.build_l2_initrd(tools, apfctl, busybox=root / "bin" / "busybox",
+                             tag="arm64-v1", what="arm64 L2")
 
 
 def build_l1_initrd(L, root, tools, apfctl):
@@ -166,7 +138,7 @@ def build_l1_initrd(L, root, tools, apfctl):
     c = L.Cpio()
     for x in ("proc", "sys", "dev", "tmp", "run", "lab", "sbin", "usr/bin", "usr/sbin", "etc"):
         c.dir(x)
-    add_busybox(L, c, root)
+    L.add_busybox(c, root / "bin" / "busybox")
     c.file("/init", src=L.GUEST / "l1-init", mode=0o755)
     c.file("/usr/bin/labmon", src=tools["labmon"], mode=0o755)
     c.file("/usr/bin/labqmp", src=tools["labqmp"], mode=0o755)

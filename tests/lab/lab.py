@@ -525,24 +525,39 @@ def is_static_elf(path):
     return all(struct.unpack_from("<I", ph, i * phentsize)[0] != 3 for i in range(phnum))
 
 
-def add_busybox(cpio):
-    if not Path(BUSYBOX).exists() or not is_static_elf(Path(BUSYBOX).resolve()):
-        die(f"{BUSYBOX} is missing or not static: install busybox-static")
-    cpio.file("/bin/busybox", src=BUSYBOX, mode=0o755)
+def shown(path):
+    """path for the log: relative to the lab, unless LAB_BUILD put it
+    elsewhere."""
+    return path.relative_to(LAB) if path.is_relative_to(LAB) else path
+
+
+def add_busybox(cpio, busybox=BUSYBOX):
+    """A static busybox as /bin/busybox: this machine's, or another
+    architecture's (the aarch64 lab's, from busybox-static:arm64)."""
+    if not Path(busybox).exists() or not is_static_elf(Path(busybox).resolve()):
+        die(f"{busybox} is missing or not a static busybox"
+            + (": install busybox-static" if busybox == BUSYBOX else ""))
+    cpio.file("/bin/busybox", src=busybox, mode=0o755)
     # The applets /init needs before busybox --install.
     for a in ("sh", "mount", "mkdir"):
         cpio.symlink(f"/bin/{a}", "busybox")
 
 
-def build_l2_initrd(tools, apfctl):
+def build_l2_initrd(tools, apfctl, busybox=BUSYBOX, tag="v1", what="L2"):
+    """L2's initramfs: busybox with a link for every applet, labwl, apfctl
+    and guest/l2-init.  busybox: the static busybox to put in (the aarch64
+    lab passes the arm64 one); the applet list always comes from this
+    machine's busybox-static, which can run here and is the same Debian
+    version.  tag: part of the cache key, so that the architectures'
+    images never stand in for each other; what: the log's name."""
     out = BUILD / "l2-initrd.gz"
-    k = key_of(Path(BUSYBOX).resolve(), tools["labwl"], apfctl, GUEST / "l2-init", "v1")
+    k = key_of(Path(busybox).resolve(), tools["labwl"], apfctl, GUEST / "l2-init", tag)
     if cached(out, k):
         return out
     c = Cpio()
     for d in ("proc", "sys", "dev", "tmp", "run", "results", "sbin", "usr/bin"):
         c.dir(d)
-    add_busybox(c)
+    add_busybox(c, busybox)
     # busybox --install at build time: symlinks for every applet.
     for a in run([BUSYBOX, "--list-full"], capture_output=True, text=True).stdout.split():
         if not a.endswith("/busybox") and a.strip("/") not in c.entries:
@@ -552,7 +567,7 @@ def build_l2_initrd(tools, apfctl):
     c.file("/bin/apfctl", src=apfctl, mode=0o755)
     size = c.write(out)
     set_cached(out, k)
-    log(f"L2 initramfs: {out.relative_to(LAB)} ({size >> 20} MiB raw)")
+    log(f"{what} initramfs: {shown(out)} ({size >> 20} MiB raw)")
     return out
 
 

@@ -150,3 +150,65 @@ wait
 def test_hyp_counts_the_notification_interrupts_of_either_arch(line, want):
     import scenarios
     assert scenarios.hyp({"l2": {"hyp-post.txt": line}}, "post") == want
+
+
+def read_cpio(path):
+    """{name: (mode, data)} of a gzip'ed newc archive (Cpio.write's)."""
+    import gzip
+    raw, out, off = gzip.decompress(Path(path).read_bytes()), {}, 0
+    while True:
+        f = [int(raw[off + 6 + 8 * i:off + 14 + 8 * i], 16) for i in range(13)]
+        mode, size, nsize = f[1], f[6], f[11]
+        name = raw[off + 110:off + 110 + nsize - 1].decode()
+        off += 110 + nsize
+        off += (4 - off % 4) % 4
+        if name == "TRAILER!!!":
+            return out
+        out[name] = (mode, raw[off:off + size])
+        off += size + (4 - size % 4) % 4
+
+
+@pytest.mark.skipif(not Path(lab.BUSYBOX).exists() or not shutil.which("aarch64-linux-gnu-gcc"),
+                    reason="needs busybox-static and gcc-aarch64-linux-gnu")
+def test_l2_initrd_one_builder_for_both_architectures(tmp_path, monkeypatch):
+    """lab.build_l2_initrd is the x86 and (through arm64lab) the arm64
+    L2 initramfs: the same layout, the architecture's busybox inside,
+    the applet links of this machine's busybox, and cache keys that keep
+    one architecture's image from standing in for the other's."""
+    tools = {"labwl": tmp_path / "labwl"}
+    tools["labwl"].write_bytes(b"labwl")
+    apfctl = tmp_path / "apfctl"
+    apfctl.write_bytes(b"apfctl")
+    # an arm64 root with a static arm64 "busybox" (any static ELF will do)
+    root = tmp_path / "root"
+    (root / "bin").mkdir(parents=True)
+    src = tmp_path / "bb.c"
+    src.write_text("int main(void) { return 0; }\n")
+    subprocess.run(["aarch64-linux-gnu-gcc", "-static", "-o", str(root / "bin/busybox"), str(src)],
+                   check=True)
+    imgs = {}
+    for arch in ("x86_64", "arm64"):
+        monkeypatch.setattr(lab, "BUILD", tmp_path / arch)
+        (tmp_path / arch).mkdir()
+        out = (lab.build_l2_initrd(tools, apfctl) if arch == "x86_64"
+               else arm64lab.build_l2_initrd(lab, root, tools, apfctl))
+        imgs[arch] = read_cpio(out), Path(str(out) + ".key").read_text()
+    (x86, kx), (arm, ka) = imgs["x86_64"], imgs["arm64"]
+    assert kx != ka
+    assert set(x86) == set(arm)
+    for name in ("init", "bin/labwl", "bin/apfctl", "bin/sh", "bin/busybox"):
+        assert name in x86, name
+    assert x86["bin/apfctl"][1] == b"apfctl" and arm["bin/labwl"][1] == b"labwl"
+    assert x86["init"][1] == (lab.GUEST / "l2-init").read_bytes()
+    assert x86["bin/busybox"][1] == Path(lab.BUSYBOX).resolve().read_bytes()
+    assert arm["bin/busybox"][1] == (root / "bin/busybox").read_bytes()
+    # every applet of this machine's busybox is a link to /bin/busybox
+    applets = subprocess.run([lab.BUSYBOX, "--list-full"], capture_output=True,
+                             text=True, check=True).stdout.split()
+    for a in applets:
+        if not a.endswith("/busybox"):
+            assert arm[a.strip("/")][1] in (b"/bin/busybox", b"busybox"), a
+    # a second call is a cache hit: the same file, untouched
+    monkeypatch.setattr(lab, "BUILD", tmp_path / "arm64")
+    out = arm64lab.build_l2_initrd(lab, root, tools, apfctl)
+    assert read_cpio(out) == arm

@@ -3,30 +3,44 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "guest_id.h"
 #include "probe.h"
 #include "sysroot.h"
 
 #define GUEST_SYSFS "/sys/kernel/kvm_async_pf"
 
+/* In turn; the first that finds KVM decides (guest_id.h).  CPUID first:
+ * on x86 it is the host's own answer and carries the feature bits. */
+static int (*const guest_id_probes[])(struct apf_guest_probe *) = {
+	apf_guest_id_x86,
+	apf_guest_id_arm64,
+	apf_guest_id_ptp,
+};
+
 bool apf_is_guest(const struct apf_guest_probe *g)
 {
-	return g->cpuid.kvm;
+	return g->id.kvm;
 }
 
 int apf_guest_probe(struct apf_guest_probe *g)
 {
 	char path[APF_PATH_MAX];
 	size_t i;
+	int err;
 
 	memset(g, 0, sizeof(*g));
-	/* A bad CPUID source must not hide the rest of the report. */
-	g->cpuid_err = apf_kvm_cpuid_read(&g->cpuid);
-	if (g->cpuid_err)
-		memset(&g->cpuid, 0, sizeof(g->cpuid));
+	for (i = 0; i < sizeof(guest_id_probes) / sizeof(guest_id_probes[0]); i++) {
+		err = guest_id_probes[i](g);
+		if (err)
+			return err;
+		if (g->id.kvm)
+			break;
+	}
 	if (apf_kernel_cmdline_has("no-kvmapf", &g->no_kvmapf))
 		g->no_kvmapf = false;
-	/* No HYP row (old kernels, non-x86) is reported as not found. */
-	if (apf_proc_interrupts_row("HYP", &g->hyp))
+	/* No KVM found, or found without its notification row (ptp_kvm):
+	 * x86's HYP row, reported as not found where there is none. */
+	if (!g->id.irq && apf_proc_interrupts_row("HYP", &g->hyp))
 		memset(&g->hyp, 0, sizeof(g->hyp));
 	g->sysfs = !apf_path(path, sizeof(path), GUEST_SYSFS) && apf_is_dir(path);
 	if (!g->sysfs)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "counters.h"
+#include "guest_id.h"
 #include "kvm_cpuid.h"
 #include "procfs.h"
 #include "tracefs.h"
@@ -43,10 +44,12 @@ struct apf_host_probe {
 };
 
 struct apf_guest_probe {
-	struct apf_kvm_cpuid cpuid;
+	struct apf_guest_id id;		/* KVM?  decided by guest_id_*.c */
+	struct apf_kvm_cpuid cpuid;	/* x86 */
 	int cpuid_err;			/* CPUID unreadable: treated as none */
 	bool no_kvmapf;			/* on the kernel command line */
-	struct apf_irq_row hyp;		/* /proc/interrupts HYP */
+	struct apf_irq_row hyp;		/* /proc/interrupts row id.irq (HYP
+					 * when no probe found KVM) */
 	bool sysfs;			/* /sys/kernel/kvm_async_pf/ */
 	bool sysfs_enabled_known, enabled;
 	struct apf_counters counters;

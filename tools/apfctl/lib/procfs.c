@@ -197,24 +197,28 @@ static int parse_irq_line(const char *line, size_t len, unsigned int ncpus,
 	return row->ncpus ? 0 : -EINVAL;
 }
 
+/* The header names the CPU columns: "CPU0 CPU1 ...". */
+static unsigned int header_cpus(const char *text)
+{
+	const char *p = text, *nl = strchr(text, '\n');
+	const char *hend = nl ? nl : text + strlen(text);
+	unsigned int ncpus = 0;
+
+	while ((p = strstr(p, "CPU")) && p < hend) {
+		ncpus++;
+		p += 3;
+	}
+	return ncpus;
+}
+
 int apf_parse_interrupts(const char *text, const char *label,
 			 struct apf_irq_row *row)
 {
 	size_t llen = strlen(label);
-	unsigned int ncpus = 0;
-	const char *line = text, *nl;
+	unsigned int ncpus = header_cpus(text);
+	const char *line = text, *nl = strchr(text, '\n');
 
 	memset(row, 0, sizeof(*row));
-	/* The header names the CPU columns: "CPU0 CPU1 ...". */
-	nl = strchr(line, '\n');
-	{
-		const char *p = line, *hend = nl ? nl : line + strlen(line);
-
-		while ((p = strstr(p, "CPU")) && p < hend) {
-			ncpus++;
-			p += 3;
-		}
-	}
 	if (!ncpus)
 		return -EINVAL;
 	while (nl) {
@@ -235,7 +239,42 @@ int apf_parse_interrupts(const char *text, const char *label,
 	return 0;	/* not found is not an error: row->found == false */
 }
 
-int apf_proc_interrupts_row(const char *label, struct apf_irq_row *row)
+int apf_parse_interrupts_action(const char *text, const char *action,
+				struct apf_irq_row *row)
+{
+	size_t alen = strlen(action);
+	unsigned int ncpus = header_cpus(text);
+	const char *line, *nl = strchr(text, '\n');
+
+	memset(row, 0, sizeof(*row));
+	if (!ncpus || !alen)
+		return -EINVAL;
+	while (nl) {
+		const char *end, *colon, *w;
+
+		line = nl + 1;
+		nl = strchr(line, '\n');
+		end = nl ? nl : line + strlen(line);
+		while (end > line && (end[-1] == ' ' || end[-1] == '\t' ||
+				      end[-1] == '\r'))
+			end--;
+		/* The action is the whole last word of the row. */
+		if ((size_t)(end - line) <= alen)
+			continue;
+		w = end - alen;
+		if (memcmp(w, action, alen) || (w[-1] != ' ' && w[-1] != '\t'))
+			continue;
+		colon = memchr(line, ':', (size_t)(end - line));
+		if (!colon)
+			continue;
+		return parse_irq_line(colon + 1, (size_t)(end - colon - 1),
+				      ncpus, row);
+	}
+	return 0;	/* not found is not an error: row->found == false */
+}
+
+static int interrupts_find(const char *name, bool by_action,
+			   struct apf_irq_row *row)
 {
 	char path[APF_PATH_MAX], *buf;
 	ssize_t n;
@@ -248,9 +287,20 @@ int apf_proc_interrupts_row(const char *label, struct apf_irq_row *row)
 	n = apf_slurp(path, INTERRUPTS_LIMIT, &buf);
 	if (n < 0)
 		return (int)n;
-	err = apf_parse_interrupts(buf, label, row);
+	err = by_action ? apf_parse_interrupts_action(buf, name, row) :
+			  apf_parse_interrupts(buf, name, row);
 	free(buf);
 	return err;
+}
+
+int apf_proc_interrupts_row(const char *label, struct apf_irq_row *row)
+{
+	return interrupts_find(label, false, row);
+}
+
+int apf_proc_interrupts_action(const char *action, struct apf_irq_row *row)
+{
+	return interrupts_find(action, true, row);
 }
 
 bool apf_module_present(const char *name)

@@ -27,7 +27,8 @@ int apf_kernel_cmdline_has(const char *param, bool *has);
 /* Word search in a command line string (fuzzed). */
 bool apf_cmdline_has_word(const char *cmdline, const char *param);
 
-/* The "HYP" row of /proc/interrupts: per-CPU counts summed. */
+/* A row of /proc/interrupts ("HYP", or a device's "kvm-apf"): per-CPU
+ * counts summed. */
 struct apf_irq_row {
 	bool found;
 	uint64_t total;
@@ -38,6 +39,14 @@ int apf_proc_interrupts_row(const char *label, struct apf_irq_row *row);
 /* Parse /proc/interrupts text for a row label (fuzzed). */
 int apf_parse_interrupts(const char *text, const char *label,
 			 struct apf_irq_row *row);
+
+/* The row of a device interrupt by its action name, the last word of
+ * the row (" 13:  16394  GICv3  19 Edge  kvm-apf"): its number differs
+ * from boot to boot. */
+int apf_proc_interrupts_action(const char *action, struct apf_irq_row *row);
+/* Parse /proc/interrupts text for such a row (fuzzed). */
+int apf_parse_interrupts_action(const char *text, const char *action,
+				struct apf_irq_row *row);
 
 /* Whether a module is loaded: /sys/module/NAME (built-in or loaded). */
 bool apf_module_present(const char *name);

@@ -82,20 +82,30 @@ static struct vm_switch vm_switch_at(const struct status *s, size_t i)
 	return s->vm_apf ? s->vm_apf[i] : unknown;
 }
 
-static bool feature(const struct apf_guest_probe *g, unsigned int bit)
+/* Found by ptp_kvm only: a stock guest kernel that says nothing about
+ * async PF, not even whether the host offers them. */
+static bool guest_state_known(const struct apf_guest_probe *g)
 {
-	return g->cpuid.kvm && (g->cpuid.features & (1u << bit));
+	return g->id.evidence && strcmp(g->id.evidence, "ptp_kvm");
 }
 
 /* Whether this guest takes async PFs now, and why not.  Linux >= 5.8
- * guests use APF only with the interrupt-based page-ready delivery. */
+ * x86 guests use APF only with the interrupt-based page-ready delivery;
+ * arm64 guests only with the PPI the host names. */
 static const char *guest_state(const struct apf_guest_probe *g, bool *on)
 {
+	const struct apf_guest_id *id = &g->id;
+
 	*on = false;
-	if (!feature(g, APF_KVM_FEATURE_ASYNC_PF))
+	if (!guest_state_known(g))
+		return "no /sys/kernel/kvm_async_pf: a stock guest kernel, or a "
+		       "host without async PF";
+	if (!id->async_pf)
 		return "host does not offer ASYNC_PF";
-	if (!feature(g, APF_KVM_FEATURE_ASYNC_PF_INT))
+	if (!id->async_pf_int && !strcmp(id->evidence, "cpuid"))
 		return "host does not offer ASYNC_PF_INT (QEMU named CPU model without kvm-asyncpf-int)";
+	if (!id->async_pf_int)
+		return "no kvm-apf interrupt: the guest could not map the host's PPI";
 	if (g->no_kvmapf)
 		return "no-kvmapf on the kernel command line";
 	if (g->sysfs_enabled_known && !g->enabled)
@@ -203,6 +213,12 @@ static void json_host(json_writer_t *w, const struct status *s)
 	jsonw_end_object(w);
 }
 
+/* The /proc/interrupts row that counts this guest's notifications. */
+static const char *irq_name(const struct apf_guest_probe *g)
+{
+	return g->id.irq ? g->id.irq : "HYP";
+}
+
 static void json_guest(json_writer_t *w, const struct status *s)
 {
 	const struct apf_guest_probe *g = &s->guest;
@@ -213,18 +229,25 @@ static void json_guest(json_writer_t *w, const struct status *s)
 
 	jsonw_name(w, "guest");
 	jsonw_start_object(w);
-	jsonw_bool_field(w, "hypervisor", g->cpuid.hypervisor);
-	jsonw_bool_field(w, "kvm", g->cpuid.kvm);
+	jsonw_bool_field(w, "hypervisor", g->cpuid.hypervisor || g->id.kvm);
+	jsonw_bool_field(w, "kvm", g->id.kvm);
+	if (g->id.arch)
+		jsonw_string_field(w, "arch", g->id.arch);
+	else
+		jsonw_null_field(w, "arch");
+	jsonw_string_field(w, "evidence", g->id.evidence ? g->id.evidence : "");
 	jsonw_string_field(w, "signature", g->cpuid.signature);
 	snprintf(base, sizeof(base), "%#x", g->cpuid.base);
 	jsonw_string_field(w, "cpuid_base", base);
 	jsonw_name(w, "features");
 	jsonw_start_object(w);
-	jsonw_bool_field(w, "async_pf", feature(g, APF_KVM_FEATURE_ASYNC_PF));
-	jsonw_bool_field(w, "async_pf_int", feature(g, APF_KVM_FEATURE_ASYNC_PF_INT));
-	jsonw_bool_field(w, "async_pf_vmexit", feature(g, APF_KVM_FEATURE_ASYNC_PF_VMEXIT));
+	jsonw_bool_field(w, "async_pf", g->id.async_pf);
+	jsonw_bool_field(w, "async_pf_int", g->id.async_pf_int);
+	jsonw_bool_field(w, "async_pf_vmexit", g->id.async_pf_vmexit);
 	jsonw_end_object(w);
 	jsonw_bool_field(w, "no_kvmapf", g->no_kvmapf);
+	/* x86: HYP (page ready); arm64: the kvm-apf PPI (both). */
+	jsonw_string_field(w, "notification_irq", irq_name(g));
 	if (g->hyp.found)
 		jsonw_uint_field(w, "hyp_interrupts", g->hyp.total);
 	else
@@ -240,7 +263,10 @@ static void json_guest(json_writer_t *w, const struct status *s)
 		jsonw_uint_field(w, g->counters.v[i].name, g->counters.v[i].value);
 	jsonw_end_object(w);
 	why = guest_state(g, &on);
-	jsonw_bool_field(w, "async_pf", on);
+	if (guest_state_known(g))
+		jsonw_bool_field(w, "async_pf", on);
+	else
+		jsonw_null_field(w, "async_pf");
 	if (!on)
 		jsonw_string_field(w, "reason", why);
 	jsonw_end_object(w);
@@ -296,26 +322,39 @@ static void text_guest(const struct status *s)
 	size_t i;
 
 	printf("Guest:\n");
-	printf("  hypervisor:      %s (CPUID %#x)\n",
-	       g->cpuid.signature[0] ? apf_safe(g->cpuid.signature) : "none",
-	       g->cpuid.base);
-	printf("  CPUID features:  ASYNC_PF=%d ASYNC_PF_INT=%d ASYNC_PF_VMEXIT=%d\n",
-	       feature(g, APF_KVM_FEATURE_ASYNC_PF),
-	       feature(g, APF_KVM_FEATURE_ASYNC_PF_INT),
-	       feature(g, APF_KVM_FEATURE_ASYNC_PF_VMEXIT));
+	if (g->id.evidence && !strcmp(g->id.evidence, "cpuid")) {
+		printf("  hypervisor:      %s (CPUID %#x)\n",
+		       g->cpuid.signature[0] ? apf_safe(g->cpuid.signature) : "none",
+		       g->cpuid.base);
+		printf("  CPUID features:  ASYNC_PF=%d ASYNC_PF_INT=%d ASYNC_PF_VMEXIT=%d\n",
+		       g->id.async_pf, g->id.async_pf_int, g->id.async_pf_vmexit);
+	} else if (g->id.evidence && !strcmp(g->id.evidence, "kvm_async_pf")) {
+		/* arm64: the kernel's SMCCC discovery (lib/guest_id_arm64.c) */
+		printf("  hypervisor:      KVM (SMCCC, /sys/kernel/kvm_async_pf)\n");
+		printf("  SMCCC features:  ASYNC_PF=%d PPI=%s\n", g->id.async_pf,
+		       g->id.async_pf_int ? "kvm-apf" : "not mapped");
+	} else {
+		printf("  hypervisor:      KVM (ptp_kvm clock)\n");
+	}
 	printf("  no-kvmapf:       %s\n", g->no_kvmapf ? "yes" : "no");
-	if (g->hyp.found)
+	if (g->hyp.found && g->id.irq && !strcmp(g->id.irq, "kvm-apf"))
+		printf("  kvm-apf PPI:     %llu (page-not-present and page-ready notifications)\n",
+		       (unsigned long long)g->hyp.total);
+	else if (g->hyp.found)
 		printf("  HYP interrupts:  %llu (page-ready notifications)\n",
 		       (unsigned long long)g->hyp.total);
 	else
-		printf("  HYP interrupts:  no HYP row in /proc/interrupts\n");
+		printf("  %s interrupts:  no %s row in /proc/interrupts\n",
+		       irq_name(g), irq_name(g));
 	printf("  sysfs:           %s\n", g->sysfs ?
 	       "/sys/kernel/kvm_async_pf (APF Suite kernel)" : "absent (stock kernel)");
 	for (i = 0; i < g->counters.n; i++)
 		printf("    %-18s %llu\n", apf_safe(g->counters.v[i].name),
 		       (unsigned long long)g->counters.v[i].value);
 	why = guest_state(g, &on);
-	printf("  async PF:        %s%s%s\n", on ? "on" : "off", on ? "" : ": ", why);
+	printf("  async PF:        %s%s%s\n",
+	       on ? "on" : guest_state_known(g) ? "off" : "unknown",
+	       on ? "" : ": ", why);
 }
 
 static void read_kernel_release(struct status *s)
@@ -363,11 +402,12 @@ int cmd_status(int argc, char **argv)
 		apf_guest_probe_free(&s.guest);
 		return apf_fail(APF_EXIT_RUNTIME, "status: %s", apf_strerror(-err));
 	}
-	if (s.guest.cpuid_err && s.guest.cpuid_err != -ENOTSUP)
-		apf_warn("cannot read CPUID: %s; guest role not detected",
-			 apf_strerror(-s.guest.cpuid_err));
 	s.is_host = apf_is_host(&s.host);
 	s.is_guest = apf_is_guest(&s.guest);
+	/* -ENOTSUP: no CPUID here (arm64); the other probes answered. */
+	if (s.guest.cpuid_err && s.guest.cpuid_err != -ENOTSUP && !s.is_guest)
+		apf_warn("cannot read CPUID: %s; guest role not detected",
+			 apf_strerror(-s.guest.cpuid_err));
 	if (s.is_host && (err = apf_vms_discover(&s.vms)) &&
 	    err != -ENOENT && err != -EACCES)
 		apf_warn("cannot list VMs: %s", apf_strerror(-err));

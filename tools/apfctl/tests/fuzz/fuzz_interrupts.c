@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* libFuzzer target: /proc/interrupts text through apf_parse_interrupts(),
- * for the row a guest probe wants ("HYP") and a row every kernel has. */
+/* libFuzzer target: /proc/interrupts text through apf_parse_interrupts()
+ * for the row an x86 guest probe wants ("HYP") and a row every kernel
+ * has, and through apf_parse_interrupts_action() for the arm64 guest's
+ * PPI ("kvm-apf") and a one-letter action. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +12,11 @@
 #include "procfs.h"
 #include "fuzz_input.h"
 
-static void check(const char *text, const char *label)
+static void check(const char *text, const char *label, bool action)
 {
 	struct apf_irq_row r;
-	int err = apf_parse_interrupts(text, label, &r);
+	int err = action ? apf_parse_interrupts_action(text, label, &r) :
+			   apf_parse_interrupts(text, label, &r);
 
 	if (err && err != -EINVAL && err != -ERANGE)
 		abort();
@@ -33,8 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = fuzz_cstr(data, size);
 	if (!s)
 		return 0;
-	check(s, "HYP");
-	check(s, "NMI");
+	check(s, "HYP", false);
+	check(s, "NMI", false);
+	check(s, "kvm-apf", true);
+	check(s, "x", true);
 	free(s);
 	return 0;
 }

@@ -368,6 +368,10 @@ static void test_stock_guest(void **state)
 	use("stock-guest");
 	assert_int_equal(apf_guest_probe(&g), 0);
 	assert_true(apf_is_guest(&g));
+	assert_string_equal(g.id.arch, "x86");
+	assert_string_equal(g.id.evidence, "cpuid");
+	assert_string_equal(g.id.irq, "HYP");
+	assert_true(g.id.async_pf && g.id.async_pf_int && g.id.async_pf_vmexit);
 	assert_true(g.cpuid.hypervisor);
 	assert_string_equal(g.cpuid.signature, "KVMKVMKVM");
 	assert_true(g.cpuid.features & (1u << APF_KVM_FEATURE_ASYNC_PF));
@@ -418,6 +422,11 @@ static void test_patched_guest(void **state)
 	use("patched-guest");
 	assert_int_equal(apf_guest_probe(&g), 0);
 	assert_true(apf_is_guest(&g));
+	/* CPUID and the sysfs directory both say KVM: CPUID decides (it has
+	 * the feature bits), and the notification row stays HYP. */
+	assert_string_equal(g.id.evidence, "cpuid");
+	assert_string_equal(g.id.irq, "HYP");
+	assert_true(g.hyp.found);
 	assert_true(g.sysfs);
 	assert_true(g.sysfs_enabled_known);
 	assert_true(g.enabled);
@@ -431,6 +440,104 @@ static void test_patched_guest(void **state)
 	assert_int_equal(apf_guest_switch_get(&on), 0);
 	assert_true(on);
 	assert_int_equal(apf_host_switch_get(&on), -ENOENT);
+}
+
+/* ---- arm64 guests: no CPUID (lib/guest_id_arm64.c) ---------------------- */
+
+static void test_arm64_patched_guest(void **state)
+{
+	struct apf_guest_probe g;
+	struct apf_host_probe h;
+
+	(void)state;
+	use("arm64-patched-guest");
+	assert_int_equal(apf_guest_probe(&g), 0);
+	assert_true(apf_is_guest(&g));
+	assert_string_equal(g.id.arch, "arm64");
+	assert_string_equal(g.id.evidence, "kvm_async_pf");
+	assert_true(g.id.async_pf);
+	assert_true(g.id.async_pf_int);
+	assert_false(g.id.async_pf_vmexit);
+	assert_false(g.cpuid.kvm);
+	assert_int_equal(g.cpuid_err, 0);	/* no cpuid file: no CPUID */
+	/* The notifications: the kvm-apf PPI's row, not its look-alike. */
+	assert_string_equal(g.id.irq, "kvm-apf");
+	assert_true(g.hyp.found);
+	assert_int_equal(g.hyp.total, 16394 + 15120);
+	assert_int_equal(g.hyp.ncpus, 2);
+	assert_false(g.no_kvmapf);
+	assert_true(g.sysfs);
+	assert_true(g.sysfs_enabled_known);
+	assert_true(g.enabled);
+	assert_int_equal(g.counters.n, apf_guest_counter_count);
+	assert_int_equal(get(&g.counters, "page_not_present"), 2113);
+	assert_int_equal(get(&g.counters, "wake_before_wait"), 7740);
+	assert_int_equal(get(&g.counters, "page_ready"), 9871);
+	apf_guest_probe_free(&g);
+
+	assert_int_equal(apf_host_probe(&h), 0);
+	assert_false(apf_is_host(&h));
+	apf_host_probe_free(&h);
+}
+
+static void test_arm64_patched_guest_nokvmapf(void **state)
+{
+	struct apf_guest_probe g;
+	bool on = true;
+
+	(void)state;
+	use("arm64-patched-guest-nokvmapf");
+	assert_int_equal(apf_guest_probe(&g), 0);
+	/* Still a guest: the directory exists with APF off. */
+	assert_true(apf_is_guest(&g));
+	assert_string_equal(g.id.evidence, "kvm_async_pf");
+	assert_true(g.no_kvmapf);
+	assert_true(g.sysfs_enabled_known);
+	assert_false(g.enabled);
+	assert_true(g.hyp.found);
+	assert_int_equal(g.hyp.total, 0);
+	assert_int_equal(get(&g.counters, "page_not_present"), 0);
+	apf_guest_probe_free(&g);
+	assert_int_equal(apf_guest_switch_get(&on), 0);
+	assert_false(on);
+}
+
+static void test_arm64_stock_guest_ptp(void **state)
+{
+	struct apf_guest_probe g;
+
+	(void)state;
+	use("arm64-stock-guest-ptp");
+	assert_int_equal(apf_guest_probe(&g), 0);
+	assert_true(apf_is_guest(&g));
+	assert_null(g.id.arch);			/* any architecture */
+	assert_string_equal(g.id.evidence, "ptp_kvm");
+	/* ptp_kvm says nothing about async PF. */
+	assert_false(g.id.async_pf);
+	assert_false(g.id.async_pf_int);
+	assert_null(g.id.irq);
+	assert_false(g.hyp.found);		/* no HYP row on arm64 */
+	assert_false(g.sysfs);
+	assert_int_equal(g.counters.n, 0);
+	apf_guest_probe_free(&g);
+}
+
+static void test_arm64_tcg_not_guest(void **state)
+{
+	struct apf_guest_probe g;
+
+	(void)state;
+	/* DMI "KVM Virtual Machine", linux,dummy-virt, a NIC's PTP clock,
+	 * a clock whose name only starts like ptp_kvm's, an empty
+	 * kvm_async_pf directory: none of it is KVM. */
+	use("arm64-tcg");
+	assert_int_equal(apf_guest_probe(&g), 0);
+	assert_false(apf_is_guest(&g));
+	assert_null(g.id.evidence);
+	assert_true(g.sysfs);
+	assert_false(g.sysfs_enabled_known);
+	assert_false(g.hyp.found);
+	apf_guest_probe_free(&g);
 }
 
 /* ---- both: this machine, a KVM host inside a KVM guest ------------------ */
@@ -1075,6 +1182,10 @@ int main(void)
 		T(test_stock_guest),
 		T(test_stock_guest_nokvmapf),
 		T(test_patched_guest),
+		T(test_arm64_patched_guest),
+		T(test_arm64_patched_guest_nokvmapf),
+		T(test_arm64_stock_guest_ptp),
+		T(test_arm64_tcg_not_guest),
 		T(test_both),
 		T(test_neither),
 		T(test_hostile_truncated),

@@ -244,6 +244,76 @@ static void test_irq_truncated(void **state)
 	assert_string_equal(r.desc, "2 3");
 }
 
+/* ---- apf_parse_interrupts_action: arm64's kvm-apf PPI ------------------ */
+
+/* /proc/interrupts of the aarch64 lab's L2 (our arm64 guest kernel). */
+static const char arm64_interrupts[] =
+	"           CPU0       \n"
+	" 11:      13474     GICv3  27 Level     arch_timer\n"
+	" 13:      16394     GICv3  19 Edge      kvm-apf\n"
+	" 14:          0     GICv3  33 Level     uart-pl011\n"
+	"IPI0:         0       Rescheduling interrupts\n"
+	"IPI1:         0       Function call interrupts\n"
+	"Err:          0\n";
+
+static void test_irq_action_real(void **state)
+{
+	struct apf_irq_row r;
+
+	(void)state;
+	assert_int_equal(apf_parse_interrupts_action(arm64_interrupts, "kvm-apf", &r), 0);
+	assert_true(r.found);
+	/* One CPU column: the 19 after GICv3 is the hwirq, not a count. */
+	assert_int_equal(r.total, 16394);
+	assert_int_equal(r.ncpus, 1);
+	assert_string_equal(r.desc, "GICv3  19 Edge      kvm-apf");
+	assert_int_equal(apf_parse_interrupts_action(arm64_interrupts, "arch_timer", &r), 0);
+	assert_int_equal(r.total, 13474);
+	/* x86 device rows too. */
+	assert_int_equal(apf_parse_interrupts_action(real_interrupts, "virtio1-req.0", &r), 0);
+	assert_int_equal(r.total, 48987);
+	assert_int_equal(r.ncpus, 2);
+}
+
+static void test_irq_action_words(void **state)
+{
+	static const char two[] =
+		"           CPU0       CPU1       \n"
+		" 12:          5          6     GICv3  40 Edge      virtio-kvm-apf\n"
+		" 15:          7          8     GICv3  41 Edge      kvm-apf2\n"
+		" 16:          9         10     GICv3  42 Edge      kvm-apf\t \r\n"
+		" 13:          1          2     GICv3  19 Edge      kvm-apf\n";
+	struct apf_irq_row r;
+
+	(void)state;
+	/* The whole last word: not a suffix, not a prefix; trailing blanks
+	 * and a CR are not part of it; the first such row counts. */
+	assert_int_equal(apf_parse_interrupts_action(two, "kvm-apf", &r), 0);
+	assert_true(r.found);
+	assert_int_equal(r.total, 9 + 10);
+	assert_int_equal(apf_parse_interrupts_action(two, "apf", &r), 0);
+	assert_false(r.found);
+	assert_int_equal(apf_parse_interrupts_action(two, "Edge", &r), 0);
+	assert_false(r.found);
+	assert_int_equal(apf_parse_interrupts_action(arm64_interrupts, "HYP", &r), 0);
+	assert_false(r.found);
+	/* A row that is only the word, or has no colon, is no row. */
+	assert_int_equal(apf_parse_interrupts_action(
+		"  CPU0\nkvm-apf\n 13 5 kvm-apf\n", "kvm-apf", &r), 0);
+	assert_false(r.found);
+	/* A row without counts is malformed; no header, no action: -EINVAL. */
+	assert_int_equal(apf_parse_interrupts_action(
+		"  CPU0\n 13: GICv3 kvm-apf\n", "kvm-apf", &r), -EINVAL);
+	assert_int_equal(apf_parse_interrupts_action(
+		" 13: 5 GICv3 kvm-apf\n", "kvm-apf", &r), -EINVAL);
+	assert_int_equal(apf_parse_interrupts_action(arm64_interrupts, "", &r), -EINVAL);
+	assert_int_equal(apf_parse_interrupts_action("", "kvm-apf", &r), -EINVAL);
+	/* Overflowing counts. */
+	assert_int_equal(apf_parse_interrupts_action(
+		"  CPU0  CPU1\n 13: 18446744073709551615 1 GICv3 kvm-apf\n",
+		"kvm-apf", &r), -ERANGE);
+}
+
 static void test_irq_overflow(void **state)
 {
 	struct apf_irq_row r;
@@ -847,6 +917,8 @@ int main(void)
 		cmocka_unit_test(test_irq_label_missing),
 		cmocka_unit_test(test_irq_truncated),
 		cmocka_unit_test(test_irq_overflow),
+		cmocka_unit_test(test_irq_action_real),
+		cmocka_unit_test(test_irq_action_words),
 		cmocka_unit_test(test_irq_long_desc),
 		cmocka_unit_test(test_cmdline_word),
 		cmocka_unit_test(test_split_argv),
