@@ -670,7 +670,9 @@ def on_signal(sig, frame):
 
 # Serial log patterns.  Fatal: the attempt is a crash (kept, retried).
 FATAL_RE = re.compile(
-    r"Kernel panic|BUG: |Oops[: ]|general protection fault|soft lockup|"
+    # A KCSAN report is not a crash: the run goes on, and the report is
+    # counted by DEBUG_REPORT_RE.
+    r"Kernel panic|BUG: (?!KCSAN: )|Oops[: ]|general protection fault|soft lockup|"
     r"rcu_(?:sched|preempt)? ?.*detected stalls|self-detected stall|"
     r"blocked for more than \d+ seconds|double fault|stack guard page|"
     r"L1LAB: FAIL L2 (?:crashed|QEMU exited)|L1LAB: FATAL")
@@ -736,6 +738,7 @@ class Attempt:
         self.fatal_line = None
         self.warnings = []
         self.debug_reports = []   # DEBUG_REPORT_RE lines
+        self.triaged_reports = []  # those of them in checker-triage.txt
         self.wall = 0.0
 
 
@@ -802,6 +805,7 @@ def boot_l1(att, imgs, scn, params, progress, cfg_maker=None):
     disk and returns its environment (default: a scenario's)."""
     adir = att.dir
     adir.mkdir(parents=True, exist_ok=True)
+    triage = triage_list()
     swap, cfg, res = adir / "swap.img", adir / "cfg.tar", adir / "results.img"
     for f in (swap, cfg, res):
         TEMP_FILES.add(str(f))
@@ -875,8 +879,11 @@ def boot_l1(att, imgs, scn, params, progress, cfg_maker=None):
                         progress(f"[{now - t0:5.0f}s] CRASH? {line.strip()[:150]}")
                     if WARN_RE.search(line) and len(att.warnings) < 20:
                         att.warnings.append(line.strip())
-                    if DEBUG_REPORT_RE.search(line) and len(att.debug_reports) < 50:
-                        att.debug_reports.append(line.strip())
+                    if DEBUG_REPORT_RE.search(line):
+                        # triaged ones apart, so they cannot crowd the others out
+                        kept = att.triaged_reports if triaged(line, triage) else att.debug_reports
+                        if len(kept) < 50:
+                            kept.append(line.strip())
                     if "L1LAB: results written" in line:
                         done_t = now
                 logf.flush()
@@ -1074,6 +1081,7 @@ def run_scenario(name, imgs, args, progress):
         rec = {"n": n, "outcome": att.outcome, "reason": att.reason,
                "wall_s": round(att.wall, 1), "log": str(adir / "serial.log"),
                "warnings": att.warnings, "debug_reports": att.debug_reports,
+               "triaged_reports": att.triaged_reports,
                "timeline": att.timeline}
         result["attempts"].append(rec)
         if att.outcome == "ok":
@@ -1122,8 +1130,45 @@ def run_scenario(name, imgs, args, progress):
 
 
 def checker_reports(attempts):
-    """The checker reports of every attempt (a crashed one too)."""
+    """The checker reports of every attempt (a crashed one too) that are
+    not triaged as upstream races outside the series."""
     return [ln for a in attempts for ln in a.get("debug_reports", [])]
+
+
+def triaged_reports(attempts):
+    return [ln for a in attempts for ln in a.get("triaged_reports", [])]
+
+
+# KCSAN reports in upstream code that the series does not touch, one
+# function per line with the reason (checker-triage.txt): recorded in the
+# results, not failed.  A report is triaged only when every function its
+# headline names is listed: one for a race at unknown origin, two else.
+TRIAGE_FILE = LAB / "checker-triage.txt"
+KCSAN_HEAD_RE = re.compile(r"BUG: KCSAN: data-race in (\S+)(?: / (\S+))?")
+
+
+def triage_list(path=TRIAGE_FILE):
+    names = {}
+    for line in path.read_text().splitlines() if path.exists() else []:
+        if line.strip() and not line.startswith("#"):
+            name, _, why = line.partition("|")
+            names[name.strip()] = why.strip()
+    return names
+
+
+def report_functions(line):
+    """The functions a KCSAN headline names, without offsets and the
+    compiler's .isra/.constprop suffixes."""
+    m = KCSAN_HEAD_RE.search(line)
+    if not m:
+        return []
+    return [re.sub(r"\+0x[0-9a-f]+/0x[0-9a-f]+$", "", f).split(".")[0] for f in m.groups() if f]
+
+
+def triaged(line, names=None):
+    funcs = report_functions(line)
+    names = triage_list() if names is None else names
+    return bool(funcs) and all(f in names for f in funcs)
 
 
 def debug_kernel_checks(attempts, data, kmemleak=True):
@@ -1135,6 +1180,11 @@ def debug_kernel_checks(attempts, data, kmemleak=True):
     items.append({"name": "debug kernels: no lockdep/KASAN/KCSAN/atomic-sleep/RCU/ODEBUG report on "
                   "L1's or L2's console", "ok": not reports,
                   "detail": "; ".join(reports[:5]) or "0 reports"})
+    known = triaged_reports(attempts)
+    if known:
+        items.append({"name": "debug kernels: KCSAN reports triaged as upstream races outside "
+                      "the series (checker-triage.txt)", "ok": True,
+                      "detail": f"{len(known)}: " + "; ".join(sorted(set(known))[:5])})
     # Both checker builds have lockdep: it must still be on at the end (it
     # turns itself off after its first report, or when a table fills up).
     stats = {"L1": data.get("lockdep_stats")}

@@ -409,3 +409,28 @@ def test_h_toggle_verdict():
     l2["enabled-post.txt"] = "0\n"
     checks, _, _ = scenarios.evaluate("h", data)
     assert failed(checks) == ["toggle: enabled reads 1 after the workload"]
+
+
+def test_kcsan_triage_needs_every_named_function_listed(tmp_path):
+    names = {"set_tlb_ubc_flush_pending": "x", "b": "y"}
+    unknown = "[ 542.6] BUG: KCSAN: data-race in set_tlb_ubc_flush_pending.isra.0+0xb2/0x1d3"
+    assert lab.report_functions(unknown) == ["set_tlb_ubc_flush_pending"]
+    assert lab.triaged(unknown, names)
+    assert not lab.triaged("BUG: KCSAN: data-race in set_tlb_ubc_flush_pending+0x1/0x2 / "
+                           "kvm_async_pf_task_wake+0x5/0x9", names)
+    assert not lab.triaged("BUG: KASAN: slab-use-after-free in set_tlb_ubc_flush_pending", names)
+    f = tmp_path / "triage.txt"
+    f.write_text("# comment\nfoo | because\n\n")
+    assert lab.triage_list(f) == {"foo": "because"}
+
+
+def test_kcsan_report_is_not_a_crash_but_is_counted():
+    line = "[  544.0] [  542.633682] BUG: KCSAN: data-race in set_tlb_ubc_flush_pending+0xb2/0x1d3"
+    assert not lab.is_fatal_line(line)
+    assert lab.DEBUG_REPORT_RE.search(line)
+    assert lab.is_fatal_line("[ 1.0] BUG: KASAN: slab-use-after-free in foo+0x1/0x2")
+
+
+def test_committed_triage_list_has_reasons():
+    names = lab.triage_list()
+    assert names and all(len(why) > 40 for why in names.values())
