@@ -39,14 +39,12 @@ arm64)
 	obj=$BUILD/arm64-host
 	command -v aarch64-linux-gnu-gcc >/dev/null ||
 		die "no aarch64-linux-gnu-gcc: apt-get install gcc-aarch64-linux-gnu (scripts/install-deps)"
-	for p in libglib2.0-dev libfdt-dev zlib1g-dev; do
-		dpkg -s "$p:arm64" >/dev/null 2>&1 ||
-			die "no $p:arm64: dpkg --add-architecture arm64; apt-get install $p:arm64 (APF_CROSS_ARCHES=arm64 scripts/install-deps)"
-	done
+	fdt_link_dir "$BUILD/arm64-fdt"
 	# KVM only: the lab's L1 runs L2 under KVM, and TCG's arm front end is
 	# most of the build time.
 	cp "$QDIR/configs/aarch64-kvm.mak" "$tree/configs/devices/aarch64-softmmu/apf-kvm.mak"
-	opts="$opts --with-devices-aarch64=apf-kvm --cross-prefix=aarch64-linux-gnu- --enable-kvm --disable-tcg"
+	opts="$opts --with-devices-aarch64=apf-kvm --cross-prefix=aarch64-linux-gnu- --enable-kvm
+		--disable-tcg --extra-ldflags=-L$BUILD/arm64-fdt"
 	targets="qemu-system-aarch64"
 	;;
 *) die "usage: build-aarch64.sh native|arm64" ;;

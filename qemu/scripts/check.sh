@@ -128,16 +128,18 @@ step "touched objects compile ($(echo $objects | wc -w))"
 # Skipped, saying so, where the cross toolchain or the :arm64 -dev
 # packages are missing.
 if ! command -v aarch64-linux-gnu-gcc >/dev/null ||
-	! dpkg -s libglib2.0-dev:arm64 libfdt-dev:arm64 zlib1g-dev:arm64 >/dev/null 2>&1; then
-	log "no aarch64-linux-gnu-gcc or :arm64 -dev packages: the arm64 objects are not compiled (APF_CROSS_ARCHES=arm64 scripts/install-deps)"
+	! dpkg -s libglib2.0-dev:arm64 libfdt1:arm64 zlib1g-dev:arm64 >/dev/null 2>&1; then
+	log "no aarch64-linux-gnu-gcc or :arm64 packages: the arm64 objects are not compiled (APF_CROSS_ARCHES=arm64 scripts/install-deps)"
 else
 	aobj=$CHK/obj-arm64
 	mkdir -p "$aobj"
+	fdt_link_dir "$CHK/arm64-fdt"
 	cp "$QDIR/configs/aarch64-kvm.mak" "$tree/configs/devices/aarch64-softmmu/apf-kvm.mak"
 	if ! (cd "$aobj" && "$tree/configure" --python="$PYTHON" \
 		--target-list=aarch64-softmmu --without-default-features \
 		--without-default-devices --with-devices-aarch64=apf-kvm \
 		--cross-prefix=aarch64-linux-gnu- --enable-kvm --disable-tcg \
+		--extra-ldflags=-L"$CHK/arm64-fdt" \
 		--enable-fdt=system --disable-docs --disable-user \
 		--disable-install-blobs >configure.log 2>&1); then
 		tail -30 "$aobj/configure.log" >&2
