@@ -60,6 +60,24 @@ run_qtest() {
 	fi
 }
 
+# fdt_link_dir DIR: what the arm64 cross builds (build-aarch64.sh, check.sh)
+# link libfdt with.  libfdt-dev is not Multi-Arch: same (its headers are
+# in /usr/include), so installing libfdt-dev:arm64 removes the amd64 one
+# that every x86 build here needs.  Instead: the amd64 package's headers
+# (the same version) and libfdt1:arm64's library, through a libfdt.so
+# link in DIR (-L DIR).  Also checks the other :arm64 packages.
+fdt_link_dir() {
+	local p
+	command -v aarch64-linux-gnu-gcc >/dev/null ||
+		die "no aarch64-linux-gnu-gcc: apt-get install gcc-aarch64-linux-gnu (scripts/install-deps)"
+	for p in libglib2.0-dev:arm64 zlib1g-dev:arm64 libfdt1:arm64 libfdt-dev:amd64; do
+		dpkg -s "$p" >/dev/null 2>&1 ||
+			die "no $p: APF_CROSS_ARCHES=arm64 scripts/install-deps (never libfdt-dev:arm64: it removes libfdt-dev:amd64)"
+	done
+	mkdir -p "$1"
+	ln -sfn /usr/lib/aarch64-linux-gnu/libfdt.so.1 "$1/libfdt.so"
+}
+
 # The series, in the order it is applied.
 series() {
 	local f

@@ -8,7 +8,11 @@ Everything that runs inside L1 and L2 is arm64: busybox-static:arm64 and
 Debian's arm64 qemu-system-aarch64 (bookworm-backports, the version L0
 runs) with its libraries, from .debs fetched with apt-get download after
 `dpkg --add-architecture arm64` (never installed), and the lab's helpers
-cross-built statically with aarch64-linux-gnu-gcc.  The functions take
+cross-built statically with aarch64-linux-gnu-gcc.  Our QEMU for the
+virt machine (`make -C qemu build-arm64-host`, cross-built, KVM only),
+where built, goes in as /usr/bin/qemu-apf, like the x86 lab's: scenarios
+f, g and k run L2 under it, and `run --l2-qemu apf` every run.  The
+functions take
 the lab module (L) for its builders and paths, so that lab.py stays the
 one runner: this file only knows what differs on arm64.
 """
@@ -25,6 +29,12 @@ L2_MACHINE = "virt,gic-version=3"
 QEMU_DEB = "qemu-system-arm:arm64"
 QEMU_SUITE = "bookworm-backports"   # the QEMU 10.0 of L0 (DESIGN.md "Pinned bases")
 L1_QEMU = "/usr/bin/qemu-system-aarch64"
+# Ours, in L1 (lab.py names it the same on x86).
+OUR_QEMU = "/usr/bin/qemu-apf"
+# Ours as on a host kernel without the arm64 async PF registers
+# (src/hide-apf-regs.c): scenario g's destination that must refuse.
+NOREG_QEMU = "/usr/bin/qemu-apf-noreg"
+NOREG_SHIM = "/usr/lib/lab/hide-apf-regs.so"
 LIB_DIRS = ["lib/aarch64-linux-gnu", "usr/lib/aarch64-linux-gnu", "lib", "usr/lib"]
 
 
@@ -127,12 +137,57 @@ def build_l2_initrd(L, root, tools, apfctl):
                              tag="arm64-v1", what="arm64 L2")
 
 
-def build_l1_initrd(L, root, tools, apfctl):
+def find_our_qemu(L):
+    """Our qemu-system-aarch64 for arm64 hosts, as `make -C qemu
+    build-arm64-host` leaves it (LAB_APF_QEMU_ARM64 overrides), if any."""
+    env = os.environ.get("LAB_APF_QEMU_ARM64")
+    p = Path(env) if env else L.REPO / "qemu" / "build" / "arm64-host" / "qemu-system-aarch64"
+    if not p.is_file():
+        return None
+    if "ARM aarch64" not in run_out(L, ["file", "-b", str(p)]):
+        L.die(f"{p} is not an arm64 binary")
+    if b"async-pf" not in p.read_bytes():
+        L.log(f"{p} has no async-pf accelerator property; not using it")
+        return None
+    return p
+
+
+def stripped(L, binary):
+    """binary without its debug information (30 MB less in L1's initramfs)."""
+    out = L.BUILD / "bin" / f"{binary.name}.stripped"
+    k = L.key_of(binary, "strip-v1")
+    if not L.cached(out, k):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        L.run([CROSS + "strip", "-o", str(out), str(binary)])
+        L.set_cached(out, k)
+    return out
+
+
+def build_shim(L):
+    """src/hide-apf-regs.c as an arm64 LD_PRELOAD library."""
+    src = L.SRC / "hide-apf-regs.c"
+    out = L.BUILD / "bin" / "hide-apf-regs.so"
+    k = L.key_of(src, "shim-v1")
+    if not L.cached(out, k):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        L.run([CROSS + "gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-shared",
+               "-fPIC", "-o", str(out), str(src), "-ldl"])
+        L.set_cached(out, k)
+    return out
+
+
+def build_l1_initrd(L, root, tools, apfctl, our_qemu=None):
     out = L.BUILD / "l1-initrd.gz"
     qemu = in_root(root, L1_QEMU)
     libs = cross_libs(root, qemu)
+    ours = stripped(L, our_qemu) if our_qemu else None
+    shim = build_shim(L) if ours else None
+    if ours:
+        # Its libraries are a subset of Debian's QEMU's (glib, zlib, libfdt)
+        libs.update(cross_libs(root, ours))
     k = L.key_of(root / "bin" / "busybox", tools["labmon"], tools["labqmp"], apfctl,
-                 L.GUEST / "l1-init", qemu, *sorted(str(v) for v in libs.values()), "arm64-v1")
+                 L.GUEST / "l1-init", qemu, *sorted(str(v) for v in libs.values()),
+                 *([ours, shim] if ours else []), "arm64-v2")
     if L.cached(out, k):
         return out
     c = L.Cpio()
@@ -144,12 +199,19 @@ def build_l1_initrd(L, root, tools, apfctl):
     c.file("/usr/bin/labqmp", src=tools["labqmp"], mode=0o755)
     c.file("/usr/bin/apfctl", src=apfctl, mode=0o755)
     c.file(L1_QEMU, src=qemu, mode=0o755)
+    if ours:
+        c.file(OUR_QEMU, src=ours, mode=0o755)
+        c.dir("usr/lib/lab")
+        c.file(NOREG_SHIM, src=shim, mode=0o755)
+        c.file(NOREG_QEMU, data=(f"#!/bin/sh\n# {OUR_QEMU} as on a kernel without the arm64 "
+                                 f"async PF registers\nLD_PRELOAD={NOREG_SHIM} exec {OUR_QEMU} "
+                                 "\"$@\"\n").encode(), mode=0o755)
     for dest, src in libs.items():
         c.file(dest, data=src.read_bytes(), mode=0o755)
     size = c.write(out)
     L.set_cached(out, k)
     L.log(f"arm64 L1 initramfs: {out.relative_to(L.LAB)} ({size >> 20} MiB raw, "
-          f"qemu-system-aarch64 with {len(libs)} libraries)")
+          f"qemu-system-aarch64{' and ours' if ours else ''} with {len(libs)} libraries)")
     return out
 
 
@@ -178,8 +240,12 @@ def build(L, kind):
     root = fetch_root(L)
     tools = L.build_static_tools(CROSS, ("labmon", "labwl", "labqmp"))
     apfctl = L.build_apfctl(CROSS)
-    return {"kernels": k, "l1_initrd": build_l1_initrd(L, root, tools, apfctl),
-            "l2_initrd": build_l2_initrd(L, root, tools, apfctl), "our_qemu": None}
+    oq = find_our_qemu(L)
+    if not oq:
+        L.log("no APF Suite QEMU for arm64 (make -C qemu build-arm64-host): "
+              "L2 runs under Debian's only")
+    return {"kernels": k, "l1_initrd": build_l1_initrd(L, root, tools, apfctl, oq),
+            "l2_initrd": build_l2_initrd(L, root, tools, apfctl), "our_qemu": oq}
 
 
 def l1_cmd(imgs, params, append, swap_opts, cfg, res):
@@ -199,3 +265,22 @@ def l1_cmd(imgs, params, append, swap_opts, cfg, res):
 # What l1-run.sh runs L2 with on arm64 (lab.env).
 L1_ENV = {"LAB_L2_QEMU": "qemu-system-aarch64", "LAB_L2_MACHINE": L2_MACHINE,
           "LAB_L2_TTY": "ttyAMA"}
+
+
+# The scenarios that differ on arm64 (lab.main() puts them in SCENARIOS).
+SCENARIOS = {
+    "g": {
+        "title": "live migration between two of our QEMUs in L1, faults in flight: the guest "
+                 "keeps APF (KVM_REG_ARM_FW_ASYNC_PF restored); destinations with kvm-asyncpf=off "
+                 "or without the registers refuse",
+        "kernels": "ours",
+        "needs_our_qemu": True,
+        # As x86's g: half the buffer and limit, long phases, four writers
+        # so that guest waits are open at the switchover.
+        "params": {"wl": "--mb,128,--writers,4,--compute,1,--phases,2,--phase-secs,150,"
+                         "--max-secs,900",
+                   "memmax": "96M", "timeout": 1800},
+        "runs": [{"name": "mig", "qemu": "apf", "accel": "-accel kvm,async-pf=on",
+                  "migrate": "qemu-apf|kvm-asyncpf=off|fail qemu-apf-noreg||fail qemu-apf"}],
+    },
+}

@@ -758,10 +758,11 @@ def make_cfg_tar(path, scn, imgs, params):
     }
     for r in scn["runs"]:
         n = r["name"]
-        if r.get("qemu") == "apf":
+        # run --l2-qemu apf: every run under our QEMU
+        if r.get("qemu") == "apf" or params.get("l2_qemu") == "apf":
             env[f"RUN_{n}_QEMU"] = "/usr/bin/qemu-apf"
         for k in ("accel", "append", "switch", "wl", "switchcmd", "hostapf",
-                  "machine", "migrate", "dest_apf", "refuse"):
+                  "machine", "migrate", "dest_apf", "refuse", "cpu"):
             if r.get(k):
                 env[f"RUN_{n}_{k.upper()}"] = r[k]
     if ARCH == "arm64":
@@ -1050,6 +1051,8 @@ def run_scenario(name, imgs, args, progress):
     # run --l2-smp: L2's cross-CPU paths (KCSAN on the guest's per-CPU
     # counters and wake-all needs a second vCPU); the scenarios' own is 1.
     params["l2_smp"] = getattr(args, "l2_smp", 0) or params["l2_smp"]
+    if getattr(args, "l2_qemu", "debian") == "apf":
+        params["l2_qemu"] = "apf"
     t0 = time.monotonic()
     result = {"scenario": name, "title": scn["title"], "kernels": {
         "kind": imgs["kernels"]["kind"], "version": imgs["kernels"]["version"],
@@ -1064,10 +1067,19 @@ def run_scenario(name, imgs, args, progress):
     if scn.get("kernels") and scn["kernels"] != ("ours" if kind in CHECKED_KINDS else kind):
         log(f"note: scenario {name} is meant for {scn['kernels']} kernels, running with "
             f"{imgs['kernels']['kind']}")
-    if scn.get("needs_our_qemu") and not imgs["our_qemu"]:
+    if scn.get("arch", ARCH) != ARCH:
+        result.update(verdict="skip", reason=f"scenario {name} is for the {scn['arch']} lab "
+                      f"(--arch {scn['arch']})", wall_s=0)
+        out.write_text(json.dumps(result, indent=1) + "\n")
+        progress(f"scenario {name}: SKIP: {result['reason']}")
+        return result
+    if (scn.get("needs_our_qemu") or params.get("l2_qemu") == "apf") and not imgs["our_qemu"]:
         result.update(verdict="skip", reason="no APF Suite QEMU yet: qemu/build/x86_64/"
                       "qemu-system-x86_64 with the async-pf accelerator property is missing; "
-                      "build it with 'make -C qemu build' (make lab-check tries), then rerun")
+                      "build it with 'make -C qemu build' (make lab-check tries), then rerun"
+                      if ARCH == "x86_64" else "no APF Suite QEMU for arm64 yet: "
+                      "qemu/build/arm64-host/qemu-system-aarch64 is missing; build it with "
+                      "'make -C qemu build-arm64-host', then rerun")
         result["wall_s"] = 0
         out.write_text(json.dumps(result, indent=1) + "\n")
         progress(f"scenario {name}: SKIP: {result['reason']}")
@@ -1933,6 +1945,9 @@ def main():
             p.add_argument("--kernels", choices=KERNEL_KINDS, default="ours")
             p.add_argument("scenarios", nargs="+", choices=sorted(SCENARIOS))
             p.add_argument("--l2-smp", type=int, default=0, help="L2 vCPUs (default: the scenario's, 1)")
+            p.add_argument("--l2-qemu", choices=("debian", "apf"), default="debian",
+                           help="apf: every run's L2 under our QEMU in L1 (/usr/bin/qemu-apf), "
+                           "not only the scenarios' that ask for it")
         p.add_argument("--attempts", type=int, default=3 if name != "smoke" else 2,
                        help="bounded retries of crashed or hung attempts")
         p.add_argument("--timeout", type=int, default=0, help="per L1 boot, s")
@@ -2015,6 +2030,7 @@ def main():
             die(f"lab.py {args.cmd} is x86 only so far (the aarch64 lab has build, run, table)")
         BUILD = BUILD / "arm64"
         L0_QEMU = arm64lab.L0_QEMU
+        SCENARIOS.update(arm64lab.SCENARIOS)
     elif args.cmd not in ("build", "table", "bench-table"):
         L0_QEMU = l0_qemu(strict=args.cmd in STRICT_L0_CMDS)
         log(f"L0: {L0_QEMU} ({first_line([L0_QEMU, '--version'])})")

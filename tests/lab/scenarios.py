@@ -62,6 +62,16 @@ SCENARIOS = {
         "kernels": "ours",
         "runs": [{"name": "toggle", "append": f"lab.apf_toggle={TOGGLES}"}],
     },
+    # The aarch64 lab's CPU property (qemu/patches/0016): KVM withdraws the
+    # SMCCC function (bit 48 of KVM_REG_ARM_VENDOR_HYP_BMAP).
+    "k": {
+        "title": "our QEMU, -cpu host,kvm-asyncpf=off: the guest sees no APF function (arm64)",
+        "kernels": "ours",
+        "arch": "arm64",
+        "needs_our_qemu": True,
+        "runs": [{"name": "shown", "qemu": "apf"},
+                 {"name": "hidden", "qemu": "apf", "cpu": "host,kvm-asyncpf=off"}],
+    },
     "x": {
         "title": "control (diagnostics, not in lab-check): kvm.async_pf=N from the start",
         "kernels": "ours",
@@ -555,6 +565,8 @@ def in_flight(vm):
 
 
 def check_g(c, runs):
+    if is_arm64(runs["mig"]):
+        return check_g_arm64(c, runs)
     # Ours to ours: two destinations that must refuse, then post-copy with
     # the guest's waits open at the switchover.
     mig = runs["mig"]
@@ -680,8 +692,77 @@ def check_boot(c, runs, data):
     c.add("L1: swap on the virtio disk", "/dev/vd" in data.get("swaps", ""), data.get("swaps", "")[:200])
 
 
+def check_g_arm64(c, runs):
+    """arm64.SCENARIOS["g"]: a destination with kvm-asyncpf=off and one
+    without the registers (src/hide-apf-regs.c) refuse the state of a guest
+    that enabled APF (qemu/patches/0017), then post-copy to
+    one of our QEMUs with the guest's waits open at the switchover; the
+    cpreg list carries KVM_REG_ARM_FW_ASYNC_PF, so the destination notifies
+    the guest without it enabling again."""
+    mig = runs["mig"]
+    common_run_checks(c, "mig", mig)
+    hop_refused(c, "mig", mig, 1, "-cpu host,kvm-asyncpf=off",
+                "the guest enabled asynchronous page faults, but this CPU has kvm-asyncpf=off")
+    # A destination with fewer registers than the stream fails the length
+    # check of cpreg_vmstate_array_len before cpu_post_load() could name
+    # them (results/2026-12-05-aarch64-lab/our-qemu.md): both end here.
+    hop_refused(c, "mig", mig, 2, "a host kernel without the registers (src/hide-apf-regs.c)",
+                "error while loading state for instance 0x0 of device 'cpu'")
+    hop_lands(c, "mig", mig, 3)
+    src, dst = vm_of(mig, "M3", "qemu.pid"), vm_of(mig, "S2", "qemu3.pid")
+    c.gt0("mig: source VM: async_pf_not_present before the switchover", src.get("async_pf_not_present"))
+    c.gt0("mig: source VM: guest waits open when it stopped (not_present - (ready - 1))", in_flight(src))
+    c.gt0("mig: destination VM: async_pf_not_present after it (the state restored)",
+          dst.get("async_pf_not_present"))
+    c.gt0("mig: destination VM: async_pf_ready (the restore's broadcast and completions)",
+          dst.get("async_pf_ready"))
+    c.add("mig: guest kvm_async_pf/enabled still 1 after the hops",
+          (mig["l2"].get("enabled-post.txt") or "").strip() == "1", mig["l2"].get("enabled-post.txt"))
+    host_ready = None if None in (src.get("async_pf_ready"), dst.get("async_pf_ready")) \
+        else src["async_pf_ready"] + dst["async_pf_ready"]
+    gr = guest(mig, "post", "page_ready")
+    c.add("mig: guest page_ready / (source + destination async_pf_ready) in [0.9, 1]",
+          bool(host_ready) and gr is not None and 0.9 <= gr / host_ready <= 1.0, f"{gr} / {host_ready}")
+
+
+def smccc_apf_bit(run):
+    """Function 112 (async PF) in the guest's "smccc: KVM: hypervisor
+    services detected (a3 a2 a1 a0)" line: bit 16 of a3, the word of
+    functions 96-127.  None without the line."""
+    m = re.search(r"hypervisor services detected \((0x[0-9a-f]+) ", run["l2"].get("dmesg.txt") or "")
+    return None if not m else bool(int(m.group(1), 16) & (1 << (112 % 32)))
+
+
+def check_k(c, runs):
+    """The same QEMU, with and without kvm-asyncpf: only the CPU property
+    differs.  arm64 has no APF halt, so with the function hidden the host
+    goes async for nothing and every fault is synchronous."""
+    shown, hidden = runs["shown"], runs["hidden"]
+    common_run_checks(c, "shown", shown)
+    common_run_checks(c, "hidden", hidden, apf_on=False)
+    c.add("shown: ARM_SMCCC_VENDOR_HYP_KVM_FEATURES lists function 112", smccc_apf_bit(shown) is True,
+          smccc_apf_bit(shown))
+    c.add("hidden: ARM_SMCCC_VENDOR_HYP_KVM_FEATURES does not list function 112",
+          smccc_apf_bit(hidden) is False, smccc_apf_bit(hidden))
+    c.add("shown: the guest found the function (kvm-apf: using PPI)",
+          "kvm-apf: using PPI" in (shown["l2"].get("dmesg.txt") or ""))
+    c.gt0("shown: guest page_not_present", guest(shown, "post", "page_not_present"))
+    c.gt0("shown: async_pf_not_present", dbg(shown, "S2", "async_pf_not_present"))
+    dm = hidden["l2"].get("dmesg.txt") or ""
+    c.add("hidden: the guest did not find the function (no kvm-apf: line, L2 dmesg read)",
+          "Linux version" in dm and "kvm-apf:" not in dm,
+          [x for x in dm.splitlines() if "kvm-apf" in x][:2] or f"{len(dm)} bytes")
+    c.add("hidden: no /sys/kernel/kvm_async_pf in L2",
+          hidden["l2"].get("kvm_async_pf-post") is None and bool(hidden["l2"].get("wl")))
+    c.eq0("hidden: async_pf_not_present", dbg(hidden, "S2", "async_pf_not_present"))
+    c.eq0("hidden: async_pf_queued", dbg(hidden, "S2", "async_pf_queued"))
+    c.eq0("hidden: kvm-apf PPIs in L2", hyp(hidden, "post") or 0)
+    check_hmp(c, "shown", shown, "on")
+    check_hmp(c, "hidden", hidden, "on")
+
+
 CHECKS = {"boot": check_boot, "x": check_x, "a": check_a, "b": check_b, "c": check_c, "d": check_d, "e": check_e, "f": check_f,
-          "g": check_g, "h": check_h}
+          "g": check_g, "h": check_h, "k": check_k}
 
 
 def evaluate(name, data):

@@ -8,7 +8,8 @@
 #   and per run NAME: RUN_NAME_QEMU (binary), RUN_NAME_ACCEL (accelerator
 #   options), RUN_NAME_APPEND (extra L2 command line), RUN_NAME_SWITCH
 #   (value written to kvm.async_pf when phase 1 ends), RUN_NAME_WL,
-#   RUN_NAME_MACHINE (-M), RUN_NAME_MIGRATE/_DEST_APF/_REFUSE (live
+#   RUN_NAME_MACHINE (-M), RUN_NAME_CPU (-cpu, default host),
+#   RUN_NAME_MIGRATE/_DEST_APF/_REFUSE (live
 #   migration once phase 1 runs: l1-migrate.sh).  The aarch64 lab
 #   (issue 19) adds LAB_L2_QEMU (the default binary), LAB_L2_MACHINE (the
 #   default -M) and LAB_L2_TTY (ttyAMA: L2's console and results ports).
@@ -92,10 +93,11 @@ run_one() {
 	eval "hostapf=\${RUN_${name}_HOSTAPF:-Y}"
 	eval "switchcmd=\${RUN_${name}_SWITCHCMD:-}"
 	eval "machine=\${RUN_${name}_MACHINE:-${LAB_L2_MACHINE:-}}"
+	eval "cpu=\${RUN_${name}_CPU:-host}"
 	eval "migrate=\${RUN_${name}_MIGRATE:-}"
 	eval "dest_apf=\${RUN_${name}_DEST_APF:-}"
 	eval "refuse=\${RUN_${name}_REFUSE:-}"
-	say "run $name: $qemu $accel append='$append' hostapf=$hostapf switch='$switch' wl='$wl'"
+	say "run $name: $qemu $accel -cpu $cpu append='$append' hostapf=$hostapf switch='$switch' wl='$wl'"
 	param_w "$hostapf"
 	echo "$(uptime_s)" >"$d/t-start"
 
@@ -126,7 +128,7 @@ run_one() {
 	qmp=$run/qmp.sock
 	l2_pids=
 	: >"$d/qemu.log"
-	l2_start "$qemu" "$qmp" "$accel" host "$monitor"
+	l2_start "$qemu" "$qmp" "$accel" "$cpu" "$monitor"
 	echo $qpid >"$d/qemu.pid"
 	hmppid=
 	if [ -p $run/hmp.out ]; then
