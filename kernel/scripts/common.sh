@@ -397,13 +397,13 @@ xw1build() {
 # header, a generated file).
 xbase_targets() {
 	local f out=''
-	for f in $(sed -E 's/: (warning|error):.*//' "$XDIR/warnings-apf-$1" | sort -u); do
+	while IFS= read -r f; do
 		case $f in
 		/* | *[!a-zA-Z0-9_./-]*) echo "$2"; return 0 ;;
 		*.c) out="$out ${f%.c}.o" ;;
 		*) echo "$2"; return 0 ;;
 		esac
-	done
+	done < <(sed -E 's/: (warning|error):.*//' "$XDIR/warnings-apf-$1" | sort -u)
 	echo "${out# }"
 }
 
