@@ -13,12 +13,18 @@
 #      on defconfig + KVM=y + tracing; if it warns at all, the same build of
 #      the tree without the arm64 series (base + host + guest, in
 #      build/arm64/base) is done and only new warnings fail.
-#   4. with ARM64_LINK=1, also a link of vmlinux from tinyconfig + KVM +
+#   4. the tree's uapi headers installed (build/arm64/out-apf-defconfig/usr)
+#      and the arm64 KVM selftest of the series (aarch64/async_pf_test)
+#      cross-built against them, static, as the aarch64 lab runs it
+#      (build/arm64/selftests/aarch64/async_pf_test); a compiler warning in
+#      it fails the check;
+#   5. with ARM64_LINK=1, also a link of vmlinux from tinyconfig + KVM +
 #      tracing (build/arm64/out-link; ~7 min the first time on 2 cores), which
 #      catches undefined symbols that the object build cannot.
 # Steps 1-3 are common.sh's xcheck, shared with ppc64-check.sh.
-# Not part of `make check` yet: the arm64 series is not proven (no guest
-# side, no lab).  JOBS=N (default 2); runs under nice -n 10.
+# Part of `make -C kernel check` (and so of the top-level make check) since
+# the series and its selftest passed in the aarch64 lab (issue 19); step 5
+# is not.  JOBS=N (default 2); runs under nice -n 10.
 . "$(dirname "$0")/common.sh"
 
 XNAME=arm64
@@ -38,9 +44,36 @@ xconfig() { # $1 = source tree, $2 = O= dir, then CONFIG_X=y that must stick
 	done
 }
 
+# xselftest: the uapi headers of the tree, and the arm64 async PF selftest
+# cross-built against them, static (L1 of the aarch64 lab has no libraries).
+xselftest() {
+	local tree=$XDIR/tree obj=$XDIR/out-apf-defconfig out=$XDIR/selftests t=aarch64/async_pf_test w
+	xmake "$tree" "$obj" -s headers_install >/dev/null
+	rm -rf "$out"
+	mkdir -p "$out"
+	if ! nice -n 10 make -C "$tree/tools/testing/selftests/kvm" ARCH=arm64 \
+		CROSS_COMPILE="$CROSS_COMPILE" OUTPUT="$out" \
+		KHDR_INCLUDES="-isystem $obj/usr/include" LDFLAGS="-static -no-pie -pthread" \
+		-j"$JOBS" "$out/$t" >"$out/build.log" 2>&1; then
+		tail -40 "$out/build.log" >&2
+		die "the arm64 KVM selftest does not build (log: ${out#"$KDIR"/}/build.log)"
+	fi
+	[ -x "$out/$t" ] || die "no ${out#"$KDIR"/}/$t"
+	w=$(grep -E "${t#*/}\.c:[0-9]+(:[0-9]+)?: (warning|error):" "$out/build.log" || true)
+	if [ -n "$w" ]; then
+		echo "$w" >&2
+		die "$t.c has compiler warnings"
+	fi
+	# grep -c reads all of readelf's output (no SIGPIPE under pipefail)
+	[ "$("${CROSS_COMPILE}readelf" -l "$out/$t" | grep -c 'Requesting program interpreter')" = 0 ] ||
+		die "$t is not static"
+	xstep "selftests/kvm/$t cross-builds, static, 0 warnings (${out#"$KDIR"/})"
+}
+
 xinit
-xcheck "arch/arm64/kvm/ $(xtargets arch/arm64/kvm/ virt/kvm/)" \
+xcheck "arch/arm64/kvm/ $(xtargets arch/arm64/kvm/ virt/kvm/ tools/)" \
 	"CONFIG_KVM_ASYNC_PF=y CONFIG_ARM64_KVM_ASYNC_PF_GUEST=y" defconfig
+xselftest
 
 if [ "${ARM64_LINK:-0}" = 1 ]; then
 	tree=$XDIR/tree obj=$XDIR/out-link

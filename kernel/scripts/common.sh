@@ -390,10 +390,27 @@ xw1build() {
 	xstep "W=1 build ($side, $XCFG): $(wc -l <"$XDIR/warnings-$side-$XCFG") warnings"
 }
 
+# xbase_targets CFG TARGETS: what the base side has to build to compare
+# the warnings of the series' build for CFG: the objects of the .c files
+# they are in (arch/arm64/kvm/at.c's two upstream warnings: at.o, not all
+# of arch/arm64/kvm/), or all of TARGETS where one is in another file (a
+# header, a generated file).
+xbase_targets() {
+	local f out=''
+	while IFS= read -r f; do
+		case $f in
+		/* | *[!a-zA-Z0-9_./-]*) echo "$2"; return 0 ;;
+		*.c) out="$out ${f%.c}.o" ;;
+		*) echo "$2"; return 0 ;;
+		esac
+	done < <(sed -E 's/: (warning|error):.*//' "$XDIR/warnings-apf-$1" | sort -u)
+	echo "${out# }"
+}
+
 # xcheck TARGETS WANT CFG...: tree with the series, checkpatch --strict on
 # it, a W=1 build per CFG; where one warns, the same build of the tree
-# without the series (base + host + guest, $XDIR/base), and only new
-# warnings fail.
+# without the series (base + host + guest, $XDIR/base) of the objects that
+# warned (xbase_targets), and only new warnings fail.
 xcheck() {
 	local targets=$1 want=$2 cfg new tree=$XDIR/tree base=''
 	shift 2
@@ -409,7 +426,7 @@ xcheck() {
 	for cfg in "$@"; do
 		[ -s "$XDIR/warnings-apf-$cfg" ] || continue
 		[ -n "$base" ] || { xmktree "$XDIR/base" 0 && base=1; }
-		xw1build base "$XDIR/base" "$cfg" "$targets" ""
+		xw1build base "$XDIR/base" "$cfg" "$(xbase_targets "$cfg" "$targets")" ""
 		new=$(comm -13 "$XDIR/warnings-base-$cfg" "$XDIR/warnings-apf-$cfg")
 		if [ -n "$new" ]; then
 			echo "$new" >&2

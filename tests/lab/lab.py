@@ -2026,8 +2026,9 @@ def main():
     VERBOSE = args.verbose
     ARCH = args.arch
     if ARCH == "arm64":
-        if args.cmd not in ("build", "run", "table"):
-            die(f"lab.py {args.cmd} is x86 only so far (the aarch64 lab has build, run, table)")
+        if args.cmd not in ("build", "run", "table", "selftest"):
+            die(f"lab.py {args.cmd} is x86 only so far (the aarch64 lab has build, run, "
+                "table, selftest)")
         BUILD = BUILD / "arm64"
         L0_QEMU = arm64lab.L0_QEMU
         SCENARIOS.update(arm64lab.SCENARIOS)
