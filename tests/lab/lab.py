@@ -742,6 +742,17 @@ class Attempt:
         self.wall = 0.0
 
 
+def scale_wl(wl, factor):
+    """A workload with its phases and limit `factor` times as long: the
+    hops of a migrating run must end while L2's workload still runs, and
+    on the checker kernels they take that much longer."""
+    parts = wl.split(",")
+    for i, p in enumerate(parts[:-1]):
+        if p in ("--phase-secs", "--max-secs"):
+            parts[i + 1] = str(int(float(parts[i + 1]) * factor))
+    return ",".join(parts)
+
+
 def make_cfg_tar(path, scn, imgs, params):
     env = {
         "LAB_SCENARIO": scn["name"],
@@ -765,6 +776,8 @@ def make_cfg_tar(path, scn, imgs, params):
                   "machine", "migrate", "dest_apf", "refuse", "cpu"):
             if r.get(k):
                 env[f"RUN_{n}_{k.upper()}"] = r[k]
+        if r.get("migrate") and params.get("migrate_wl_scale", 1) > 1:
+            env[f"RUN_{n}_WL"] = scale_wl(r.get("wl") or params["wl"], params["migrate_wl_scale"])
     if ARCH == "arm64":
         env.update(arm64lab.L1_ENV)
     write_cfg_tar(path, env, GUEST / "l1-run.sh",
@@ -1045,6 +1058,7 @@ def run_scenario(name, imgs, args, progress):
             params[k] = params[k] * CHECKED_SLOWDOWN
         slow = MIGRATE_SLOWDOWN[imgs["kernels"]["kind"]]
         params["t_migrate"] = params["t_migrate"] * slow
+        params["migrate_wl_scale"] = slow
         # the hops are most of g's time: the scenario's limit grows with them
         params["timeout"] = max(params["timeout"], params["timeout"] * slow // 2)
     params["timeout"] = args.timeout or params["timeout"]

@@ -434,3 +434,8 @@ def test_kcsan_report_is_not_a_crash_but_is_counted():
 def test_committed_triage_list_has_reasons():
     names = lab.triage_list()
     assert names and all(len(why) > 40 for why in names.values())
+
+
+def test_scale_wl_lengthens_phases_and_limit_only():
+    wl = "--mb,128,--writers,4,--compute,1,--phases,2,--phase-secs,150,--max-secs,900"
+    assert lab.scale_wl(wl, 3) == "--mb,128,--writers,4,--compute,1,--phases,2,--phase-secs,450,--max-secs,2700"
