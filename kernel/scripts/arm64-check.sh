@@ -16,8 +16,12 @@
 #   4. the tree's uapi headers installed (build/arm64/out-apf-defconfig/usr)
 #      and the arm64 KVM selftest of the series (aarch64/async_pf_test)
 #      cross-built against them, static, as the aarch64 lab runs it
-#      (build/arm64/selftests/aarch64/async_pf_test); a compiler warning in
-#      it fails the check;
+#      (build/arm64/selftests/aarch64/async_pf_test), with the two upstream
+#      selftests whose expectations the series changes (aarch64/hypercalls:
+#      bit 48 of the vendor hypervisor bitmap; get-reg-list: the firmware
+#      registers 0x4150 and 0x4151), so that at least a test that no longer
+#      compiles against the series' headers is caught; a compiler warning
+#      in any of their sources fails the check;
 #   5. with ARM64_LINK=1, also a link of vmlinux from tinyconfig + KVM +
 #      tracing (build/arm64/out-link; ~7 min the first time on 2 cores), which
 #      catches undefined symbols that the object build cannot.
@@ -45,29 +49,34 @@ xconfig() { # $1 = source tree, $2 = O= dir, then CONFIG_X=y that must stick
 }
 
 # xselftest: the uapi headers of the tree, and the arm64 async PF selftest
-# cross-built against them, static (L1 of the aarch64 lab has no libraries).
+# and the upstream ones the series updates cross-built against them, static
+# (L1 of the aarch64 lab has no libraries).
+XSELFTESTS="aarch64/async_pf_test aarch64/hypercalls get-reg-list"
 xselftest() {
-	local tree=$XDIR/tree obj=$XDIR/out-apf-defconfig out=$XDIR/selftests t=aarch64/async_pf_test w
+	local tree=$XDIR/tree obj=$XDIR/out-apf-defconfig out=$XDIR/selftests t w
 	xmake "$tree" "$obj" -s headers_install >/dev/null
 	rm -rf "$out"
 	mkdir -p "$out"
 	if ! nice -n 10 make -C "$tree/tools/testing/selftests/kvm" ARCH=arm64 \
 		CROSS_COMPILE="$CROSS_COMPILE" OUTPUT="$out" \
 		KHDR_INCLUDES="-isystem $obj/usr/include" LDFLAGS="-static -no-pie -pthread" \
-		-j"$JOBS" "$out/$t" >"$out/build.log" 2>&1; then
+		-j"$JOBS" $(printf "$out/%s " $XSELFTESTS) >"$out/build.log" 2>&1; then
 		tail -40 "$out/build.log" >&2
-		die "the arm64 KVM selftest does not build (log: ${out#"$KDIR"/}/build.log)"
+		die "the arm64 KVM selftests do not build (log: ${out#"$KDIR"/}/build.log)"
 	fi
-	[ -x "$out/$t" ] || die "no ${out#"$KDIR"/}/$t"
-	w=$(grep -E "${t#*/}\.c:[0-9]+(:[0-9]+)?: (warning|error):" "$out/build.log" || true)
-	if [ -n "$w" ]; then
-		echo "$w" >&2
-		die "$t.c has compiler warnings"
-	fi
-	# grep -c reads all of readelf's output (no SIGPIPE under pipefail)
-	[ "$("${CROSS_COMPILE}readelf" -l "$out/$t" | grep -c 'Requesting program interpreter')" = 0 ] ||
-		die "$t is not static"
-	xstep "selftests/kvm/$t cross-builds, static, 0 warnings (${out#"$KDIR"/})"
+	for t in $XSELFTESTS; do
+		[ -x "$out/$t" ] || die "no ${out#"$KDIR"/}/$t"
+		# get-reg-list is built from get-reg-list.c and aarch64/get-reg-list.c
+		w=$(grep -E "(^|/)${t#*/}\.c:[0-9]+(:[0-9]+)?: (warning|error):" "$out/build.log" || true)
+		if [ -n "$w" ]; then
+			echo "$w" >&2
+			die "$t.c has compiler warnings"
+		fi
+		# grep -c reads all of readelf's output (no SIGPIPE under pipefail)
+		[ "$("${CROSS_COMPILE}readelf" -l "$out/$t" | grep -c 'Requesting program interpreter')" = 0 ] ||
+			die "$t is not static"
+	done
+	xstep "selftests/kvm/{${XSELFTESTS// /,}} cross-build, static, 0 warnings (${out#"$KDIR"/})"
 }
 
 xinit
