@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# cover-letter.sh [host|guest ...]
+# cover-letter.sh [host|guest|arm64 ...]
 # `make -C kernel cover-letter`: the series laid out for git send-email,
-# one directory per series (host: KVM, guest: x86 KVM guest support), in
+# one directory per series (host: KVM, guest: x86 KVM guest support,
+# arm64: KVM/arm64 host and guest, on top of both), in
 # build/send/<series>/:
 #   0000-cover-letter.patch  [PATCH 0/N]: summary, the patches' subjects,
 #                            diffstat of the whole series, the base, how it
@@ -17,7 +18,7 @@
 # Nothing is sent.  Send with: git send-email build/send/<series>/*.patch
 . "$(dirname "$0")/common.sh"
 
-series_list=${*:-host guest}
+series_list=${*:-host guest arm64}
 "$KDIR/scripts/source.sh" newest
 BASE=$(base_version)
 SEND=$BUILD/send
@@ -26,6 +27,7 @@ title_of() {
 	case $1 in
 	host) echo "KVM: x86: Observe and switch off asynchronous page faults" ;;
 	guest) echo "x86/kvm: Async page fault counters and a run-time switch for guests" ;;
+	arm64) echo "KVM: arm64: Asynchronous page faults" ;;
 	esac
 }
 
@@ -56,12 +58,127 @@ writable /sys/kernel/kvm_async_pf/enabled that switches async page
 faults off and on at run time, as CPU offline and online do.
 EOF
 		;;
+	arm64)
+		cat <<'EOF'
+This series brings asynchronous page faults to KVM/arm64.  When a vCPU
+at EL0 takes a stage-2 fault on a page the host must read back from
+swap, KVM queues the fault on the generic virt/kvm/async_pf.c worker,
+as x86 and s390 do, tells the guest "page not present" so that it runs
+another task, and "page ready" once the page is in.  The host series'
+statistics, kvm.async_pf and KVM_CAP_DISABLE_ASYNC_PF work unchanged;
+the Linux guest (patch 4) has the x86 guest's /sys/kernel/kvm_async_pf/
+counters, its `enabled` switch and no-kvmapf.
+
+It starts from Gavin Shan's RFC (kvmarm, 2021,
+Documentation/virt/kvm/arm/apf.rst there), which was never merged, and
+answers the points of its review:
+
+- "A huge number of ioctls and SMCCC calls compared with x86": x86
+  uses three MSRs (EN, INT, ACK) and no ioctl.  Here the guest gets one
+  SMCCC function, ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID (KVM vendor
+  hypervisor function 112, discovered through FEATURES as PTP is), with
+  four operations in x1: INFO, ENABLE, DISABLE and ACK, i.e. x86's
+  three MSRs and a read-only INFO.  The RFC's SLOTS is gone: the guest
+  sizes its own table of waiters, as on x86.  The VMM gets no new
+  ioctl: the guest's ENABLE state is a firmware pseudo-register,
+  KVM_REG_ARM_FW_ASYNC_PF (0x4150, patch 3), the PPI is another,
+  KVM_REG_ARM_FW_ASYNC_PF_IRQ (0x4151, patch 5), and the feature is
+  offered or hidden by bit 48 of KVM_REG_ARM_VENDOR_HYP_BMAP (patch 5).
+  VMMs already save and restore every register that KVM_GET_REG_LIST
+  lists, so migration needs no VMM code, as x86's MSRs need nothing
+  beyond KVM_GET_MSRS.
+- "How does the guest know which SDEI event and which PPI, and what if
+  several are exposed?": there is no SDEI event and exactly one PPI.
+  INFO returns its INTID, the interface version and the size of the
+  control block; the guest maps whatever INTID INFO returns, so nothing
+  is described in DT or ACPI.
+- "What is the size of the control block?": 64 bytes per vCPU, 64-byte
+  aligned, in guest RAM, reached through a gfn_to_hva_cache: a
+  little-endian 32-bit "not present" token, a "ready" token (0 means
+  empty, ~0 wakes every waiter) and 56 reserved bytes.  INFO returns
+  the size; ENABLE refuses a block that is unaligned or outside a
+  memslot.
+- "Why SDEI and a PPI?": only a PPI.  Like upstream x86, which only
+  notifies faults taken in guest user mode, KVM notifies only faults
+  taken at EL0 with IRQs unmasked.  A Linux guest runs EL0 with IRQs
+  unmasked, so a PPI that KVM makes pending before it resumes the
+  faulting instruction is taken first, in the faulting task; the task
+  then sleeps on its way back to EL0.  SDEI would only be needed for
+  faults at EL1 or with IRQs masked, which stay synchronous as on x86,
+  and would need an SDEI firmware interface that QEMU's virt machine
+  does not have.  Both notifications use the PPI; the guest tells them
+  apart by which token of the block is set.
+- "Owned by the VMM?": the VMM chooses the INTID (16-31) by writing
+  KVM_REG_ARM_FW_ASYNC_PF_IRQ before the VM first runs; a write naming
+  an SGI, an SPI or a PPI of the VM's timers or PMU is refused.  KVM
+  then owns the interrupt, as it owns the timer PPIs: the guest's ENABLE
+  claims it on the vCPU with kvm_vgic_set_owner(), which also refuses
+  another in-kernel owner, and userspace can no longer inject it.
+
+The function, register and bit numbers (112, 0x4150, 0x4151, bit 48)
+are away from upstream's sequences because the series is carried out
+of tree; they would be renumbered for merging.
+
+Known limits:
+
+- The default PPI, INTID 19, is the BSA's secure EL2 virtual timer
+  interrupt (a reviewer pointed it out); it is free on QEMU's virt
+  machine, and a VMM can already choose another one, but the default
+  will move to an INTID the BSA does not assign.  The guest also logs
+  "GICv3: GIC: PPI INTID19 is secure or misconfigured" at boot because
+  it asks for an edge PPI that KVM only configures at ENABLE.
+- When the faulting task is rescheduled between the PPI and its return
+  to EL0, another user task can take the token and wait for a "page
+  ready" that is not its own, while the faulting task retries and the
+  host resolves its fault synchronously.  Fixing that needs the host to
+  say which context faulted.
+- A "page ready" whose "not present" the guest dropped (a kernel
+  thread was current, or the atomic allocation failed) leaves a
+  wake-before-wait node that only the next broadcast frees, so such
+  nodes can accumulate in the guest (in the lab, about 0.4% of the
+  notifications had no waiter).
+- No APF halt: faults at EL1 or with IRQs masked are synchronous and
+  async_pf_halted reads 0 on arm64.
+- The guest does not DISABLE on crash kexec (arm64 has no crash
+  shutdown hook for it) nor around hibernation.
+- A VM cannot be migrated back to a host without this series: both
+  registers are always listed and bit 48 is set by default, so the
+  destination refuses the state even when the guest never enabled
+  asynchronous page faults.
+EOF
+		;;
 	esac
 }
 
 # How the series was tested: what `make check` verifies, and the result
-# notes in results/ (their titles).
+# notes in results/ (their titles); for arm64, what arm64-check verifies
+# and the aarch64 lab.
 tested() {
+	if [ "$1" = arm64 ]; then
+		cat <<'EOF'
+Each patch says how it was tested.  For the whole series:
+
+- applies with patch --fuzz=0 on top of the host and guest series, every
+  patch is clean under checkpatch.pl --strict, arm64 defconfig with KVM
+  and tracing builds arch/arm64/kvm/ and the guest's kvm_apf.o with W=1
+  without new warnings, and the new selftest, hypercalls and
+  get-reg-list cross-build (make -C kernel arm64-check);
+- in an aarch64 lab (L1 this series' host kernel under TCG
+  qemu-system-aarch64 with virtualization=on and swap, L2 this series'
+  guest under L1's KVM in a 192M memory cgroup): the host's counters
+  equal the tracepoints and the guest's counts (4731 faults
+  asynchronous in one run, 4711 of them seen by the guest),
+  kvm.async_pf=N and the guest's `enabled`=0 and no-kvmapf make every
+  fault synchronous (tests/lab/results/2026-12-05-aarch64-lab/ in the
+  APF Suite tree);
+- aarch64/async_pf_test passes in L1 of that lab; the updated
+  hypercalls and get-reg-list have not been run yet;
+- live migration in L1 restored the guest's state on the destination
+  (75759 "not present" there), but no run yet had a guest wait open at
+  the switchover.
+EOF
+		return
+	fi
 	cat <<EOF
 Each patch says how it was tested.  For the whole series:
 
@@ -82,7 +199,7 @@ EOF
 }
 
 for s in $series_list; do
-	case $s in host | guest) ;; *) die "usage: cover-letter.sh [host|guest ...]" ;; esac
+	case $s in host | guest | arm64) ;; *) die "usage: cover-letter.sh [host|guest|arm64 ...]" ;; esac
 	# Only the numbered patches ([PATCH i/N]) are for upstream; an
 	# unnumbered one is downstream only (host/0007 moves the capability
 	# number out of the upstream sequence) and is left out.
@@ -113,22 +230,23 @@ for s in $series_list; do
 	tmp=$(mktemp -d "$BUILD/send.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
 	mkdir -p "$tmp/a" "$tmp/b"
-	for f in $(series_files); do
+	for f in $(series_files) $([ "$s" != arm64 ] || patches_of arm64 | touched_files); do
 		if [ -f "$SRC_DIR/$f" ]; then
 			mkdir -p "$tmp/a/$(dirname "$f")"
 			cp "$SRC_DIR/$f" "$tmp/a/$f"
 		fi
 	done
-	if [ "$s" = guest ]; then
-		# The host series as posted: its numbered patches only
-		for p in "$KDIR"/patches/host/*.patch; do
+	if [ "$s" != host ]; then
+		# The host series as posted: its numbered patches only (and
+		# for arm64 the guest series too)
+		for p in "$KDIR"/patches/host/*.patch $([ "$s" != arm64 ] || echo "$KDIR"/patches/guest/*.patch); do
 			numbered "$p" || continue
-			patch -d "$tmp/a" -p1 --batch --fuzz=0 -s <"$p" || die "host patch does not apply: $p"
+			patch -d "$tmp/a" -p1 --batch --fuzz=0 --no-backup-if-mismatch -s <"$p" || die "host patch does not apply: $p"
 		done
 	fi
 	cp -a "$tmp/a/." "$tmp/b/"
 	for p in "${patches[@]}"; do
-		patch -d "$tmp/b" -p1 --batch --fuzz=0 -s <"$p" || die "patch does not apply: $p"
+		patch -d "$tmp/b" -p1 --batch --fuzz=0 --no-backup-if-mismatch -s <"$p" || die "patch does not apply: $p"
 	done
 	stat=$(cd "$tmp" && { diff -ruN a b || true; } | diffstat -p1 -w 72)
 
@@ -161,11 +279,14 @@ for s in $series_list; do
 		echo
 		echo "Base: Linux $(upstream_of "$BASE") as Debian ships it ($SRC_PKG $BASE,"
 		echo "Debian's patches applied; not checked against plain v$(upstream_of "$BASE"))."
-		[ "$s" = host ] || echo "Applies on top of the host series (KVM)."
+		case $s in
+		guest) echo "Applies on top of the host series (KVM)." ;;
+		arm64) echo "Applies on top of the host series (KVM) and the x86 guest series." ;;
+		esac
 		echo
 		echo "Tested:"
 		echo
-		tested
+		tested "$s"
 		echo
 		sed -n 's/^From: //p' "${patches[0]}" | head -1 | sed "s/\$/ ($n):/"
 		for p in "${patches[@]}"; do
