@@ -171,8 +171,9 @@ Each patch says how it was tested.  For the whole series:
   kvm.async_pf=N and the guest's `enabled`=0 and no-kvmapf make every
   fault synchronous (tests/lab/results/2026-12-05-aarch64-lab/ in the
   APF Suite tree);
-- aarch64/async_pf_test passes in L1 of that lab; the updated
-  hypercalls and get-reg-list have not been run yet;
+- aarch64/async_pf_test, hypercalls and get-reg-list pass in L1 of
+  that lab (unchanged, hypercalls fails on bit 48 and get-reg-list
+  reports 0x4150 and 0x4151 as new);
 - live migration in L1 restored the guest's state on the destination
   (75759 "not present" there), but no run yet had a guest wait open at
   the switchover.
