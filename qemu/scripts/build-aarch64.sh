@@ -50,40 +50,12 @@ arm64)
 *) die "usage: build-aarch64.sh native|arm64" ;;
 esac
 
-want=$(printf '%s\n' "$opts" "$APF_PKGVERSION" | sha256sum)
-if [ ! -f "$obj/build.ninja" ] || [ "$(cat "$obj/.apf-configured" 2>/dev/null)" != "$want" ]; then
-	rm -rf "$obj"
-	mkdir -p "$obj"
-	log "configuring ${obj#"$QDIR"/}"
-	# shellcheck disable=SC2086
-	if ! (cd "$obj" && "$tree/configure" $opts --with-pkgversion="$APF_PKGVERSION" \
-		>configure.log 2>&1); then
-		tail -30 "$obj/configure.log" >&2
-		die "configure failed"
-	fi
-	echo "$want" >"$obj/.apf-configured"
-fi
-# As build.sh: a file the last series patched and this one does not is a
-# hard link to build/src again, with its old mtime; copy it so that ninja
-# compiles it again.
-stamp=$obj/.apf-series-files
-series_files >"$obj/.apf-series-files.now"
-if [ -f "$stamp" ]; then
-	comm -23 "$stamp" "$obj/.apf-series-files.now" | while read -r f; do
-		if [ -f "$tree/$f" ]; then
-			cp "$tree/$f" "$tree/$f.fresh" && mv "$tree/$f.fresh" "$tree/$f"
-		fi
-	done
-fi
 # shellcheck disable=SC2086
-if ! ninja -C "$obj" -j"$JOBS" $targets >"$obj/ninja.log" 2>&1; then
-	grep -E -B2 -A8 'error' "$obj/ninja.log" | head -80 >&2
-	die "build failed (log: ${obj#"$QDIR"/}/ninja.log)"
-fi
+configure_and_build "$tree" "$obj" "$opts" $targets
 if grep -E ' warning: ' "$obj/ninja.log" >&2; then
 	die "the build has warnings (log: ${obj#"$QDIR"/}/ninja.log)"
 fi
-mv "$obj/.apf-series-files.now" "$stamp"
+commit_series_stamp "$obj"
 bin=$obj/qemu-system-aarch64
 if [ "$kind" = native ]; then
 	"$bin" --version | head -1 | grep -qF "($APF_PKGVERSION)" ||

@@ -92,6 +92,47 @@ series_files() {
 	series | xargs -r sed -n 's|^+++ b/||p' | sort -u
 }
 
+# Configure $2 (build dir) from $1 (tree) with options $3 unless it was
+# configured with them already, then build the ninja targets $4...: a file
+# the last build's series patched and this one does not is a hard link to
+# build/src again, with the source's old mtime, so ninja would keep the
+# patched object (seen when a patch left the series): such a file gets a
+# fresh copy first.  Leaves $2/ninja.log; the caller commits the series
+# stamp (commit_series_stamp) once it has checked the result.
+configure_and_build() {
+	local tree=$1 obj=$2 opts=$3 want f
+	shift 3
+	want=$(printf '%s\n' "$opts" "$APF_PKGVERSION" | sha256sum)
+	if [ ! -f "$obj/build.ninja" ] || [ "$(cat "$obj/.apf-configured" 2>/dev/null)" != "$want" ]; then
+		rm -rf "$obj"
+		mkdir -p "$obj"
+		log "configuring ${obj#"$QDIR"/}"
+		# shellcheck disable=SC2086
+		if ! (cd "$obj" && "$tree/configure" $opts --with-pkgversion="$APF_PKGVERSION" \
+			>configure.log 2>&1); then
+			tail -30 "$obj/configure.log" >&2
+			die "configure failed"
+		fi
+		echo "$want" >"$obj/.apf-configured"
+	fi
+	series_files >"$obj/.apf-series-files.now"
+	if [ -f "$obj/.apf-series-files" ]; then
+		comm -23 "$obj/.apf-series-files" "$obj/.apf-series-files.now" | while read -r f; do
+			if [ -f "$tree/$f" ]; then
+				cp "$tree/$f" "$tree/$f.fresh" && mv "$tree/$f.fresh" "$tree/$f"
+			fi
+		done
+	fi
+	if ! ninja -C "$obj" -j"$JOBS" "$@" >"$obj/ninja.log" 2>&1; then
+		grep -E -B2 -A8 'error' "$obj/ninja.log" | head -80 >&2
+		die "build failed (log: ${obj#"$QDIR"/}/ninja.log)"
+	fi
+}
+
+commit_series_stamp() {
+	mv "$1/.apf-series-files.now" "$1/.apf-series-files"
+}
+
 # The base in use (set_base VERSION): the pinned one, or under source.sh's
 # fallback the newest of the same line.  BASE_VERSION is the upstream
 # version its VERSION file must say.
