@@ -707,7 +707,7 @@ def check_g_arm64(c, runs):
     # check of cpreg_vmstate_array_len before cpu_post_load() could name
     # them (results/2026-12-05-aarch64-lab/our-qemu.md): both end here.
     hop_refused(c, "mig", mig, 2, "a host kernel without the registers (src/hide-apf-regs.c)",
-                "error while loading state for instance 0x0 of device 'cpu'")
+                "Failed to load cpu:cpreg_vmstate_array_len")
     hop_lands(c, "mig", mig, 3)
     src, dst = vm_of(mig, "M3", "qemu.pid"), vm_of(mig, "S2", "qemu3.pid")
     c.gt0("mig: source VM: async_pf_not_present before the switchover", src.get("async_pf_not_present"))
