@@ -26,9 +26,7 @@ tree=$BUILD/tree/qemu
 [ -f "$tree/VERSION" ] || die "no ${tree#"$QDIR"/}; run make apply"
 load_base_from "$BUILD/tree/base"
 
-opts="--python=$PYTHON --target-list=aarch64-softmmu --without-default-features
-	--without-default-devices --enable-fdt=system
-	--disable-docs --disable-user --disable-install-blobs --firmwarepath=/usr/share/qemu"
+opts="--python=$PYTHON $AARCH64_OPTS --firmwarepath=/usr/share/qemu"
 case $kind in
 native)
 	obj=$BUILD/aarch64
@@ -37,14 +35,8 @@ native)
 	;;
 arm64)
 	obj=$BUILD/arm64-host
-	command -v aarch64-linux-gnu-gcc >/dev/null ||
-		die "no aarch64-linux-gnu-gcc: apt-get install gcc-aarch64-linux-gnu (scripts/install-deps)"
-	fdt_link_dir "$BUILD/arm64-fdt"
-	# KVM only: the lab's L1 runs L2 under KVM, and TCG's arm front end is
-	# most of the build time.
-	cp "$QDIR/configs/aarch64-kvm.mak" "$tree/configs/devices/aarch64-softmmu/apf-kvm.mak"
-	opts="$opts --with-devices-aarch64=apf-kvm --cross-prefix=aarch64-linux-gnu- --enable-kvm
-		--disable-tcg --extra-ldflags=-L$BUILD/arm64-fdt"
+	prepare_arm64_host "$tree" "$BUILD/arm64-fdt"
+	opts="$opts $ARM64_HOST_OPTS"
 	targets="qemu-system-aarch64"
 	;;
 *) die "usage: build-aarch64.sh native|arm64" ;;

@@ -113,13 +113,7 @@ done
 objects=$(objects_of "$obj" $x86_sources) || die "cannot map the touched sources to objects"
 log "objects:$(printf ' %s' $objects)"
 # shellcheck disable=SC2086
-if ! ninja -C "$obj" -j"$JOBS" $objects >"$obj/ninja.log" 2>&1; then
-	grep -E -A5 'error|warning' "$obj/ninja.log" | head -60 >&2
-	die "the touched objects do not compile"
-fi
-if grep -E ' warning: ' "$obj/ninja.log" >&2; then
-	die "the touched objects compile with warnings"
-fi
+ninja_strict "$obj" "the touched objects" $objects
 step "touched objects compile ($(echo $objects | wc -w))"
 
 # The arm64 side of the series (issue 19): target/arm/ and the shared
@@ -133,28 +127,17 @@ if ! command -v aarch64-linux-gnu-gcc >/dev/null ||
 else
 	aobj=$CHK/obj-arm64
 	mkdir -p "$aobj"
-	fdt_link_dir "$CHK/arm64-fdt"
-	cp "$QDIR/configs/aarch64-kvm.mak" "$tree/configs/devices/aarch64-softmmu/apf-kvm.mak"
-	if ! (cd "$aobj" && "$tree/configure" --python="$PYTHON" \
-		--target-list=aarch64-softmmu --without-default-features \
-		--without-default-devices --with-devices-aarch64=apf-kvm \
-		--cross-prefix=aarch64-linux-gnu- --enable-kvm --disable-tcg \
-		--extra-ldflags=-L"$CHK/arm64-fdt" \
-		--enable-fdt=system --disable-docs --disable-user \
-		--disable-install-blobs >configure.log 2>&1); then
+	prepare_arm64_host "$tree" "$CHK/arm64-fdt"
+	# shellcheck disable=SC2086
+	if ! (cd "$aobj" && "$tree/configure" --python="$PYTHON" $AARCH64_OPTS $ARM64_HOST_OPTS \
+		>configure.log 2>&1); then
 		tail -30 "$aobj/configure.log" >&2
 		die "configure failed (arm64)"
 	fi
 	# shellcheck disable=SC2086
 	aobjects=$(objects_of "$aobj" $arm_sources) || die "cannot map the touched sources to arm64 objects"
 	# shellcheck disable=SC2086
-	if ! ninja -C "$aobj" -j"$JOBS" $aobjects >"$aobj/ninja.log" 2>&1; then
-		grep -E -A5 'error|warning' "$aobj/ninja.log" | head -60 >&2
-		die "the touched objects do not compile for arm64"
-	fi
-	if grep -E ' warning: ' "$aobj/ninja.log" >&2; then
-		die "the touched objects compile with warnings for arm64"
-	fi
+	ninja_strict "$aobj" "the touched objects (arm64)" $aobjects
 	step "touched objects compile for arm64 ($(echo $aobjects | wc -w))"
 fi
 

@@ -78,6 +78,40 @@ fdt_link_dir() {
 	ln -sfn /usr/lib/aarch64-linux-gnu/libfdt.so.1 "$1/libfdt.so"
 }
 
+# configure's options of every qemu-system-aarch64 build here: one
+# target, only the devices a configuration names, device trees from the
+# system's libfdt.
+AARCH64_OPTS="--target-list=aarch64-softmmu --without-default-features
+	--without-default-devices --enable-fdt=system --disable-docs --disable-user
+	--disable-install-blobs"
+
+# prepare_arm64_host TREE FDTDIR: qemu-system-aarch64 for arm64 hosts (KVM
+# only: the lab's L1 runs L2 under KVM, and TCG's arm front end is most of
+# the build time; virt only; cross-compiled), as build-aarch64.sh builds
+# it and check.sh compiles the series' objects in it.  Installs the device
+# config into TREE, links libfdt in FDTDIR and sets ARM64_HOST_OPTS, the
+# options that configure takes on top of AARCH64_OPTS.
+prepare_arm64_host() {
+	fdt_link_dir "$2"
+	cp "$QDIR/configs/aarch64-kvm.mak" "$1/configs/devices/aarch64-softmmu/apf-kvm.mak"
+	ARM64_HOST_OPTS="--with-devices-aarch64=apf-kvm --cross-prefix=aarch64-linux-gnu- --enable-kvm
+		--disable-tcg --extra-ldflags=-L$2"
+}
+
+# ninja_strict OBJ WHAT TARGET...: build the targets, failing on an error
+# or on a warning (WHAT names them in the message).
+ninja_strict() {
+	local obj=$1 what=$2
+	shift 2
+	if ! ninja -C "$obj" -j"$JOBS" "$@" >"$obj/ninja.log" 2>&1; then
+		grep -E -A5 'error|warning' "$obj/ninja.log" | head -60 >&2
+		die "$what do not compile"
+	fi
+	if grep -E ' warning: ' "$obj/ninja.log" >&2; then
+		die "$what compile with warnings"
+	fi
+}
+
 # The series, in the order it is applied.
 series() {
 	local f
