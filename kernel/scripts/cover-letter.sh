@@ -82,11 +82,16 @@ answers the points of its review:
   sizes its own table of waiters, as on x86.  The VMM gets no new
   ioctl: the guest's ENABLE state is a firmware pseudo-register,
   KVM_REG_ARM_FW_ASYNC_PF (0x4150, patch 3), the PPI is another,
-  KVM_REG_ARM_FW_ASYNC_PF_IRQ (0x4151, patch 5), and the feature is
-  offered or hidden by bit 48 of KVM_REG_ARM_VENDOR_HYP_BMAP (patch 5).
-  VMMs already save and restore every register that KVM_GET_REG_LIST
-  lists, so migration needs no VMM code, as x86's MSRs need nothing
-  beyond KVM_GET_MSRS.
+  KVM_REG_ARM_FW_ASYNC_PF_IRQ (0x4151, patch 5), and the VMM opts in
+  by setting bit 48 of KVM_REG_ARM_VENDOR_HYP_BMAP (patch 2) before the
+  VM first runs, as it can for the other bits.  VMMs already save and
+  restore every register that KVM_GET_REG_LIST lists, so migration
+  needs no more VMM code, as x86's MSRs need nothing beyond
+  KVM_GET_MSRS.  The bit is clear by default, and without it the VM
+  has no trace of the feature: the function is not reported and the
+  two registers are neither listed nor accessible (-ENOENT).  A VM
+  under a VMM that knows nothing of async page faults therefore looks
+  exactly as on a host without this series, and migrates to one.
 - "How does the guest know which SDEI event and which PPI, and what if
   several are exposed?": there is no SDEI event and exactly one PPI.
   INFO returns its INTID, the interface version and the size of the
@@ -141,10 +146,9 @@ Known limits:
   async_pf_halted reads 0 on arm64.
 - The guest does not DISABLE on crash kexec (arm64 has no crash
   shutdown hook for it) nor around hibernation.
-- A VM cannot be migrated back to a host without this series: both
-  registers are always listed and bit 48 is set by default, so the
-  destination refuses the state even when the guest never enabled
-  asynchronous page faults.
+- A VM whose VMM opted in (bit 48) cannot be migrated to a host
+  without this series, as for any new firmware bitmap bit; one whose
+  VMM did not, can.
 EOF
 		;;
 	esac
@@ -171,9 +175,10 @@ Each patch says how it was tested.  For the whole series:
   kvm.async_pf=N and the guest's `enabled`=0 and no-kvmapf make every
   fault synchronous (tests/lab/results/2026-12-05-aarch64-lab/ in the
   APF Suite tree);
-- aarch64/async_pf_test, hypercalls and get-reg-list pass in L1 of
-  that lab (unchanged, hypercalls fails on bit 48 and get-reg-list
-  reports 0x4150 and 0x4151 as new);
+- aarch64/async_pf_test passed in L1 of that lab, with hypercalls and
+  get-reg-list adapted to a bit 48 that was set by default; this
+  version, where bit 48 is opt-in and hypercalls and get-reg-list are
+  unchanged, has yet to be rerun there;
 - live migration in L1 restored the guest's state on the destination
   (75759 "not present" there), but no run yet had a guest wait open at
   the switchover.
