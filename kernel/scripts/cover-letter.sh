@@ -100,15 +100,22 @@ answers the points of its review:
 - "What is the size of the control block?": 64 bytes per vCPU, 64-byte
   aligned, in guest RAM, reached through a gfn_to_hva_cache: a
   little-endian 32-bit "not present" token, a "ready" token (0 means
-  empty, ~0 wakes every waiter) and 56 reserved bytes.  INFO returns
-  the size; ENABLE refuses a block that is unaligned or outside a
-  memslot.
+  empty, ~0 wakes every waiter), the context of the fault that the
+  "not present" token is for (PC, SP_EL0 and TTBR0_EL1 of the faulting
+  EL0 access) and 32 reserved bytes.  INFO returns the size and the
+  layout's version (2); ENABLE refuses a block that is unaligned or
+  outside a memslot.
 - "Why SDEI and a PPI?": only a PPI.  Like upstream x86, which only
   notifies faults taken in guest user mode, KVM notifies only faults
   taken at EL0 with IRQs unmasked.  A Linux guest runs EL0 with IRQs
   unmasked, so a PPI that KVM makes pending before it resumes the
-  faulting instruction is taken first, in the faulting task; the task
-  then sleeps on its way back to EL0.  SDEI would only be needed for
+  faulting instruction is normally taken first, in the faulting task;
+  the task then sleeps on its way back to EL0.  Not always: the timer
+  can be taken first and the guest reschedule on its way back, so KVM
+  writes the faulting context with the token, the guest sleeps only if
+  it matches the interrupted task and otherwise orphans the token (its
+  "page ready" then only frees it), and the faulting task's retry is
+  handled synchronously, never notified twice.  SDEI would only be needed for
   faults at EL1 or with IRQs masked, which stay synchronous as on x86,
   and would need an SDEI firmware interface that QEMU's virt machine
   does not have.  Both notifications use the PPI; the guest tells them
@@ -132,16 +139,6 @@ Known limits:
   will move to an INTID the BSA does not assign.  The guest also logs
   "GICv3: GIC: PPI INTID19 is secure or misconfigured" at boot because
   it asks for an edge PPI that KVM only configures at ENABLE.
-- When the faulting task is rescheduled between the PPI and its return
-  to EL0, another user task can take the token and wait for a "page
-  ready" that is not its own, while the faulting task retries and the
-  host resolves its fault synchronously.  Fixing that needs the host to
-  say which context faulted.
-- A "page ready" whose "not present" the guest dropped (a kernel
-  thread was current, or the atomic allocation failed) leaves a
-  wake-before-wait node that only the next broadcast frees, so such
-  nodes can accumulate in the guest (in the lab, about 0.4% of the
-  notifications had no waiter).
 - No APF halt: faults at EL1 or with IRQs masked are synchronous and
   async_pf_halted reads 0 on arm64.
 - The guest does not DISABLE on crash kexec (arm64 has no crash
