@@ -100,12 +100,13 @@ if missing:
 print(' '.join(sorted({o for outs in found.values() for o in outs})))
 PY
 }
-# target/arm/ is compiled in the arm64 configuration below, not here.
+# target/arm/ and hw/arm/ are compiled in the arm64 configuration below,
+# not here.
 x86_sources=""
 arm_sources=""
 for f in $sources; do
 	case $f in
-	target/arm/*) arm_sources="$arm_sources $f" ;;
+	target/arm/* | hw/arm/*) arm_sources="$arm_sources $f" ;;
 	*) x86_sources="$x86_sources $f"; arm_sources="$arm_sources ?$f" ;;
 	esac
 done
