@@ -1166,9 +1166,11 @@ def triaged_reports(attempts):
 
 
 # KCSAN reports in upstream code that the series does not touch, one
-# function per line with the reason (checker-triage.txt): recorded in the
-# results, not failed.  A report is triaged only when every function its
-# headline names is listed: one for a race at unknown origin, two else.
+# entry per line with the reason (checker-triage.txt): recorded in the
+# results, not failed.  A race at unknown origin names one function, which
+# must be listed; a race between two accesses names two, and that pair must
+# be listed as "a / b" (either order): two functions each triaged for
+# another race do not triage a race between them.
 TRIAGE_FILE = LAB / "checker-triage.txt"
 KCSAN_HEAD_RE = re.compile(r"BUG: KCSAN: data-race in (\S+)(?: / (\S+))?")
 
@@ -1194,7 +1196,9 @@ def report_functions(line):
 def triaged(line, names=None):
     funcs = report_functions(line)
     names = triage_list() if names is None else names
-    return bool(funcs) and all(f in names for f in funcs)
+    if len(funcs) == 2:
+        return f"{funcs[0]} / {funcs[1]}" in names or f"{funcs[1]} / {funcs[0]}" in names
+    return len(funcs) == 1 and funcs[0] in names
 
 
 def debug_kernel_checks(attempts, data, kmemleak=True):

@@ -482,7 +482,7 @@ def test_h_toggle_verdict():
     assert failed(checks) == ["toggle: enabled reads 1 after the workload"]
 
 
-def test_kcsan_triage_needs_every_named_function_listed(tmp_path):
+def test_kcsan_triage_needs_the_function_or_the_pair_listed(tmp_path):
     names = {"set_tlb_ubc_flush_pending": "x", "b": "y"}
     unknown = "[ 542.6] BUG: KCSAN: data-race in set_tlb_ubc_flush_pending.isra.0+0xb2/0x1d3"
     assert lab.report_functions(unknown) == ["set_tlb_ubc_flush_pending"]
@@ -490,6 +490,14 @@ def test_kcsan_triage_needs_every_named_function_listed(tmp_path):
     assert not lab.triaged("BUG: KCSAN: data-race in set_tlb_ubc_flush_pending+0x1/0x2 / "
                            "kvm_async_pf_task_wake+0x5/0x9", names)
     assert not lab.triaged("BUG: KASAN: slab-use-after-free in set_tlb_ubc_flush_pending", names)
+    # Two functions each listed for an unknown-origin race: not their pair.
+    pair = "BUG: KCSAN: data-race in kvm_faultin_pfn+0x46/0x8d6 / kvm_mmu_invalidate_end+0x53/0xee"
+    assert lab.report_functions(pair) == ["kvm_faultin_pfn", "kvm_mmu_invalidate_end"]
+    assert not lab.triaged(pair, {"kvm_faultin_pfn": "x", "kvm_mmu_invalidate_end": "y"})
+    assert lab.triaged(pair, {"kvm_faultin_pfn / kvm_mmu_invalidate_end": "x"})
+    assert lab.triaged(pair, {"kvm_mmu_invalidate_end / kvm_faultin_pfn": "x"})
+    assert not lab.triaged("BUG: KCSAN: data-race in kvm_faultin_pfn+0x46/0x8d6",
+                           {"kvm_faultin_pfn / kvm_mmu_invalidate_end": "x"})
     f = tmp_path / "triage.txt"
     f.write_text("# comment\nfoo | because\n\n")
     assert lab.triage_list(f) == {"foo": "because"}
