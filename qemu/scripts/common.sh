@@ -98,6 +98,35 @@ prepare_arm64_host() {
 		--disable-tcg --extra-ldflags=-L$2"
 }
 
+# qemu-system-ppc64 for ppc64el hosts (issue 23: make build-ppc64-host,
+# the ppc64 lab's L1 VMM): KVM only (the lab's L1 runs its pseries L2
+# under KVM-HV), pseries only, cross-compiled with
+# powerpc64le-linux-gnu-gcc against the :ppc64el glib and zlib.  libfdt
+# as for arm64 (fdt_link_dir): the amd64 libfdt-dev's headers and
+# libfdt1:ppc64el's library through a libfdt.so link in DIR; never
+# libfdt-dev:ppc64el, which removes libfdt-dev:amd64.
+PPC64_OPTS="--target-list=ppc64-softmmu --without-default-features
+	--without-default-devices --enable-fdt=system --disable-docs --disable-user
+	--disable-install-blobs"
+
+# prepare_ppc64_host TREE FDTDIR: installs configs/ppc64-kvm.mak into TREE,
+# links libfdt in FDTDIR and sets PPC64_HOST_OPTS, the options configure
+# takes on top of PPC64_OPTS.
+prepare_ppc64_host() {
+	local p
+	command -v powerpc64le-linux-gnu-gcc >/dev/null ||
+		die "no powerpc64le-linux-gnu-gcc: apt-get install gcc-powerpc64le-linux-gnu (scripts/install-deps)"
+	for p in libglib2.0-dev:ppc64el zlib1g-dev:ppc64el libfdt1:ppc64el libfdt-dev:amd64; do
+		dpkg -s "$p" >/dev/null 2>&1 ||
+			die "no $p: APF_CROSS_ARCHES=ppc64el scripts/install-deps (never libfdt-dev:ppc64el: it removes libfdt-dev:amd64)"
+	done
+	mkdir -p "$2"
+	ln -sfn /usr/lib/powerpc64le-linux-gnu/libfdt.so.1 "$2/libfdt.so"
+	cp "$QDIR/configs/ppc64-kvm.mak" "$1/configs/devices/ppc64-softmmu/apf-kvm.mak"
+	PPC64_HOST_OPTS="--with-devices-ppc64=apf-kvm --cross-prefix=powerpc64le-linux-gnu-
+		--enable-kvm --disable-tcg --extra-ldflags=-L$2"
+}
+
 # ninja_strict OBJ WHAT TARGET...: build the targets, failing on an error
 # or on a warning (WHAT names them in the message).
 ninja_strict() {
