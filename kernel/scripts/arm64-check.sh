@@ -17,11 +17,13 @@
 #      and the arm64 KVM selftest of the series (aarch64/async_pf_test)
 #      cross-built against them, static, as the aarch64 lab runs it
 #      (build/arm64/selftests/aarch64/async_pf_test), with the two upstream
-#      selftests whose expectations the series changes (aarch64/hypercalls:
-#      bit 48 of the vendor hypervisor bitmap; get-reg-list: the firmware
-#      registers 0x4150 and 0x4151), so that at least a test that no longer
-#      compiles against the series' headers is caught; a compiler warning
-#      in any of their sources fails the check;
+#      selftests that look at what the series adds (aarch64/hypercalls: the
+#      vendor hypervisor bitmap, where bit 48 is valid but clear by default;
+#      get-reg-list: the firmware registers 0x4150 and 0x4151, listed only
+#      once bit 48 is set), which the series must leave passing unchanged,
+#      so that at least a test that no longer compiles against the series'
+#      headers is caught; a compiler warning in any of their sources fails
+#      the check;
 #   5. with ARM64_LINK=1, also a link of vmlinux from tinyconfig + KVM +
 #      tracing (build/arm64/out-link; ~7 min the first time on 2 cores), which
 #      catches undefined symbols that the object build cannot.

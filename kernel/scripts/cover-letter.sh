@@ -82,11 +82,16 @@ answers the points of its review:
   sizes its own table of waiters, as on x86.  The VMM gets no new
   ioctl: the guest's ENABLE state is a firmware pseudo-register,
   KVM_REG_ARM_FW_ASYNC_PF (0x4150, patch 3), the PPI is another,
-  KVM_REG_ARM_FW_ASYNC_PF_IRQ (0x4151, patch 5), and the feature is
-  offered or hidden by bit 48 of KVM_REG_ARM_VENDOR_HYP_BMAP (patch 5).
-  VMMs already save and restore every register that KVM_GET_REG_LIST
-  lists, so migration needs no VMM code, as x86's MSRs need nothing
-  beyond KVM_GET_MSRS.
+  KVM_REG_ARM_FW_ASYNC_PF_IRQ (0x4151, patch 5), and the VMM opts in
+  by setting bit 48 of KVM_REG_ARM_VENDOR_HYP_BMAP (patch 2) before the
+  VM first runs, as it can for the other bits.  VMMs already save and
+  restore every register that KVM_GET_REG_LIST lists, so migration
+  needs no more VMM code, as x86's MSRs need nothing beyond
+  KVM_GET_MSRS.  The bit is clear by default, and without it the VM
+  has no trace of the feature: the function is not reported and the
+  two registers are neither listed nor accessible (-ENOENT).  A VM
+  under a VMM that knows nothing of async page faults therefore looks
+  exactly as on a host without this series, and migrates to one.
 - "How does the guest know which SDEI event and which PPI, and what if
   several are exposed?": there is no SDEI event and exactly one PPI.
   INFO returns its INTID, the interface version and the size of the
@@ -95,15 +100,22 @@ answers the points of its review:
 - "What is the size of the control block?": 64 bytes per vCPU, 64-byte
   aligned, in guest RAM, reached through a gfn_to_hva_cache: a
   little-endian 32-bit "not present" token, a "ready" token (0 means
-  empty, ~0 wakes every waiter) and 56 reserved bytes.  INFO returns
-  the size; ENABLE refuses a block that is unaligned or outside a
-  memslot.
+  empty, ~0 wakes every waiter), the context of the fault that the
+  "not present" token is for (PC, SP_EL0 and TTBR0_EL1 of the faulting
+  EL0 access) and 32 reserved bytes.  INFO returns the size and the
+  layout's version (2); ENABLE refuses a block that is unaligned or
+  outside a memslot.
 - "Why SDEI and a PPI?": only a PPI.  Like upstream x86, which only
   notifies faults taken in guest user mode, KVM notifies only faults
   taken at EL0 with IRQs unmasked.  A Linux guest runs EL0 with IRQs
   unmasked, so a PPI that KVM makes pending before it resumes the
-  faulting instruction is taken first, in the faulting task; the task
-  then sleeps on its way back to EL0.  SDEI would only be needed for
+  faulting instruction is normally taken first, in the faulting task;
+  the task then sleeps on its way back to EL0.  Not always: the timer
+  can be taken first and the guest reschedule on its way back, so KVM
+  writes the faulting context with the token, the guest sleeps only if
+  it matches the interrupted task and otherwise orphans the token (its
+  "page ready" then only frees it), and the faulting task's retry is
+  handled synchronously, never notified twice.  SDEI would only be needed for
   faults at EL1 or with IRQs masked, which stay synchronous as on x86,
   and would need an SDEI firmware interface that QEMU's virt machine
   does not have.  Both notifications use the PPI; the guest tells them
@@ -127,24 +139,13 @@ Known limits:
   will move to an INTID the BSA does not assign.  The guest also logs
   "GICv3: GIC: PPI INTID19 is secure or misconfigured" at boot because
   it asks for an edge PPI that KVM only configures at ENABLE.
-- When the faulting task is rescheduled between the PPI and its return
-  to EL0, another user task can take the token and wait for a "page
-  ready" that is not its own, while the faulting task retries and the
-  host resolves its fault synchronously.  Fixing that needs the host to
-  say which context faulted.
-- A "page ready" whose "not present" the guest dropped (a kernel
-  thread was current, or the atomic allocation failed) leaves a
-  wake-before-wait node that only the next broadcast frees, so such
-  nodes can accumulate in the guest (in the lab, about 0.4% of the
-  notifications had no waiter).
 - No APF halt: faults at EL1 or with IRQs masked are synchronous and
   async_pf_halted reads 0 on arm64.
 - The guest does not DISABLE on crash kexec (arm64 has no crash
   shutdown hook for it) nor around hibernation.
-- A VM cannot be migrated back to a host without this series: both
-  registers are always listed and bit 48 is set by default, so the
-  destination refuses the state even when the guest never enabled
-  asynchronous page faults.
+- A VM whose VMM opted in (bit 48) cannot be migrated to a host
+  without this series, as for any new firmware bitmap bit; one whose
+  VMM did not, can.
 EOF
 		;;
 	esac
@@ -171,9 +172,10 @@ Each patch says how it was tested.  For the whole series:
   kvm.async_pf=N and the guest's `enabled`=0 and no-kvmapf make every
   fault synchronous (tests/lab/results/2026-12-05-aarch64-lab/ in the
   APF Suite tree);
-- aarch64/async_pf_test, hypercalls and get-reg-list pass in L1 of
-  that lab (unchanged, hypercalls fails on bit 48 and get-reg-list
-  reports 0x4150 and 0x4151 as new);
+- aarch64/async_pf_test passed in L1 of that lab, with hypercalls and
+  get-reg-list adapted to a bit 48 that was set by default; this
+  version, where bit 48 is opt-in and hypercalls and get-reg-list are
+  unchanged, has yet to be rerun there;
 - live migration in L1 restored the guest's state on the destination
   (75759 "not present" there), but no run yet had a guest wait open at
   the switchover.

@@ -11,7 +11,10 @@
 #   build-aarch64.sh arm64    cross-built for an arm64 host
 #                             (aarch64-linux-gnu-gcc, the :arm64 -dev
 #                             packages of scripts/install-deps), KVM only,
-#                             in build/arm64-host: the aarch64 lab's L1 VMM
+#                             in build/arm64-host: the aarch64 lab's L1 VMM,
+#                             and async-pf-test, whose KVM cases need an
+#                             arm64 host with /dev/kvm (run it there with
+#                             QTEST_QEMU_BINARY=./qemu-system-aarch64)
 #
 # Both: --target-list=aarch64-softmmu, no default features or devices,
 # libfdt from the system; the boards: natively QEMU's
@@ -37,7 +40,7 @@ arm64)
 	obj=$BUILD/arm64-host
 	prepare_arm64_host "$tree" "$BUILD/arm64-fdt"
 	opts="$opts $ARM64_HOST_OPTS"
-	targets="qemu-system-aarch64"
+	targets="qemu-system-aarch64 tests/qtest/async-pf-test"
 	;;
 *) die "usage: build-aarch64.sh native|arm64" ;;
 esac
@@ -53,7 +56,9 @@ if [ "$kind" = native ]; then
 	"$bin" --version | head -1 | grep -qF "($APF_PKGVERSION)" ||
 		die "qemu-system-aarch64 --version does not show $APF_PKGVERSION"
 else
-	file -b "$bin" | grep -q 'ARM aarch64' || die "$bin is not an arm64 binary"
+	for f in "$bin" "$obj/tests/qtest/async-pf-test"; do
+		file -b "$f" | grep -q 'ARM aarch64' || die "$f is not an arm64 binary"
+	done
 	# grep -a on the file itself: "strings | grep -q" fails under pipefail
 	# (SIGPIPE) exactly when it finds the string
 	grep -aqF "($APF_PKGVERSION)" "$bin" || die "$bin does not carry $APF_PKGVERSION"

@@ -102,14 +102,14 @@ if missing:
 print(' '.join(sorted({o for outs in found.values() for o in outs})))
 PY
 }
-# target/arm/ is compiled in the arm64 configuration below, not here;
-# target/ppc/, hw/ppc/ and the pseries qtests in the ppc64 one.
+# target/arm/ and hw/arm/ are compiled in the arm64 configuration below,
+# not here; target/ppc/, hw/ppc/ and the pseries qtests in the ppc64 one.
 x86_sources=""
 arm_sources=""
 ppc_sources=""
 for f in $sources; do
 	case $f in
-	target/arm/*) arm_sources="$arm_sources $f" ;;
+	target/arm/* | hw/arm/*) arm_sources="$arm_sources $f" ;;
 	target/ppc/* | hw/ppc/* | tests/qtest/spapr-*) ppc_sources="$ppc_sources $f" ;;
 	*)
 		x86_sources="$x86_sources $f"

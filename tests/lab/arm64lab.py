@@ -272,7 +272,7 @@ SCENARIOS = {
     "g": {
         "title": "live migration between two of our QEMUs in L1, faults in flight: the guest "
                  "keeps APF (KVM_REG_ARM_FW_ASYNC_PF restored); destinations with kvm-asyncpf=off "
-                 "or without the registers refuse",
+                 "or without the function refuse, naming the registers",
         "kernels": "ours",
         "needs_our_qemu": True,
         # As x86's g: half the buffer and limit, long phases, four writers

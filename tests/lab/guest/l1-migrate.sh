@@ -36,6 +36,32 @@ hop_accel() {
 	esac
 }
 
+# The guest's waits open on the VM of QEMU $1: "page not present"
+# notifications without their "page ready" (one ready is the broadcast that
+# enabled APF), from its per-VM debugfs statistics; nothing without them.
+open_guest_waits() {
+	for v in /sys/kernel/debug/kvm/"$1"-*; do
+		[ -r "$v/async_pf_not_present" ] || continue
+		echo $(($(cat "$v/async_pf_not_present") - $(cat "$v/async_pf_ready") + 1))
+		return
+	done
+}
+
+# Switch to post-copy while the guest waits for a page: g checks that such
+# waits survive the switchover, and a switch at a fixed time found none
+# open on the slower checker kernels.  Poll for up to 60 s, then switch
+# anyway (the check then fails); what it saw goes to postcopy-wait-$i.txt.
+wait_guest_wait_open() {	# $1 = the source QEMU's pid
+	polls=0 open=
+	while [ $polls -lt 600 ]; do
+		open=$(open_guest_waits "$1")
+		[ "${open:-0}" -gt 0 ] && break
+		sleep 0.1
+		polls=$((polls + 1))
+	done
+	echo "polls=$polls open=${open:-unknown}" >"$d/postcopy-wait-$i.txt"
+}
+
 # Poll the source's query-migrate until it ends; its last reply goes to $1.
 # From the first "active", with $2 = postcopy, switch to post-copy: the VM
 # then runs on the destination while its pages still arrive.
@@ -48,6 +74,7 @@ migrate_wait() {
 		grep -qE '"status": "(completed|failed|cancelled)"' "$1" && return 0
 		if [ "$pc" = postcopy ] && grep -q '"status": "active"' "$1"; then
 			sleep 2
+			wait_guest_wait_open "$src_pid"
 			labqmp "$qmp" '{"execute":"migrate-start-postcopy"}' >"$d/postcopy-$i.txt" 2>&1
 			pc=started
 		fi

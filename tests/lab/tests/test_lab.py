@@ -137,6 +137,77 @@ def test_b_detects_counter_mismatch():
     assert any("async_pf_queued == tracepoint" in n for n in failed(checks))
 
 
+def _b_as_arm64(orphaned):
+    """b's recorded run as the aarch64 lab's: L2's interrupts are a GICv3's,
+    and of the host's async_pf_not_present at S2 the guest took a fifth as
+    orphaned tokens (arm64 0004) and the rest as before, minus 3 sent
+    after its snapshot.  orphaned=None: a guest without the file."""
+    data = fixture(_fixtures_for("b")[0])
+    run = data["runs"]["apf"]
+    run["l2"]["interrupts-post.txt"] = " 13:   2101   2093   GICv3  19 Edge      kvm-apf\n"
+    np_ = scenarios.dbg(run, "S2", "async_pf_not_present")
+    post = run["l2"]["kvm_async_pf-post"]
+    orph = np_ // 5
+    post["page_not_present"] = np_ - 3 - orph - post["wake_before_wait"]
+    if orphaned is not None:
+        post["orphaned"] = orphaned(orph)
+    return data, np_
+
+
+def test_b_arm64_accounts_for_orphaned_tokens():
+    """A fifth of the "not present" orphaned: without orphaned in the sum
+    the guest's share is 0.8 of the host's and b fails."""
+    data, np_ = _b_as_arm64(lambda o: o)
+    assert np_ > 100
+    checks, summary, _ = scenarios.evaluate("b", data)
+    assert failed(checks) == []
+    names = [c["name"] for c in checks]
+    assert "apf: guest page_not_present+wake_before_wait+orphaned / host async_pf_not_present in [0.9, 1]" \
+        in names
+    assert summary["apf"]["g_orphaned"] == np_ // 5
+
+
+def test_b_arm64_detects_missing_or_wrong_orphaned():
+    # An arm64 guest without the file: the accounting cannot be complete.
+    data, _ = _b_as_arm64(None)
+    f = failed(scenarios.evaluate("b", data)[0])
+    assert "apf: arm64 guest counts orphaned \"not present\" (kvm_async_pf/orphaned, arm64 0004)" in f
+    assert "apf: guest page_not_present+wake_before_wait / host async_pf_not_present in [0.9, 1]" in f
+    # The guest cannot have taken more than the host sent.
+    data, _ = _b_as_arm64(lambda o: o + 4)
+    f = failed(scenarios.evaluate("b", data)[0])
+    assert f == ["apf: guest page_not_present+wake_before_wait+orphaned / host async_pf_not_present in [0.9, 1]"]
+
+
+def test_b_x86_has_no_orphaned_check():
+    data = fixture(_fixtures_for("b")[0])
+    assert "orphaned" not in data["runs"]["apf"]["l2"]["kvm_async_pf-post"]
+    names = [c["name"] for c in scenarios.evaluate("b", data)[0]]
+    assert not any("orphaned" in n for n in names)
+
+
+@pytest.mark.parametrize("scn", ["d", "e"])
+def test_d_e_guest_counter_names_include_orphaned(scn):
+    """d and e compare the names of apfctl's guest counters with L2's sysfs
+    files: arm64's orphaned passes when apfctl reports it, and fails when
+    apfctl leaves out a file that L2 has."""
+    names = _fixtures_for(scn)
+    if not names:
+        pytest.skip(f"no recorded results for scenario {scn}")
+    data = fixture(names[0])
+    runs = [r for r in data["runs"].values() if r["l2"].get("kvm_async_pf-post")]
+    assert runs
+    for r in runs:
+        r["l2"]["kvm_async_pf-post"]["orphaned"] = 7
+        doc = scenarios.l2_apfctl(r, "status-post")
+        doc["guest"]["counters"]["orphaned"] = 7
+    assert failed(scenarios.evaluate(scn, data)[0]) == []
+    for r in runs:
+        del scenarios.l2_apfctl(r, "status-post")["guest"]["counters"]["orphaned"]
+    f = failed(scenarios.evaluate(scn, data)[0])
+    assert any("guest counters == L2's sysfs snapshot" in n for n in f), f
+
+
 def test_c_detects_queued_after_switch():
     names = _fixtures_for("c")
     if not names:

@@ -30,6 +30,16 @@ const char *const apf_guest_counter_names[] = {
 const size_t apf_guest_counter_count =
 	sizeof(apf_guest_counter_names) / sizeof(apf_guest_counter_names[0]);
 
+/* orphaned: arm64 guests of the series' 0004 and later ("page not present"
+ * notifications that no task slept on); no file on x86 guests or on older
+ * arm64 ones. */
+const char *const apf_guest_optional_counter_names[] = {
+	"orphaned",
+};
+const size_t apf_guest_optional_counter_count =
+	sizeof(apf_guest_optional_counter_names) /
+	sizeof(apf_guest_optional_counter_names[0]);
+
 bool apf_counter_is_shown(const char *name, bool all)
 {
 	size_t i;

@@ -40,9 +40,15 @@ extern const size_t apf_host_counter_count;
 /* Stock KVM statistics shown beside them for context. */
 extern const char *const apf_context_counter_names[];
 extern const size_t apf_context_counter_count;
-/* The guest counters under /sys/kernel/kvm_async_pf/. */
+/* The guest counters under /sys/kernel/kvm_async_pf/: those every
+ * patched guest kernel has, then those only some have (an architecture,
+ * a later version).  Each is read where its file exists and left out of
+ * the counters where it does not, so a name that is missing means "this
+ * kernel has no such counter", never 0. */
 extern const char *const apf_guest_counter_names[];
 extern const size_t apf_guest_counter_count;
+extern const char *const apf_guest_optional_counter_names[];
+extern const size_t apf_guest_optional_counter_count;
 
 /* Set (replace) or add to a counter; -ENOMEM or -ENAMETOOLONG on error.
  * A counter set or added is cumulative; apf_counters_set_window() sets a

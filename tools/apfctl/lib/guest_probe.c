@@ -22,6 +22,26 @@ bool apf_is_guest(const struct apf_guest_probe *g)
 	return g->id.kvm;
 }
 
+/* The counters of names[] whose files exist and read as numbers; an
+ * unreadable or missing file leaves its name out.  -ENOMEM. */
+static int guest_read_counters(struct apf_guest_probe *g,
+			       const char *const *names, size_t n)
+{
+	char path[APF_PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t v;
+
+		if (apf_path(path, sizeof(path), GUEST_SYSFS "/%s", names[i]) ||
+		    apf_read_u64(path, &v))
+			continue;
+		if (apf_counters_set(&g->counters, names[i], v))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int apf_guest_probe(struct apf_guest_probe *g)
 {
 	char path[APF_PATH_MAX];
@@ -46,17 +66,12 @@ int apf_guest_probe(struct apf_guest_probe *g)
 	if (!g->sysfs)
 		return 0;
 	g->sysfs_enabled_known = !apf_guest_switch_get(&g->enabled);
-	for (i = 0; i < apf_guest_counter_count; i++) {
-		uint64_t v;
-
-		if (apf_path(path, sizeof(path), GUEST_SYSFS "/%s",
-			     apf_guest_counter_names[i]) ||
-		    apf_read_u64(path, &v))
-			continue;
-		if (apf_counters_set(&g->counters, apf_guest_counter_names[i], v))
-			return -ENOMEM;
-	}
-	return 0;
+	err = guest_read_counters(g, apf_guest_counter_names,
+				  apf_guest_counter_count);
+	if (!err)
+		err = guest_read_counters(g, apf_guest_optional_counter_names,
+					  apf_guest_optional_counter_count);
+	return err;
 }
 
 void apf_guest_probe_free(struct apf_guest_probe *g)

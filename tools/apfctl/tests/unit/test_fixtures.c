@@ -430,7 +430,9 @@ static void test_patched_guest(void **state)
 	assert_true(g.sysfs);
 	assert_true(g.sysfs_enabled_known);
 	assert_true(g.enabled);
+	/* The five of every patched guest, not arm64's orphaned. */
 	assert_int_equal(g.counters.n, apf_guest_counter_count);
+	assert_null(apf_counters_find(&g.counters, "orphaned"));
 	assert_int_equal(get(&g.counters, "page_not_present"), 1532);
 	assert_int_equal(get(&g.counters, "page_ready"), 1529);
 	assert_int_equal(get(&g.counters, "wake_before_wait"), 17);
@@ -469,9 +471,11 @@ static void test_arm64_patched_guest(void **state)
 	assert_true(g.sysfs);
 	assert_true(g.sysfs_enabled_known);
 	assert_true(g.enabled);
-	assert_int_equal(g.counters.n, apf_guest_counter_count);
+	/* The five and the optional orphaned (arm64 0004). */
+	assert_int_equal(g.counters.n, apf_guest_counter_count + 1);
 	assert_int_equal(get(&g.counters, "page_not_present"), 2113);
 	assert_int_equal(get(&g.counters, "wake_before_wait"), 7740);
+	assert_int_equal(get(&g.counters, "orphaned"), 18);
 	assert_int_equal(get(&g.counters, "page_ready"), 9871);
 	apf_guest_probe_free(&g);
 

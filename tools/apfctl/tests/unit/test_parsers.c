@@ -904,6 +904,25 @@ static void test_counters(void **state)
 	assert_null(c.v);
 }
 
+/* A guest counter is either in every patched guest or optional, never
+ * both (it would be read twice), and each name fits a counter. */
+static void test_guest_counter_lists(void **state)
+{
+	size_t i, j;
+
+	(void)state;
+	assert_true(apf_guest_optional_counter_count > 0);
+	for (i = 0; i < apf_guest_optional_counter_count; i++) {
+		const char *o = apf_guest_optional_counter_names[i];
+
+		assert_true(strlen(o) < APF_COUNTER_NAME_MAX);
+		for (j = 0; j < apf_guest_counter_count; j++)
+			assert_string_not_equal(o, apf_guest_counter_names[j]);
+		for (j = i + 1; j < apf_guest_optional_counter_count; j++)
+			assert_string_not_equal(o, apf_guest_optional_counter_names[j]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -939,6 +958,7 @@ int main(void)
 		cmocka_unit_test(test_cpuid_kvm_behind_hyperv),
 		cmocka_unit_test(test_cpuid_garbage),
 		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_guest_counter_lists),
 		cmocka_unit_test(test_digits),
 		cmocka_unit_test(test_milli),
 	};
