@@ -131,7 +131,7 @@ step "touched objects compile ($(echo $objects | wc -w))"
 # Skipped, saying so, where the cross toolchain or the :arm64 -dev
 # packages are missing.
 if ! command -v aarch64-linux-gnu-gcc >/dev/null ||
-	! dpkg -s libglib2.0-dev:arm64 libfdt1:arm64 zlib1g-dev:arm64 >/dev/null 2>&1; then
+	! dpkg -s libglib2.0-dev:arm64 libfdt1:arm64 zlib1g-dev:arm64 libfdt-dev:amd64 >/dev/null 2>&1; then
 	log "no aarch64-linux-gnu-gcc or :arm64 packages: the arm64 objects are not compiled (APF_CROSS_ARCHES=arm64 scripts/install-deps)"
 else
 	aobj=$CHK/obj-arm64
@@ -156,7 +156,7 @@ fi
 # ppc64el hosts only).  Skipped, saying so, where the cross toolchain or
 # the :ppc64el -dev packages are missing.
 if ! command -v powerpc64le-linux-gnu-gcc >/dev/null ||
-	! dpkg -s libglib2.0-dev:ppc64el libfdt1:ppc64el zlib1g-dev:ppc64el >/dev/null 2>&1; then
+	! dpkg -s libglib2.0-dev:ppc64el libfdt1:ppc64el zlib1g-dev:ppc64el libfdt-dev:amd64 >/dev/null 2>&1; then
 	log "no powerpc64le-linux-gnu-gcc or :ppc64el packages: the ppc64 objects are not compiled (APF_CROSS_ARCHES=ppc64el scripts/install-deps)"
 else
 	pobj=$CHK/obj-ppc64
