@@ -10,8 +10,10 @@
 #  3. a minimal configure (x86_64-softmmu, no optional features) and a
 #     compile of the objects the series touches, with QEMU's -Werror; the
 #     same for aarch64-softmmu cross-built for arm64 hosts (KVM only), for
-#     target/arm/ and the shared sources, where the cross toolchain is
-#     installed;
+#     target/arm/ and the shared sources, and for ppc64-softmmu cross-built
+#     for ppc64el hosts (KVM only, pseries only), for target/ppc/, hw/ppc/,
+#     the pseries qtests and the shared sources, where the cross toolchains
+#     are installed;
 #  4. qemu-system-x86_64 from that configuration, and the qtests the series
 #     adds or changes (async-pf-test: query-async-pf, set-async-pf and
 #     info async-pf under qtest, TCG and, where /dev/kvm answers, KVM;
@@ -101,13 +103,19 @@ print(' '.join(sorted({o for outs in found.values() for o in outs})))
 PY
 }
 # target/arm/ and hw/arm/ are compiled in the arm64 configuration below,
-# not here.
+# not here; target/ppc/, hw/ppc/ and the pseries qtests in the ppc64 one.
 x86_sources=""
 arm_sources=""
+ppc_sources=""
 for f in $sources; do
 	case $f in
 	target/arm/* | hw/arm/*) arm_sources="$arm_sources $f" ;;
-	*) x86_sources="$x86_sources $f"; arm_sources="$arm_sources ?$f" ;;
+	target/ppc/* | hw/ppc/* | tests/qtest/spapr-*) ppc_sources="$ppc_sources $f" ;;
+	*)
+		x86_sources="$x86_sources $f"
+		arm_sources="$arm_sources ?$f"
+		ppc_sources="$ppc_sources ?$f"
+		;;
 	esac
 done
 # shellcheck disable=SC2086
@@ -123,7 +131,7 @@ step "touched objects compile ($(echo $objects | wc -w))"
 # Skipped, saying so, where the cross toolchain or the :arm64 -dev
 # packages are missing.
 if ! command -v aarch64-linux-gnu-gcc >/dev/null ||
-	! dpkg -s libglib2.0-dev:arm64 libfdt1:arm64 zlib1g-dev:arm64 >/dev/null 2>&1; then
+	! dpkg -s libglib2.0-dev:arm64 libfdt1:arm64 zlib1g-dev:arm64 libfdt-dev:amd64 >/dev/null 2>&1; then
 	log "no aarch64-linux-gnu-gcc or :arm64 packages: the arm64 objects are not compiled (APF_CROSS_ARCHES=arm64 scripts/install-deps)"
 else
 	aobj=$CHK/obj-arm64
@@ -142,10 +150,36 @@ else
 	step "touched objects compile for arm64 ($(echo $aobjects | wc -w))"
 fi
 
+# The ppc64 side of the series (issue 23): target/ppc/, hw/ppc/, the pseries
+# qtests and the shared sources, in build-ppc64.sh's configuration for
+# ppc64el hosts (KVM only, cross-compiled: the KVM-HV code builds on
+# ppc64el hosts only).  Skipped, saying so, where the cross toolchain or
+# the :ppc64el -dev packages are missing.
+if ! command -v powerpc64le-linux-gnu-gcc >/dev/null ||
+	! dpkg -s libglib2.0-dev:ppc64el libfdt1:ppc64el zlib1g-dev:ppc64el libfdt-dev:amd64 >/dev/null 2>&1; then
+	log "no powerpc64le-linux-gnu-gcc or :ppc64el packages: the ppc64 objects are not compiled (APF_CROSS_ARCHES=ppc64el scripts/install-deps)"
+else
+	pobj=$CHK/obj-ppc64
+	mkdir -p "$pobj"
+	prepare_ppc64_host "$tree" "$CHK/ppc64-fdt"
+	# shellcheck disable=SC2086
+	if ! (cd "$pobj" && "$tree/configure" --python="$PYTHON" $PPC64_OPTS $PPC64_HOST_OPTS \
+		>configure.log 2>&1); then
+		tail -30 "$pobj/configure.log" >&2
+		die "configure failed (ppc64)"
+	fi
+	# shellcheck disable=SC2086
+	pobjects=$(objects_of "$pobj" $ppc_sources) || die "cannot map the touched sources to ppc64 objects"
+	# shellcheck disable=SC2086
+	ninja_strict "$pobj" "the touched objects (ppc64)" $pobjects
+	step "touched objects compile for ppc64 ($(echo $pobjects | wc -w))"
+fi
+
 # --- the qtests the series touches ----------------------------------------------
 qtests=""
 for f in $(series_files); do
 	case $f in
+	tests/qtest/spapr-*) ;; # pseries only: compiled for ppc64 above
 	tests/qtest/*-test.c) qtests="$qtests ${f%.c}" ;;
 	esac
 done

@@ -60,22 +60,29 @@ run_qtest() {
 	fi
 }
 
-# fdt_link_dir DIR: what the arm64 cross builds (build-aarch64.sh, check.sh)
+# fdt_link_dir ARCH DIR: what the cross builds for Debian architecture
+# ARCH (arm64: build-aarch64.sh; ppc64el: build-ppc64.sh; and check.sh)
 # link libfdt with.  libfdt-dev is not Multi-Arch: same (its headers are
-# in /usr/include), so installing libfdt-dev:arm64 removes the amd64 one
+# in /usr/include), so installing libfdt-dev:ARCH removes the amd64 one
 # that every x86 build here needs.  Instead: the amd64 package's headers
-# (the same version) and libfdt1:arm64's library, through a libfdt.so
-# link in DIR (-L DIR).  Also checks the other :arm64 packages.
+# (the same version) and libfdt1:ARCH's library, through a libfdt.so
+# link in DIR (-L DIR).  Also checks the cross compiler and the other
+# :ARCH packages.
 fdt_link_dir() {
-	local p
-	command -v aarch64-linux-gnu-gcc >/dev/null ||
-		die "no aarch64-linux-gnu-gcc: apt-get install gcc-aarch64-linux-gnu (scripts/install-deps)"
-	for p in libglib2.0-dev:arm64 zlib1g-dev:arm64 libfdt1:arm64 libfdt-dev:amd64; do
+	local arch=$1 dir=$2 triplet p
+	case $arch in
+	arm64) triplet=aarch64-linux-gnu ;;
+	ppc64el) triplet=powerpc64le-linux-gnu ;;
+	*) die "fdt_link_dir: unknown architecture $arch" ;;
+	esac
+	command -v "$triplet-gcc" >/dev/null ||
+		die "no $triplet-gcc: apt-get install gcc-$triplet (scripts/install-deps)"
+	for p in "libglib2.0-dev:$arch" "zlib1g-dev:$arch" "libfdt1:$arch" libfdt-dev:amd64; do
 		dpkg -s "$p" >/dev/null 2>&1 ||
-			die "no $p: APF_CROSS_ARCHES=arm64 scripts/install-deps (never libfdt-dev:arm64: it removes libfdt-dev:amd64)"
+			die "no $p: APF_CROSS_ARCHES=$arch scripts/install-deps (never libfdt-dev:$arch: it removes libfdt-dev:amd64)"
 	done
-	mkdir -p "$1"
-	ln -sfn /usr/lib/aarch64-linux-gnu/libfdt.so.1 "$1/libfdt.so"
+	mkdir -p "$dir"
+	ln -sfn "/usr/lib/$triplet/libfdt.so.1" "$dir/libfdt.so"
 }
 
 # configure's options of every qemu-system-aarch64 build here: one
@@ -92,10 +99,31 @@ AARCH64_OPTS="--target-list=aarch64-softmmu --without-default-features
 # config into TREE, links libfdt in FDTDIR and sets ARM64_HOST_OPTS, the
 # options that configure takes on top of AARCH64_OPTS.
 prepare_arm64_host() {
-	fdt_link_dir "$2"
+	fdt_link_dir arm64 "$2"
 	cp "$QDIR/configs/aarch64-kvm.mak" "$1/configs/devices/aarch64-softmmu/apf-kvm.mak"
 	ARM64_HOST_OPTS="--with-devices-aarch64=apf-kvm --cross-prefix=aarch64-linux-gnu- --enable-kvm
 		--disable-tcg --extra-ldflags=-L$2"
+}
+
+# qemu-system-ppc64 for ppc64el hosts (issue 23: make build-ppc64-host,
+# the ppc64 lab's L1 VMM): KVM only (the lab's L1 runs its pseries L2
+# under KVM-HV), pseries only, cross-compiled with
+# powerpc64le-linux-gnu-gcc against the :ppc64el glib and zlib.  libfdt
+# as for arm64 (fdt_link_dir): the amd64 libfdt-dev's headers and
+# libfdt1:ppc64el's library through a libfdt.so link in DIR; never
+# libfdt-dev:ppc64el, which removes libfdt-dev:amd64.
+PPC64_OPTS="--target-list=ppc64-softmmu --without-default-features
+	--without-default-devices --enable-fdt=system --disable-docs --disable-user
+	--disable-install-blobs"
+
+# prepare_ppc64_host TREE FDTDIR: installs configs/ppc64-kvm.mak into TREE,
+# links libfdt in FDTDIR and sets PPC64_HOST_OPTS, the options configure
+# takes on top of PPC64_OPTS.
+prepare_ppc64_host() {
+	fdt_link_dir ppc64el "$2"
+	cp "$QDIR/configs/ppc64-kvm.mak" "$1/configs/devices/ppc64-softmmu/apf-kvm.mak"
+	PPC64_HOST_OPTS="--with-devices-ppc64=apf-kvm --cross-prefix=powerpc64le-linux-gnu-
+		--enable-kvm --disable-tcg --extra-ldflags=-L$2"
 }
 
 # ninja_strict OBJ WHAT TARGET...: build the targets, failing on an error
@@ -217,19 +245,48 @@ git_base_tree() {
 	git -C "$dest" tag apf-base
 }
 
-# checkpatch_clean TREE PATCH...: QEMU's scripts/checkpatch.pl (from TREE)
-# on each patch; fails unless every one is clean.  Allowed: checkpatch's
-# reminder to use scripts/update-linux-headers.sh, in a patch that touches
-# linux-headers/ only: our KVM capability is not in upstream Linux, so its
-# definition is added by hand (see that patch).
+# new_files PATCH: the files that PATCH adds.
+new_files() {
+	awk '/^diff --git /{ f = $4 } /^new file mode/{ sub(/^b\//, "", f); print f }' "$1"
+}
+
+# maintained TREE FILE...: whether an existing MAINTAINERS section of TREE
+# (where the files are) has a maintainer or reviewer for each file.
+maintained() {
+	local tree=$1 f
+	shift
+	[ $# -gt 0 ] || return 1
+	for f in "$@"; do
+		(cd "$tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback -f "$f" 2>/dev/null) |
+			grep -qE '\((maintainer|odd fixer|supporter|reviewer):' || return 1
+	done
+}
+
+# checkpatch_clean TREE PATCH...: QEMU's scripts/checkpatch.pl (from TREE,
+# with the patches applied) on each patch; fails unless every one is clean.
+# Allowed: checkpatch's reminder to use scripts/update-linux-headers.sh, in
+# a patch that touches linux-headers/ only: our KVM capability is not in
+# upstream Linux, so its definition is added by hand (see that patch); and
+# its "does MAINTAINERS need updating?" in a patch that only adds files
+# (no MAINTAINERS change, no move or deletion) which a section of
+# MAINTAINERS already covers, by a pattern such as hw/*/spapr*
+# (get_maintainer.pl -f): a MAINTAINERS hunk would be redundant there.
 checkpatch_clean() {
 	local tree=$1 p out rest bad=0
+	local mwarn='^WARNING: added, moved or deleted file(s), does MAINTAINERS need updating?'
 	shift
 	for p in "$@"; do
 		out=$(cd "$tree" && perl scripts/checkpatch.pl --no-color "$p" 2>&1 || true)
 		rest=$(echo "$out" | grep -E '^(ERROR|WARNING):' || true)
 		if [ -z "$(sed -n 's|^+++ b/||p' "$p" | grep -v '^linux-headers/')" ]; then
 			rest=$(echo "$rest" | grep -v '^WARNING: added, moved or deleted file(s) imported from Linux' || true)
+		fi
+		# shellcheck disable=SC2046
+		if echo "$rest" | grep -q "$mwarn" &&
+			! grep -qE '^(\+\+\+|---) [ab]/MAINTAINERS$|^(deleted file mode|rename from|copy from) ' "$p" &&
+			maintained "$tree" $(new_files "$p"); then
+			rest=$(echo "$rest" | grep -v "$mwarn" || true)
+			log "checkpatch: ${p#"$QDIR"/}: its new files are in MAINTAINERS already"
 		fi
 		if [ -n "$rest" ] || ! echo "$out" | grep -q '^total: 0 errors'; then
 			echo "$out" >&2
