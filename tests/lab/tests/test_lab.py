@@ -518,3 +518,16 @@ def test_committed_triage_list_has_reasons():
 def test_scale_wl_lengthens_phases_and_limit_only():
     wl = "--mb,128,--writers,4,--compute,1,--phases,2,--phase-secs,150,--max-secs,900"
     assert lab.scale_wl(wl, 3) == "--mb,128,--writers,4,--compute,1,--phases,2,--phase-secs,450,--max-secs,2700"
+
+
+def test_l2_qemu_defaults_to_ours_on_arm64_only(monkeypatch):
+    # arm64 async PF is opt-in (bit 48): Debian's QEMU never asks, so an
+    # arm64 run without a choice goes under ours; x86 keeps Debian's.
+    from types import SimpleNamespace as NS
+    monkeypatch.setattr(lab, "ARCH", "arm64")
+    assert lab.l2_qemu_of(NS(l2_qemu=None)) == "apf"
+    assert lab.l2_qemu_of(NS(l2_qemu="debian")) == "debian"
+    assert lab.l2_qemu_of(NS()) == "apf"
+    monkeypatch.setattr(lab, "ARCH", "x86_64")
+    assert lab.l2_qemu_of(NS(l2_qemu=None)) == "debian"
+    assert lab.l2_qemu_of(NS(l2_qemu="apf")) == "apf"
