@@ -332,6 +332,12 @@ CHECKED_SLOWDOWN = 3     # their time limits, times the normal ones
 # on ours (results/2026-12-04-debug-kernels/g-attempts.md), about 410 MB
 # of L2's RAM not zero, so a hop there needs 1000-1200 s.
 MIGRATE_SLOWDOWN = {"debug": 7, "kcsan": CHECKED_SLOWDOWN}
+# How much longer a migrating run's workload lasts there: its hops must
+# end while it runs.  On the debug kernels g's hops took 21 + 530 + 423 s
+# (2026-12-05, SCHED_IDLE builds beside it) inside 2 x 1050 s of phases
+# (x7), so every run idled for about 1100 s at the end and g took about
+# 2.4 h; x5 (2 x 750 s) still leaves 550 s, g about 1.9 h.
+MIGRATE_WL_SCALE = {"debug": 5, "kcsan": CHECKED_SLOWDOWN}
 KERNEL_KINDS = ("stock", "ours") + CHECKED_KINDS
 
 
@@ -1065,7 +1071,7 @@ def run_scenario(name, imgs, args, progress):
             params[k] = params[k] * CHECKED_SLOWDOWN
         slow = MIGRATE_SLOWDOWN[imgs["kernels"]["kind"]]
         params["t_migrate"] = params["t_migrate"] * slow
-        params["migrate_wl_scale"] = slow
+        params["migrate_wl_scale"] = MIGRATE_WL_SCALE[imgs["kernels"]["kind"]]
         # the hops are most of g's time: the scenario's limit grows with them
         params["timeout"] = max(params["timeout"], params["timeout"] * slow // 2)
     params["timeout"] = args.timeout or params["timeout"]
