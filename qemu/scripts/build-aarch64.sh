@@ -29,17 +29,17 @@ tree=$BUILD/tree/qemu
 [ -f "$tree/VERSION" ] || die "no ${tree#"$QDIR"/}; run make apply"
 load_base_from "$BUILD/tree/base"
 
-opts="--python=$PYTHON $AARCH64_OPTS --firmwarepath=/usr/share/qemu"
+opts="--python=$PYTHON --firmwarepath=/usr/share/qemu"
 case $kind in
 native)
 	obj=$BUILD/aarch64
-	opts="$opts --with-devices-aarch64=minimal --enable-tcg"
+	opts="$opts $AARCH64_OPTS --with-devices-aarch64=minimal --enable-tcg"
 	targets="qemu-system-aarch64 tests/qtest/qmp-cmd-test tests/qtest/async-pf-test"
 	;;
 arm64)
 	obj=$BUILD/arm64-host
-	prepare_arm64_host "$tree" "$BUILD/arm64-fdt"
-	opts="$opts $ARM64_HOST_OPTS"
+	prepare_cross_host arm64 "$tree" "$BUILD/arm64-fdt"
+	opts="$opts $CROSS_OPTS"
 	targets="qemu-system-aarch64 tests/qtest/async-pf-test"
 	;;
 *) die "usage: build-aarch64.sh native|arm64" ;;

@@ -5,7 +5,7 @@
 # series), in build/ppc64-host: the ppc64 lab's L1 VMM, which runs the
 # pseries L2 guest under KVM-HV.  KVM only, pseries only
 # (configs/ppc64-kvm.mak), libfdt from the system (common.sh,
-# prepare_ppc64_host).  Incremental, like build.sh; the time of each build
+# prepare_cross_host).  Incremental, like build.sh; the time of each build
 # is appended to build/times.log.
 . "$(dirname "$0")/common.sh"
 
@@ -15,8 +15,8 @@ tree=$BUILD/tree/qemu
 load_base_from "$BUILD/tree/base"
 
 obj=$BUILD/ppc64-host
-prepare_ppc64_host "$tree" "$BUILD/ppc64-fdt"
-opts="--python=$PYTHON $PPC64_OPTS --firmwarepath=/usr/share/qemu $PPC64_HOST_OPTS"
+prepare_cross_host ppc64el "$tree" "$BUILD/ppc64-fdt"
+opts="--python=$PYTHON --firmwarepath=/usr/share/qemu $CROSS_OPTS"
 
 # shellcheck disable=SC2086
 configure_and_build "$tree" "$obj" "$opts" qemu-system-ppc64

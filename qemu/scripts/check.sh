@@ -125,55 +125,37 @@ log "objects:$(printf ' %s' $objects)"
 ninja_strict "$obj" "the touched objects" $objects
 step "touched objects compile ($(echo $objects | wc -w))"
 
-# The arm64 side of the series (issue 19): target/arm/ and the shared
-# sources again, in build-aarch64.sh's configuration for arm64 hosts (KVM
-# only, cross-compiled: arm64 KVM code builds on arm64 hosts only).
-# Skipped, saying so, where the cross toolchain or the :arm64 -dev
-# packages are missing.
-if ! command -v aarch64-linux-gnu-gcc >/dev/null ||
-	! dpkg -s libglib2.0-dev:arm64 libfdt1:arm64 zlib1g-dev:arm64 libfdt-dev:amd64 >/dev/null 2>&1; then
-	log "no aarch64-linux-gnu-gcc or :arm64 packages: the arm64 objects are not compiled (APF_CROSS_ARCHES=arm64 scripts/install-deps)"
-else
-	aobj=$CHK/obj-arm64
-	mkdir -p "$aobj"
-	prepare_arm64_host "$tree" "$CHK/arm64-fdt"
-	# shellcheck disable=SC2086
-	if ! (cd "$aobj" && "$tree/configure" --python="$PYTHON" $AARCH64_OPTS $ARM64_HOST_OPTS \
-		>configure.log 2>&1); then
-		tail -30 "$aobj/configure.log" >&2
-		die "configure failed (arm64)"
+# cross_compile_touched ARCH SOURCE...: the touched objects again in
+# prepare_cross_host's configuration for ARCH hosts (KVM only,
+# cross-compiled: the arm64 and ppc64 KVM code builds on those hosts
+# only).  Skipped, saying so, where the cross toolchain or the :ARCH -dev
+# packages are missing (as on CI).
+cross_compile_touched() {
+	local arch=$1 obj objects
+	shift
+	if ! cross_deps_present "$arch"; then
+		log "no $(cross_triplet "$arch")-gcc or :$arch packages: the $arch objects are not compiled (APF_CROSS_ARCHES=$arch scripts/install-deps)"
+		return 0
 	fi
+	obj=$CHK/obj-$arch
+	mkdir -p "$obj"
+	prepare_cross_host "$arch" "$tree" "$CHK/$arch-fdt"
 	# shellcheck disable=SC2086
-	aobjects=$(objects_of "$aobj" $arm_sources) || die "cannot map the touched sources to arm64 objects"
-	# shellcheck disable=SC2086
-	ninja_strict "$aobj" "the touched objects (arm64)" $aobjects
-	step "touched objects compile for arm64 ($(echo $aobjects | wc -w))"
-fi
-
-# The ppc64 side of the series (issue 23): target/ppc/, hw/ppc/, the pseries
-# qtests and the shared sources, in build-ppc64.sh's configuration for
-# ppc64el hosts (KVM only, cross-compiled: the KVM-HV code builds on
-# ppc64el hosts only).  Skipped, saying so, where the cross toolchain or
-# the :ppc64el -dev packages are missing.
-if ! command -v powerpc64le-linux-gnu-gcc >/dev/null ||
-	! dpkg -s libglib2.0-dev:ppc64el libfdt1:ppc64el zlib1g-dev:ppc64el libfdt-dev:amd64 >/dev/null 2>&1; then
-	log "no powerpc64le-linux-gnu-gcc or :ppc64el packages: the ppc64 objects are not compiled (APF_CROSS_ARCHES=ppc64el scripts/install-deps)"
-else
-	pobj=$CHK/obj-ppc64
-	mkdir -p "$pobj"
-	prepare_ppc64_host "$tree" "$CHK/ppc64-fdt"
-	# shellcheck disable=SC2086
-	if ! (cd "$pobj" && "$tree/configure" --python="$PYTHON" $PPC64_OPTS $PPC64_HOST_OPTS \
-		>configure.log 2>&1); then
-		tail -30 "$pobj/configure.log" >&2
-		die "configure failed (ppc64)"
+	if ! (cd "$obj" && "$tree/configure" --python="$PYTHON" $CROSS_OPTS >configure.log 2>&1); then
+		tail -30 "$obj/configure.log" >&2
+		die "configure failed ($arch)"
 	fi
+	objects=$(objects_of "$obj" "$@") || die "cannot map the touched sources to $arch objects"
 	# shellcheck disable=SC2086
-	pobjects=$(objects_of "$pobj" $ppc_sources) || die "cannot map the touched sources to ppc64 objects"
-	# shellcheck disable=SC2086
-	ninja_strict "$pobj" "the touched objects (ppc64)" $pobjects
-	step "touched objects compile for ppc64 ($(echo $pobjects | wc -w))"
-fi
+	ninja_strict "$obj" "the touched objects ($arch)" $objects
+	step "touched objects compile for $arch ($(echo $objects | wc -w))"
+}
+# arm64: target/arm/, hw/arm/ and the shared sources (issue 19); ppc64el:
+# target/ppc/, hw/ppc/, the pseries qtests and the shared sources (issue 23)
+# shellcheck disable=SC2086
+cross_compile_touched arm64 $arm_sources
+# shellcheck disable=SC2086
+cross_compile_touched ppc64el $ppc_sources
 
 # --- the qtests the series touches ----------------------------------------------
 qtests=""

@@ -60,6 +60,24 @@ run_qtest() {
 	fi
 }
 
+# cross_triplet ARCH: the GNU triplet of the Debian architecture ARCH that
+# the cross builds here support (its compiler is TRIPLET-gcc).
+cross_triplet() {
+	case $1 in
+	arm64) echo aarch64-linux-gnu ;;
+	ppc64el) echo powerpc64le-linux-gnu ;;
+	*) die "unknown cross architecture $1 (arm64, ppc64el)" ;;
+	esac
+}
+
+# cross_deps_present ARCH: whether the cross compiler and the :ARCH
+# packages that fdt_link_dir wants are installed (check.sh skips an
+# architecture without them, as on CI).
+cross_deps_present() {
+	command -v "$(cross_triplet "$1")-gcc" >/dev/null &&
+		dpkg -s "libglib2.0-dev:$1" "zlib1g-dev:$1" "libfdt1:$1" libfdt-dev:amd64 >/dev/null 2>&1
+}
+
 # fdt_link_dir ARCH DIR: what the cross builds for Debian architecture
 # ARCH (arm64: build-aarch64.sh; ppc64el: build-ppc64.sh; and check.sh)
 # link libfdt with.  libfdt-dev is not Multi-Arch: same (its headers are
@@ -70,11 +88,7 @@ run_qtest() {
 # :ARCH packages.
 fdt_link_dir() {
 	local arch=$1 dir=$2 triplet p
-	case $arch in
-	arm64) triplet=aarch64-linux-gnu ;;
-	ppc64el) triplet=powerpc64le-linux-gnu ;;
-	*) die "fdt_link_dir: unknown architecture $arch" ;;
-	esac
+	triplet=$(cross_triplet "$arch")
 	command -v "$triplet-gcc" >/dev/null ||
 		die "no $triplet-gcc: apt-get install gcc-$triplet (scripts/install-deps)"
 	for p in "libglib2.0-dev:$arch" "zlib1g-dev:$arch" "libfdt1:$arch" libfdt-dev:amd64; do
@@ -85,45 +99,34 @@ fdt_link_dir() {
 	ln -sfn "/usr/lib/$triplet/libfdt.so.1" "$dir/libfdt.so"
 }
 
-# configure's options of every qemu-system-aarch64 build here: one
-# target, only the devices a configuration names, device trees from the
-# system's libfdt.
-AARCH64_OPTS="--target-list=aarch64-softmmu --without-default-features
-	--without-default-devices --enable-fdt=system --disable-docs --disable-user
-	--disable-install-blobs"
-
-# prepare_arm64_host TREE FDTDIR: qemu-system-aarch64 for arm64 hosts (KVM
-# only: the lab's L1 runs L2 under KVM, and TCG's arm front end is most of
-# the build time; virt only; cross-compiled), as build-aarch64.sh builds
-# it and check.sh compiles the series' objects in it.  Installs the device
-# config into TREE, links libfdt in FDTDIR and sets ARM64_HOST_OPTS, the
-# options that configure takes on top of AARCH64_OPTS.
-prepare_arm64_host() {
-	fdt_link_dir arm64 "$2"
-	cp "$QDIR/configs/aarch64-kvm.mak" "$1/configs/devices/aarch64-softmmu/apf-kvm.mak"
-	ARM64_HOST_OPTS="--with-devices-aarch64=apf-kvm --cross-prefix=aarch64-linux-gnu- --enable-kvm
-		--disable-tcg --extra-ldflags=-L$2"
+# softmmu_opts TARGET: configure's options of every qemu-system build
+# here: one target, only the devices a configuration names, device trees
+# from the system's libfdt.
+softmmu_opts() {
+	echo "--target-list=$1-softmmu --without-default-features --without-default-devices" \
+		"--enable-fdt=system --disable-docs --disable-user --disable-install-blobs"
 }
+AARCH64_OPTS=$(softmmu_opts aarch64)
 
-# qemu-system-ppc64 for ppc64el hosts (issue 23: make build-ppc64-host,
-# the ppc64 lab's L1 VMM): KVM only (the lab's L1 runs its pseries L2
-# under KVM-HV), pseries only, cross-compiled with
-# powerpc64le-linux-gnu-gcc against the :ppc64el glib and zlib.  libfdt
-# as for arm64 (fdt_link_dir): the amd64 libfdt-dev's headers and
-# libfdt1:ppc64el's library through a libfdt.so link in DIR; never
-# libfdt-dev:ppc64el, which removes libfdt-dev:amd64.
-PPC64_OPTS="--target-list=ppc64-softmmu --without-default-features
-	--without-default-devices --enable-fdt=system --disable-docs --disable-user
-	--disable-install-blobs"
-
-# prepare_ppc64_host TREE FDTDIR: installs configs/ppc64-kvm.mak into TREE,
-# links libfdt in FDTDIR and sets PPC64_HOST_OPTS, the options configure
-# takes on top of PPC64_OPTS.
-prepare_ppc64_host() {
-	fdt_link_dir ppc64el "$2"
-	cp "$QDIR/configs/ppc64-kvm.mak" "$1/configs/devices/ppc64-softmmu/apf-kvm.mak"
-	PPC64_HOST_OPTS="--with-devices-ppc64=apf-kvm --cross-prefix=powerpc64le-linux-gnu-
-		--enable-kvm --disable-tcg --extra-ldflags=-L$2"
+# prepare_cross_host ARCH TREE FDTDIR: the QEMU of the nested labs' L1 on
+# a Debian ARCH host, cross-compiled: arm64 (build-aarch64.sh arm64, the
+# aarch64 lab) runs L2 under KVM on virt; ppc64el (build-ppc64.sh, the
+# ppc64 lab, issue 23) under KVM-HV on pseries.  KVM only (TCG's front
+# ends are most of the build time), only the devices of
+# configs/TARGET-kvm.mak, which it installs into TREE; libfdt through
+# fdt_link_dir in FDTDIR.  Sets CROSS_OPTS, configure's options but
+# --python and --firmwarepath.
+prepare_cross_host() {
+	local arch=$1 target
+	case $arch in
+	arm64) target=aarch64 ;;
+	ppc64el) target=ppc64 ;;
+	*) die "prepare_cross_host: unknown architecture $arch" ;;
+	esac
+	fdt_link_dir "$arch" "$3"
+	cp "$QDIR/configs/$target-kvm.mak" "$2/configs/devices/$target-softmmu/apf-kvm.mak"
+	CROSS_OPTS="$(softmmu_opts "$target") --with-devices-$target=apf-kvm
+		--cross-prefix=$(cross_triplet "$arch")- --enable-kvm --disable-tcg --extra-ldflags=-L$3"
 }
 
 # ninja_strict OBJ WHAT TARGET...: build the targets, failing on an error
