@@ -70,12 +70,19 @@ cross_triplet() {
 	esac
 }
 
-# cross_deps_present ARCH: whether the cross compiler and the :ARCH
-# packages that fdt_link_dir wants are installed (check.sh skips an
-# architecture without them, as on CI).
+# cross_packages ARCH: the packages a cross build for ARCH links against
+# (fdt_link_dir says why libfdt-dev stays amd64).
+cross_packages() {
+	echo "libglib2.0-dev:$1 zlib1g-dev:$1 libfdt1:$1 libfdt-dev:amd64"
+}
+
+# cross_deps_present ARCH: whether the cross compiler and
+# cross_packages ARCH are installed (check.sh skips an architecture
+# without them, as on CI; fdt_link_dir names the missing one).
 cross_deps_present() {
+	# shellcheck disable=SC2046
 	command -v "$(cross_triplet "$1")-gcc" >/dev/null &&
-		dpkg -s "libglib2.0-dev:$1" "zlib1g-dev:$1" "libfdt1:$1" libfdt-dev:amd64 >/dev/null 2>&1
+		dpkg -s $(cross_packages "$1") >/dev/null 2>&1
 }
 
 # fdt_link_dir ARCH DIR: what the cross builds for Debian architecture
@@ -91,7 +98,7 @@ fdt_link_dir() {
 	triplet=$(cross_triplet "$arch")
 	command -v "$triplet-gcc" >/dev/null ||
 		die "no $triplet-gcc: apt-get install gcc-$triplet (scripts/install-deps)"
-	for p in "libglib2.0-dev:$arch" "zlib1g-dev:$arch" "libfdt1:$arch" libfdt-dev:amd64; do
+	for p in $(cross_packages "$arch"); do
 		dpkg -s "$p" >/dev/null 2>&1 ||
 			die "no $p: APF_CROSS_ARCHES=$arch scripts/install-deps (never libfdt-dev:$arch: it removes libfdt-dev:amd64)"
 	done
