@@ -10,7 +10,9 @@
 #   (value written to kvm.async_pf when phase 1 ends), RUN_NAME_WL,
 #   RUN_NAME_MACHINE (-M), RUN_NAME_CPU (-cpu, default host),
 #   RUN_NAME_MIGRATE/_DEST_APF/_REFUSE (live
-#   migration once phase 1 runs: l1-migrate.sh).  The aarch64 lab
+#   migration once phase 1 runs: l1-migrate.sh), RUN_NAME_QUIESCE (wait
+#   at most LAB_T_QUIESCE s for no async fault in flight before S2:
+#   quiesce_wait in l1-common.sh).  The aarch64 lab
 #   (issue 19) adds LAB_L2_QEMU (the default binary), LAB_L2_MACHINE (the
 #   default -M) and LAB_L2_TTY (ttyAMA: L2's console and results ports).
 # For each run it boots L2 under a memory cgroup with swap on the virtio
@@ -21,7 +23,7 @@
 R=/results
 . /lab/l1-common.sh
 . /lab/l1-migrate.sh
-: "${LAB_T_BOOT:=240}" "${LAB_T_PHASE:=240}" "${LAB_T_RESULTS:=120}"
+: "${LAB_T_BOOT:=240}" "${LAB_T_PHASE:=240}" "${LAB_T_RESULTS:=120}" "${LAB_T_QUIESCE:=60}" "${LAB_L2_SMP:=1}"
 l2_qemu=${LAB_L2_QEMU:-qemu-system-x86_64}
 start_heartbeat
 
@@ -97,6 +99,7 @@ run_one() {
 	eval "migrate=\${RUN_${name}_MIGRATE:-}"
 	eval "dest_apf=\${RUN_${name}_DEST_APF:-}"
 	eval "refuse=\${RUN_${name}_REFUSE:-}"
+	eval "quiesce=\${RUN_${name}_QUIESCE:-}"
 	say "run $name: $qemu $accel -cpu $cpu append='$append' hostapf=$hostapf switch='$switch' wl='$wl'"
 	param_w "$hostapf"
 	echo "$(uptime_s)" >"$d/t-start"
@@ -182,7 +185,14 @@ run_one() {
 	if [ $ok = 1 ]; then
 		wait_for $run/console 'L2LAB: results written' "$LAB_T_RESULTS" $qpid || ok=0
 		# After the workload, before L2 powers off (the per-VM debugfs
-		# statistics vanish with the VM): the L2 is quiet by now.
+		# statistics vanish with the VM).  A run that compares sources
+		# for equality (b) first waits, bounded, until no async fault is
+		# in flight: every queued fault processed, every "page not
+		# present" answered by its "page ready", one broadcast per vCPU
+		# (its ENABLE at boot).  Not quiescent within the limit: the
+		# snapshots are taken anyway, quiesce.txt says so and the
+		# verdict fails on it (scenarios.check_b).
+		[ -n "$quiesce" ] && { quiesce_wait "$LAB_L2_SMP" "$LAB_T_QUIESCE" "$d/quiesce.txt" || true; }
 		snap "$d" S2
 		apfctl_run apfctl-stats-end stats -1 -j
 		apfctl_run apfctl-stats-end-vcpus stats -1 -j -v
