@@ -122,7 +122,7 @@ def test_quiesce_wait_reads_the_debugfs_totals(tmp_path):
 def test_l1_run_waits_before_s2_only_where_asked():
     text = (LAB / "guest" / "l1-run.sh").read_text()
     wait = text.index('quiesce_wait "$LAB_L2_SMP" "$LAB_T_QUIESCE" "$d/quiesce.txt"')
-    assert text.index('wait_for $run/console \'L2LAB: results written\'') < wait < text.index('snap "$d" S2')
+    assert text.index('wait_for "$run/console" \'L2LAB: results written\'') < wait < text.index('snap "$d" S2')
     assert '[ -n "$quiesce" ] && { quiesce_wait' in text
     assert 'eval "quiesce=\\${RUN_${name}_QUIESCE:-}"' in text
 
