@@ -231,8 +231,13 @@ def quiesce_of(run):
 
 
 def l2_vcpus(run):
-    """L2's vCPUs as L2 counted them ("L2LAB: up ... cpus=N"); None when
-    its console does not say."""
+    """L2's vCPUs as L2 counted them at boot: its nproc.txt, or in runs
+    recorded before it wrote one, its console's "L2LAB: up ... cpus=N"
+    (the console is kept from its end: a long one may have lost it).
+    None when neither says."""
+    n = (run["l2"].get("nproc.txt") or "").strip()
+    if n.isdigit():
+        return int(n)
     m = re.search(r"L2LAB: up .*?\bcpus=(\d+)", run["files"].get("l2-console.txt", ""))
     return int(m.group(1)) if m else None
 

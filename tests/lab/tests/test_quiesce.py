@@ -162,7 +162,7 @@ def with_quiesce(data, vcpus=1, quiescent=1):
                 for v in x:
                     bump(v)
         bump(a.get("json"))
-    run["files"]["l2-console.txt"] = run["files"]["l2-console.txt"].replace("cpus=1 ", f"cpus={vcpus} ")
+    run["l2"]["nproc.txt"] = f"{vcpus}\n"
     g = lambda k: scenarios.dbg(run, "S2", k)  # noqa: E731
     run["files"]["quiesce.txt"] = (
         f"quiescent={quiescent} polls=3 limit_s=60 broadcasts={vcpus} waited_s=0.4 "
@@ -213,8 +213,12 @@ def test_b_two_vcpus_need_two_broadcasts_and_an_l2_with_two():
            "broadcast per vCPU" in failed(d)
     d = with_quiesce(b_fixture(), vcpus=2)
     run = d["runs"]["apf"]
-    run["files"]["l2-console.txt"] = run["files"]["l2-console.txt"].replace("cpus=2 ", "cpus=1 ")
+    run["l2"]["nproc.txt"] = "1\n"
     assert failed(d) == ["apf: L2 has the 2 vCPU(s) L1 started it with (L2's nproc)"]
+    # a guest that did not say: not taken for the right count
+    del run["l2"]["nproc.txt"]
+    run["files"]["l2-console.txt"] = ""
+    assert "apf: L2 has the 2 vCPU(s) L1 started it with (L2's nproc)" in failed(d)
 
 
 def test_b_wants_apfctl_equal_to_s2_and_s3_unmoved():
@@ -309,8 +313,12 @@ def test_g_counts_one_broadcast_per_l2_vcpu_in_the_open_waits():
     vm = {"async_pf_not_present": 50, "async_pf_ready": 51}
     assert scenarios.in_flight(vm) == 0
     assert scenarios.in_flight({"async_pf_not_present": 50, "async_pf_ready": 51}, 2) == 1
-    assert scenarios.l2_vcpus({"files": {"l2-console.txt": "x\nL2LAB: up kernel=6.12 cpus=2 cmdline=..."}}) == 2
-    assert scenarios.l2_vcpus({"files": {}}) is None
+    assert scenarios.l2_vcpus({"files": {"l2-console.txt": "x\nL2LAB: up kernel=6.12 cpus=2 cmdline=..."},
+                               "l2": {}}) == 2
+    assert scenarios.l2_vcpus({"files": {}, "l2": {}}) is None
+    # L2's own file first; the console only for runs recorded without it
+    assert scenarios.l2_vcpus({"files": {"l2-console.txt": "L2LAB: up cpus=1 x"},
+                               "l2": {"nproc.txt": "2\n"}}) == 2
     names = sorted(p.name for p in (LAB / "tests" / "fixtures").glob("g-*") if p.is_dir())
     if not names:
         pytest.skip("no recorded results for scenario g")
