@@ -251,7 +251,8 @@ def build(L, kind):
 def l1_cmd(imgs, params, append, swap_opts, cfg, res):
     """L0's command line for L1 (lab.boot_l1's x86 one, on virt)."""
     return [L0_QEMU, "-M", MACHINE, "-accel", "tcg", "-cpu", "max", "-m", params["l1_mem"],
-            "-smp", "2", "-kernel", str(imgs["kernels"]["l1"]), "-initrd", str(imgs["l1_initrd"]),
+            "-smp", str(params.get("l1_smp", 2)),
+            "-kernel", str(imgs["kernels"]["l1"]), "-initrd", str(imgs["l1_initrd"]),
             "-append", append,
             "-drive", swap_opts,
             "-device", "virtio-blk-device,drive=swap,serial=labswap",

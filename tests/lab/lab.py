@@ -770,6 +770,8 @@ def make_cfg_tar(path, scn, imgs, params):
         "LAB_T_BOOT": str(params["t_boot"]),
         "LAB_T_PHASE": str(params["t_phase"]),
         "LAB_T_RESULTS": str(params["t_results"]),
+        # the wait for no async fault in flight before S2 (runs with "quiesce")
+        "LAB_T_QUIESCE": str(params.get("t_quiesce", 60)),
         # one live migration hop (l1-migrate.sh), scaled with the others
         "LAB_T_MIGRATE": str(params.get("t_migrate", 300)),
     }
@@ -782,6 +784,8 @@ def make_cfg_tar(path, scn, imgs, params):
                   "machine", "migrate", "dest_apf", "refuse", "cpu"):
             if r.get(k):
                 env[f"RUN_{n}_{k.upper()}"] = r[k]
+        if r.get("quiesce"):
+            env[f"RUN_{n}_QUIESCE"] = "1"
         if r.get("migrate") and params.get("migrate_wl_scale", 1) > 1:
             env[f"RUN_{n}_WL"] = scale_wl(r.get("wl") or params["wl"], params["migrate_wl_scale"])
     if ARCH == "arm64":
@@ -843,7 +847,8 @@ def boot_l1(att, imgs, scn, params, progress, cfg_maker=None):
     if os.environ.get("LAB_L1_APPEND"):     # diagnostics: extra L1 command line
         append += " " + os.environ["LAB_L1_APPEND"]
     cmd = [L0_QEMU, "-accel", "tcg", "-cpu", "EPYC,+svm", "-m", params["l1_mem"],
-           "-smp", "2", "-kernel", str(imgs["kernels"]["l1"]), "-initrd", str(imgs["l1_initrd"]),
+           "-smp", str(params.get("l1_smp", 2)),
+           "-kernel", str(imgs["kernels"]["l1"]), "-initrd", str(imgs["l1_initrd"]),
            "-append", append,
            "-drive", swap_drive(swap, params),
            "-device", "virtio-blk-pci,drive=swap,serial=labswap",
@@ -1061,25 +1066,37 @@ def l2_qemu_of(args):
     return getattr(args, "l2_qemu", None) or ("apf" if ARCH == "arm64" else "debian")
 
 
-def run_scenario(name, imgs, args, progress):
-    scn = dict(SCENARIOS[name], name=name)
+def scenario_params(scn, kind, args):
+    """A scenario's parameters for one run: DEFAULT_PARAMS, the scenario's
+    own, the checker kernels' longer limits, and the run options (timeout,
+    --l2-smp, --l2-qemu)."""
     params = dict(DEFAULT_PARAMS, **scn.get("params", {}))
-    if imgs["kernels"]["kind"] in CHECKED_KINDS:
+    if kind in CHECKED_KINDS:
         # The checker kernels run 2-3x slower under the emulator (a first
         # run of scenario d, with the guest's APF off, timed out filling).
-        for k in ("t_boot", "t_phase", "t_results", "timeout"):
+        for k in ("t_boot", "t_phase", "t_results", "t_quiesce", "timeout"):
             params[k] = params[k] * CHECKED_SLOWDOWN
-        slow = MIGRATE_SLOWDOWN[imgs["kernels"]["kind"]]
+        slow = MIGRATE_SLOWDOWN[kind]
         params["t_migrate"] = params["t_migrate"] * slow
-        params["migrate_wl_scale"] = MIGRATE_WL_SCALE[imgs["kernels"]["kind"]]
+        params["migrate_wl_scale"] = MIGRATE_WL_SCALE[kind]
         # the hops are most of g's time: the scenario's limit grows with them
         params["timeout"] = max(params["timeout"], params["timeout"] * slow // 2)
     params["timeout"] = args.timeout or params["timeout"]
     # run --l2-smp: L2's cross-CPU paths (KCSAN on the guest's per-CPU
     # counters and wake-all needs a second vCPU); the scenarios' own is 1.
     params["l2_smp"] = getattr(args, "l2_smp", 0) or params["l2_smp"]
+    if params["l2_smp"] < 1:
+        die(f"--l2-smp {params['l2_smp']}: L2 needs at least one vCPU")
     if l2_qemu_of(args) == "apf":
         params["l2_qemu"] = "apf"
+    # L1 has at least a vCPU per L2 vCPU (and its usual 2).
+    params["l1_smp"] = max(params["l1_smp"], params["l2_smp"])
+    return params
+
+
+def run_scenario(name, imgs, args, progress):
+    scn = dict(SCENARIOS[name], name=name)
+    params = scenario_params(scn, imgs["kernels"]["kind"], args)
     t0 = time.monotonic()
     result = {"scenario": name, "title": scn["title"], "kernels": {
         "kind": imgs["kernels"]["kind"], "version": imgs["kernels"]["version"],
@@ -1297,6 +1314,7 @@ def collect(rdir):
 DEFAULT_PARAMS = {
     "l1_mem": "4G",
     "l2_mem": 512,
+    "l1_smp": 2,         # L1's vCPUs (at least L2's: scenario_params)
     "l2_smp": 1,
     "memmax": "192M",
     "swap_mb": 2048,
@@ -1305,6 +1323,7 @@ DEFAULT_PARAMS = {
     "t_migrate": 300,    # one live migration hop, s
     "t_phase": 300,      # one workload phase, s
     "t_results": 180,    # L2 collection after the workload, s
+    "t_quiesce": 60,     # bound of the wait for no async fault in flight, s
     "timeout": 900,      # one L1 boot, s
     "idle_timeout": 120,  # no serial output (L1 prints a heartbeat every 15 s)
 }
@@ -1961,8 +1980,16 @@ def write_stress_summary(out, trials, label, config):
     return summ
 
 
-def main():
-    global VERBOSE, L0_QEMU, ARCH, BUILD
+def positive_int(v):
+    """argparse type: an integer of at least 1."""
+    n = int(v)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{v}: at least 1")
+    return n
+
+
+def arg_parser():
+    """lab.py's command line (main(); the unit tests parse with it)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-v", "--verbose", action="store_true", help="echo the whole serial console")
     ap.add_argument("--arch", choices=("x86_64", "arm64"), default="x86_64",
@@ -1975,7 +2002,8 @@ def main():
         if name == "run":
             p.add_argument("--kernels", choices=KERNEL_KINDS, default="ours")
             p.add_argument("scenarios", nargs="+", choices=sorted(SCENARIOS))
-            p.add_argument("--l2-smp", type=int, default=0, help="L2 vCPUs (default: the scenario's, 1)")
+            p.add_argument("--l2-smp", type=positive_int, default=0,
+                           help="L2 vCPUs (default: the scenario's, 1); L1 gets at least as many")
             p.add_argument("--l2-qemu", choices=("debian", "apf"), default=None,
                            help="apf: every run's L2 under our QEMU in L1 (/usr/bin/qemu-apf), "
                            "not only the scenarios' that ask for it (the default with "
@@ -2055,7 +2083,12 @@ def main():
     st.add_argument("--l1-mem", default="3G", help="with --bin DIR: L1's memory")
     st.add_argument("--out", help="with --bin DIR: where <kernels>.json and <kernels>/ go "
                     "(default the run's directory under build/runs/)")
-    args = ap.parse_args()
+    return ap
+
+
+def main():
+    global VERBOSE, L0_QEMU, ARCH, BUILD
+    args = arg_parser().parse_args()
     VERBOSE = args.verbose
     ARCH = args.arch
     if ARCH == "arm64":

@@ -40,7 +40,10 @@ SCENARIOS = {
     "b": {
         "title": "our kernels: debugfs async_pf_* counters equal the tracepoint counts",
         "kernels": "ours",
-        "runs": [{"name": "apf"}],
+        # quiesce: L1 waits until no async fault is in flight before S2
+        # (l1-common.sh quiesce_wait), so that the sources are compared
+        # for equality at a snapshot where none of them can move.
+        "runs": [{"name": "apf", "quiesce": True}],
     },
     "c": {
         "title": "host switch kvm.async_pf=N mid-run: queued stops, sync grows",
@@ -211,6 +214,51 @@ def find_counters(doc, key, source=None):
     return out
 
 
+def quiesce_of(run):
+    """What L1's wait for no async fault in flight found (quiesce.txt, one
+    line of key=value written by quiesce_wait in l1-common.sh), as a dict
+    with numbers as ints ("-" for a statistic the kernel lacks); None for a
+    run without it (recorded before the wait existed, or not asked for)."""
+    txt = run["files"].get("quiesce.txt")
+    if txt is None:
+        return None
+    out = {}
+    for tok in txt.split():
+        k, sep, v = tok.partition("=")
+        if sep:
+            out[k] = int(v) if v.isdigit() else v
+    return out
+
+
+def l2_vcpus(run):
+    """L2's vCPUs as L2 counted them at boot: its nproc.txt, or in runs
+    recorded before it wrote one, its console's "L2LAB: up ... cpus=N"
+    (the console is kept from its end: a long one may have lost it).
+    None when neither says."""
+    n = (run["l2"].get("nproc.txt") or "").strip()
+    if n.isdigit():
+        return int(n)
+    m = re.search(r"L2LAB: up .*?\bcpus=(\d+)", run["files"].get("l2-console.txt", ""))
+    return int(m.group(1)) if m else None
+
+
+def quiescent(run, label, broadcasts):
+    """(ok, detail): no async fault in flight in snapshot `label`: every
+    queued fault processed (queued == completed + cancelled) and every
+    "page not present" answered, plus one broadcast "page ready" per
+    ENABLE (ready == not_present + broadcasts)."""
+    q, c, x, np_, r = (dbg(run, label, k) for k in (
+        "async_pf_queued", "async_pf_completed", "async_pf_cancelled",
+        "async_pf_not_present", "async_pf_ready"))
+    x = x or 0
+    vals = f"queued {q}, completed {c}, cancelled {x}, not_present {np_}, ready {r}"
+    if None in (q, c, np_, r, broadcasts):
+        return False, f"{vals}, broadcasts {broadcasts}: missing"
+    ok = q == c + x and r == np_ + broadcasts
+    return ok, (f"{vals}: {q - c - x} in flight, ready - not_present - {broadcasts} broadcasts "
+                f"= {r - np_ - broadcasts}")
+
+
 def wl_compute(run):
     w = run["l2"].get("wl") or {}
     ph = w.get("phases") or []
@@ -356,9 +404,41 @@ def check_a(c, runs):
           (gs.get("rates") or {}).get("hyp_interrupts"))
 
 
+def check_b_quiescent(c, run):
+    """b compares its sources for equality at S2; that is exact only when
+    no async fault was in flight there.  L1 waited for that (quiesce.txt);
+    S2 itself must show it, and S3, read after apfctl, must not have
+    moved.  The broadcasts are one per L2 vCPU (its ENABLE at boot):
+    quiesce.txt says how many L1 asked for; a run recorded before the
+    wait existed had L2's own count only."""
+    q = quiesce_of(run)
+    if q is not None:
+        c.add("apf: L1 waited until no async fault was in flight before S2 (quiesce.txt)",
+              q.get("quiescent") == 1,
+              (f"quiescent after {q.get('polls')} polls, {q.get('waited_s')} s" if q.get("quiescent") == 1
+               else "no async_pf_* statistics in L1's debugfs" if q.get("missing")
+               else f"not quiescent within {q.get('limit_s')} s ({q.get('polls')} polls): queued "
+               f"{q.get('queued')}, completed {q.get('completed')}, cancelled {q.get('cancelled')}, "
+               f"not_present {q.get('not_present')}, ready {q.get('ready')}, "
+               f"{q.get('broadcasts')} broadcasts expected"))
+    vcpus = l2_vcpus(run)
+    b = q.get("broadcasts") if q is not None else vcpus
+    if q is not None:
+        c.add(f"apf: L2 has the {b} vCPU(s) L1 started it with (L2's nproc)", vcpus == b,
+              f"L2 counted {vcpus}")
+    ok, detail = quiescent(run, "S2", b if isinstance(b, int) else None)
+    c.add("apf S2: quiescent: queued == completed + cancelled, ready == not_present + one "
+          "broadcast per vCPU", ok, detail)
+    moved = {k: (dbg(run, "S2", k), dbg(run, "S3", k)) for k in APF_STATS
+             if dbg(run, "S2", k) != dbg(run, "S3", k)}
+    c.add("apf: S3 == S2 for every async_pf_* statistic (nothing moved while apfctl read)",
+          not moved and dbg(run, "S3", "async_pf_queued") is not None, f"S2 -> S3 changed: {moved}")
+
+
 def check_b(c, runs):
     run = runs["apf"]
     common_run_checks(c, "apf", run)
+    check_b_quiescent(c, run)
     for label in ("S2", "S3"):
         if not snap(run, label).get("stable"):
             continue
@@ -379,15 +459,17 @@ def check_b(c, runs):
     rdy, tprdy = dbg(run, "S2", "async_pf_ready"), ev(run, "S2", "kvm_async_pf_ready")
     c.add("apf: 0 < async_pf_ready <= tracepoint kvm_async_pf_ready",
           None not in (rdy, tprdy) and 0 < rdy <= tprdy, f"{rdy} <= {tprdy}")
-    # apfctl's numbers lie between the two labmon snapshots around it.
+    # apfctl read between S2 and S3, with nothing in flight and nothing
+    # moving (check_b_quiescent): each of its sources (QMP for the VM,
+    # debugfs for the total) equals labmon's S2 exactly.
     for name in ("stats-end",):
         doc = apfctl(run, name).get("json")
-        for k in ("async_pf_queued", "async_pf_not_present", "async_pf_completed"):
+        for k in ("async_pf_queued", "async_pf_not_present", "async_pf_completed", "async_pf_ready"):
             vals = find_counters(doc, k)
-            lo, hi = dbg(run, "S2", k), dbg(run, "S3", k)
-            c.add(f"apf: L1 apfctl {name} {k} within labmon S2..S3",
-                  bool(vals) and all(lo is not None and hi is not None and lo <= v <= hi for _, v in vals),
-                  f"{lo} <= {vals} <= {hi}")
+            want = dbg(run, "S2", k)
+            c.add(f"apf: L1 apfctl {name} {k} == labmon S2",
+                  bool(vals) and want is not None and all(v == want for _, v in vals),
+                  f"{vals} == {want}")
     # The guest's own view (read before S2, so never above the host's):
     # every "page not present" the host sent put a task to sleep, found
     # its "page ready" first, or (arm64 0004) came in another context than
@@ -576,12 +658,13 @@ def hop_refused(c, rn, run, i, why, text):
           run["files"].get(f"src-status-{i}.txt", "")[:200])
 
 
-def in_flight(vm):
+def in_flight(vm, broadcasts=1):
     """Guest waits the source VM left open when it stopped: "page not
-    present" notifications without their "page ready" (one ready is the
-    broadcast when the guest, or an incoming migration, enabled APF)."""
+    present" notifications without their "page ready" (`broadcasts` of the
+    ready ones are the broadcasts when the guest's vCPUs, or an incoming
+    migration, enabled APF: one per L2 vCPU for a source that booted)."""
     np_, rdy = vm.get("async_pf_not_present"), vm.get("async_pf_ready")
-    return None if None in (np_, rdy) else np_ - (rdy - 1)
+    return None if None in (np_, rdy) else np_ - (rdy - broadcasts)
 
 
 def check_g(c, runs):
@@ -597,7 +680,9 @@ def check_g(c, runs):
     hop_lands(c, "mig", mig, 3)
     src, dst = vm_of(mig, "M3", "qemu.pid"), vm_of(mig, "S2", "qemu3.pid")
     c.gt0("mig: source VM: async_pf_not_present before the switchover", src.get("async_pf_not_present"))
-    c.gt0("mig: source VM: guest waits open when it stopped (not_present - (ready - 1))", in_flight(src))
+    nb = l2_vcpus(mig) or 1
+    c.gt0(f"mig: source VM: guest waits open when it stopped (not_present - (ready - {nb}))",
+          in_flight(src, nb))
     c.gt0("mig: destination VM: async_pf_not_present after it", dst.get("async_pf_not_present"))
     # Every page-ready the hosts sent reached the guest (read before S2);
     # the guest's waits all ended: the workload finished (above).
@@ -735,7 +820,9 @@ def check_g_arm64(c, runs):
     hop_lands(c, "mig", mig, 3)
     src, dst = vm_of(mig, "M3", "qemu.pid"), vm_of(mig, "S2", "qemu3.pid")
     c.gt0("mig: source VM: async_pf_not_present before the switchover", src.get("async_pf_not_present"))
-    c.gt0("mig: source VM: guest waits open when it stopped (not_present - (ready - 1))", in_flight(src))
+    nb = l2_vcpus(mig) or 1
+    c.gt0(f"mig: source VM: guest waits open when it stopped (not_present - (ready - {nb}))",
+          in_flight(src, nb))
     c.gt0("mig: destination VM: async_pf_not_present after it (the state restored)",
           dst.get("async_pf_not_present"))
     c.gt0("mig: destination VM: async_pf_ready (the restore's broadcast and completions)",

@@ -50,9 +50,68 @@ setup_swap() {
 	if grep -q zram /proc/swaps; then
 		fail "a zram swap device is active: the lab needs disk swap only"; return 1
 	fi
-	mkswap "$sw" >/dev/null && swapon "$sw" || { fail "swapon $sw"; return 1; }
+	if ! { mkswap "$sw" >/dev/null && swapon "$sw"; }; then
+		fail "swapon $sw"; return 1
+	fi
 	cat /proc/swaps >"$R/swaps.txt"
 	say "swap on $sw: $(awk 'NR==2{print $3" kB"}' /proc/swaps)"
+}
+
+# The host's async PF statistics that say whether a fault is in flight, as
+# one line "queued completed cancelled not_present ready" (debugfs totals,
+# summed over every VM and vCPU; "-" for a file this kernel lacks).
+: "${APF_DEBUGFS:=/sys/kernel/debug/kvm}"
+apf_totals() {
+	line=
+	for s in queued completed cancelled not_present ready; do
+		v=$(cat "$APF_DEBUGFS/async_pf_$s" 2>/dev/null) || v=
+		line="$line ${v:--}"
+	done
+	echo "${line# }"
+}
+
+# quiesce_wait BROADCASTS LIMIT OUT: poll apf_totals (every 0.2 s, at most
+# LIMIT s worth of polls) until no async page fault is in flight:
+#   queued == completed + cancelled    every queued fault was processed
+#   ready == not_present + BROADCASTS  every "page not present" got its
+#                                      "page ready", plus one broadcast per
+#                                      ENABLE (each vCPU enables once at boot)
+# Writes OUT, one line of key=value (quiescent=1|0, polls, limit_s,
+# broadcasts and the last values read; scenarios.quiesce_of reads it), and
+# says on the console what it found.  Returns 0 when quiescent, 1 when it
+# never was within the limit, 2 when the statistics are missing.
+# QUIESCE_NAP (default usleep 200000) is the pause between polls.
+quiesce_wait() {
+	qw_b=$1 qw_limit=$2 qw_out=$3 qw_polls=0 qw_t0=$(uptime_s)
+	qw_max=$(($2 * 5))
+	[ "$qw_max" -gt 0 ] || qw_max=1
+	while :; do
+		# shellcheck disable=SC2046
+		set -- $(apf_totals)
+		qw_polls=$((qw_polls + 1))
+		qw_vals="queued=${1:--} completed=${2:--} cancelled=${3:--} not_present=${4:--} ready=${5:--}"
+		qw_head="polls=$qw_polls limit_s=$qw_limit broadcasts=$qw_b"
+		# A kernel without async_pf_cancelled: nothing is ever cancelled.
+		[ "${3:-}" = - ] && set -- "$1" "$2" 0 "$4" "$5"
+		case "$#:$1:$2:$3:$4:$5" in
+		5:*[!0-9:]*|5:*::*|[!5]:*)
+			echo "quiescent=0 missing=1 $qw_head $qw_vals" >"$qw_out"
+			say "quiescence: no async_pf_* statistics to read in $APF_DEBUGFS ($qw_vals)"
+			return 2 ;;
+		esac
+		qw_t=$(echo "$qw_t0 $(uptime_s)" | awk '{printf "%.1f", $2 - $1}')
+		if [ "$1" -eq $(($2 + $3)) ] && [ "$5" -eq $(($4 + qw_b)) ]; then
+			echo "quiescent=1 $qw_head waited_s=$qw_t $qw_vals" >"$qw_out"
+			say "quiescent after $qw_polls polls (${qw_t}s): $qw_vals"
+			return 0
+		fi
+		if [ "$qw_polls" -ge "$qw_max" ]; then
+			echo "quiescent=0 $qw_head waited_s=$qw_t $qw_vals" >"$qw_out"
+			say "not quiescent within ${qw_limit}s ($qw_polls polls): $qw_vals; want queued == completed + cancelled ($(($1 - $2 - $3)) in flight) and ready == not_present + $qw_b broadcasts ($(($5 - $4 - qw_b)) off)"
+			return 1
+		fi
+		${QUIESCE_NAP:-usleep 200000}
+	done
 }
 
 host_info() {

@@ -10,18 +10,23 @@
 #   (value written to kvm.async_pf when phase 1 ends), RUN_NAME_WL,
 #   RUN_NAME_MACHINE (-M), RUN_NAME_CPU (-cpu, default host),
 #   RUN_NAME_MIGRATE/_DEST_APF/_REFUSE (live
-#   migration once phase 1 runs: l1-migrate.sh).  The aarch64 lab
+#   migration once phase 1 runs: l1-migrate.sh), RUN_NAME_QUIESCE (wait
+#   at most LAB_T_QUIESCE s for no async fault in flight before S2:
+#   quiesce_wait in l1-common.sh).  The aarch64 lab
 #   (issue 19) adds LAB_L2_QEMU (the default binary), LAB_L2_MACHINE (the
 #   default -M) and LAB_L2_TTY (ttyAMA: L2's console and results ports).
 # For each run it boots L2 under a memory cgroup with swap on the virtio
 # disk "labswap", takes labmon snapshots (tracepoints + debugfs) at phase
 # boundaries, runs apfctl, and collects L2's own results.  Everything goes
 # to /results, which ends up as a tar on the virtio disk "labres".
+# shellcheck disable=SC1091
 . /lab/lab.env
 R=/results
+# shellcheck source=l1-common.sh
 . /lab/l1-common.sh
+# shellcheck source=l1-migrate.sh
 . /lab/l1-migrate.sh
-: "${LAB_T_BOOT:=240}" "${LAB_T_PHASE:=240}" "${LAB_T_RESULTS:=120}"
+: "${LAB_T_BOOT:=240}" "${LAB_T_PHASE:=240}" "${LAB_T_RESULTS:=120}" "${LAB_T_QUIESCE:=60}" "${LAB_L2_SMP:=1}"
 l2_qemu=${LAB_L2_QEMU:-qemu-system-x86_64}
 start_heartbeat
 
@@ -63,7 +68,7 @@ snap() {	# $1 = run dir, $2 = label: labmon snapshot -> $1/snap-$2.json
 # source's console and results.  Sets qpid; l2_pids lists them all.
 l2_start() {
 	m=${8:-$machine}
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086,SC2154
 	sh -c "echo \$\$ >${6:-$cg}/cgroup.procs; exec $1 $3 ${m:+-M $m} -cpu $4 -m $LAB_L2_MEM -smp $LAB_L2_SMP \
 		-name l2-$name -kernel /lab/l2-kernel -initrd /lab/l2-initrd \
 		-append 'console=${LAB_L2_TTY:-ttyS}0 loglevel=5 panic=-1 mitigations=off lab.wl=$wl${LAB_L2_TTY:+ lab.restty=${LAB_L2_TTY}1} $append' \
@@ -97,9 +102,11 @@ run_one() {
 	eval "migrate=\${RUN_${name}_MIGRATE:-}"
 	eval "dest_apf=\${RUN_${name}_DEST_APF:-}"
 	eval "refuse=\${RUN_${name}_REFUSE:-}"
+	eval "quiesce=\${RUN_${name}_QUIESCE:-}"
+	# shellcheck disable=SC2154 # assigned by the evals above
 	say "run $name: $qemu $accel -cpu $cpu append='$append' hostapf=$hostapf switch='$switch' wl='$wl'"
 	param_w "$hostapf"
-	echo "$(uptime_s)" >"$d/t-start"
+	uptime_s >"$d/t-start"
 
 	rm -f "$d/.ready"
 	labmon -d "$d" 2>"$d/labmon.err" &
@@ -111,18 +118,18 @@ run_one() {
 	cg=/sys/fs/cgroup/lab-$name
 	grep -qw memory /sys/fs/cgroup/cgroup.subtree_control ||
 		echo +memory >/sys/fs/cgroup/cgroup.subtree_control
-	mkdir -p $cg
-	echo "$LAB_MEMMAX" >$cg/memory.max
+	mkdir -p "$cg"
+	echo "$LAB_MEMMAX" >"$cg/memory.max"
 	grep -E '^(pswpin|pswpout|pgmajfault) ' /proc/vmstat >"$d/vmstat-pre.txt"
 	run=/run/l2-$name
-	mkdir -p $run
-	: >$run/console
-	: >$run/results
+	mkdir -p "$run"
+	: >"$run/console"
+	: >"$run/results"
 	# Our QEMU: an HMP monitor on a FIFO pair, to read `info async-pf`
 	# (the patch's per-vCPU async_pf_* table) at the end of the run.
 	monitor="-monitor none"
 	if [ "$qemu" != "$l2_qemu" ]; then
-		mkfifo $run/hmp.in $run/hmp.out
+		mkfifo "$run/hmp.in" "$run/hmp.out"
 		monitor="-monitor pipe:$run/hmp"
 	fi
 	qmp=$run/qmp.sock
@@ -131,16 +138,16 @@ run_one() {
 	l2_start "$qemu" "$qmp" "$accel" "$cpu" "$monitor"
 	echo $qpid >"$d/qemu.pid"
 	hmppid=
-	if [ -p $run/hmp.out ]; then
-		cat $run/hmp.out >"$d/hmp.txt" &
+	if [ -p "$run/hmp.out" ]; then
+		cat "$run/hmp.out" >"$d/hmp.txt" &
 		hmppid=$!
 	fi
 	# L2's console, prefixed, on L1's console: the host runner sees both.
-	tail -f $run/console 2>/dev/null | awk '{ print "L2| " $0; fflush() }' &
+	tail -f "$run/console" 2>/dev/null | awk '{ print "L2| " $0; fflush() }' &
 	tailpid=$!
 
 	ok=1
-	wait_for $run/console 'LABWL phase=1 start' "$LAB_T_BOOT" $qpid || ok=0
+	wait_for "$run/console" 'LABWL phase=1 start' "$LAB_T_BOOT" $qpid || ok=0
 	dmesg | grep -q 'user requested TSC rate below hardware speed' &&
 		say "warning: KVM could not give L2 its TSC rate (tsc_khz changed after KVM init; see tests/lab/README.md)"
 	if [ $ok = 1 ]; then
@@ -161,7 +168,7 @@ run_one() {
 			# The HMP pipe was the first QEMU's.
 			[ "$qpid" != "$(cat "$d/qemu.pid")" ] && { kill $hmppid 2>/dev/null; hmppid=; }
 		fi
-		[ $ok = 1 ] && { wait_for $run/console 'LABWL phase=1 end' "$LAB_T_PHASE" $qpid || ok=0; }
+		[ $ok = 1 ] && { wait_for "$run/console" 'LABWL phase=1 end' "$LAB_T_PHASE" $qpid || ok=0; }
 	fi
 	if [ $ok = 1 ]; then
 		if [ -n "$switch" ]; then
@@ -177,12 +184,19 @@ run_one() {
 			sleep 1
 		fi
 		snap "$d" S1
-		wait_for $run/console 'LABWL done' "$LAB_T_PHASE" $qpid || ok=0
+		wait_for "$run/console" 'LABWL done' "$LAB_T_PHASE" $qpid || ok=0
 	fi
 	if [ $ok = 1 ]; then
-		wait_for $run/console 'L2LAB: results written' "$LAB_T_RESULTS" $qpid || ok=0
+		wait_for "$run/console" 'L2LAB: results written' "$LAB_T_RESULTS" $qpid || ok=0
 		# After the workload, before L2 powers off (the per-VM debugfs
-		# statistics vanish with the VM): the L2 is quiet by now.
+		# statistics vanish with the VM).  A run that compares sources
+		# for equality (b) first waits, bounded, until no async fault is
+		# in flight: every queued fault processed, every "page not
+		# present" answered by its "page ready", one broadcast per vCPU
+		# (its ENABLE at boot).  Not quiescent within the limit: the
+		# snapshots are taken anyway, quiesce.txt says so and the
+		# verdict fails on it (scenarios.check_b).
+		[ -n "$quiesce" ] && { quiesce_wait "$LAB_L2_SMP" "$LAB_T_QUIESCE" "$d/quiesce.txt" || true; }
 		snap "$d" S2
 		apfctl_run apfctl-stats-end stats -1 -j
 		apfctl_run apfctl-stats-end-vcpus stats -1 -j -v
@@ -215,26 +229,27 @@ run_one() {
 
 	grep -E '^(pswpin|pswpout|pgmajfault) ' /proc/vmstat >"$d/vmstat-post.txt"
 	for f in memory.events memory.stat memory.swap.current memory.peak memory.max; do
-		[ -f $cg/$f ] && cp $cg/$f "$d/cg-$f.txt"
+		[ -f "$cg/$f" ] && cp "$cg/$f" "$d/cg-$f.txt"
 		for h in "$cg"-hop*; do
 			[ -f "$h/$f" ] && cp "$h/$f" "$d/cg-${h##*-}-$f.txt"
 		done
 	done
-	rmdir $cg $cg-hop* 2>/dev/null
-	cp $run/console "$d/l2-console.txt"
-	if grep -q LAB-L2-RESULTS-END $run/results; then
-		sed -n '/LAB-L2-RESULTS-BEGIN/,/LAB-L2-RESULTS-END/p' $run/results | tr -d '\r' |
+	rmdir "$cg" "$cg"-hop* 2>/dev/null
+	cp "$run/console" "$d/l2-console.txt"
+	if grep -q LAB-L2-RESULTS-END "$run/results"; then
+		sed -n '/LAB-L2-RESULTS-BEGIN/,/LAB-L2-RESULTS-END/p' "$run/results" | tr -d '\r' |
 			grep -v LAB-L2-RESULTS | base64 -d | gunzip | tar -xf - -C "$d/l2" ||
 			fail "run $name: cannot decode L2 results"
 	elif [ $ok = 1 ]; then
 		fail "run $name: no L2 results"
 	fi
-	rm -rf $run
-	echo "$(uptime_s)" >"$d/t-end"
+	rm -rf "$run"
+	uptime_s >"$d/t-end"
 	say "run $name done ($(cat "$d/t-start") -> $(cat "$d/t-end") s)"
 }
 
 host_info
+# shellcheck disable=SC2154 # status, sw: l1-common.sh's
 if setup_swap; then
 	for r in $LAB_RUNS; do
 		run_one "$r" || true
