@@ -255,6 +255,36 @@ git_base_tree() {
 	git -C "$dest" tag apf-base
 }
 
+# patch_notes PATCH: the notes of a git format-patch file, the text between
+# its `---` line and the diffstat (which `git am` drops; dev.sh keeps them
+# as git notes, export.sh puts them back).  The diffstat is found from the
+# end: the lines before the first "diff --git", its summary ("N files
+# changed") and the mode lines after it.
+patch_notes() {
+	awk '
+		/^---$/ && !start { start = NR; next }
+		start && /^diff --git / { end = NR; exit }
+		start { line[NR] = $0 }
+		END {
+			if (!start || !end)
+				exit
+			i = end - 1
+			while (i > start && line[i] == "")
+				i--
+			while (i > start && line[i] ~ /^ (create|delete) mode |^ mode change |^ rename |^ copy /)
+				i--
+			if (i > start && line[i] ~ /^ [0-9]+ files? changed/)
+				i--
+			while (i > start && line[i] ~ /^ .*\|/)
+				i--
+			while (i > start && line[i] == "")
+				i--
+			for (j = start + 1; j <= i; j++)
+				print line[j]
+		}
+	' "$1"
+}
+
 # new_files PATCH: the files that PATCH adds.
 new_files() {
 	awk '/^diff --git /{ f = $4 } /^new file mode/{ sub(/^b\//, "", f); print f }' "$1"
