@@ -15,6 +15,7 @@ LAB = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(LAB))
 import arm64lab  # noqa: E402
 import lab  # noqa: E402
+from l1run import l2_start_cmdline  # noqa: E402
 
 
 def test_in_root_follows_links_inside_the_root(tmp_path):
@@ -117,26 +118,10 @@ def test_cfg_env_on_arm64_names_l2_qemu_machine_and_tty(tmp_path, monkeypatch):
 def test_l1_run_passes_the_arm64_console_and_results_port(tmp_path):
     """l2_start's command line, expanded by a real shell with the arm64
     lab.env values: console on ttyAMA0, results port ttyAMA1, -M virt."""
-    text = (LAB / "guest" / "l1-run.sh").read_text()
-    start = text.index("l2_start() {")
-    body = text[start:text.index("\n}\n", start) + 3]
-    script = body + r'''
-sh() { printf '%s\n' "$2"; }
-machine=virt,gic-version=3 LAB_L2_MEM=512 LAB_L2_SMP=1 name=apf run=/run/x cg=/tmp wl=--mb,1 append=
-d=$D LAB_L2_TTY=ttyAMA
-l2_start qemu-system-aarch64 /q "-enable-kvm" host "-monitor none"
-wait
-'''
-    log = tmp_path / "qemu.log"
-    env = dict(os.environ, D=str(tmp_path))
-    subprocess.run(["bash", "-c", script], env=env, check=True)
-    out = log.read_text()
+    out = l2_start_cmdline(tmp_path, "qemu-system-aarch64")
     assert "console=ttyAMA0 " in out and "lab.restty=ttyAMA1" in out
     assert "-M virt,gic-version=3" in out
-    log.unlink()
-    script_x86 = script.replace("LAB_L2_TTY=ttyAMA", "").replace("machine=virt,gic-version=3", "machine=")
-    subprocess.run(["bash", "-c", script_x86], env=env, check=True)
-    out = log.read_text()
+    out = l2_start_cmdline(tmp_path, "qemu-system-aarch64", machine="", tty="")
     assert "console=ttyS0 " in out and "restty" not in out and "-M " not in out
 
 

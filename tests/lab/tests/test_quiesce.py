@@ -21,6 +21,7 @@ sys.path.insert(0, str(LAB))
 import arm64lab  # noqa: E402
 import lab  # noqa: E402
 import scenarios  # noqa: E402
+from l1run import l2_start_cmdline  # noqa: E402
 
 COMMON = LAB / "guest" / "l1-common.sh"
 SH = shutil.which("dash") or "sh"
@@ -292,18 +293,7 @@ def test_l2_smp_sets_l2_and_at_least_as_many_l1_vcpus(tmp_path, monkeypatch):
 def test_l2_start_gives_l2_the_smp_of_lab_env(tmp_path):
     """l2_start's QEMU command line, expanded by a real shell with an
     arm64 lab.env of LAB_L2_SMP=2."""
-    text = (LAB / "guest" / "l1-run.sh").read_text()
-    start = text.index("l2_start() {")
-    body = text[start:text.index("\n}\n", start) + 3]
-    script = body + r'''
-sh() { printf '%s\n' "$2"; }
-machine=virt,gic-version=3 LAB_L2_MEM=512 LAB_L2_SMP=2 name=apf run=/run/x cg=/tmp wl=--mb,1 append=
-d=$D LAB_L2_TTY=ttyAMA
-l2_start /usr/bin/qemu-apf /q "-enable-kvm" host "-monitor none"
-wait
-'''
-    subprocess.run(["bash", "-c", script], env=dict(os.environ, D=str(tmp_path)), check=True)
-    out = (tmp_path / "qemu.log").read_text()
+    out = l2_start_cmdline(tmp_path, "/usr/bin/qemu-apf", smp=2)
     assert " -smp 2 " in out and " -m 512 " in out and "-M virt,gic-version=3" in out
 
 
