@@ -37,29 +37,55 @@ hop_accel() {
 }
 
 # The guest's waits open on the VM of QEMU $1: "page not present"
-# notifications without their "page ready" (one ready is the broadcast that
-# enabled APF), from its per-VM debugfs statistics; nothing without them.
+# notifications without their "page ready" ($2 of the ready ones, default
+# 1, are the broadcasts when the guest's vCPUs enabled APF), from its per-VM
+# debugfs statistics; nothing without them.  Consistent only while the VM is
+# stopped: its vCPUs move both counters.
 open_guest_waits() {
-	for v in /sys/kernel/debug/kvm/"$1"-*; do
+	for v in "$APF_DEBUGFS/$1"-*; do
 		[ -r "$v/async_pf_not_present" ] || continue
-		echo $(($(cat "$v/async_pf_not_present") - $(cat "$v/async_pf_ready") + 1))
+		ogw_np=$(cat "$v/async_pf_not_present") && ogw_rd=$(cat "$v/async_pf_ready") || return
+		case "$ogw_np:$ogw_rd" in *[!0-9:]*|:*|*:) return ;; esac
+		echo $((ogw_np - ogw_rd + ${2:-1}))
 		return
 	done
 }
 
-# Switch to post-copy while the guest waits for a page: g checks that such
-# waits survive the switchover, and a switch at a fixed time found none
-# open on the slower checker kernels.  Poll for up to 60 s, then switch
-# anyway (the check then fails); what it saw goes to postcopy-wait-$i.txt.
-wait_guest_wait_open() {	# $1 = the source QEMU's pid
-	polls=0 open=
-	while [ $polls -lt 600 ]; do
-		open=$(open_guest_waits "$1")
-		[ "${open:-0}" -gt 0 ] && break
-		sleep 0.1
-		polls=$((polls + 1))
+# catch_guest_wait_open QMP PID: leave the source stopped at an instant
+# where the guest waits for a page, for the switch to post-copy (g checks
+# that such waits survive the switchover).  Polling the counters of a
+# running VM and then switching missed them on the checker kernels: the two
+# reads race the guest (ready moved up to 7 between them), and a wait ends
+# before the migration thread stops the VM (results/2026-12-04-debug-kernels,
+# g-attempts.md).  So: QMP stop, read the frozen counters, and where none is
+# open, cont, let the guest run 0.1-0.5 s (random, so as not to beat in time
+# with the workload) and try again, at most CATCH_TRIES (300) times.
+# Writes postcopy-wait-$i.txt (tries, open, stopped=1|0).  Returns 0 with
+# the VM stopped and a wait open, 1 with the VM running where none was
+# caught, 2 where QMP or the statistics failed (the VM running).
+# CATCH_NAP (default usleep) sleeps the given microseconds.
+catch_guest_wait_open() {
+	cw_tries=0 cw_open='' cw_rc=1
+	while [ $cw_tries -lt "${CATCH_TRIES:-300}" ]; do
+		cw_tries=$((cw_tries + 1))
+		if ! labqmp "$1" '{"execute":"stop"}' >"$d/postcopy-stop-$i.txt" 2>&1; then
+			say "run $name: hop $i: QMP stop failed: $(cut -c1-200 "$d/postcopy-stop-$i.txt")"
+			cw_rc=2; break
+		fi
+		cw_open=$(open_guest_waits "$2" "${LAB_L2_SMP:-1}")
+		if [ -z "$cw_open" ]; then
+			say "run $name: hop $i: no async_pf statistics for the VM of QEMU $2 in $APF_DEBUGFS"
+			cw_rc=2; break
+		fi
+		[ "$cw_open" -gt 0 ] && { cw_rc=0; break; }
+		labqmp "$1" '{"execute":"cont"}' >/dev/null 2>&1
+		${CATCH_NAP:-usleep} $((100000 + $(od -An -N2 -tu2 /dev/urandom) * 6))
 	done
-	echo "polls=$polls open=${open:-unknown}" >"$d/postcopy-wait-$i.txt"
+	[ $cw_rc = 0 ] || labqmp "$1" '{"execute":"cont"}' >/dev/null 2>&1
+	echo "tries=$cw_tries open=${cw_open:-unknown} stopped=$([ $cw_rc = 0 ] && echo 1 || echo 0)" \
+		>"$d/postcopy-wait-$i.txt"
+	say "run $name: hop $i: $(cat "$d/postcopy-wait-$i.txt")"
+	return $cw_rc
 }
 
 # Poll the source's query-migrate until it ends; its last reply goes to $1.
@@ -74,7 +100,7 @@ migrate_wait() {
 		grep -qE '"status": "(completed|failed|cancelled)"' "$1" && return 0
 		if [ "$pc" = postcopy ] && grep -q '"status": "active"' "$1"; then
 			sleep 2
-			wait_guest_wait_open "$src_pid"
+			catch_guest_wait_open "$qmp" "$src_pid"
 			labqmp "$qmp" '{"execute":"migrate-start-postcopy"}' >"$d/postcopy-$i.txt" 2>&1
 			pc=started
 		fi
