@@ -103,8 +103,10 @@ answers the points of its review:
   empty, ~0 wakes every waiter), the context of the fault that the
   "not present" token is for (PC, SP_EL0 and TTBR0_EL1 of the faulting
   EL0 access) and 32 reserved bytes.  INFO returns the size and the
-  layout's version (2); ENABLE refuses a block that is unaligned or
-  outside a memslot.
+  layout's version (2); versions are backward compatible (a later one
+  only adds operations and fields in the reserved space), so the guest
+  accepts any version and size from its own up.  ENABLE refuses a
+  block that is unaligned or outside a memslot.
 - "Why SDEI and a PPI?": only a PPI.  Like upstream x86, which only
   notifies faults taken in guest user mode, KVM notifies only faults
   taken at EL0 with IRQs unmasked.  A Linux guest runs EL0 with IRQs
@@ -127,22 +129,46 @@ answers the points of its review:
   claims it on the vCPU with kvm_vgic_set_owner(), which also refuses
   another in-kernel owner, and userspace can no longer inject it.
 
-The function, register and bit numbers (112, 0x4150, 0x4151, bit 48)
-are away from upstream's sequences because the series is carried out
-of tree; they would be renumbered for merging.
-
 Known limits:
 
-- The default PPI, INTID 19, is the BSA's secure EL2 virtual timer
-  interrupt (a reviewer pointed it out); it is free on QEMU's virt
-  machine, and a VMM can already choose another one, but the default
-  will move to an INTID the BSA does not assign.  The guest also logs
-  "GICv3: GIC: PPI INTID19 is secure or misconfigured" at boot because
-  it asks for an edge PPI that KVM only configures at ENABLE.
-- No APF halt: faults at EL1 or with IRQs masked are synchronous and
+- Weaker than x86: there is no "page ready" prefault and no APF halt.
+  kvm_arch_async_page_ready() does not map the page as x86's does, so
+  the woken task takes another stage-2 fault, and under the memory
+  pressure that made the fault asynchronous the page can be reclaimed
+  in between and be notified "not present" again.  Faults at EL1 or
+  with IRQs masked block the vCPU in the host with no interrupt
+  delivery, where x86 halts the vCPU and still delivers interrupts;
   async_pf_halted reads 0 on arm64.
+- The function number (112), the firmware registers (0x4150, 0x4151)
+  and the opt-in bit (bit 48 of KVM_REG_ARM_VENDOR_HYP_BMAP) are
+  provisional: chosen away from upstream's sequences because the series
+  is carried out of tree.  The plan is to move the opt-in to bit 48 of
+  KVM_REG_ARM_VENDOR_HYP_BMAP_2 (Linux 6.16, vendor hypervisor functions
+  64-127, bit = function - 64), where function 112 = 64 + 48 keeps its
+  number and FEATURES needs no masking.  Compat note: VMs saved or
+  migrated on this series carry bit 48 of KVM_REG_ARM_VENDOR_HYP_BMAP
+  and registers 0x4150/0x4151; a host with the new layout must accept
+  that bit from an incoming stream as the opt-in (setting the BMAP_2
+  bit) and the two registers under those numbers, or the VMM must
+  translate them when it loads such a stream, or those VMs cannot be
+  restored there.  The guest is unaffected: it finds function 112
+  through FEATURES either way.
+- The notification PPI is INTID 16 by default, which the BSA leaves
+  unassigned (earlier versions used 19, the BSA's Secure EL2 virtual
+  timer); a VMM that uses 16 moves it with KVM_REG_ARM_FW_ASYNC_PF_IRQ.
+  KVM makes it edge-triggered before the VM first runs, for VMs that
+  are offered async PF, so the guest's GIC driver finds it as it asks
+  for.  KVM owns it on a vCPU only from the guest's ENABLE there;
+  until then userspace can still inject it.
 - The guest does not DISABLE on crash kexec (arm64 has no crash
-  shutdown hook for it) nor around hibernation.
+  shutdown hook for it).  This is benign: the crash kernel runs in
+  memory reserved for it, the old kernel's block is in memory it does
+  not use, its GIC initialisation leaves the PPI disabled, and the host
+  only writes into an empty slot, which nobody empties any more, so
+  there is at most one stale notification of each kind, then every
+  fault is synchronous.  Suspend and hibernation are covered: the guest
+  DISABLEs on the boot CPU from syscore suspend and ENABLEs again at
+  resume (patch 4), built but not run yet.
 - A VM whose VMM opted in (bit 48) cannot be migrated to a host
   without this series, as for any new firmware bitmap bit; one whose
   VMM did not, can.
@@ -178,7 +204,13 @@ Each patch says how it was tested.  For the whole series:
   unchanged, has yet to be rerun there;
 - live migration in L1 restored the guest's state on the destination
   (75759 "not present" there), but no run yet had a guest wait open at
-  the switchover.
+  the switchover;
+- the fixes of the third review (IRQs disabled around the guest's
+  hotplug ENABLE/DISABLE, INFO version >= 2 and block size >= 64,
+  config_lock around both firmware registers, no first-run PPI
+  configuration without the opt-in, kvm_debug() for the restore failure)
+  are checkpatch-clean and apply with --fuzz=0, but have not been built
+  or run yet.
 EOF
 		return
 	fi
