@@ -22,6 +22,9 @@
 # start and end) and the labmon snapshot MI (both VMs, before the source
 # quits), qemu-log-I.txt (the destination's log) and, where it was refused,
 # dest-rc-I.txt (its exit status) and src-status-I.txt.
+# Post-copy hops also write postcopy-wait-I.txt, postcopy-stop-I.txt and
+# postcopy-cont-I.txt (catch_guest_wait_open), postcopy-I.txt (the switch)
+# and, where the destination had to be resumed, dest-cont-I.txt.
 # Uses from l1-run.sh: d, run, cg, qemu, accel, machine, qpid, qmp,
 # l2_start, snap, say, fail.
 
@@ -51,38 +54,68 @@ open_guest_waits() {
 	done
 }
 
+# The status of the migration in labqmp's reply file $1 (its first
+# "status": query-status replies say "running" there, not a status).
+mig_status() {
+	grep -o '"status": "[a-z-]*"' "$1" | head -1 | cut -d'"' -f4
+}
+
 # catch_guest_wait_open QMP PID: leave the source stopped at an instant
 # where the guest waits for a page, for the switch to post-copy (g checks
 # that such waits survive the switchover).  Polling the counters of a
 # running VM and then switching missed them on the checker kernels: the two
-# reads race the guest (ready moved up to 7 between them), and a wait ends
-# before the migration thread stops the VM (results/2026-12-04-debug-kernels,
-# g-attempts.md).  So: QMP stop, read the frozen counters, and where none is
-# open, cont, let the guest run 0.1-0.5 s (random, so as not to beat in time
-# with the workload) and try again, at most CATCH_TRIES (300) times.
-# Writes postcopy-wait-$i.txt (tries, open, stopped=1|0).  Returns 0 with
-# the VM stopped and a wait open, 1 with the VM running where none was
-# caught, 2 where QMP or the statistics failed (the VM running).
-# CATCH_NAP (default usleep) sleeps the given microseconds.
+# reads race the guest (the last poll of try 6 read -6 open), and a wait
+# ends before the migration thread stops the VM (results/
+# 2026-12-04-debug-kernels/g-attempts.md).  So: QMP stop (the same
+# pause_all_vcpus() as the migration's own stop; KVM sees vCPUs leave
+# KVM_RUN either way), read the counters that only the stopped vCPU
+# threads move, and where none is open, cont, let the guest run 0.1-0.5 s
+# (random, so as not to beat in time with the workload) and try again, for
+# at most CATCH_TRIES (300) tries and CATCH_SECS (60) s.  The migration
+# is still pre-copy meanwhile and may complete on its own: each stop asks
+# query-migrate in the same connection, and a cont that came just after
+# the completion is undone (stop) so that only the destination runs the VM.
+# Writes postcopy-stop-$i.txt (the last stop's replies) and
+# postcopy-wait-$i.txt (tries, open, stopped=1|0, migration=STATUS).
+# Returns 0 with the VM stopped and a wait open, 1 with the VM running
+# where none was caught, 2 where QMP or the statistics failed (VM
+# resumed), 3 where the migration ended first (the source stopped if it
+# completed).  CATCH_NAP (default usleep) sleeps the given microseconds.
 catch_guest_wait_open() {
-	cw_tries=0 cw_open='' cw_rc=1
-	while [ $cw_tries -lt "${CATCH_TRIES:-300}" ]; do
+	cw_tries=0 cw_open='' cw_rc=1 cw_st=active
+	cw_end=$(($(cut -d. -f1 /proc/uptime) + ${CATCH_SECS:-60}))
+	while [ $cw_tries -lt "${CATCH_TRIES:-300}" ] && [ "$(cut -d. -f1 /proc/uptime)" -lt $cw_end ]; do
 		cw_tries=$((cw_tries + 1))
-		if ! labqmp "$1" '{"execute":"stop"}' >"$d/postcopy-stop-$i.txt" 2>&1; then
+		if ! labqmp "$1" '{"execute":"stop"}' '{"execute":"query-migrate"}' \
+			>"$d/postcopy-stop-$i.txt" 2>&1; then
 			say "run $name: hop $i: QMP stop failed: $(cut -c1-200 "$d/postcopy-stop-$i.txt")"
 			cw_rc=2; break
 		fi
+		cw_st=$(mig_status "$d/postcopy-stop-$i.txt")
+		[ "$cw_st" = active ] || { cw_rc=3; break; }
 		cw_open=$(open_guest_waits "$2" "${LAB_L2_SMP:-1}")
 		if [ -z "$cw_open" ]; then
 			say "run $name: hop $i: no async_pf statistics for the VM of QEMU $2 in $APF_DEBUGFS"
 			cw_rc=2; break
 		fi
 		[ "$cw_open" -gt 0 ] && { cw_rc=0; break; }
-		labqmp "$1" '{"execute":"cont"}' >/dev/null 2>&1
-		${CATCH_NAP:-usleep} $((100000 + $(od -An -N2 -tu2 /dev/urandom) * 6))
+		labqmp "$1" '{"execute":"cont"}' '{"execute":"query-migrate"}' >"$d/postcopy-cont-$i.txt" 2>&1
+		cw_st=$(mig_status "$d/postcopy-cont-$i.txt")
+		if [ "$cw_st" != active ]; then
+			# completed before the cont: only the destination may run it
+			[ "$cw_st" = completed ] && labqmp "$1" '{"execute":"stop"}' >/dev/null 2>&1
+			cw_rc=3; break
+		fi
+		cw_r=$(od -An -N2 -tu2 /dev/urandom)
+		${CATCH_NAP:-usleep} $((100000 + ${cw_r:-0} * 6))
 	done
-	[ $cw_rc = 0 ] || labqmp "$1" '{"execute":"cont"}' >/dev/null 2>&1
-	echo "tries=$cw_tries open=${cw_open:-unknown} stopped=$([ $cw_rc = 0 ] && echo 1 || echo 0)" \
+	case $cw_rc in
+	0|1) ;;	# stopped with a wait open; running (resumed in the loop)
+	3) # A completed migration handed the VM over: the source stays stopped.
+	   [ "$cw_st" = completed ] || labqmp "$1" '{"execute":"cont"}' >/dev/null 2>&1 ;;
+	*) labqmp "$1" '{"execute":"cont"}' >/dev/null 2>&1 ;;
+	esac
+	echo "tries=$cw_tries open=${cw_open:-unknown} stopped=$([ $cw_rc = 0 ] && echo 1 || echo 0) migration=${cw_st:-unknown}" \
 		>"$d/postcopy-wait-$i.txt"
 	say "run $name: hop $i: $(cat "$d/postcopy-wait-$i.txt")"
 	return $cw_rc
@@ -183,6 +216,14 @@ EOF_HOP
 	st=$(grep -o '"status": "[a-z-]*"' "$d/migrate-$i.txt" | head -1 | cut -d'"' -f4)
 	sleep 2
 	labqmp "$dqmp" '{"execute":"query-status"}' >"$d/dest-status-$i.txt" 2>&1
+	# A pre-copy that completed while catch_guest_wait_open had the source
+	# stopped hands over a paused VM (QEMU keeps the source's run state);
+	# the management layer that paused it resumes it on the destination.
+	if [ $mode = postcopy ] && grep -q '"status": "paused"' "$d/dest-status-$i.txt"; then
+		labqmp "$dqmp" '{"execute":"cont"}' '{"execute":"query-status"}' >"$d/dest-cont-$i.txt" 2>&1
+		say "run $name: hop $i: destination paused after the handover, cont: $(cut -c1-120 "$d/dest-cont-$i.txt" | tr '\n' ' ')"
+		cp "$d/dest-cont-$i.txt" "$d/dest-status-$i.txt"
+	fi
 	echo "$t_hop $(uptime_s)" >"$d/hop-$i-time.txt"
 	snap "$d" "M$i"
 	say "run $name: hop $i: $st; destination: $(cut -c1-120 "$d/dest-status-$i.txt" | tr '\n' ' ')"

@@ -258,10 +258,21 @@ def test_g_detects_no_wait_open_at_the_switchover():
 def test_g_detects_a_lost_page_ready():
     data = _g_fixture()
     post = data["runs"]["mig"]["l2"]["kvm_async_pf-post"]
-    post["page_ready"] = post["page_not_present"] - 1
+    src = _vm(data["runs"]["mig"], "M3", "qemu.pid")
+    open_ = scenarios.in_flight(src)
+    # one short beyond what the destination's broadcast ended
+    post["page_ready"] = post["page_not_present"] - open_ - 1
     checks, _, _ = scenarios.evaluate("g", data)
-    assert "mig: guest page_ready >= guest page_not_present (no wait left without its page-ready)" \
-        in failed(checks)
+    assert "mig: guest page_ready + waits open at the switchover >= guest page_not_present " \
+        "(no wait left without its page-ready or the broadcast)" in failed(checks)
+
+
+def test_g_detects_a_catch_that_read_other_counters():
+    data = _g_fixture()
+    data["runs"]["mig"]["files"]["postcopy-wait-3.txt"] = "tries=1 open=2 stopped=1 migration=active\n"
+    checks, _, _ = scenarios.evaluate("g", data)
+    assert failed(checks) == ["mig: hop 3: the stopped source's waits read before the switch == "
+                              "after the handover"]
 
 
 def test_g_vm_of_matches_the_pid_not_a_prefix():

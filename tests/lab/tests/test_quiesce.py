@@ -318,5 +318,6 @@ def test_g_counts_one_broadcast_per_l2_vcpu_in_the_open_waits():
     assert "mig: source VM: guest waits open when it stopped (not_present - (ready - 1))" in checks
     mig = data["runs"]["mig"]
     mig["files"]["l2-console.txt"] = mig["files"]["l2-console.txt"].replace("cpus=1 ", "cpus=2 ")
+    mig["l2"]["nproc.txt"] = "2\n"
     checks = [c["name"] for c in scenarios.evaluate("g", data)[0]]
     assert "mig: source VM: guest waits open when it stopped (not_present - (ready - 2))" in checks
