@@ -117,6 +117,8 @@ SCENARIOS = {
     },
 }
 
+# check_b compares apfctl's reading of these with labmon's S2.
+APFCTL_COMPARED = ("async_pf_queued", "async_pf_not_present", "async_pf_completed", "async_pf_ready")
 APF_STATS = ("async_pf_queued", "async_pf_not_present", "async_pf_halted",
              "async_pf_ready", "async_pf_completed", "async_pf_sync")
 
@@ -429,10 +431,17 @@ def check_b_quiescent(c, run):
     ok, detail = quiescent(run, "S2", b if isinstance(b, int) else None)
     c.add("apf S2: quiescent: queued == completed + cancelled, ready == not_present + one "
           "broadcast per vCPU", ok, detail)
+    # What apfctl is compared with must hold still.  The guest runs on:
+    # its kernel's own faults (at EL1, or with interrupts masked) are
+    # synchronous by design and may still move async_pf_sync (and on x86
+    # async_pf_halted), more so with several L2 vCPUs.
     moved = {k: (dbg(run, "S2", k), dbg(run, "S3", k)) for k in APF_STATS
              if dbg(run, "S2", k) != dbg(run, "S3", k)}
-    c.add("apf: S3 == S2 for every async_pf_* statistic (nothing moved while apfctl read)",
-          not moved and dbg(run, "S3", "async_pf_queued") is not None, f"S2 -> S3 changed: {moved}")
+    held = {k: v for k, v in moved.items() if k in APFCTL_COMPARED}
+    c.add("apf: S3 == S2 for the async_pf_* statistics apfctl is compared with "
+          "(no async fault started or ended while apfctl read)",
+          not held and dbg(run, "S3", "async_pf_queued") is not None,
+          f"S2 -> S3 changed: {moved or 'nothing'}")
 
 
 def check_b(c, runs):
@@ -464,7 +473,7 @@ def check_b(c, runs):
     # debugfs for the total) equals labmon's S2 exactly.
     for name in ("stats-end",):
         doc = apfctl(run, name).get("json")
-        for k in ("async_pf_queued", "async_pf_not_present", "async_pf_completed", "async_pf_ready"):
+        for k in APFCTL_COMPARED:
             vals = find_counters(doc, k)
             want = dbg(run, "S2", k)
             c.add(f"apf: L1 apfctl {name} {k} == labmon S2",
