@@ -198,19 +198,19 @@ Each patch says how it was tested.  For the whole series:
   kvm.async_pf=N and the guest's `enabled`=0 and no-kvmapf make every
   fault synchronous (tests/lab/results/2026-12-05-aarch64-lab/ in the
   APF Suite tree);
-- aarch64/async_pf_test passed in L1 of that lab, with hypercalls and
-  get-reg-list adapted to a bit 48 that was set by default; this
-  version, where bit 48 is opt-in and hypercalls and get-reg-list are
-  unchanged, has yet to be rerun there;
-- live migration in L1 restored the guest's state on the destination
-  (75759 "not present" there), but no run yet had a guest wait open at
-  the switchover;
+- aarch64/async_pf_test, and the upstream hypercalls and get-reg-list
+  unchanged (bit 48 is opt-in), pass in L1 of that lab;
+- live migration in L1 restores the guest's state on the destination
+  (92633 "not present" there) with a guest wait open at the post-copy
+  switchover, and refuses it on a destination with kvm-asyncpf=off or
+  without the function (tests/lab/results/2026-12-06-aarch64-review3/);
 - the fixes of the third review (IRQs disabled around the guest's
   hotplug ENABLE/DISABLE, INFO version >= 2 and block size >= 64,
   config_lock around both firmware registers, no first-run PPI
-  configuration without the opt-in, kvm_debug() for the restore failure)
-  are checkpatch-clean and apply with --fuzz=0, but have not been built
-  or run yet.
+  configuration without the opt-in, kvm_debug() for the restore
+  failure) passed b f g h x in the aarch64 lab, and b and h with two L2
+  vCPUs (cpu1 offline and online under load); g now switches to
+  post-copy with a guest wait open and the destination ends it.
 EOF
 		return
 	fi
