@@ -695,6 +695,24 @@ def check_switchover_waits(c, rn, run, i, src, nb):
     return open_
 
 
+def check_guest_waits_ended(c, mig, src, dst, open_, parts):
+    """g's guest side: the page-ready notifications the source and the
+    destination sent reached the guest ([0.9, 1]: L2 reads its counters
+    before S2), and every "page not present" it took (the sum of `parts`)
+    ended by its own page-ready or, for the `open_` waits open at the
+    switchover, by the destination's one broadcast."""
+    host_ready = None if None in (src.get("async_pf_ready"), dst.get("async_pf_ready")) \
+        else src["async_pf_ready"] + dst["async_pf_ready"]
+    gr = guest(mig, "post", "page_ready")
+    c.add("mig: guest page_ready / (source + destination async_pf_ready) in [0.9, 1]",
+          bool(host_ready) and gr is not None and 0.9 <= gr / host_ready <= 1.0, f"{gr} / {host_ready}")
+    taken = [guest(mig, "post", k) for k in parts]
+    gnp = None if None in taken else sum(taken)
+    c.add(f"mig: guest page_ready + waits open at the switchover >= guest {' + '.join(parts)} "
+          "(no wait left without its page-ready or the broadcast)",
+          None not in (gr, gnp, open_) and gnp > 0 and gr + open_ >= gnp, f"{gr} + {open_} >= {gnp}")
+
+
 def check_g(c, runs):
     if is_arm64(runs["mig"]):
         return check_g_arm64(c, runs)
@@ -712,19 +730,9 @@ def check_g(c, runs):
     open_ = check_switchover_waits(c, "mig", mig, 3, src, nb)
     c.gt0("mig: destination VM: async_pf_not_present after it", dst.get("async_pf_not_present"))
     # Every page-ready the hosts sent reached the guest (read before S2);
-    # the guest's waits all ended: the workload finished (above).
-    host_ready = None if None in (src.get("async_pf_ready"), dst.get("async_pf_ready")) \
-        else src["async_pf_ready"] + dst["async_pf_ready"]
-    gr = guest(mig, "post", "page_ready")
-    c.add("mig: guest page_ready / (source + destination async_pf_ready) in [0.9, 1]",
-          bool(host_ready) and gr is not None and 0.9 <= gr / host_ready <= 1.0, f"{gr} / {host_ready}")
-    # Exact, on the guest's own counters: every not-present ended by its
-    # page-ready (which may come first: wake-before-wait) or, for the waits
-    # open at the switchover, by the destination's one broadcast.
-    gnp = guest(mig, "post", "page_not_present")
-    c.add("mig: guest page_ready + waits open at the switchover >= guest page_not_present "
-          "(no wait left without its page-ready or the broadcast)",
-          None not in (gr, gnp, open_) and gr + open_ >= gnp, f"{gr} + {open_} >= {gnp}")
+    # the guest's waits all ended: the workload finished (above).  A
+    # wake-before-wait counts its page-ready too, so page_not_present alone.
+    check_guest_waits_ended(c, mig, src, dst, open_, ["page_not_present"])
     # Policy on the destination, through QMP, before the guest runs there.
     off = runs["migoff"]
     common_run_checks(c, "migoff", off)
@@ -857,19 +865,7 @@ def check_g_arm64(c, runs):
           dst.get("async_pf_ready"))
     c.add("mig: guest kvm_async_pf/enabled still 1 after the hops",
           (mig["l2"].get("enabled-post.txt") or "").strip() == "1", mig["l2"].get("enabled-post.txt"))
-    host_ready = None if None in (src.get("async_pf_ready"), dst.get("async_pf_ready")) \
-        else src["async_pf_ready"] + dst["async_pf_ready"]
-    gr = guest(mig, "post", "page_ready")
-    c.add("mig: guest page_ready / (source + destination async_pf_ready) in [0.9, 1]",
-          bool(host_ready) and gr is not None and 0.9 <= gr / host_ready <= 1.0, f"{gr} / {host_ready}")
-    # Every "page not present" the guest took ended by its own "page
-    # ready", or, for those open at the switchover, by the destination's
-    # broadcast (x86's check_g reads the same with its guest's counters).
-    parts = guest_np_parts(mig)
-    gnp = sum(guest(mig, "post", k) or 0 for k in parts)
-    c.add(f"mig: guest page_ready + waits open at the switchover >= guest {' + '.join(parts)} "
-          "(no wait left without its page-ready or the broadcast)",
-          None not in (gr, open_) and gnp > 0 and gr + open_ >= gnp, f"{gr} + {open_} >= {gnp}")
+    check_guest_waits_ended(c, mig, src, dst, open_, guest_np_parts(mig))
 
 
 def smccc_apf_bit(run):

@@ -213,7 +213,7 @@ EOF_HOP
 		"{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"$uri\"}}" >"$d/migrate-start-$i.txt" 2>&1 ||
 		{ hop_fail "migrate: $(cut -c1-200 "$d/migrate-start-$i.txt")"; return 1; }
 	migrate_wait "$d/migrate-$i.txt" $mode || { qemu_quit "$dqmp" "$dpid"; return 1; }
-	st=$(grep -o '"status": "[a-z-]*"' "$d/migrate-$i.txt" | head -1 | cut -d'"' -f4)
+	st=$(mig_status "$d/migrate-$i.txt")
 	sleep 2
 	labqmp "$dqmp" '{"execute":"query-status"}' >"$d/dest-status-$i.txt" 2>&1
 	# A pre-copy that completed while catch_guest_wait_open had the source
